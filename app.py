@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""The CDK app: configuration -> stages -> stacks, gated by every policy pack.
+
+Select a subset with context, e.g. `npx cdk synth -c deployment=au-production`
+(or `-c jurisdiction=au`, `-c environment=development`); the default is everything.
+"""
+
+import sys
+
+import aws_cdk as cdk
+
+from config import ConfigError, load_config
+from policies.registration import FAIL_ON_FINDINGS, register_policy_packs
+from stacks.app_builder import Selection, build_app
+
+
+def main() -> None:
+    app = cdk.App(post_cli_context=FAIL_ON_FINDINGS)
+    try:
+        config = load_config()
+        build_app(app, config, Selection.from_context(app))
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        sys.exit(2)
+    register_policy_packs(app)
+    try:
+        app.synth()
+    except RuntimeError as error:
+        if "ValidationFailed" not in str(error):
+            raise
+        print(f"policy check failed: {error}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

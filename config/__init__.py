@@ -1,0 +1,25 @@
+"""Deployment configuration: typed model, policy limits and the validating loader."""
+
+from config.load import ConfigError, load_config, parse_config
+from config.model import (
+    Deployment,
+    Environment,
+    Jurisdiction,
+    MaintenanceWindow,
+    PlatformConfig,
+    Retention,
+    Sizing,
+)
+
+__all__ = [
+    "ConfigError",
+    "Deployment",
+    "Environment",
+    "Jurisdiction",
+    "MaintenanceWindow",
+    "PlatformConfig",
+    "Retention",
+    "Sizing",
+    "load_config",
+    "parse_config",
+]

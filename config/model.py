@@ -1,0 +1,142 @@
+"""Typed, frozen deployment configuration.
+
+Instances are only created by `config.load`, which validates every field first, so
+code that receives a `Deployment` can trust it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from config.policy import REGION_AVAILABILITY_ZONES
+
+
+class Jurisdiction(StrEnum):
+    AU = "au"
+    US = "us"
+    UK = "uk"
+
+
+class Environment(StrEnum):
+    PRODUCTION = "production"
+    STAGING = "staging"
+    DEVELOPMENT = "development"
+
+
+@dataclass(frozen=True)
+class Sizing:
+    web_instance_type: str
+    web_min_capacity: int
+    web_max_capacity: int
+    web_cpu_target_percent: int
+    web_requests_per_target: int
+    db_instance_class: str
+    db_allocated_storage_gib: int
+    db_max_allocated_storage_gib: int
+    db_multi_az: bool
+    cache_node_type: str
+    cache_replicas: int
+    nat_gateways: int
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Retention in days; every field has a policy minimum (config/policy.py)."""
+
+    hourly_backup_days: int
+    twice_daily_backup_days: int
+    ebs_snapshot_days: int
+    rds_automated_backup_days: int
+    rds_daily_backup_days: int
+    monthly_archive_days: int
+    monthly_cold_storage_after_days: int
+    log_retention_days: int
+    log_archive_transition_days: int
+    log_archive_expiry_days: int
+    noncurrent_version_days: int
+    vault_lock_min_days: int
+    vault_lock_max_days: int
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    """A weekly window in UTC; the announced window of clause OPS-5."""
+
+    day: str  # Mon..Sun
+    start_utc: str  # HH:MM
+    duration_hours: int
+
+    def _end(self) -> tuple[str, str]:
+        hour, minute = (int(part) for part in self.start_utc.split(":"))
+        total = hour * 60 + minute + self.duration_hours * 60
+        days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+        end_day = days[(days.index(self.day) + total // (24 * 60)) % 7]
+        return end_day, f"{(total // 60) % 24:02d}:{total % 60:02d}"
+
+    @property
+    def rds_window(self) -> str:
+        """`ddd:hh24:mi-ddd:hh24:mi`, the format of RDS and ElastiCache."""
+        end_day, end = self._end()
+        return f"{self.day.lower()}:{self.start_utc}-{end_day.lower()}:{end}"
+
+    @property
+    def ssm_schedule(self) -> str:
+        """The SSM maintenance-window cron expression."""
+        hour, minute = (int(part) for part in self.start_utc.split(":"))
+        return f"cron({minute} {hour} ? * {self.day.upper()} *)"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One jurisdiction x environment: a primary region and its DR region."""
+
+    jurisdiction: Jurisdiction
+    environment: Environment
+    account: str
+    primary_region: str
+    dr_region: str
+    timezone: str
+    domain_name: str
+    alarm_email: str
+    owner: str
+    service: str
+    sizing: Sizing
+    retention: Retention
+    maintenance: MaintenanceWindow
+
+    @property
+    def name(self) -> str:
+        return f"{self.jurisdiction.value}-{self.environment.value}"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def regions(self) -> tuple[str, str]:
+        return (self.primary_region, self.dr_region)
+
+    def availability_zones(self, region: str) -> tuple[str, ...]:
+        return REGION_AVAILABILITY_ZONES[region]
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {
+            "owner": self.owner,
+            "service": self.service,
+            "environment": self.environment.value,
+            "jurisdiction": self.jurisdiction.value,
+        }
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    deployments: tuple[Deployment, ...]
+
+    def get(self, name: str) -> Deployment:
+        for deployment in self.deployments:
+            if deployment.name == name:
+                return deployment
+        allowed = ", ".join(d.name for d in self.deployments)
+        raise KeyError(f"unknown deployment {name!r}; allowed: {allowed}")

@@ -1,0 +1,65 @@
+"""Hard limits that ../shared/POLICY.md puts on configuration.
+
+These numbers are the policy, not defaults: configuration may be stricter, never
+looser. Each constant names the clause it comes from, and validation errors quote
+that clause so the person editing the config knows which promise they are about
+to break.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+# HOST-2: every region a deployment touches lies inside its jurisdiction.
+JURISDICTION_REGIONS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "au": ("ap-southeast-2", "ap-southeast-4"),
+        "us": ("us-west-2", "us-east-1", "us-east-2", "us-west-1"),
+        "uk": ("eu-west-2", "eu-west-1", "eu-central-1", "eu-west-3", "eu-north-1"),
+    }
+)
+
+# Hermetic synth: availability zones are pinned per region instead of looked up.
+REGION_AVAILABILITY_ZONES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        region: (f"{region}a", f"{region}b", f"{region}c")
+        for regions in JURISDICTION_REGIONS.values()
+        for region in regions
+    }
+)
+
+ENVIRONMENTS: Final[tuple[str, ...]] = ("production", "staging", "development")
+
+# (config field, policy minimum in days, clause)
+RETENTION_MINIMUMS: Final[Mapping[str, tuple[int, str]]] = MappingProxyType(
+    {
+        "hourly_backup_days": (1, "BAK-1"),
+        "twice_daily_backup_days": (7, "BAK-1"),
+        "ebs_snapshot_days": (90, "BAK-2"),
+        "rds_automated_backup_days": (30, "BAK-3"),
+        "rds_daily_backup_days": (30, "BAK-3"),
+        "monthly_archive_days": (365, "BAK-4"),
+        "log_retention_days": (30, "BAK-7"),
+        "log_archive_transition_days": (30, "BAK-7"),
+        "log_archive_expiry_days": (365, "BAK-7"),
+        "noncurrent_version_days": (30, "BAK-6"),
+    }
+)
+
+# RDS caps automated backup retention at 35 days.
+RDS_AUTOMATED_BACKUP_MAX_DAYS: Final = 35
+
+# CloudWatch Logs accepts only these retention values (days).
+LOG_RETENTION_ALLOWED_DAYS: Final[tuple[int, ...]] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+# AWS Backup: a recovery point in cold storage must stay there >= 90 days.
+COLD_STORAGE_MIN_DAYS: Final = 90
+
+WEEKDAYS: Final[tuple[str, ...]] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+DATA_CLASSES: Final[tuple[str, ...]] = ("customer", "system", "logs", "backup")

@@ -1,0 +1,91 @@
+"""One customer-managed KMS key per data class (ENC-1, ENC-2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from config.policy import DATA_CLASSES
+from patterns.tagging import tag_data_classification
+
+_DESCRIPTIONS = {
+    "customer": "customer input data: database, file store, cache, web-tier volumes",
+    "system": "system-generated data: secrets, notifications, application state",
+    "logs": "logs and audit records: CloudWatch Logs, CloudTrail, flow logs",
+    "backup": "backups and archives: AWS Backup vaults and copies",
+}
+
+
+@dataclass(frozen=True)
+class KeyRingProps:
+    alias_prefix: str  # e.g. "au-production"
+    pending_window_days: int = 30
+
+
+class DataClassKeyRing(Construct):
+    """Keys for customer, system, logs and backup data, rotation on, retained on delete.
+
+    Key policies keep the account-root statement (without it a key becomes
+    unmanageable) and add only the service principals that encrypt with that
+    class: CloudWatch Logs for `logs`, AWS Backup for `backup`. Everything else is
+    granted per resource through IAM by the construct that uses the key.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, props: KeyRingProps) -> None:
+        super().__init__(scope, id)
+        stack = cdk.Stack.of(self)
+        self.keys: dict[str, kms.Key] = {}
+        for data_class in DATA_CLASSES:
+            key = kms.Key(
+                self,
+                f"{data_class.capitalize()}Key",
+                description=f"{props.alias_prefix} {data_class} key: {_DESCRIPTIONS[data_class]}",
+                alias=f"alias/{props.alias_prefix}/{data_class}",
+                enable_key_rotation=True,
+                pending_window=cdk.Duration.days(props.pending_window_days),
+                removal_policy=cdk.RemovalPolicy.RETAIN,
+            )
+            tag_data_classification(key, data_class)
+            self.keys[data_class] = key
+
+        self.logs.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsInThisAccount",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"
+                        )
+                    }
+                },
+            )
+        )
+
+    @property
+    def customer(self) -> kms.Key:
+        return self.keys["customer"]
+
+    @property
+    def system(self) -> kms.Key:
+        return self.keys["system"]
+
+    @property
+    def logs(self) -> kms.Key:
+        return self.keys["logs"]
+
+    @property
+    def backup(self) -> kms.Key:
+        return self.keys["backup"]

@@ -1,0 +1,39 @@
+"""Tag keys and values shared by patterns, the backup plans and the policy pack.
+
+Tags are the contract between the resource that holds data and the controls that
+protect it: AWS Backup selects resources by `backup-tier` (BAK-1..BAK-5), auditors
+and ABAC policies read `data-classification` (ENC-2) and `tenant-id` (HOST-5).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import aws_cdk as cdk
+from constructs import IConstruct
+
+BACKUP_TIER: Final = "backup-tier"
+# Databases: hourly, 12-hourly, daily (>= 30 d) and monthly archive.
+BACKUP_TIER_DATABASE: Final = "database"
+# EC2 instances and EBS volumes: daily at 03:00 kept >= 90 d, and monthly archive.
+BACKUP_TIER_COMPUTE: Final = "compute"
+BACKUP_TIERS: Final = (BACKUP_TIER_DATABASE, BACKUP_TIER_COMPUTE)
+
+DATA_CLASSIFICATION: Final = "data-classification"
+# Same values as config.policy.DATA_CLASSES: customer, system, logs, backup.
+
+TENANT_ID: Final = "tenant-id"
+# HOST-5: objects of tenant T live under s3://<bucket>/tenants/<T>/ and carry tenant-id=T.
+TENANT_PREFIX_TEMPLATE: Final = "tenants/{tenant_id}/"
+
+
+def tag_backup_tier(construct: IConstruct, tier: str) -> None:
+    if tier not in BACKUP_TIERS:
+        raise ValueError(
+            f"backup tier {tier!r} unknown; allowed: {', '.join(BACKUP_TIERS)}"
+        )
+    cdk.Tags.of(construct).add(BACKUP_TIER, tier)
+
+
+def tag_data_classification(construct: IConstruct, data_class: str) -> None:
+    cdk.Tags.of(construct).add(DATA_CLASSIFICATION, data_class)

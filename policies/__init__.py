@@ -1,0 +1,1 @@
+"""Policy as code: the cdk-nag packs that gate every synth."""

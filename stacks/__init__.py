@@ -1,0 +1,1 @@
+"""CDK stacks and stages: each stack composes patterns, wires them and adds outputs."""

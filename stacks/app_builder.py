@@ -1,0 +1,71 @@
+"""Build the whole app from configuration: the code behind app.py, reused by tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+
+from config import ConfigError, Deployment, PlatformConfig
+from config.policy import REGION_AVAILABILITY_ZONES
+from stacks.stages import DisasterRecoveryStage, PrimaryStage, RegionalStage
+
+SELECTORS = ("deployment", "jurisdiction", "environment")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which deployments to synthesize: all by default (what CI gates on)."""
+
+    deployment: str | None = None
+    jurisdiction: str | None = None
+    environment: str | None = None
+
+    @classmethod
+    def from_context(cls, app: cdk.App) -> Selection:
+        values = {key: app.node.try_get_context(key) for key in SELECTORS}
+        return cls(**{key: str(value) for key, value in values.items() if value})
+
+    def apply(self, config: PlatformConfig) -> tuple[Deployment, ...]:
+        chosen = config.deployments
+        for key in SELECTORS:
+            wanted = getattr(self, key)
+            if wanted is None:
+                continue
+            allowed = sorted({_value(d, key) for d in config.deployments})
+            if wanted not in allowed:
+                raise ConfigError(
+                    f"context {key}", wanted, f"one of: {', '.join(allowed)}"
+                )
+            chosen = tuple(d for d in chosen if _value(d, key) == wanted)
+        if not chosen:
+            raise ConfigError(
+                "context", self, "a combination that selects at least one deployment"
+            )
+        return chosen
+
+
+def _value(deployment: Deployment, key: str) -> str:
+    if key == "deployment":
+        return deployment.name
+    return str(getattr(deployment, key).value)
+
+
+def pin_availability_zones(app: cdk.App, deployments: tuple[Deployment, ...]) -> None:
+    """Hermetic synth: answer the AZ context lookups before any stack asks."""
+    for deployment in deployments:
+        for region in deployment.regions:
+            key = f"availability-zones:account={deployment.account}:region={region}"
+            app.node.set_context(key, list(REGION_AVAILABILITY_ZONES[region]))
+
+
+def build_app(
+    app: cdk.App, config: PlatformConfig, selection: Selection
+) -> list[RegionalStage]:
+    deployments = selection.apply(config)
+    pin_availability_zones(app, deployments)
+    stages: list[RegionalStage] = []
+    for deployment in deployments:
+        stages.append(DisasterRecoveryStage(app, deployment=deployment))
+        stages.append(PrimaryStage(app, deployment=deployment))
+    return stages

@@ -1,0 +1,65 @@
+"""The base every platform stack shares: explicit env, tags, description, names."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from config import Deployment
+from config.policy import JURISDICTION_REGIONS
+
+
+class PlatformStack(cdk.Stack):
+    """A stack of one deployment in one region.
+
+    `role` is "primary" or "dr". Stack names are deterministic
+    (`<jurisdiction>-<environment>-<role>-<name>`) so that runbooks and the other
+    region can find resources without a deploy-time lookup. Production stacks have
+    termination protection (BAK-8).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        deployment: Deployment,
+        role: str,
+        summary: str,
+    ) -> None:
+        region = (
+            deployment.primary_region if role == "primary" else deployment.dr_region
+        )
+        super().__init__(
+            scope,
+            id,
+            env=cdk.Environment(account=deployment.account, region=region),
+            stack_name=f"{deployment.name}-{role}-{id.lower()}",
+            description=f"{deployment.name} {role} ({region}): {summary}",
+            termination_protection=deployment.is_production,
+        )
+        self.deployment = deployment
+        self.role = role
+        for key, value in deployment.tags.items():
+            cdk.Tags.of(self).add(key, value)
+        cdk.Tags.of(self).add("deployment-role", role)
+
+    @property
+    def name_prefix(self) -> str:
+        """`au-production-primary`: the prefix for physical names in this region."""
+        return f"{self.deployment.name}-{self.role}"
+
+
+def vpc_cidr(deployment: Deployment, role: str) -> str:
+    """A distinct /16 per deployment and region, so any two VPCs can be peered later."""
+    jurisdiction_index = list(JURISDICTION_REGIONS).index(deployment.jurisdiction.value)
+    environment_index = ("production", "staging", "development").index(
+        deployment.environment.value
+    )
+    second_octet = (
+        16
+        + jurisdiction_index * 32
+        + environment_index * 8
+        + (0 if role == "primary" else 1)
+    )
+    return f"10.{second_octet}.0.0/16"

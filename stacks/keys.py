@@ -1,0 +1,28 @@
+"""KeysStack: the deployment's customer-managed keys in one region (ENC-1, ENC-2)."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from config import Deployment
+from patterns.keys import DataClassKeyRing, KeyRingProps
+from stacks.base import PlatformStack
+
+
+class KeysStack(PlatformStack):
+    def __init__(
+        self, scope: Construct, id: str, *, deployment: Deployment, role: str
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            deployment=deployment,
+            role=role,
+            summary="customer-managed KMS keys, one per data class (ENC-2)",
+        )
+        self.key_ring = DataClassKeyRing(
+            self, "KeyRing", props=KeyRingProps(alias_prefix=deployment.name)
+        )
+        for data_class, key in self.key_ring.keys.items():
+            cdk.CfnOutput(self, f"{data_class.capitalize()}KeyArn", value=key.key_arn)

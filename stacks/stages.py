@@ -1,0 +1,53 @@
+"""One cdk.Stage per deployment unit: a deployment's primary region and its DR region."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from config import Deployment
+from stacks.keys import KeysStack
+from stacks.network import NetworkStack
+
+
+class RegionalStage(cdk.Stage):
+    """The stacks of one deployment in one region, with an explicit env."""
+
+    role: str = ""
+
+    def __init__(self, scope: Construct, *, deployment: Deployment) -> None:
+        region = (
+            deployment.primary_region
+            if self.role == "primary"
+            else deployment.dr_region
+        )
+        super().__init__(
+            scope,
+            f"{deployment.name}-{self.role}",
+            env=cdk.Environment(account=deployment.account, region=region),
+        )
+        self.deployment = deployment
+        self.keys = KeysStack(self, "Keys", deployment=deployment, role=self.role)
+        self.network = NetworkStack(
+            self,
+            "Network",
+            deployment=deployment,
+            role=self.role,
+            logs_key=self.keys.key_ring.logs,
+        )
+
+    @property
+    def stacks(self) -> list[cdk.Stack]:
+        return [child for child in self.node.children if isinstance(child, cdk.Stack)]
+
+
+class PrimaryStage(RegionalStage):
+    """The deployment's serving region."""
+
+    role = "primary"
+
+
+class DisasterRecoveryStage(RegionalStage):
+    """The deployment's DR region, inside the same jurisdiction (HOST-2, DR-1)."""
+
+    role = "dr"
