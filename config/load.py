@@ -36,9 +36,7 @@ DEFAULT_CONFIG_PATH = Path(__file__).with_name("deployments.toml")
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
-_DOMAIN = re.compile(
-    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
-)
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _INSTANCE = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z0-9]+)+$")
 _BACKUP_RETENTIONS = (
@@ -53,17 +51,13 @@ _BACKUP_RETENTIONS = (
 class ConfigError(ValueError):
     """A configuration value that is malformed or breaks the policy."""
 
-    def __init__(
-        self, field: str, value: object, allowed: str, clause: str | None = None
-    ):
+    def __init__(self, field: str, value: object, allowed: str, clause: str | None = None):
         self.field = field
         self.value = value
         self.allowed = allowed
         self.clause = clause
         prefix = f"[{clause}] " if clause else ""
-        super().__init__(
-            f"{prefix}invalid config {field} = {value!r}: allowed {allowed}"
-        )
+        super().__init__(f"{prefix}invalid config {field} = {value!r}: allowed {allowed}")
 
 
 def load_config(path: Path = DEFAULT_CONFIG_PATH) -> PlatformConfig:
@@ -82,9 +76,7 @@ def parse_config(raw: Mapping[str, Any]) -> PlatformConfig:
 
     deployments: list[Deployment] = []
     for jurisdiction_key, jurisdiction_raw in jurisdictions.items():
-        accounts = _table(
-            jurisdiction_raw, "accounts", f"jurisdictions.{jurisdiction_key}"
-        )
+        accounts = _table(jurisdiction_raw, "accounts", f"jurisdictions.{jurisdiction_key}")
         for environment_key, environment_raw in environments.items():
             name = f"{jurisdiction_key}-{environment_key}"
             override = overrides.get(name, {})
@@ -96,19 +88,14 @@ def parse_config(raw: Mapping[str, Any]) -> PlatformConfig:
                     jurisdiction_raw,
                     {
                         **environment_raw,
-                        **{
-                            k: {**environment_raw.get(k, {}), **v}
-                            for k, v in override.items()
-                        },
+                        **{k: {**environment_raw.get(k, {}), **v} for k, v in override.items()},
                     },
                     accounts,
                 )
             )
     names = {d.name for d in deployments}
     for unknown in sorted(set(overrides) - names):
-        raise ConfigError(
-            f"overrides.{unknown}", unknown, f"one of: {', '.join(sorted(names))}"
-        )
+        raise ConfigError(f"overrides.{unknown}", unknown, f"one of: {', '.join(sorted(names))}")
     _check_accounts_separate(deployments)
     return PlatformConfig(deployments=tuple(deployments))
 
@@ -145,9 +132,7 @@ def _deployment(
             "a 12-digit AWS account id",
         )
 
-    primary, dr = (
-        str(jurisdiction_raw.get(k, "")) for k in ("primary_region", "dr_region")
-    )
+    primary, dr = (str(jurisdiction_raw.get(k, "")) for k in ("primary_region", "dr_region"))
     _check_region(f"{where}.primary_region", primary, jurisdiction)
     _check_region(f"{where}.dr_region", dr, jurisdiction)
     if dr == primary:
@@ -179,9 +164,7 @@ def _deployment(
     if not _EMAIL.match(email):
         raise ConfigError(f"{where}.alarm_email", email, "an e-mail address")
 
-    sizing = _build(
-        Sizing, _table(environment_raw, "sizing", env_where), f"{env_where}.sizing"
-    )
+    sizing = _build(Sizing, _table(environment_raw, "sizing", env_where), f"{env_where}.sizing")
     retention = _build(
         Retention,
         _table(environment_raw, "retention", env_where),
@@ -228,9 +211,7 @@ def _check_sizing(sizing: Sizing, environment: Environment, where: str) -> None:
     for name in ("web_instance_type", "db_instance_class", "cache_node_type"):
         value = getattr(sizing, name)
         if not _INSTANCE.match(value):
-            raise ConfigError(
-                f"{where}.{name}", value, "an instance type such as 'm7i.large'"
-            )
+            raise ConfigError(f"{where}.{name}", value, "an instance type such as 'm7i.large'")
     if not sizing.db_instance_class.startswith("db."):
         raise ConfigError(
             f"{where}.db_instance_class",
@@ -244,9 +225,7 @@ def _check_sizing(sizing: Sizing, environment: Environment, where: str) -> None:
             "an ElastiCache type 'cache.*'",
         )
     if sizing.web_min_capacity < 2:
-        raise ConfigError(
-            f"{where}.web_min_capacity", sizing.web_min_capacity, "at least 2", "HOST-1"
-        )
+        raise ConfigError(f"{where}.web_min_capacity", sizing.web_min_capacity, "at least 2", "HOST-1")
     if sizing.web_min_capacity > sizing.web_max_capacity:
         raise ConfigError(
             f"{where}.web_min_capacity",
@@ -254,9 +233,7 @@ def _check_sizing(sizing: Sizing, environment: Environment, where: str) -> None:
             f"at most web_max_capacity ({sizing.web_max_capacity})",
         )
     if not 1 <= sizing.web_cpu_target_percent <= 95:
-        raise ConfigError(
-            f"{where}.web_cpu_target_percent", sizing.web_cpu_target_percent, "1 to 95"
-        )
+        raise ConfigError(f"{where}.web_cpu_target_percent", sizing.web_cpu_target_percent, "1 to 95")
     if sizing.web_requests_per_target < 1:
         raise ConfigError(
             f"{where}.web_requests_per_target",
@@ -275,9 +252,7 @@ def _check_sizing(sizing: Sizing, environment: Environment, where: str) -> None:
         raise ConfigError(f"{where}.cache_replicas", sizing.cache_replicas, "0 to 5")
     if environment is Environment.PRODUCTION:
         if not sizing.db_multi_az:
-            raise ConfigError(
-                f"{where}.db_multi_az", False, "true in production", "HOST-4"
-            )
+            raise ConfigError(f"{where}.db_multi_az", False, "true in production", "HOST-4")
         if sizing.nat_gateways != 3:
             raise ConfigError(
                 f"{where}.nat_gateways",
@@ -294,9 +269,7 @@ def _check_sizing(sizing: Sizing, environment: Environment, where: str) -> None:
             )
 
 
-def _check_retention(
-    retention: Retention, environment: Environment, where: str
-) -> None:
+def _check_retention(retention: Retention, environment: Environment, where: str) -> None:
     for name, (minimum, clause) in RETENTION_MINIMUMS.items():
         value = getattr(retention, name)
         if value < minimum:
@@ -356,17 +329,11 @@ def _check_retention(
 
 def _check_maintenance(window: MaintenanceWindow, where: str) -> None:
     if window.day not in WEEKDAYS:
-        raise ConfigError(
-            f"{where}.day", window.day, f"one of {', '.join(WEEKDAYS)}", "OPS-5"
-        )
+        raise ConfigError(f"{where}.day", window.day, f"one of {', '.join(WEEKDAYS)}", "OPS-5")
     if not _HHMM.match(window.start_utc):
-        raise ConfigError(
-            f"{where}.start_utc", window.start_utc, "a UTC time HH:MM", "OPS-5"
-        )
+        raise ConfigError(f"{where}.start_utc", window.start_utc, "a UTC time HH:MM", "OPS-5")
     if not 1 <= window.duration_hours <= 6:
-        raise ConfigError(
-            f"{where}.duration_hours", window.duration_hours, "1 to 6 hours", "OPS-5"
-        )
+        raise ConfigError(f"{where}.duration_hours", window.duration_hours, "1 to 6 hours", "OPS-5")
 
 
 def _check_accounts_separate(deployments: list[Deployment]) -> None:
@@ -389,15 +356,11 @@ def _build(cls: Any, raw: Mapping[str, Any], where: str) -> Any:
     values: dict[str, Any] = {}
     for name, type_name in expected.items():
         if name not in raw:
-            raise ConfigError(
-                f"{where}.{name}", None, "a value (the field is required)"
-            )
+            raise ConfigError(f"{where}.{name}", None, "a value (the field is required)")
         value = raw[name]
         wanted = {"int": int, "bool": bool, "str": str}[str(type_name)]
         if type(value) is not wanted:
-            raise ConfigError(
-                f"{where}.{name}", value, f"a value of type {wanted.__name__}"
-            )
+            raise ConfigError(f"{where}.{name}", value, f"a value of type {wanted.__name__}")
         values[name] = value
     return cls(**values)
 

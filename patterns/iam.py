@@ -26,13 +26,9 @@ class ManagedPolicyRole(iam.Role):
         )
         # An empty managed policy is invalid; CDK drops it until a statement arrives.
 
-    def add_to_principal_policy(
-        self, statement: iam.PolicyStatement
-    ) -> iam.AddToPrincipalPolicyResult:
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
         self.grants_policy.add_statements(statement)
-        return iam.AddToPrincipalPolicyResult(
-            statement_added=True, policy_dependable=self.grants_policy
-        )
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.grants_policy)
 
     def add_to_policy(self, statement: iam.PolicyStatement) -> bool:
         return self.add_to_principal_policy(statement).statement_added

@@ -36,6 +36,4 @@ def retention_days(days: int) -> logs.RetentionDays:
         return _BY_DAYS[days]
     except KeyError:
         allowed = ", ".join(str(d) for d in _BY_DAYS)
-        raise ValueError(
-            f"log retention {days} days is not a CloudWatch Logs value; allowed: {allowed}"
-        ) from None
+        raise ValueError(f"log retention {days} days is not a CloudWatch Logs value; allowed: {allowed}") from None

@@ -52,9 +52,7 @@ class SecureNetwork(Construct):
             nat_gateways=props.nat_gateways,
             restrict_default_security_group=True,
             subnet_configuration=[
-                ec2.SubnetConfiguration(
-                    name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24
-                ),
+                ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
                 ec2.SubnetConfiguration(
                     name="private",
                     subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS,
@@ -95,9 +93,7 @@ class SecureNetwork(Construct):
         )
         self.flow_log = self.vpc.add_flow_log(
             "FlowLog",
-            destination=ec2.FlowLogDestination.to_cloud_watch_logs(
-                self.flow_log_group, self.flow_log_role
-            ),
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group, self.flow_log_role),
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
 
@@ -119,9 +115,7 @@ class SecureNetwork(Construct):
                 private_dns_enabled=True,
                 open=False,  # the endpoint group above already admits the VPC CIDR
                 security_groups=[self.endpoint_security_group],
-                subnets=ec2.SubnetSelection(
-                    subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
-                ),
+                subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
             )
             for name, service in INTERFACE_ENDPOINTS.items()
         }

@@ -29,9 +29,7 @@ TENANT_PREFIX_TEMPLATE: Final = "tenants/{tenant_id}/"
 
 def tag_backup_tier(construct: IConstruct, tier: str) -> None:
     if tier not in BACKUP_TIERS:
-        raise ValueError(
-            f"backup tier {tier!r} unknown; allowed: {', '.join(BACKUP_TIERS)}"
-        )
+        raise ValueError(f"backup tier {tier!r} unknown; allowed: {', '.join(BACKUP_TIERS)}")
     cdk.Tags.of(construct).add(BACKUP_TIER, tier)
 
 

@@ -21,18 +21,13 @@ def acknowledge(construct: IConstruct, finding_ids: list[str], reason: str) -> N
             f"{MIN_REASON_LENGTH} characters naming the compensating control"
         )
     for finding_id in finding_ids:
-        cdk.Validations.of(construct).acknowledge(
-            cdk.Acknowledgment(id=finding_id, reason=reason)
-        )
+        cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=finding_id, reason=reason))
 
 
 def acknowledge_in_public_packs(construct: IConstruct, rule: str, reason: str) -> None:
     """The same rule as the NIST 800-53 r5, HIPAA Security and PCI DSS 3.2.1 packs name it."""
     acknowledge(
         construct,
-        [
-            f"{pack}-{rule}"
-            for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
-        ],
+        [f"{pack}-{rule}" for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")],
         reason,
     )

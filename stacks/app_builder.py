@@ -34,14 +34,10 @@ class Selection:
                 continue
             allowed = sorted({_value(d, key) for d in config.deployments})
             if wanted not in allowed:
-                raise ConfigError(
-                    f"context {key}", wanted, f"one of: {', '.join(allowed)}"
-                )
+                raise ConfigError(f"context {key}", wanted, f"one of: {', '.join(allowed)}")
             chosen = tuple(d for d in chosen if _value(d, key) == wanted)
         if not chosen:
-            raise ConfigError(
-                "context", self, "a combination that selects at least one deployment"
-            )
+            raise ConfigError("context", self, "a combination that selects at least one deployment")
         return chosen
 
 
@@ -59,9 +55,7 @@ def pin_availability_zones(app: cdk.App, deployments: tuple[Deployment, ...]) ->
             app.node.set_context(key, list(REGION_AVAILABILITY_ZONES[region]))
 
 
-def build_app(
-    app: cdk.App, config: PlatformConfig, selection: Selection
-) -> list[RegionalStage]:
+def build_app(app: cdk.App, config: PlatformConfig, selection: Selection) -> list[RegionalStage]:
     deployments = selection.apply(config)
     pin_availability_zones(app, deployments)
     stages: list[RegionalStage] = []

@@ -27,9 +27,7 @@ class PlatformStack(cdk.Stack):
         role: str,
         summary: str,
     ) -> None:
-        region = (
-            deployment.primary_region if role == "primary" else deployment.dr_region
-        )
+        region = deployment.primary_region if role == "primary" else deployment.dr_region
         super().__init__(
             scope,
             id,
@@ -53,13 +51,6 @@ class PlatformStack(cdk.Stack):
 def vpc_cidr(deployment: Deployment, role: str) -> str:
     """A distinct /16 per deployment and region, so any two VPCs can be peered later."""
     jurisdiction_index = list(JURISDICTION_REGIONS).index(deployment.jurisdiction.value)
-    environment_index = ("production", "staging", "development").index(
-        deployment.environment.value
-    )
-    second_octet = (
-        16
-        + jurisdiction_index * 32
-        + environment_index * 8
-        + (0 if role == "primary" else 1)
-    )
+    environment_index = ("production", "staging", "development").index(deployment.environment.value)
+    second_octet = 16 + jurisdiction_index * 32 + environment_index * 8 + (0 if role == "primary" else 1)
     return f"10.{second_octet}.0.0/16"

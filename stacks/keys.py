@@ -11,9 +11,7 @@ from stacks.base import PlatformStack
 
 
 class KeysStack(PlatformStack):
-    def __init__(
-        self, scope: Construct, id: str, *, deployment: Deployment, role: str
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, deployment: Deployment, role: str) -> None:
         super().__init__(
             scope,
             id,
@@ -21,8 +19,6 @@ class KeysStack(PlatformStack):
             role=role,
             summary="customer-managed KMS keys, one per data class (ENC-2)",
         )
-        self.key_ring = DataClassKeyRing(
-            self, "KeyRing", props=KeyRingProps(alias_prefix=deployment.name)
-        )
+        self.key_ring = DataClassKeyRing(self, "KeyRing", props=KeyRingProps(alias_prefix=deployment.name))
         for data_class, key in self.key_ring.keys.items():
             cdk.CfnOutput(self, f"{data_class.capitalize()}KeyArn", value=key.key_arn)

@@ -29,11 +29,7 @@ class NetworkStack(PlatformStack):
             role=role,
             summary="VPC over 3 AZs, NAT, VPC endpoints, encrypted flow logs",
         )
-        nat_gateways = (
-            deployment.sizing.nat_gateways
-            if role == "primary" or deployment.is_production
-            else 1
-        )
+        nat_gateways = deployment.sizing.nat_gateways if role == "primary" or deployment.is_production else 1
         self.network = SecureNetwork(
             self,
             "Network",
@@ -42,24 +38,18 @@ class NetworkStack(PlatformStack):
                 nat_gateways=nat_gateways,
                 cidr=vpc_cidr(deployment, role),
                 logs_key=logs_key,
-                flow_log_retention=retention_days(
-                    deployment.retention.log_retention_days
-                ),
+                flow_log_retention=retention_days(deployment.retention.log_retention_days),
             ),
         )
         _drop_redundant_provider_dependency(self)
         cdk.CfnOutput(self, "VpcId", value=self.network.vpc.vpc_id)
-        cdk.CfnOutput(
-            self, "FlowLogGroup", value=self.network.flow_log_group.log_group_name
-        )
+        cdk.CfnOutput(self, "FlowLogGroup", value=self.network.flow_log_group.log_group_name)
 
 
 def _drop_redundant_provider_dependency(stack: cdk.Stack) -> None:
     """CDK's restrict-default-SG provider adds a DependsOn that its Fn::GetAtt already
     implies (cfn-lint W3005); drop the explicit one so templates lint clean."""
-    provider = stack.node.try_find_child(
-        "Custom::VpcRestrictDefaultSGCustomResourceProvider"
-    )
+    provider = stack.node.try_find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
     if provider is None:
         return
     handler = provider.node.find_child("Handler")

@@ -16,11 +16,7 @@ class RegionalStage(cdk.Stage):
     role: str = ""
 
     def __init__(self, scope: Construct, *, deployment: Deployment) -> None:
-        region = (
-            deployment.primary_region
-            if self.role == "primary"
-            else deployment.dr_region
-        )
+        region = deployment.primary_region if self.role == "primary" else deployment.dr_region
         super().__init__(
             scope,
             f"{deployment.name}-{self.role}",

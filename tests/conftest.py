@@ -1,0 +1,61 @@
+"""Shared fixtures: each deployment is synthesized once per session, with every pack.
+
+A stage fixture returns `{"primary": PrimaryStage, "dr": DisasterRecoveryStage}`;
+synthesis runs the policy packs, so a finding fails the fixture (and every test
+that uses it) with the report in the error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from config import PlatformConfig, load_config
+from policies.registration import FAIL_ON_FINDINGS, register_policy_packs
+from stacks.app_builder import Selection, build_app
+from stacks.stages import RegionalStage
+
+Stages = dict[str, RegionalStage]
+
+
+@pytest.fixture(scope="session")
+def platform_config() -> PlatformConfig:
+    return load_config()
+
+
+def synthesize(config: PlatformConfig, deployment: str, outdir: Path) -> Stages:
+    app = cdk.App(outdir=str(outdir), post_cli_context=FAIL_ON_FINDINGS)
+    stages = build_app(app, config, Selection(deployment=deployment))
+    register_policy_packs(app)
+    app.synth()
+    return {stage.role: stage for stage in stages}
+
+
+@pytest.fixture(scope="session")
+def au_production(platform_config: PlatformConfig, tmp_path_factory: pytest.TempPathFactory) -> Stages:
+    return synthesize(platform_config, "au-production", tmp_path_factory.mktemp("au-production"))
+
+
+@pytest.fixture(scope="session")
+def au_development(platform_config: PlatformConfig, tmp_path_factory: pytest.TempPathFactory) -> Stages:
+    return synthesize(platform_config, "au-development", tmp_path_factory.mktemp("au-development"))
+
+
+@pytest.fixture(scope="session")
+def template_of() -> Callable[[Stages, str, str], Template]:
+    """`template_of(stages, "primary", "Network")`: the stack's template, cached."""
+    cache: dict[tuple[int, str, str], Template] = {}
+
+    def get(stages: Stages, role: str, stack_id: str) -> Template:
+        key = (id(stages), role, stack_id)
+        if key not in cache:
+            stack = stages[role].node.find_child(stack_id)
+            assert isinstance(stack, cdk.Stack)
+            cache[key] = Template.from_stack(stack)
+        return cache[key]
+
+    return get
