@@ -121,6 +121,16 @@ class Deployment:
         return REGION_AVAILABILITY_ZONES[region]
 
     @property
+    def break_glass_role_name(self) -> str:
+        """IAM is global: the access stack (primary region) creates this role; backup
+        vault policies in both regions refer to it by this deterministic name (ACC-4)."""
+        return f"{self.name}-break-glass"
+
+    def backup_vault_name(self, role: str) -> str:
+        """Deterministic vault names, so the primary's copy rules need no lookup (BAK-5)."""
+        return f"{self.name}-{role}-vault"
+
+    @property
     def tags(self) -> dict[str, str]:
         return {
             "owner": self.owner,
