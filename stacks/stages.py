@@ -6,6 +6,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from config import Deployment
+from stacks.alerts import AlertsStack
 from stacks.keys import KeysStack
 from stacks.network import NetworkStack
 
@@ -31,6 +32,16 @@ class RegionalStage(cdk.Stage):
             role=self.role,
             logs_key=self.keys.key_ring.logs,
         )
+        # Primary only: every alarm of the deployment publishes to these topics (OPS-2, OPS-4).
+        self.alerts: AlertsStack | None = None
+        if self.role == "primary":
+            self.alerts = AlertsStack(
+                self,
+                "Alerts",
+                deployment=deployment,
+                role=self.role,
+                system_key=self.keys.key_ring.system,
+            )
 
     @property
     def stacks(self) -> list[cdk.Stack]:

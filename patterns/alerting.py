@@ -1,0 +1,104 @@
+"""Severity-routed notifications: one encrypted SNS topic per incident severity (OPS-2, OPS-4).
+
+Every alarm on the platform names its severity and publishes to that severity's
+topic, so the on-call rota can route Sev1 to a pager and Sev4 to a daily review.
+The response times come from the incident matrix of clause OPS-4.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+SEVERITIES: Final[tuple[int, ...]] = (1, 2, 3, 4)
+
+# OPS-4 incident matrix: (start work within, workaround within, fix within).
+RESPONSE_TIMES: Final[dict[int, tuple[str, str, str]]] = {
+    1: ("1 hour", "4 hours", "7 hours"),
+    2: ("2 hours", "48 hours", "14 days"),
+    3: ("72 hours", "7 days", "30 days"),
+    4: ("next planned release", "next planned release", "next planned release"),
+}
+
+# Severities whose topic pages the on-call address by e-mail (Sev3/Sev4 are reviewed daily).
+PAGED_SEVERITIES: Final[tuple[int, ...]] = (1, 2)
+
+# The AWS services that publish alarms and events into the topics.
+PUBLISHERS: Final[tuple[str, ...]] = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+
+
+def severity_label(severity: int) -> str:
+    """`Sev1`: the prefix every alarm description starts with (OPS-4)."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"severity {severity} unknown; allowed: {', '.join(map(str, SEVERITIES))}")
+    return f"Sev{severity}"
+
+
+def severity_summary(severity: int) -> str:
+    start, workaround, fix = RESPONSE_TIMES[severity]
+    return f"{severity_label(severity)}: work starts within {start}, workaround within {workaround}, fix within {fix}"
+
+
+@dataclass(frozen=True)
+class SeverityTopicsProps:
+    name_prefix: str  # e.g. "au-production-primary"
+    key: kms.IKey  # the `system` data-class key
+    alarm_email: str
+
+
+class SeverityTopics(Construct):
+    """SNS topics `<prefix>-sev1` .. `<prefix>-sev4`.
+
+    - encrypted with the given customer-managed key (ENC-1); the key policy admits
+      CloudWatch alarms and EventBridge of this account only, so that they can
+      publish to an encrypted topic;
+    - topic policies deny any request not sent over TLS (ENC-3) and let only
+      CloudWatch and EventBridge of this account publish;
+    - Sev1 and Sev2 are e-mailed to the deployment's alarm address (OPS-2).
+    """
+
+    def __init__(self, scope: Construct, id: str, *, props: SeverityTopicsProps) -> None:
+        super().__init__(scope, id)
+        stack = cdk.Stack.of(self)
+        self.topics: dict[int, sns.Topic] = {}
+        for severity in SEVERITIES:
+            label = severity_label(severity)
+            topic = sns.Topic(
+                self,
+                f"{label}Topic",
+                topic_name=f"{props.name_prefix}-{label.lower()}",
+                display_name=f"{props.name_prefix} {label}"[:100],
+                master_key=props.key,
+                enforce_ssl=True,
+            )
+            for publisher in PUBLISHERS:
+                topic.add_to_resource_policy(
+                    iam.PolicyStatement(
+                        sid=f"Allow{publisher.split('.')[0].capitalize()}Publish",
+                        principals=[iam.ServicePrincipal(publisher)],
+                        actions=["sns:Publish"],
+                        resources=[topic.topic_arn],
+                        conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+                    )
+                )
+            if severity in PAGED_SEVERITIES:
+                topic.add_subscription(subscriptions.EmailSubscription(props.alarm_email))
+            self.topics[severity] = topic
+
+        # The key lives in the Keys stack; this statement lands in its key policy.
+        props.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowAlarmAndEventPublishersToEncryptedTopics",
+                principals=[iam.ServicePrincipal(p) for p in PUBLISHERS],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+        )
