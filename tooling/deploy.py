@@ -30,7 +30,8 @@ ASSEMBLY = REPO / "cdk.out"
 
 
 def run(command: Sequence[str], env: dict[str, str] | None = None) -> None:
-    print(f"$ {' '.join(command)}", flush=True)
+    shown = " ".join(command[:8]) + (f" ... ({len(command) - 8} more)" if len(command) > 8 else "")
+    print(f"$ {shown}", flush=True)
     subprocess.run(command, cwd=REPO, env=env, check=True)
 
 
@@ -38,7 +39,7 @@ def synthesize(env: dict[str, str]) -> None:
     """Synth every deployment with all policy packs, then cfn-lint every template."""
     run([str(CDK), "synth", "--quiet", "--output", str(ASSEMBLY)], env=env)
     templates = sorted(str(p) for p in ASSEMBLY.glob("assembly-*/*.template.json"))
-    run([sys.executable, "-m", "cfnlint", "--", *templates], env=env)
+    run([str(Path(sys.executable).with_name("cfn-lint")), "--", *templates], env=env)
     print(f"synth: {len(templates)} templates, all policy packs and cfn-lint clean", flush=True)
 
 

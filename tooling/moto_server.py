@@ -48,14 +48,14 @@ def free_loopback_port() -> int:
 def start_moto_server(account: str, log_path: Path, port: int | None = None, timeout: float = 60) -> MotoServer:
     """Start `moto_server` bound to 127.0.0.1, acting as `account`; wait until it answers."""
     port = port or free_loopback_port()
-    executable = Path(sys.executable).with_name("moto_server")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(executable), "-H", BIND_ADDRESS, "-p", str(port)],
+            [sys.executable, "-m", "tooling.moto_launcher", "-H", BIND_ADDRESS, "-p", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "MOTO_ACCOUNT_ID": account},
+            cwd=Path(__file__).resolve().parent.parent,
         )
     server = MotoServer(process=process, port=port, account=account, log_path=log_path)
     deadline = time.monotonic() + timeout
