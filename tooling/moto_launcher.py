@@ -40,7 +40,7 @@ def create_key_from_cloudformation(
 
 def install() -> None:
     CloudFormationResponse.update_termination_protection = update_termination_protection  # type: ignore[attr-defined]
-    Key.create_from_cloudformation_json = staticmethod(create_key_from_cloudformation)  # type: ignore[method-assign,assignment]
+    Key.create_from_cloudformation_json = staticmethod(create_key_from_cloudformation)  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":
