@@ -3,9 +3,11 @@
 
 Select a subset with context, e.g. `npx cdk synth -c deployment=au-production`
 (or `-c jurisdiction=au`, `-c environment=development`); the default is everything.
+`-c config=path/to.toml` reads another configuration file (default config/deployments.toml).
 """
 
 import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 
@@ -17,7 +19,8 @@ from stacks.app_builder import Selection, build_app
 def main() -> None:
     app = cdk.App(post_cli_context=FAIL_ON_FINDINGS)
     try:
-        config = load_config()
+        config_path = app.node.try_get_context("config")
+        config = load_config(Path(config_path)) if config_path else load_config()
         build_app(app, config, Selection.from_context(app))
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)

@@ -1,0 +1,195 @@
+"""Configuration: the shipped file is valid, and bad values fail before any stack exists."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from config import ConfigError, Environment, Jurisdiction, PlatformConfig, parse_config
+from config.load import DEFAULT_CONFIG_PATH
+from stacks.app_builder import Selection, build_app
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def raw() -> dict[str, Any]:
+    with DEFAULT_CONFIG_PATH.open("rb") as handle:
+        return copy.deepcopy(tomllib.load(handle))
+
+
+def rejects(raw: dict[str, Any], *fragments: str) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw)
+    for fragment in fragments:
+        assert fragment in str(caught.value), f"{fragment!r} not in {caught.value}"
+    return caught.value
+
+
+def test_shipped_config_has_three_jurisdictions_times_three_environments(platform_config: PlatformConfig) -> None:
+    names = {d.name for d in platform_config.deployments}
+    assert names == {f"{j.value}-{e.value}" for j in Jurisdiction for e in Environment}
+    au = platform_config.get("au-production")
+    assert (au.primary_region, au.dr_region) == ("ap-southeast-2", "ap-southeast-4")
+    us = platform_config.get("us-production")
+    assert (us.primary_region, us.dr_region) == ("us-west-2", "us-east-1")
+    uk = platform_config.get("uk-production")
+    assert (uk.primary_region, uk.dr_region) == ("eu-west-2", "eu-west-1")
+
+
+def test_deployment_overrides_apply_to_one_deployment_only(platform_config: PlatformConfig) -> None:
+    assert platform_config.get("us-production").maintenance.start_utc == "10:00"
+    assert platform_config.get("au-production").maintenance.start_utc == "16:00"
+
+
+def test_maintenance_window_formats() -> None:
+    from config import MaintenanceWindow
+
+    window = MaintenanceWindow(day="Sun", start_utc="23:00", duration_hours=3)
+    assert window.rds_window == "sun:23:00-mon:02:00"
+    assert window.ssm_schedule == "cron(0 23 ? * SUN *)"
+
+
+def test_unknown_region_names_the_field_and_the_allow_list(raw: dict[str, Any]) -> None:
+    raw["jurisdictions"]["au"]["primary_region"] = "ap-southeast-9"
+    error = rejects(raw, "jurisdictions.au.primary_region", "'ap-southeast-9'", "ap-southeast-2", "HOST-2")
+    assert error.field == "jurisdictions.au.primary_region"
+
+
+def test_dr_region_outside_the_jurisdiction_is_rejected(raw: dict[str, Any]) -> None:
+    raw["jurisdictions"]["au"]["dr_region"] = "us-east-1"
+    rejects(raw, "[HOST-2]", "jurisdictions.au.dr_region", "'us-east-1'", "ap-southeast-4")
+
+
+def test_dr_region_equal_to_primary_is_rejected(raw: dict[str, Any]) -> None:
+    raw["jurisdictions"]["uk"]["dr_region"] = "eu-west-2"
+    rejects(raw, "[HOST-2]", "jurisdictions.uk.dr_region", "other than the primary region")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "clause"),
+    [
+        ("ebs_snapshot_days", 89, "BAK-2"),
+        ("rds_automated_backup_days", 29, "BAK-3"),
+        ("monthly_archive_days", 364, "BAK-4"),
+        ("log_retention_days", 14, "BAK-7"),
+    ],
+)
+def test_retention_below_policy_minimum_is_rejected(raw: dict[str, Any], field: str, value: int, clause: str) -> None:
+    raw["environments"]["staging"]["retention"][field] = value
+    rejects(raw, f"[{clause}]", f"environments.staging.retention.{field}", repr(value), "at least")
+
+
+def test_min_capacity_above_max_is_rejected(raw: dict[str, Any]) -> None:
+    raw["environments"]["production"]["sizing"]["web_min_capacity"] = 13
+    rejects(raw, "environments.production.sizing.web_min_capacity", "13", "at most web_max_capacity (12)")
+
+
+def test_single_instance_web_tier_is_rejected(raw: dict[str, Any]) -> None:
+    raw["environments"]["development"]["sizing"]["web_min_capacity"] = 1
+    rejects(raw, "[HOST-1]", "web_min_capacity", "at least 2")
+
+
+@pytest.mark.parametrize("account", ["12345", "1234567890123", "11111111111x", ""])
+def test_malformed_account_id_is_rejected(raw: dict[str, Any], account: str) -> None:
+    raw["jurisdictions"]["us"]["accounts"]["staging"] = account
+    rejects(raw, "jurisdictions.us.accounts.staging", "a 12-digit AWS account id")
+
+
+def test_environments_may_not_share_an_account(raw: dict[str, Any]) -> None:
+    raw["jurisdictions"]["au"]["accounts"]["staging"] = raw["jurisdictions"]["au"]["accounts"]["production"]
+    rejects(raw, "[HOST-3]", "jurisdictions.au.accounts.staging", "environments are separate accounts")
+
+
+def test_production_without_multi_az_database_is_rejected(raw: dict[str, Any]) -> None:
+    raw["environments"]["production"]["sizing"]["db_multi_az"] = False
+    rejects(raw, "[HOST-4]", "environments.production.sizing.db_multi_az")
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "expected"),
+    [
+        ("sizing", "web_instance_type", "huge", "an instance type"),
+        ("sizing", "web_max_capacity", "12", "a value of type int"),
+        ("maintenance", "day", "Someday", "one of Mon, Tue"),
+        ("maintenance", "start_utc", "25:00", "a UTC time HH:MM"),
+        ("retention", "unknown_days", 5, "one of:"),
+    ],
+)
+def test_malformed_values_name_field_and_allowed_values(
+    raw: dict[str, Any], section: str, key: str, value: object, expected: str
+) -> None:
+    raw["environments"]["development"][section][key] = value
+    rejects(raw, f"environments.development.{section}.{key}", expected)
+
+
+def test_unknown_jurisdiction_is_rejected(raw: dict[str, Any]) -> None:
+    raw["jurisdictions"]["jp"] = raw["jurisdictions"]["au"]
+    rejects(raw, "jurisdictions.jp", "one of: au, uk, us")
+
+
+def test_bad_selection_names_the_allowed_values(platform_config: PlatformConfig) -> None:
+    app = cdk.App()
+    with pytest.raises(ConfigError, match=r"context deployment .* one of: au-development"):
+        build_app(app, platform_config, Selection(deployment="mars-production"))
+    assert app.node.children == []
+
+
+def test_bad_config_stops_the_app_before_anything_is_synthesized(tmp_path: Path, raw: dict[str, Any]) -> None:
+    """The real entry point: exit code 2, the message on stderr, no cloud assembly written."""
+    bad = tmp_path / "bad.toml"
+    raw["jurisdictions"]["au"]["dr_region"] = "eu-west-1"
+    bad.write_text(_to_toml(raw))
+    outdir = tmp_path / "cdk.out"
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=REPO,
+        env=_app_env(outdir, {"config": str(bad), "deployment": "au-production"}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "[HOST-2] invalid config jurisdictions.au.dr_region = 'eu-west-1'" in result.stderr
+    assert not outdir.exists() or not any(outdir.iterdir())
+
+
+def _app_env(outdir: Path, context: dict[str, str]) -> dict[str, str]:
+    import json
+    import os
+
+    return {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context)}
+
+
+def _to_toml(data: dict[str, Any]) -> str:
+    """Just enough TOML for the config file's shape (tables of scalars and inline tables)."""
+    lines: list[str] = []
+
+    def scalar(value: object) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, dict):
+            return "{ " + ", ".join(f"{k} = {scalar(v)}" for k, v in value.items()) + " }"
+        return '"' + str(value) + '"'
+
+    def table(path: list[str], body: dict[str, Any]) -> None:
+        scalars = {k: v for k, v in body.items() if not isinstance(v, dict) or k == "accounts"}
+        if scalars:
+            lines.append("[" + ".".join(f'"{p}"' for p in path) + "]")
+            lines.extend(f"{k} = {scalar(v)}" for k, v in scalars.items())
+        for key, value in body.items():
+            if isinstance(value, dict) and key != "accounts":
+                table([*path, key], value)
+
+    for key, value in data.items():
+        table([key], value)
+    return "\n".join(lines) + "\n"
