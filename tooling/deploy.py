@@ -35,24 +35,25 @@ def run(command: Sequence[str], env: dict[str, str] | None = None) -> None:
     subprocess.run(command, cwd=REPO, env=env, check=True)
 
 
-def synthesize(env: dict[str, str]) -> None:
-    """Synth every deployment with all policy packs, then cfn-lint every template."""
-    run([str(CDK), "synth", "--quiet", "--output", str(ASSEMBLY)], env=env)
-    templates = sorted(str(p) for p in ASSEMBLY.glob("assembly-*/*.template.json"))
+def synthesize(env: dict[str, str], assembly: Path = ASSEMBLY, context: Sequence[str] = ()) -> None:
+    """Synth (every deployment by default) with all policy packs, then cfn-lint every template."""
+    context_args = [arg for item in context for arg in ("--context", item)]
+    run([str(CDK), "synth", "--quiet", "--output", str(assembly), *context_args], env=env)
+    templates = sorted(str(p) for p in assembly.glob("assembly-*/*.template.json"))
     run([str(Path(sys.executable).with_name("cfn-lint")), "--", *templates], env=env)
     print(f"synth: {len(templates)} templates, all policy packs and cfn-lint clean", flush=True)
 
 
-def deploy(deployment_name: str, env: dict[str, str]) -> None:
+def deploy(deployment_name: str, env: dict[str, str], assembly: Path = ASSEMBLY) -> None:
     deployment = load_config().get(deployment_name)
     targets = [f"aws://{deployment.account}/{region}" for region in deployment.regions]
-    run([str(CDK), "bootstrap", "--app", str(ASSEMBLY), *targets], env=env)
+    run([str(CDK), "bootstrap", "--app", str(assembly), *targets], env=env)
     run(
         [
             str(CDK),
             "deploy",
             "--app",
-            str(ASSEMBLY),
+            str(assembly),
             "--require-approval",
             "never",
             "--progress",

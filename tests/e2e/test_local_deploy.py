@@ -1,0 +1,156 @@
+"""The main job against the local emulator: deploy au-production (both regions)
+into a moto server on loopback, check what was built through boto3, deploy again
+(an update must not fail), stop the server.
+
+moto accepts but does not model some types (AWS Backup, ElastiCache, WAF,
+CloudTrail, ...; see ../shared/TOOLCHAIN.md), so those are checked on the
+templates by the unit tests; here we check what moto does create.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from config import Deployment, PlatformConfig
+from tooling.deploy import deploy, synthesize
+from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+DEPLOYMENT = "au-production"
+
+
+@pytest.fixture(scope="module")
+def deployment(platform_config: PlatformConfig) -> Deployment:
+    return platform_config.get(DEPLOYMENT)
+
+
+@pytest.fixture(scope="module")
+def server(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    moto = start_moto_server(deployment.account, tmp / "moto_server.log")
+    try:
+        yield moto
+    finally:
+        moto.stop()
+
+
+@pytest.fixture(scope="module")
+def deployed(server: MotoServer, deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    assembly = tmp_path_factory.mktemp("e2e-assembly") / "cdk.out"
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    base_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base_env.get('PATH', '')}"
+    synthesize(base_env, assembly, context=[f"deployment={DEPLOYMENT}"])
+    env = {**emulator_environment(server.endpoint_url), "PATH": base_env["PATH"]}
+    deploy(DEPLOYMENT, env, assembly)
+    env["ASSEMBLY"] = str(assembly)
+    return env
+
+
+def client(env: dict[str, str], service: str, region: str) -> Any:
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def physical_ids(env: dict[str, str], region: str, prefix: str, resource_type: str) -> list[str]:
+    cloudformation = client(env, "cloudformation", region)
+    ids: list[str] = []
+    for stack in cloudformation.describe_stacks()["Stacks"]:
+        if not stack["StackName"].startswith(prefix):
+            continue
+        for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack["StackName"]):
+            ids += [
+                r["PhysicalResourceId"]
+                for r in page["StackResourceSummaries"]
+                if r["ResourceType"] == resource_type and r.get("PhysicalResourceId")
+            ]
+    return ids
+
+
+def test_every_stack_of_both_regions_is_complete(deployed: dict[str, str], deployment: Deployment) -> None:
+    for role, region in (("primary", deployment.primary_region), ("dr", deployment.dr_region)):
+        stacks = client(deployed, "cloudformation", region).describe_stacks()["Stacks"]
+        ours = [s for s in stacks if s["StackName"].startswith(f"{deployment.name}-{role}-")]
+        expected = len(list(Path(deployed["ASSEMBLY"]).glob(f"assembly-{deployment.name}-{role}/*.template.json")))
+        assert len(ours) == expected >= 2
+        assert {s["StackStatus"] for s in ours} == {"CREATE_COMPLETE"} | (
+            {"UPDATE_COMPLETE"} & {s["StackStatus"] for s in ours}
+        )
+
+
+def test_keys_rotate_in_both_regions(deployed: dict[str, str], deployment: Deployment) -> None:
+    for role, region in (("primary", deployment.primary_region), ("dr", deployment.dr_region)):
+        kms = client(deployed, "kms", region)
+        key_ids = physical_ids(deployed, region, f"{deployment.name}-{role}-", "AWS::KMS::Key")
+        assert len(key_ids) >= 4
+        for key_id in key_ids:
+            assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
+        aliases = {a["AliasName"] for a in kms.list_aliases()["Aliases"]}
+        assert {f"alias/{deployment.name}/{c}" for c in ("customer", "system", "logs", "backup")} <= aliases
+
+
+def test_vpc_spans_three_azs_with_a_nat_per_az(deployed: dict[str, str], deployment: Deployment) -> None:
+    region = deployment.primary_region
+    ec2 = client(deployed, "ec2", region)
+    (vpc_id,) = physical_ids(deployed, region, f"{deployment.name}-primary-", "AWS::EC2::VPC")
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+    assert {s["AvailabilityZone"] for s in subnets} == set(deployment.availability_zones(region))
+    assert not any(s["MapPublicIpOnLaunch"] for s in subnets)
+    nats = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["NatGateways"]
+    assert len(nats) == 3
+
+
+def test_buckets_are_versioned_encrypted_and_private(deployed: dict[str, str], deployment: Deployment) -> None:
+    region = deployment.primary_region
+    s3 = client(deployed, "s3", region)
+    buckets = physical_ids(deployed, region, f"{deployment.name}-primary-", "AWS::S3::Bucket")
+    assert buckets, "the primary region has data and log buckets"
+    for bucket in buckets:
+        assert s3.get_bucket_versioning(Bucket=bucket).get("Status") == "Enabled", bucket
+        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+        assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("aws:kms", "AES256")
+        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        assert all(block.values()), bucket
+
+
+def test_database_is_multi_az_encrypted_and_protected(deployed: dict[str, str], deployment: Deployment) -> None:
+    region = deployment.primary_region
+    rds = client(deployed, "rds", region)
+    (db_id,) = physical_ids(deployed, region, f"{deployment.name}-primary-", "AWS::RDS::DBInstance")
+    (db,) = rds.describe_db_instances(DBInstanceIdentifier=db_id)["DBInstances"]
+    assert db["MultiAZ"] is True
+    assert db["StorageEncrypted"] is True
+    assert db["DeletionProtection"] is True
+    assert db["BackupRetentionPeriod"] >= 30
+    assert db["Engine"] == "postgres"
+
+
+def test_web_tier_requires_imdsv2_and_keeps_two_instances(deployed: dict[str, str], deployment: Deployment) -> None:
+    region = deployment.primary_region
+    ec2 = client(deployed, "ec2", region)
+    autoscaling = client(deployed, "autoscaling", region)
+    (template_id,) = physical_ids(deployed, region, f"{deployment.name}-primary-", "AWS::EC2::LaunchTemplate")
+    versions = ec2.describe_launch_template_versions(LaunchTemplateId=template_id)["LaunchTemplateVersions"]
+    data = versions[-1]["LaunchTemplateData"]
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert "KeyName" not in data
+    assert all(m["Ebs"]["Encrypted"] for m in data["BlockDeviceMappings"])
+    (group_name,) = physical_ids(deployed, region, f"{deployment.name}-primary-", "AWS::AutoScaling::AutoScalingGroup")
+    (group,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group_name])["AutoScalingGroups"]
+    assert group["MinSize"] >= 2
+    assert len({i["AvailabilityZone"] for i in group["Instances"]} | set(group["AvailabilityZones"])) >= 2
+
+
+def test_a_second_deploy_updates_without_failing(deployed: dict[str, str]) -> None:
+    deploy(DEPLOYMENT, deployed, Path(deployed["ASSEMBLY"]))
