@@ -7,7 +7,11 @@ from constructs import Construct
 
 from config import Deployment
 from stacks.alerts import AlertsStack
+from stacks.audit import AuditStack
+from stacks.backup import BackupStack
+from stacks.data import DataStack
 from stacks.keys import KeysStack
+from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
 
 
@@ -41,6 +45,36 @@ class RegionalStage(cdk.Stage):
                 deployment=deployment,
                 role=self.role,
                 system_key=self.keys.key_ring.system,
+            )
+        # Primary only: the data tier (DR gets a replica later, DR-1) and the multi-region trail (ACC-3).
+        self.data: DataStack | None = None
+        self.audit: AuditStack | None = None
+        if self.alerts is not None:
+            self.data = DataStack(
+                self,
+                "Data",
+                deployment=deployment,
+                role=self.role,
+                key_ring=self.keys.key_ring,
+                vpc=self.network.network.vpc,
+                topics=self.alerts.topics,
+            )
+            self.audit = AuditStack(self, "Audit", deployment=deployment, role=self.role, key_ring=self.keys.key_ring)
+        # Both regions: a locked vault; primary only: plans copying into the DR vault (BAK-1..BAK-5).
+        self.backup = BackupStack(
+            self,
+            "Backup",
+            deployment=deployment,
+            role=self.role,
+            backup_key=self.keys.key_ring.backup,
+            data_key=self.keys.key_ring.customer,
+            alarm_topics=self.alerts.topics if self.alerts else None,
+        )
+        # Built last: the dashboard of the primary region (OPS-2). Pass the web tier's ALB when it exists.
+        self.monitoring: MonitoringStack | None = None
+        if self.data is not None:
+            self.monitoring = MonitoringStack(
+                self, "Monitoring", deployment=deployment, role=self.role, data=self.data
             )
 
     @property

@@ -1,0 +1,252 @@
+"""AWS Backup plans per backup tier, each rule copied to the DR vault (BAK-1..BAK-5, HOST-2).
+
+Resources opt in by tag: `backup-tier=database` (RDS) and `backup-tier=compute`
+(EC2 instances and their EBS volumes). Each tier has its own plan, because a plan's
+rules apply to every resource of its selections:
+
+Schedules marked (tz) run in the deployment's own time zone
+(`ScheduleExpressionTimezone`); the hourly rule needs none.
+
+| tier | rule | schedule | kept (config field) | clause |
+|---|---|---|---|---|
+| database | Hourly | `cron(0 * ? * * *)` | `hourly_backup_days` | BAK-1 |
+| database | TwiceDaily | `cron(0 0,12 * * ? *)` (tz) | `twice_daily_backup_days` | BAK-1 |
+| database | Daily | `cron(0 3 * * ? *)` (tz), continuous | `rds_daily_backup_days` | BAK-3 |
+| compute | Daily | `cron(0 3 * * ? *)` (tz) | `ebs_snapshot_days` | BAK-2 |
+| both | Monthly | `cron(0 3 1 * ? *)` (tz), cold storage | `monthly_archive_days` | BAK-4 |
+
+The monthly rule moves recovery points to cold storage after
+`monthly_cold_storage_after_days`.
+
+Every rule carries a copy action to the DR region's vault with the same lifecycle
+(BAK-5). The DR vault's ARN is built from its deterministic name, and the pattern
+refuses (HOST-2) to copy to a region outside the deployment's jurisdiction.
+
+Continuous backup: AWS Backup allows at most 35 days for continuous (point-in-time)
+recovery points, and when it takes over an RDS instance's PITR it sets the
+instance's automated-backup retention to the rule's retention. It is therefore
+enabled on the daily database rule (retention >= 30 days, BAK-3) only, and only when
+that retention is <= 35 days; a longer daily retention keeps snapshot backups and
+leaves PITR to the instance's own automated backups (`rds_automated_backup_days`).
+Enabling it on the hourly rule would shrink the database's PITR window to hours.
+
+Cold storage (`OptInToArchiveForSupportedResources`) applies to the resource types
+that support it (EBS snapshots); RDS snapshots stay in warm storage for the whole
+archive period, which still meets BAK-4's retention.
+
+The selection role is a `ManagedPolicyRole` with the AWS managed
+`AWSBackupServiceRolePolicyForBackup` (see `BackupStack` for the acknowledgment);
+grants to the source data key land in its customer-managed policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_backup as backup
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from config import Retention
+from config.policy import JURISDICTION_REGIONS
+from patterns.iam import ManagedPolicyRole
+from patterns.tagging import BACKUP_TIER, BACKUP_TIER_COMPUTE, BACKUP_TIER_DATABASE
+
+HOURLY: Final = "cron(0 * ? * * *)"
+TWICE_DAILY: Final = "cron(0 0,12 * * ? *)"
+DAILY_AT_3: Final = "cron(0 3 * * ? *)"
+MONTHLY_AT_3: Final = "cron(0 3 1 * ? *)"
+
+# AWS Backup: continuous backups are kept at most 35 days.
+CONTINUOUS_BACKUP_MAX_DAYS: Final = 35
+
+BACKUP_SERVICE_POLICY: Final = "service-role/AWSBackupServiceRolePolicyForBackup"
+
+
+class JurisdictionError(ValueError):
+    """A backup copy would leave the deployment's jurisdiction (HOST-2)."""
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    name: str
+    schedule: str
+    delete_after_days: int
+    timezone: str | None = None  # None: the schedule is in UTC
+    cold_after_days: int | None = None
+    continuous: bool = False
+    start_window_minutes: int = 60
+    completion_window_minutes: int = 480
+
+
+@dataclass(frozen=True)
+class BackupPlanProps:
+    name_prefix: str  # e.g. "au-production"
+    jurisdiction: str
+    timezone: str  # IANA name, e.g. "Australia/Sydney"
+    retention: Retention
+    vault: backup.IBackupVault  # the primary region's vault: every rule's target
+    copy_region: str  # the DR region
+    copy_vault_name: str  # the DR vault's deterministic name
+    role_name: str  # deterministic, so the DR key policy can name it before it exists
+    source_keys: Sequence[kms.IKey] = ()  # keys that encrypt the backed-up resources
+
+
+def tier_rules(retention: Retention, timezone: str) -> dict[str, tuple[RuleSpec, ...]]:
+    """The rules of each tier, from configuration (values already checked by config.load)."""
+    monthly = RuleSpec(
+        name="Monthly",
+        schedule=MONTHLY_AT_3,
+        timezone=timezone,
+        delete_after_days=retention.monthly_archive_days,
+        cold_after_days=retention.monthly_cold_storage_after_days,
+        completion_window_minutes=1440,
+    )
+    return {
+        BACKUP_TIER_DATABASE: (
+            RuleSpec(
+                name="Hourly",
+                schedule=HOURLY,
+                delete_after_days=retention.hourly_backup_days,
+                completion_window_minutes=120,
+            ),
+            RuleSpec(
+                name="TwiceDaily",
+                schedule=TWICE_DAILY,
+                timezone=timezone,
+                delete_after_days=retention.twice_daily_backup_days,
+            ),
+            RuleSpec(
+                name="Daily",
+                schedule=DAILY_AT_3,
+                timezone=timezone,
+                delete_after_days=retention.rds_daily_backup_days,
+                continuous=retention.rds_daily_backup_days <= CONTINUOUS_BACKUP_MAX_DAYS,
+            ),
+            monthly,
+        ),
+        BACKUP_TIER_COMPUTE: (
+            RuleSpec(
+                name="Daily",
+                schedule=DAILY_AT_3,
+                timezone=timezone,
+                delete_after_days=retention.ebs_snapshot_days,
+            ),
+            monthly,
+        ),
+    }
+
+
+def check_copy_region(jurisdiction: str, region: str) -> None:
+    """Defence in depth behind config validation: a copy never leaves the jurisdiction."""
+    allowed = JURISDICTION_REGIONS.get(jurisdiction, ())
+    if region not in allowed:
+        raise JurisdictionError(
+            f"[HOST-2] backup copy destination region {region!r} is outside jurisdiction "
+            f"{jurisdiction!r} (allowed: {', '.join(allowed) or 'none'})"
+        )
+
+
+class TieredBackupPlans(Construct):
+    """`plans[tier]` (CfnBackupPlan), `selections[tier]`, `rules[tier]`, `role`, `copy_vault_arn`."""
+
+    def __init__(self, scope: Construct, id: str, *, props: BackupPlanProps) -> None:
+        super().__init__(scope, id)
+        stack = cdk.Stack.of(self)
+        check_copy_region(props.jurisdiction, props.copy_region)
+        self.copy_vault_arn = (
+            f"arn:{stack.partition}:backup:{props.copy_region}:{stack.account}:backup-vault:{props.copy_vault_name}"
+        )
+
+        self.role = ManagedPolicyRole(
+            self,
+            "SelectionRole",
+            role_name=props.role_name,
+            assumed_by=iam.ServicePrincipal("backup.amazonaws.com"),
+            description=f"AWS Backup takes and copies {props.name_prefix} backups of tagged resources",
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(BACKUP_SERVICE_POLICY)],
+        )
+        if props.source_keys:
+            # Snapshots of CMK-encrypted volumes and databases, and their cross-region copies.
+            key_arns = [key.key_arn for key in props.source_keys]
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="UseSourceDataKeys",
+                    actions=[
+                        "kms:DescribeKey",
+                        "kms:Decrypt",
+                        "kms:ReEncryptFrom",
+                        "kms:GenerateDataKeyWithoutPlaintext",
+                    ],
+                    resources=key_arns,
+                )
+            )
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="GrantSourceDataKeysToAwsResources",
+                    actions=["kms:CreateGrant"],
+                    resources=key_arns,
+                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                )
+            )
+
+        self.rules = tier_rules(props.retention, props.timezone)
+        self.plans: dict[str, backup.CfnBackupPlan] = {}
+        self.selections: dict[str, backup.CfnBackupSelection] = {}
+        for tier, rules in self.rules.items():
+            label = tier.capitalize()
+            plan_name = f"{props.name_prefix}-{tier}"
+            plan = backup.CfnBackupPlan(
+                self,
+                f"{label}Plan",
+                backup_plan=backup.CfnBackupPlan.BackupPlanResourceTypeProperty(
+                    backup_plan_name=plan_name,
+                    backup_plan_rule=[self._rule(rule, props.vault.backup_vault_name) for rule in rules],
+                ),
+                backup_plan_tags={BACKUP_TIER: tier},
+            )
+            self.plans[tier] = plan
+            self.selections[tier] = backup.CfnBackupSelection(
+                self,
+                f"{label}Selection",
+                backup_plan_id=plan.attr_backup_plan_id,
+                backup_selection=backup.CfnBackupSelection.BackupSelectionResourceTypeProperty(
+                    iam_role_arn=self.role.role_arn,
+                    selection_name=f"{plan_name}-tagged",
+                    list_of_tags=[
+                        backup.CfnBackupSelection.ConditionResourceTypeProperty(
+                            condition_key=BACKUP_TIER,
+                            condition_type="STRINGEQUALS",
+                            condition_value=tier,
+                        )
+                    ],
+                ),
+            )
+
+    def _rule(self, rule: RuleSpec, vault_name: str) -> backup.CfnBackupPlan.BackupRuleResourceTypeProperty:
+        lifecycle = backup.CfnBackupPlan.LifecycleResourceTypeProperty(
+            delete_after_days=rule.delete_after_days,
+            move_to_cold_storage_after_days=rule.cold_after_days,
+            opt_in_to_archive_for_supported_resources=True if rule.cold_after_days is not None else None,
+        )
+        return backup.CfnBackupPlan.BackupRuleResourceTypeProperty(
+            rule_name=rule.name,
+            target_backup_vault=vault_name,
+            schedule_expression=rule.schedule,
+            schedule_expression_timezone=rule.timezone,
+            start_window_minutes=rule.start_window_minutes,
+            completion_window_minutes=rule.completion_window_minutes,
+            enable_continuous_backup=True if rule.continuous else None,
+            lifecycle=lifecycle,
+            copy_actions=[
+                backup.CfnBackupPlan.CopyActionResourceTypeProperty(
+                    destination_backup_vault_arn=self.copy_vault_arn,
+                    lifecycle=lifecycle,
+                )
+            ],
+            recovery_point_tags={"backup-rule": rule.name},
+        )

@@ -1,0 +1,144 @@
+"""A locked, KMS-encrypted AWS Backup vault that only break-glass can tamper with (ACC-4, ENC-1, BAK-8).
+
+Vault lock (CloudFormation `AWS::Backup::BackupVault.LockConfiguration`):
+
+- `MinRetentionDays` / `MaxRetentionDays` bound the retention of every recovery
+  point in the vault; a backup or copy job with a retention outside the range fails.
+- With `ChangeableForDays` the lock is in **compliance mode**: after that many days
+  (AWS minimum 3) nobody, not even the root user or AWS, can remove the lock or
+  shorten a recovery point's retention. Production uses compliance mode with the
+  AWS minimum cooling-off period of 3 days, the window in which a mistaken lock can
+  still be deleted (`DeleteBackupVaultLockConfiguration`).
+- Without `ChangeableForDays` the lock is in **governance mode**: it enforces the
+  same retention range, but a principal with `backup:DeleteBackupVaultLockConfiguration`
+  can remove it. Staging and development use governance mode: the same protection
+  against accidents and automation, without an irreversible commitment for data that
+  is anonymised (DATA-3) and short-lived.
+
+The access policy denies `DeleteRecoveryPoint`, `UpdateRecoveryPointLifecycle`,
+`PutBackupVaultAccessPolicy`, `DeleteBackupVaultAccessPolicy` and `DeleteBackupVault`
+to every principal (`"Principal": {"AWS": "*"}`, `"Resource": "*"`: the shape the AWS
+Backup Audit Manager control BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED expects)
+except the break-glass role. IAM is global, so that role's ARN is built from its
+deterministic name and the account, without a cross-region reference. Lifecycle
+expiry by AWS Backup itself is not a user call and is not affected.
+
+Consequence, by design: a later change to this access policy cannot be deployed by
+the ordinary CloudFormation execution role (it is denied `PutBackupVaultAccessPolicy`);
+it is deployed with the break-glass role (`cdk deploy --role-arn <break-glass role>`).
+The vault is retained when its stack is deleted (BAK-8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_backup as backup
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+# Actions only the break-glass role may call on the vault and its recovery points (ACC-4).
+PROTECTED_ACTIONS: Final[tuple[str, ...]] = (
+    "backup:DeleteRecoveryPoint",
+    "backup:UpdateRecoveryPointLifecycle",
+    "backup:PutBackupVaultAccessPolicy",
+    "backup:DeleteBackupVaultAccessPolicy",
+    "backup:DeleteBackupVault",
+)
+
+# AWS minimum for ChangeableForDays: the grace period before compliance mode is permanent.
+COMPLIANCE_COOLING_OFF_DAYS: Final = 3
+
+# What AWS Backup does with the vault key when it copies and re-encrypts recovery points.
+BACKUP_KEY_ACTIONS: Final[tuple[str, ...]] = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+)
+
+
+@dataclass(frozen=True)
+class BackupVaultProps:
+    vault_name: str
+    key: kms.IKey  # the `backup` data-class key of this region
+    break_glass_role_arn: str
+    lock_min_days: int
+    lock_max_days: int
+    compliance_mode: bool  # production: compliance mode; elsewhere: governance mode
+    # Roles (by ARN, possibly not yet created: the DR region deploys first) that AWS
+    # Backup assumes to write into this vault, copy into it or restore from it.
+    service_role_arns: Sequence[str] = ()
+
+
+class SecureBackupVault(Construct):
+    """`vault` (the L2 vault) and `vault_arn`; the key policy lets AWS Backup use the key."""
+
+    def __init__(self, scope: Construct, id: str, *, props: BackupVaultProps) -> None:
+        super().__init__(scope, id)
+        if not 1 <= props.lock_min_days <= props.lock_max_days:
+            raise ValueError(
+                f"[ACC-4] vault lock of {props.vault_name}: min {props.lock_min_days} days must be "
+                f"between 1 and max {props.lock_max_days} days"
+            )
+        self.access_policy = iam.PolicyDocument(
+            statements=[
+                iam.PolicyStatement(
+                    sid="DenyRecoveryPointTamperingExceptBreakGlass",
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=list(PROTECTED_ACTIONS),
+                    resources=["*"],
+                    conditions={"ArnNotEquals": {"aws:PrincipalArn": props.break_glass_role_arn}},
+                )
+            ]
+        )
+        self.lock_configuration = backup.LockConfiguration(
+            min_retention=cdk.Duration.days(props.lock_min_days),
+            max_retention=cdk.Duration.days(props.lock_max_days),
+            changeable_for=cdk.Duration.days(COMPLIANCE_COOLING_OFF_DAYS) if props.compliance_mode else None,
+        )
+        self.vault = backup.BackupVault(
+            self,
+            "Vault",
+            backup_vault_name=props.vault_name,
+            encryption_key=props.key,
+            access_policy=self.access_policy,
+            lock_configuration=self.lock_configuration,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.vault_arn = self.vault.backup_vault_arn
+
+        stack = cdk.Stack.of(self)
+        if props.service_role_arns:
+            # The key lives in the Keys stack; these statements land in its key policy.
+            # Account principal + aws:PrincipalArn, not the role ARN as principal: KMS
+            # rejects a policy naming a role that does not exist yet.
+            props.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowAwsBackupRolesToUseTheKey",
+                    principals=[iam.AccountPrincipal(stack.account)],
+                    actions=list(BACKUP_KEY_ACTIONS),
+                    resources=["*"],
+                    conditions={"ArnEquals": {"aws:PrincipalArn": list(props.service_role_arns)}},
+                )
+            )
+            props.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowAwsBackupRolesToGrantToAwsResources",
+                    principals=[iam.AccountPrincipal(stack.account)],
+                    actions=["kms:CreateGrant"],
+                    resources=["*"],
+                    conditions={
+                        "ArnEquals": {"aws:PrincipalArn": list(props.service_role_arns)},
+                        "Bool": {"kms:GrantIsForAWSResource": "true"},
+                    },
+                )
+            )

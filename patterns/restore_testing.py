@@ -1,0 +1,115 @@
+"""A monthly AWS Backup restore-testing plan with random recovery-point selection (BAK-9).
+
+Once a month (`cron(0 4 1 * ? *)` in the deployment's time zone, an hour after the
+monthly archive backup), AWS Backup picks a **random** recovery point from the last
+`selection_window_days` in the primary vault for each protected resource type that
+matches the tier tag, restores it, keeps it for `validation_window_hours` so that
+validation can run, and deletes it. That is the "restore exercise monthly / random
+testing of backups" of BAK-9; the quarterly full recovery from scratch is the
+restore-drill runbook (`runbooks/restore_drill.md`).
+
+Names of restore-testing plans and selections allow only letters, digits and `_`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_backup as backup
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from patterns.iam import ManagedPolicyRole
+from patterns.tagging import BACKUP_TIER, BACKUP_TIER_COMPUTE, BACKUP_TIER_DATABASE
+
+MONTHLY_RESTORE_TEST: Final = "cron(0 4 1 * ? *)"
+RESTORE_SERVICE_POLICY: Final = "service-role/AWSBackupServiceRolePolicyForRestores"
+
+# Protected resource type (AWS Backup name) -> the tier tag that selects it.
+RESTORE_TEST_TARGETS: Final[dict[str, str]] = {
+    "RDS": BACKUP_TIER_DATABASE,
+    "EC2": BACKUP_TIER_COMPUTE,
+    "EBS": BACKUP_TIER_COMPUTE,
+}
+
+
+@dataclass(frozen=True)
+class RestoreTestingProps:
+    name_prefix: str  # e.g. "au-production"
+    timezone: str
+    vault_arn: str  # recovery points are drawn from this vault
+    role_name: str
+    source_key: kms.IKey  # the key restored resources are encrypted with
+    selection_window_days: int = 30
+    start_window_hours: int = 8
+    validation_window_hours: int = 12
+
+
+class MonthlyRestoreTesting(Construct):
+    """`plan`, `selections[resource_type]`, `role`."""
+
+    def __init__(self, scope: Construct, id: str, *, props: RestoreTestingProps) -> None:
+        super().__init__(scope, id)
+        safe_prefix = props.name_prefix.replace("-", "_")
+        self.role = ManagedPolicyRole(
+            self,
+            "Role",
+            role_name=props.role_name,
+            assumed_by=iam.ServicePrincipal("backup.amazonaws.com"),
+            description=f"AWS Backup restore testing of {props.name_prefix}: restores, validates, deletes",
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(RESTORE_SERVICE_POLICY)],
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="UseDataKeyForRestoredResources",
+                actions=["kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext"],
+                resources=[props.source_key.key_arn],
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="GrantDataKeyToRestoredResources",
+                actions=["kms:CreateGrant"],
+                resources=[props.source_key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            )
+        )
+        self.plan_name = f"{safe_prefix}_monthly_restore_test"
+        self.plan = backup.CfnRestoreTestingPlan(
+            self,
+            "Plan",
+            restore_testing_plan_name=self.plan_name,
+            schedule_expression=MONTHLY_RESTORE_TEST,
+            schedule_expression_timezone=props.timezone,
+            start_window_hours=props.start_window_hours,
+            recovery_point_selection=backup.CfnRestoreTestingPlan.RestoreTestingRecoveryPointSelectionProperty(
+                algorithm="RANDOM_WITHIN_WINDOW",
+                include_vaults=[props.vault_arn],
+                recovery_point_types=["SNAPSHOT"],
+                selection_window_days=props.selection_window_days,
+            ),
+            tags=[cdk.CfnTag(key="clause", value="BAK-9")],
+        )
+        self.selections: dict[str, backup.CfnRestoreTestingSelection] = {}
+        for resource_type, tier in RESTORE_TEST_TARGETS.items():
+            selection = backup.CfnRestoreTestingSelection(
+                self,
+                f"{resource_type.capitalize()}Selection",
+                restore_testing_plan_name=self.plan_name,
+                restore_testing_selection_name=f"{safe_prefix}_{resource_type.lower()}",
+                protected_resource_type=resource_type,
+                iam_role_arn=self.role.role_arn,
+                protected_resource_conditions=backup.CfnRestoreTestingSelection.ProtectedResourceConditionsProperty(
+                    string_equals=[
+                        backup.CfnRestoreTestingSelection.KeyValueProperty(
+                            key=f"aws:ResourceTag/{BACKUP_TIER}", value=tier
+                        )
+                    ]
+                ),
+                validation_window_hours=props.validation_window_hours,
+            )
+            selection.add_resource_dependency(self.plan)
+            self.selections[resource_type] = selection

@@ -1,0 +1,158 @@
+"""BackupStack: the region's locked backup vault; in the primary region also the plans,
+restore testing, the audit framework and the job alarms (BAK-1..BAK-5, BAK-9, ACC-4, OPS-2).
+
+The DR stage deploys first and holds only the vault that receives the copies; the
+primary stage's copy rules reach it by its deterministic name (no cross-region
+reference, BAK-5). The AWS Backup service roles have deterministic names too, so
+that the DR region's backup-key policy can admit them before they exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from config import Deployment
+from patterns.backup_alarms import BackupAlarmsProps, BackupJobAlarms
+from patterns.backup_audit import BackupAuditFramework, BackupAuditProps
+from patterns.backup_plan import BACKUP_SERVICE_POLICY, BackupPlanProps, TieredBackupPlans
+from patterns.backup_vault import BackupVaultProps, SecureBackupVault
+from patterns.restore_testing import RESTORE_SERVICE_POLICY, MonthlyRestoreTesting, RestoreTestingProps
+from policies.acknowledgments import acknowledge
+from stacks.base import PlatformStack
+
+
+def backup_role_name(deployment: Deployment) -> str:
+    return f"{deployment.name}-backup-service"
+
+
+def restore_testing_role_name(deployment: Deployment) -> str:
+    return f"{deployment.name}-restore-testing"
+
+
+def role_arn(deployment: Deployment, partition: str, name: str) -> str:
+    """IAM is global: a role of the primary region's stacks, addressed from any region."""
+    return f"arn:{partition}:iam::{deployment.account}:role/{name}"
+
+
+class BackupStack(PlatformStack):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        deployment: Deployment,
+        role: str,
+        backup_key: kms.IKey,
+        data_key: kms.IKey,
+        alarm_topics: Mapping[int, sns.ITopic] | None = None,
+    ) -> None:
+        primary = role == "primary"
+        super().__init__(
+            scope,
+            id,
+            deployment=deployment,
+            role=role,
+            summary=(
+                "locked backup vault, tiered backup plans with DR copies, monthly restore tests, "
+                "backup audit framework, job alarms (BAK-1..BAK-5, BAK-9, ACC-4)"
+                if primary
+                else "locked backup vault receiving the primary region's backup copies (BAK-5, ACC-4)"
+            ),
+        )
+        retention = deployment.retention
+        self.break_glass_role_arn = role_arn(deployment, self.partition, deployment.break_glass_role_name)
+        service_role_arns = [
+            role_arn(deployment, self.partition, backup_role_name(deployment)),
+            role_arn(deployment, self.partition, restore_testing_role_name(deployment)),
+        ]
+        self.vault = SecureBackupVault(
+            self,
+            "Vault",
+            props=BackupVaultProps(
+                vault_name=deployment.backup_vault_name(role),
+                key=backup_key,
+                break_glass_role_arn=self.break_glass_role_arn,
+                lock_min_days=retention.vault_lock_min_days,
+                lock_max_days=retention.vault_lock_max_days,
+                compliance_mode=deployment.is_production,
+                service_role_arns=service_role_arns,
+            ),
+        )
+        cdk.CfnOutput(self, "VaultName", value=self.vault.vault.backup_vault_name)
+        cdk.CfnOutput(self, "VaultArn", value=self.vault.vault_arn)
+
+        self.plans: TieredBackupPlans | None = None
+        self.restore_testing: MonthlyRestoreTesting | None = None
+        self.audit: BackupAuditFramework | None = None
+        self.alarms: BackupJobAlarms | None = None
+        if not primary:
+            return
+
+        self.plans = TieredBackupPlans(
+            self,
+            "Plans",
+            props=BackupPlanProps(
+                name_prefix=deployment.name,
+                jurisdiction=deployment.jurisdiction.value,
+                timezone=deployment.timezone,
+                retention=retention,
+                vault=self.vault.vault,
+                copy_region=deployment.dr_region,
+                copy_vault_name=deployment.backup_vault_name("dr"),
+                role_name=backup_role_name(deployment),
+                source_keys=(data_key,),
+            ),
+        )
+        self.restore_testing = MonthlyRestoreTesting(
+            self,
+            "RestoreTesting",
+            props=RestoreTestingProps(
+                name_prefix=deployment.name,
+                timezone=deployment.timezone,
+                vault_arn=self.vault.vault_arn,
+                role_name=restore_testing_role_name(deployment),
+                source_key=data_key,
+            ),
+        )
+        self.audit = BackupAuditFramework(
+            self,
+            "Audit",
+            props=BackupAuditProps(
+                name_prefix=deployment.name,
+                daily_retention_days=min(retention.rds_daily_backup_days, retention.ebs_snapshot_days),
+                lock_min_days=retention.vault_lock_min_days,
+                lock_max_days=retention.vault_lock_max_days,
+                copy_region=deployment.dr_region,
+                break_glass_role_arn=self.break_glass_role_arn,
+            ),
+        )
+        if alarm_topics is not None:
+            self.alarms = BackupJobAlarms(
+                self,
+                "JobAlarms",
+                props=BackupAlarmsProps(name_prefix=self.name_prefix, topics=alarm_topics),
+            )
+
+        for service_role, policy in (
+            (self.plans.role, BACKUP_SERVICE_POLICY),
+            (self.restore_testing.role, RESTORE_SERVICE_POLICY),
+        ):
+            acknowledge(
+                service_role,
+                [f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{policy}]"],
+                "The AWS-maintained AWS Backup service-role policy follows every backed-up service's API; "
+                "a hand copy would drift and still need wildcard resources for run-time snapshot names. "
+                "Compensating controls: only backup.amazonaws.com can assume the role, resources opt in by "
+                "the backup-tier tag, the vault access policy denies deletion to all but break-glass, "
+                "vault lock bounds retention, and the AWS Backup Audit Manager framework checks the result.",
+            )
+
+        cdk.CfnOutput(self, "DatabasePlanId", value=self.plans.plans["database"].attr_backup_plan_id)
+        cdk.CfnOutput(self, "ComputePlanId", value=self.plans.plans["compute"].attr_backup_plan_id)
+        cdk.CfnOutput(self, "CopyVaultArn", value=self.plans.copy_vault_arn)
+        cdk.CfnOutput(self, "RestoreTestingPlanName", value=self.restore_testing.plan_name)
