@@ -1,0 +1,1 @@
+"""Runbook automation: boto3 clients in, dry run by default, idempotent, audited."""
