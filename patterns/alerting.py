@@ -7,10 +7,13 @@ The response times come from the incident matrix of clause OPS-4.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -102,3 +105,36 @@ class SeverityTopics(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             )
         )
+
+
+def severity_alarm(
+    scope: Construct,
+    id: str,
+    *,
+    topics: Mapping[int, sns.ITopic],
+    severity: int,
+    summary: str,
+    metric: cloudwatch.IMetric,
+    threshold: float,
+    comparison: cloudwatch.ComparisonOperator,
+    evaluation_periods: int = 3,
+    datapoints_to_alarm: int | None = None,
+    treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.MISSING,
+) -> cloudwatch.Alarm:
+    """An alarm whose description starts with its severity and its OPS-4 response times,
+    publishing ALARM and OK to that severity's topic (OPS-2)."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        id,
+        metric=metric,
+        threshold=threshold,
+        comparison_operator=comparison,
+        evaluation_periods=evaluation_periods,
+        datapoints_to_alarm=datapoints_to_alarm,
+        treat_missing_data=treat_missing_data,
+        alarm_description=f"{severity_label(severity)}: {summary}. {severity_summary(severity)}.",
+    )
+    action = cloudwatch_actions.SnsAction(topics[severity])
+    alarm.add_alarm_action(action)
+    alarm.add_ok_action(action)
+    return alarm

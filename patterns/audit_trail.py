@@ -1,0 +1,169 @@
+"""The account's audit trail (ACC-3): multi-region CloudTrail, validated, encrypted, locked down.
+
+- one multi-region trail with global service events and log file validation
+  (digest files let an auditor prove nothing was altered or removed);
+- encrypted with the `logs` key; the key policy admits CloudTrail only for trails
+  of this account and only with this trail as the source;
+- delivered to a `SecureBucket` (logs key, versioned, access-logged, TLS-only,
+  archived and expired per BAK-7, RETAIN) whose policy lets only CloudTrail write
+  and lets nobody but the break-glass role delete an object version;
+- also delivered to a KMS-encrypted CloudWatch Logs group with explicit retention,
+  for alarms and daily review (OPS-2), through a role of ours (no inline policy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudtrail as cloudtrail
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from patterns.iam import ManagedPolicyRole
+from patterns.secure_bucket import LogArchive, SecureBucket, SecureBucketProps
+
+CLOUDTRAIL = "cloudtrail.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class AuditTrailProps:
+    trail_name: str
+    bucket_name: str
+    logs_key: kms.Key  # a key of ours: its policy gets the CloudTrail statements
+    access_log_bucket: s3.IBucket
+    noncurrent_version_days: int
+    archive: LogArchive
+    log_retention: logs.RetentionDays
+    break_glass_role_name: str  # the only principal that may delete audit objects (ACC-4 spirit)
+
+
+class AuditTrail(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: AuditTrailProps) -> None:
+        super().__init__(scope, id)
+        stack = cdk.Stack.of(self)
+        self.trail_arn = stack.format_arn(service="cloudtrail", resource="trail", resource_name=props.trail_name)
+        source_is_trail = {"StringEquals": {"aws:SourceArn": self.trail_arn}}
+
+        self.bucket = SecureBucket(
+            self,
+            "Bucket",
+            props=SecureBucketProps(
+                encryption_key=props.logs_key,
+                access_log_bucket=props.access_log_bucket,
+                access_log_prefix="cloudtrail/",
+                noncurrent_version_days=props.noncurrent_version_days,
+                data_class="logs",
+                archive=props.archive,
+                bucket_name=props.bucket_name,
+            ),
+        ).bucket
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AWSCloudTrailAclCheck",
+                principals=[iam.ServicePrincipal(CLOUDTRAIL)],
+                actions=["s3:GetBucketAcl"],
+                resources=[self.bucket.bucket_arn],
+                conditions=source_is_trail,
+            )
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AWSCloudTrailWrite",
+                principals=[iam.ServicePrincipal(CLOUDTRAIL)],
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects(f"AWSLogs/{stack.account}/*")],
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceArn": self.trail_arn,
+                        "s3:x-amz-acl": "bucket-owner-full-control",
+                    }
+                },
+            )
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyWritesByAnyoneButCloudTrail",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects("*")],
+                conditions={"StringNotEqualsIfExists": {"aws:PrincipalServiceName": CLOUDTRAIL}},
+            )
+        )
+        break_glass_arn = stack.format_arn(
+            service="iam", region="", resource="role", resource_name=props.break_glass_role_name
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyDeletionButBreakGlass",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteBucket"],
+                resources=[self.bucket.bucket_arn, self.bucket.arn_for_objects("*")],
+                conditions={"ArnNotLike": {"aws:PrincipalArn": break_glass_arn}},
+            )
+        )
+
+        # Lands in the Keys stack's key policy.
+        props.logs_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudTrailToEncryptTheAuditTrail",
+                principals=[iam.ServicePrincipal(CLOUDTRAIL)],
+                actions=["kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={
+                    **source_is_trail,
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": (
+                            f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"
+                        )
+                    },
+                },
+            )
+        )
+        props.logs_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudTrailToDescribeTheKey",
+                principals=[iam.ServicePrincipal(CLOUDTRAIL)],
+                actions=["kms:DescribeKey"],
+                resources=["*"],
+                conditions=source_is_trail,
+            )
+        )
+
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            log_group_name=f"/audit/{props.trail_name}",
+            encryption_key=props.logs_key,
+            retention=props.log_retention,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.logs_role = ManagedPolicyRole(
+            self,
+            "LogsRole",
+            assumed_by=iam.ServicePrincipal(CLOUDTRAIL, conditions=source_is_trail),
+            description=f"Delivers {props.trail_name} to CloudWatch Logs",
+        )
+        self.log_group.grant_write(self.logs_role)
+
+        self.trail = cloudtrail.CfnTrail(
+            self,
+            "Trail",
+            trail_name=props.trail_name,
+            is_logging=True,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            kms_key_id=props.logs_key.key_arn,
+            s3_bucket_name=self.bucket.bucket_name,
+            cloud_watch_logs_log_group_arn=self.log_group.log_group_arn,
+            cloud_watch_logs_role_arn=self.logs_role.role_arn,
+        )
+        assert self.bucket.policy is not None
+        self.trail.node.add_dependency(self.bucket.policy)
+        self.trail.node.add_dependency(self.logs_role.grants_policy)  # the role itself: via GetAtt

@@ -1,0 +1,219 @@
+"""RDS for PostgreSQL with the platform's controls (HOST-4, ENC-1, ENC-3, ENC-4, BAK-3, BAK-8, OPS-5).
+
+- Multi-AZ as configured, isolated subnets only, non-default port, no public access;
+- storage, Performance Insights and snapshots encrypted with the `customer` key;
+- `rds.force_ssl=1` in its own parameter group (ENC-3), IAM database authentication;
+- master credentials generated into Secrets Manager (encrypted with the `system`
+  key) and rotated by a Secrets Manager hosted rotation function that runs in the
+  VPC (ENC-4): no Lambda code or role of ours to maintain;
+- automated backups for the configured days (point-in-time recovery, BAK-3),
+  deletion protection and a final snapshot on removal (BAK-8);
+- enhanced monitoring through a role of ours, logs exported to log groups that we
+  create first, so they are KMS-encrypted and have explicit retention (BAK-7);
+- the announced maintenance window of OPS-5; the backup window ends an hour before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from patterns.iam import ManagedPolicyRole
+from patterns.tagging import BACKUP_TIER_DATABASE, tag_backup_tier, tag_data_classification
+from policies.acknowledgments import acknowledge
+
+ENGINE_VERSION = rds.PostgresEngineVersion.VER_17_6
+DEFAULT_PORT = 5433  # not 5432: AwsSolutions-RDS11, and scanners looking for 5432 miss it
+LOG_EXPORTS = ("postgresql", "upgrade")
+ROTATION_DAYS = 30
+
+
+def window_before(start_utc: str, hours_before: int, length_hours: int = 1) -> str:
+    """A daily `hh24:mi-hh24:mi` window that ends `hours_before - length_hours` h before `start_utc`."""
+    hour, minute = (int(part) for part in start_utc.split(":"))
+    begin = (hour - hours_before) % 24
+    end = (begin + length_hours) % 24
+    return f"{begin:02d}:{minute:02d}-{end:02d}:{minute:02d}"
+
+
+@dataclass(frozen=True)
+class EncryptedPostgresProps:
+    vpc: ec2.IVpc
+    instance_identifier: str  # deterministic, so runbooks and the DR region find it
+    instance_class: str  # "db.r7g.large"
+    allocated_storage_gib: int
+    max_allocated_storage_gib: int
+    multi_az: bool
+    storage_key: kms.IKey  # the `customer` key
+    secret_key: kms.IKey  # the `system` key
+    logs_key: kms.IKey  # the `logs` key
+    backup_retention_days: int
+    maintenance_window: str  # `ddd:hh24:mi-ddd:hh24:mi`
+    maintenance_start_utc: str  # HH:MM, to place the backup window before it
+    log_retention: logs.RetentionDays
+    database_name: str = "app"
+    port: int = DEFAULT_PORT
+
+
+class EncryptedPostgres(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: EncryptedPostgresProps) -> None:
+        super().__init__(scope, id)
+        engine = rds.DatabaseInstanceEngine.postgres(version=ENGINE_VERSION)
+        self.port = props.port
+        self.instance_identifier = props.instance_identifier
+
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=props.vpc,
+            description=f"{props.instance_identifier}: PostgreSQL clients only",
+            allow_all_outbound=False,
+        )
+        self.rotation_security_group = ec2.SecurityGroup(
+            self,
+            "RotationSecurityGroup",
+            vpc=props.vpc,
+            description=f"{props.instance_identifier}: the credential rotation function",
+            allow_all_outbound=False,
+        )
+        self.rotation_security_group.add_egress_rule(
+            ec2.Peer.ipv4(props.vpc.vpc_cidr_block), ec2.Port.tcp(443), "Secrets Manager VPC endpoint"
+        )
+
+        self.parameter_group = rds.ParameterGroup(
+            self,
+            "Parameters",
+            engine=engine,
+            description=f"{props.instance_identifier}: TLS only (ENC-3), connection auditing",
+            parameters={"rds.force_ssl": "1", "log_connections": "1", "log_disconnections": "1"},
+        )
+
+        self.log_groups = {
+            name: logs.LogGroup(
+                self,
+                f"{name.capitalize()}Logs",
+                log_group_name=f"/aws/rds/instance/{props.instance_identifier}/{name}",
+                encryption_key=props.logs_key,
+                retention=props.log_retention,
+                removal_policy=cdk.RemovalPolicy.RETAIN,
+            )
+            for name in LOG_EXPORTS
+        }
+
+        self.monitoring_role = ManagedPolicyRole(
+            self,
+            "MonitoringRole",
+            assumed_by=iam.ServicePrincipal("monitoring.rds.amazonaws.com"),
+            description=f"Enhanced monitoring of {props.instance_identifier}",
+        )
+
+        self.instance = rds.DatabaseInstance(
+            self,
+            "Instance",
+            engine=engine,
+            instance_identifier=props.instance_identifier,
+            instance_type=ec2.InstanceType(props.instance_class.removeprefix("db.")),
+            vpc=props.vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            security_groups=[self.security_group],
+            port=props.port,
+            publicly_accessible=False,
+            multi_az=props.multi_az,
+            database_name=props.database_name,
+            credentials=rds.Credentials.from_generated_secret(
+                "dbadmin",
+                encryption_key=props.secret_key,
+                secret_name=f"{props.instance_identifier}/master",
+            ),
+            iam_authentication=True,
+            parameter_group=self.parameter_group,
+            storage_type=rds.StorageType.GP3,
+            allocated_storage=props.allocated_storage_gib,
+            max_allocated_storage=props.max_allocated_storage_gib,
+            storage_encrypted=True,
+            storage_encryption_key=props.storage_key,
+            enable_performance_insights=True,
+            performance_insight_encryption_key=props.storage_key,
+            performance_insight_retention=rds.PerformanceInsightRetention.DEFAULT,
+            monitoring_interval=cdk.Duration.seconds(60),
+            monitoring_role=self.monitoring_role,
+            cloudwatch_logs_exports=list(LOG_EXPORTS),
+            backup_retention=cdk.Duration.days(props.backup_retention_days),
+            preferred_backup_window=window_before(props.maintenance_start_utc, hours_before=2),
+            preferred_maintenance_window=props.maintenance_window,
+            auto_minor_version_upgrade=True,
+            copy_tags_to_snapshot=True,
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.SNAPSHOT,
+            ca_certificate=rds.CaCertificate.RDS_CA_RSA2048_G1,
+        )
+        cfn_instance = self.instance.node.default_child
+        assert isinstance(cfn_instance, rds.CfnDBInstance)
+        for log_group in self.log_groups.values():
+            cfn_instance.node.add_dependency(log_group)  # RDS must find our encrypted groups, not create its own
+        tag_backup_tier(self.instance, BACKUP_TIER_DATABASE)
+        tag_data_classification(self.instance, "customer")
+        acknowledge(
+            cfn_instance,
+            ["NIST.800.53.R5-RDSInBackupPlan", "HIPAA.Security-RDSInBackupPlan"],
+            "The rule only sees a backup selection that names the instance in this stack; the Backup "
+            "stack's database plan selects by the backup-tier=database tag this instance carries. "
+            "Compensating controls: tag-based AWS Backup plans (hourly, 12-hourly, daily, monthly, copied "
+            "to the DR vault, BAK-1..BAK-5) plus 30+ days of automated backups with point-in-time recovery.",
+        )
+
+        if not props.multi_az:
+            acknowledge(
+                cfn_instance,
+                [
+                    "AwsSolutions-RDS3",
+                    "NIST.800.53.R5-RDSMultiAZSupport",
+                    "HIPAA.Security-RDSMultiAZSupport",
+                ],
+                "Single-AZ only where the configuration says so: config validation forces Multi-AZ in "
+                "production (HOST-4), and non-production holds anonymised data only (DATA-3). Compensating "
+                "controls: automated backups for 30+ days with point-in-time recovery, tag-based AWS Backup "
+                "plans copied to the DR region, deletion protection and a final snapshot.",
+            )
+
+        # What AmazonRDSEnhancedMonitoringRole grants, scoped to this instance's stream.
+        stack = cdk.Stack.of(self)
+        metrics_group = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:RDSOSMetrics"
+        self.monitoring_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogGroup", "logs:PutRetentionPolicy"],
+                resources=[metrics_group],
+            )
+        )
+        self.monitoring_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:GetLogEvents"],
+                resources=[f"{metrics_group}:log-stream:{self.instance.instance_resource_id}"],
+            )
+        )
+
+        secret = self.instance.secret
+        assert secret is not None  # generated above
+        self.secret: secretsmanager.ISecret = secret
+        tag_data_classification(self.secret, "system")
+        self.rotation = self.secret.add_rotation_schedule(
+            "Rotation",
+            automatically_after=cdk.Duration.days(ROTATION_DAYS),
+            hosted_rotation=secretsmanager.HostedRotation.postgre_sql_single_user(
+                function_name=f"{props.instance_identifier}-rotation",
+                vpc=props.vpc,
+                vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+                security_groups=[self.rotation_security_group],
+            ),
+        )
+        self.rotation_security_group.connections.allow_to(
+            self.security_group, ec2.Port.tcp(props.port), "Rotate the master credentials"
+        )

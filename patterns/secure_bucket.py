@@ -1,0 +1,151 @@
+"""S3 buckets with the platform's defaults: encrypted, versioned, TLS-only, private, logged, retained.
+
+Two constructs:
+
+- `AccessLogBucket`: the target of S3 server access logs (ACC-3). S3 log delivery
+  writes only to buckets whose default encryption is SSE-S3 (SSE-KMS targets are
+  not supported by the logging service), so this bucket - and only this one - uses
+  S3-managed AES-256 keys. It holds request metadata, never customer objects; it
+  is TLS-only, private, versioned, writable only by `logging.s3.amazonaws.com` of
+  this account, archived and expired like every log bucket (BAK-7).
+- `SecureBucket`: every other bucket. SSE-KMS with a given customer-managed key
+  and bucket keys (ENC-1), versioning with noncurrent versions kept for the
+  retention window (BAK-6), access logs to an `AccessLogBucket`, RETAIN (BAK-8).
+  With `archive` set it is a log bucket: Glacier after N days, expiry after M
+  (BAK-7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from patterns.tagging import tag_data_classification
+from policies.acknowledgments import acknowledge
+
+INCOMPLETE_UPLOAD_DAYS = 7
+
+
+@dataclass(frozen=True)
+class LogArchive:
+    """BAK-7: move to a Glacier storage class after `transition_days`, delete after `expiry_days`."""
+
+    transition_days: int
+    expiry_days: int
+
+    def __post_init__(self) -> None:
+        if self.expiry_days <= self.transition_days:
+            raise ValueError(
+                f"log archive expiry ({self.expiry_days} d) must come after the transition ({self.transition_days} d)"
+            )
+
+
+@dataclass(frozen=True)
+class AccessLogBucketProps:
+    noncurrent_version_days: int
+    archive: LogArchive
+    bucket_name: str | None = None
+
+
+@dataclass(frozen=True)
+class SecureBucketProps:
+    encryption_key: kms.IKey
+    access_log_bucket: s3.IBucket
+    access_log_prefix: str  # e.g. "content/"; one prefix per source bucket
+    noncurrent_version_days: int
+    data_class: str  # the `data-classification` tag value (customer, system, logs, backup)
+    archive: LogArchive | None = None  # set for log buckets (BAK-7)
+    bucket_name: str | None = None
+
+
+def _lifecycle_rules(noncurrent_version_days: int, archive: LogArchive | None) -> list[s3.LifecycleRule]:
+    """Noncurrent versions live for the whole retention window (BAK-6); log archives move to Glacier (BAK-7)."""
+    rules = [
+        s3.LifecycleRule(
+            id="NoncurrentVersionsAfterRetentionWindow",
+            noncurrent_version_expiration=cdk.Duration.days(noncurrent_version_days),
+            abort_incomplete_multipart_upload_after=cdk.Duration.days(INCOMPLETE_UPLOAD_DAYS),
+        )
+    ]
+    if archive is not None:
+        rules.append(
+            s3.LifecycleRule(
+                id="ArchiveToGlacierThenExpire",
+                transitions=[
+                    s3.Transition(
+                        storage_class=s3.StorageClass.GLACIER,
+                        transition_after=cdk.Duration.days(archive.transition_days),
+                    )
+                ],
+                expiration=cdk.Duration.days(archive.expiry_days),
+            )
+        )
+    return rules
+
+
+def _acknowledge_no_replication(bucket: s3.Bucket, what: str) -> None:
+    acknowledge(
+        bucket.node.default_child,  # type: ignore[arg-type]
+        [f"{pack}-S3BucketReplicationEnabled" for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")],
+        f"{what} is not replicated across regions yet: DR-1 replication targets in the DR stage are "
+        "still to be built. Compensating controls: versioning with noncurrent versions kept for the "
+        "retention window (BAK-6), RETAIN removal policy, S3's multi-AZ durability, TLS-only policy.",
+    )
+
+
+class AccessLogBucket(Construct):
+    """The S3 server-access-log target of one stack (SSE-S3: see the module docstring)."""
+
+    def __init__(self, scope: Construct, id: str, *, props: AccessLogBucketProps) -> None:
+        super().__init__(scope, id)
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            bucket_name=props.bucket_name,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            versioned=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=_lifecycle_rules(props.noncurrent_version_days, props.archive),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        tag_data_classification(self.bucket, "logs")
+        acknowledge(
+            self.bucket.node.default_child,  # type: ignore[arg-type]
+            [f"{pack}-S3DefaultEncryptionKMS" for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")],
+            "S3 server access log delivery supports only SSE-S3 on the target bucket (SSE-KMS targets "
+            "are rejected). Compensating controls: SSE-S3 AES-256 at rest, TLS-only bucket policy, only "
+            "logging.s3.amazonaws.com of this account may write, all public access blocked, versioned, "
+            "retained; it holds request metadata only, never customer objects.",
+        )
+        _acknowledge_no_replication(self.bucket, "The access-log bucket")
+
+
+class SecureBucket(Construct):
+    """A KMS-encrypted, versioned, TLS-only, private, access-logged, retained bucket."""
+
+    def __init__(self, scope: Construct, id: str, *, props: SecureBucketProps) -> None:
+        super().__init__(scope, id)
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            bucket_name=props.bucket_name,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=props.encryption_key,
+            bucket_key_enabled=True,
+            enforce_ssl=True,
+            versioned=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=props.access_log_bucket,
+            server_access_logs_prefix=props.access_log_prefix,
+            lifecycle_rules=_lifecycle_rules(props.noncurrent_version_days, props.archive),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        tag_data_classification(self.bucket, props.data_class)
+        _acknowledge_no_replication(self.bucket, f"This {props.data_class}-class bucket")

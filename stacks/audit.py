@@ -1,0 +1,64 @@
+"""AuditStack: the multi-region CloudTrail of the deployment's account (ACC-3).
+
+Built in the primary region only: the trail is multi-region, so it records the
+DR region too.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from config import Deployment
+from patterns.audit_trail import AuditTrail, AuditTrailProps
+from patterns.keys import DataClassKeyRing
+from patterns.log_retention import retention_days
+from patterns.secure_bucket import AccessLogBucket, AccessLogBucketProps, LogArchive
+from stacks.base import PlatformStack
+
+
+class AuditStack(PlatformStack):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        deployment: Deployment,
+        role: str,
+        key_ring: DataClassKeyRing,
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            deployment=deployment,
+            role=role,
+            summary="multi-region CloudTrail, validated and encrypted, to a locked-down bucket (ACC-3)",
+        )
+        retention = deployment.retention
+        archive = LogArchive(retention.log_archive_transition_days, retention.log_archive_expiry_days)
+        self.access_log_bucket = AccessLogBucket(
+            self,
+            "AccessLogs",
+            props=AccessLogBucketProps(
+                noncurrent_version_days=retention.noncurrent_version_days,
+                archive=archive,
+                bucket_name=f"{self.name_prefix}-audit-access-logs-{self.account}",
+            ),
+        ).bucket
+        self.audit_trail = AuditTrail(
+            self,
+            "AuditTrail",
+            props=AuditTrailProps(
+                trail_name=f"{deployment.name}-audit",
+                bucket_name=f"{self.name_prefix}-audit-{self.account}",
+                logs_key=key_ring.logs,
+                access_log_bucket=self.access_log_bucket,
+                noncurrent_version_days=retention.noncurrent_version_days,
+                archive=archive,
+                log_retention=retention_days(retention.log_retention_days),
+                break_glass_role_name=deployment.break_glass_role_name,
+            ),
+        )
+        cdk.CfnOutput(self, "TrailArn", value=self.audit_trail.trail_arn)
+        cdk.CfnOutput(self, "TrailBucketName", value=self.audit_trail.bucket.bucket_name)
+        cdk.CfnOutput(self, "TrailLogGroup", value=self.audit_trail.log_group.log_group_name)

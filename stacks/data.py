@@ -1,0 +1,248 @@
+"""DataStack: PostgreSQL, Redis, the content and log buckets, and their alarms.
+
+HOST-4, HOST-5, ENC-1, ENC-3, ENC-4, BAK-3, BAK-6, BAK-7, BAK-8, OPS-2, OPS-4, OPS-5.
+
+The web tier (another stack) reaches the data tier through `admit(app_security_group)`,
+or by adding ingress to `db_security_group` / `cache_security_group` itself, on
+`database_port` / `cache_port`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from config import Deployment
+from patterns.alerting import severity_alarm
+from patterns.encrypted_postgres import EncryptedPostgres, EncryptedPostgresProps, window_before
+from patterns.keys import DataClassKeyRing
+from patterns.log_retention import retention_days
+from patterns.redis import EncryptedRedis, RedisProps
+from patterns.secure_bucket import (
+    AccessLogBucket,
+    AccessLogBucketProps,
+    LogArchive,
+    SecureBucket,
+    SecureBucketProps,
+)
+from stacks.base import PlatformStack
+
+GIB = 1024**3
+# RDS PostgreSQL default max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000).
+_MEMORY_GIB_PER_VCPU = {"r": 8, "m": 4, "x": 16}
+_VCPUS = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32, "12xlarge": 48, "16xlarge": 64}
+_BURSTABLE_MEMORY_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
+
+
+def estimated_max_connections(instance_class: str) -> int:
+    """PostgreSQL's default connection limit for an RDS class such as `db.r7g.large`."""
+    _, family, size = instance_class.split(".", 2)
+    if family.startswith("t"):
+        memory_gib = _BURSTABLE_MEMORY_GIB.get(size, 1)
+    else:
+        memory_gib = _MEMORY_GIB_PER_VCPU.get(family[0], 4) * _VCPUS.get(size, 2)
+    return min(memory_gib * GIB // 9531392, 5000)
+
+
+class DataStack(PlatformStack):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        deployment: Deployment,
+        role: str,
+        key_ring: DataClassKeyRing,
+        vpc: ec2.IVpc,
+        topics: Mapping[int, sns.ITopic],
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            deployment=deployment,
+            role=role,
+            summary="PostgreSQL, Redis, content and log buckets, data-tier alarms",
+        )
+        retention = deployment.retention
+        sizing = deployment.sizing
+        window = deployment.maintenance
+        archive = LogArchive(retention.log_archive_transition_days, retention.log_archive_expiry_days)
+
+        self.access_log_bucket = AccessLogBucket(
+            self,
+            "AccessLogs",
+            props=AccessLogBucketProps(
+                noncurrent_version_days=retention.noncurrent_version_days,
+                archive=archive,
+                bucket_name=f"{self.name_prefix}-access-logs-{self.account}",
+            ),
+        ).bucket
+        self.log_bucket = SecureBucket(
+            self,
+            "Logs",
+            props=SecureBucketProps(
+                encryption_key=key_ring.logs,
+                access_log_bucket=self.access_log_bucket,
+                access_log_prefix="logs/",
+                noncurrent_version_days=retention.noncurrent_version_days,
+                data_class="logs",
+                archive=archive,
+                bucket_name=f"{self.name_prefix}-logs-{self.account}",
+            ),
+        ).bucket
+        # HOST-5: objects of tenant T live under `tenants/<T>/` (patterns.tagging.TENANT_PREFIX_TEMPLATE)
+        # and carry the object tag tenant-id=T, so IAM conditions and DATA-1 removal can scope by tenant.
+        self.content_bucket = SecureBucket(
+            self,
+            "Content",
+            props=SecureBucketProps(
+                encryption_key=key_ring.customer,
+                access_log_bucket=self.access_log_bucket,
+                access_log_prefix="content/",
+                noncurrent_version_days=retention.noncurrent_version_days,
+                data_class="customer",
+                bucket_name=f"{self.name_prefix}-content-{self.account}",
+            ),
+        ).bucket
+
+        self.postgres = EncryptedPostgres(
+            self,
+            "Postgres",
+            props=EncryptedPostgresProps(
+                vpc=vpc,
+                instance_identifier=f"{self.name_prefix}-postgres",
+                instance_class=sizing.db_instance_class,
+                allocated_storage_gib=sizing.db_allocated_storage_gib,
+                max_allocated_storage_gib=sizing.db_max_allocated_storage_gib,
+                multi_az=sizing.db_multi_az,
+                storage_key=key_ring.customer,
+                secret_key=key_ring.system,
+                logs_key=key_ring.logs,
+                backup_retention_days=retention.rds_automated_backup_days,
+                maintenance_window=window.rds_window,
+                maintenance_start_utc=window.start_utc,
+                log_retention=retention_days(retention.log_retention_days),
+            ),
+        )
+        self.database = self.postgres.instance
+        self.db_security_group = self.postgres.security_group
+        self.db_secret = self.postgres.secret
+        self.database_port = self.postgres.port
+
+        self.redis = EncryptedRedis(
+            self,
+            "Redis",
+            props=RedisProps(
+                vpc=vpc,
+                replication_group_id=f"{self.name_prefix}-redis",
+                node_type=sizing.cache_node_type,
+                replicas=sizing.cache_replicas,
+                storage_key=key_ring.customer,
+                secret_key=key_ring.system,
+                maintenance_window=window.rds_window,
+                snapshot_window=window_before(window.start_utc, hours_before=4),
+                snapshot_retention_days=retention.rds_automated_backup_days,
+            ),
+        )
+        self.cache = self.redis.replication_group
+        self.cache_security_group = self.redis.security_group
+        self.cache_secret = self.redis.auth_token
+        self.cache_port = self.redis.port
+
+        self._alarms(topics, sizing.db_allocated_storage_gib, sizing.db_instance_class)
+
+        cdk.CfnOutput(self, "DatabaseEndpoint", value=self.database.db_instance_endpoint_address)
+        cdk.CfnOutput(self, "DatabaseSecretArn", value=self.db_secret.secret_arn)
+        cdk.CfnOutput(self, "CacheEndpoint", value=self.cache.attr_primary_end_point_address)
+        cdk.CfnOutput(self, "ContentBucketName", value=self.content_bucket.bucket_name)
+        cdk.CfnOutput(self, "LogBucketName", value=self.log_bucket.bucket_name)
+
+    def admit(self, app_security_group: ec2.ISecurityGroup) -> None:
+        """Let the application tier reach PostgreSQL and Redis (nothing else is admitted)."""
+        self.db_security_group.connections.allow_from(
+            app_security_group, ec2.Port.tcp(self.database_port), "Application tier to PostgreSQL"
+        )
+        self.redis.admit(app_security_group, "Application tier to Redis")
+
+    def _alarms(self, topics: Mapping[int, sns.ITopic], allocated_gib: int, instance_class: str) -> None:
+        five_minutes = cdk.Duration.minutes(5)
+        db = self.database
+        max_connections = estimated_max_connections(instance_class)
+        self.alarms = {
+            "DbCpu": severity_alarm(
+                self,
+                "DbCpuAlarm",
+                topics=topics,
+                severity=2,
+                summary="PostgreSQL CPU above 80% for 15 minutes",
+                metric=db.metric_cpu_utilization(period=five_minutes),
+                threshold=80,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            ),
+            "DbFreeStorage": severity_alarm(
+                self,
+                "DbFreeStorageAlarm",
+                topics=topics,
+                severity=1,
+                summary="PostgreSQL free storage below 10% of the allocated storage",
+                metric=db.metric_free_storage_space(period=five_minutes, statistic="Minimum"),
+                threshold=allocated_gib * GIB // 10,
+                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                evaluation_periods=2,
+            ),
+            "DbConnections": severity_alarm(
+                self,
+                "DbConnectionsAlarm",
+                topics=topics,
+                severity=3,
+                summary=f"PostgreSQL connections above 80% of about {max_connections}",
+                metric=db.metric_database_connections(period=five_minutes, statistic="Maximum"),
+                threshold=max_connections * 8 // 10,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            ),
+            "CacheCpu": severity_alarm(
+                self,
+                "CacheCpuAlarm",
+                topics=topics,
+                severity=2,
+                summary="Redis engine CPU above 80% on any node for 15 minutes",
+                metric=self.cache_metric("EngineCPUUtilization", "Maximum"),
+                threshold=80,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            ),
+            "CacheEvictions": severity_alarm(
+                self,
+                "CacheEvictionsAlarm",
+                topics=topics,
+                severity=3,
+                summary="Redis evicting keys (more than 100 in 5 minutes on any node): memory pressure",
+                metric=self.cache_metric("Evictions", "Sum"),
+                threshold=100,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=1,
+            ),
+        }
+
+    def cache_metric(self, name: str, statistic: str) -> cloudwatch.IMetric:
+        """The worst value of `name` over every node of the replication group."""
+        members = {
+            f"m{index}": cloudwatch.Metric(
+                namespace="AWS/ElastiCache",
+                metric_name=name,
+                dimensions_map={"CacheClusterId": cluster_id},
+                statistic=statistic,
+                period=cdk.Duration.minutes(5),
+            )
+            for index, cluster_id in enumerate(self.redis.member_cluster_ids)
+        }
+        return cloudwatch.MathExpression(
+            expression=f"MAX([{','.join(members)}])",
+            using_metrics=members,
+            label=f"Redis {name} (worst node)",
+            period=cdk.Duration.minutes(5),
+        )
