@@ -1,0 +1,223 @@
+"""AlertsStack (OPS-2, OPS-4), AuditStack (ACC-3) and MonitoringStack (OPS-2)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from patterns.alerting import severity_label, severity_summary
+from tests.conftest import Stages
+
+TemplateOf = Callable[[Stages, str, str], Template]
+
+
+@pytest.fixture(scope="module")
+def alerts(au_production: Stages, template_of: TemplateOf) -> Template:
+    return template_of(au_production, "primary", "Alerts")
+
+
+@pytest.fixture(scope="module")
+def audit(au_production: Stages, template_of: TemplateOf) -> Template:
+    return template_of(au_production, "primary", "Audit")
+
+
+@pytest.fixture(scope="module")
+def keys(au_production: Stages, template_of: TemplateOf) -> Template:
+    return template_of(au_production, "primary", "Keys")
+
+
+def _key_statements(keys: Template) -> list[dict[str, Any]]:
+    return [
+        statement
+        for key in keys.find_resources("AWS::KMS::Key").values()
+        for statement in key["Properties"]["KeyPolicy"]["Statement"]
+    ]
+
+
+# --- Alerts -------------------------------------------------------------------------------
+
+
+def test_one_encrypted_topic_per_severity(alerts: Template) -> None:
+    alerts.resource_count_is("AWS::SNS::Topic", 4)
+    for severity in (1, 2, 3, 4):
+        alerts.has_resource_properties(
+            "AWS::SNS::Topic",
+            {"TopicName": f"au-production-primary-sev{severity}", "KmsMasterKeyId": Match.any_value()},
+        )
+    for topic in alerts.find_resources("AWS::SNS::Topic").values():
+        assert "SystemKey" in json.dumps(topic["Properties"]["KmsMasterKeyId"])
+
+
+def test_topics_deny_publishing_without_tls_and_admit_only_this_accounts_publishers(alerts: Template) -> None:
+    policies = alerts.find_resources("AWS::SNS::TopicPolicy")
+    assert len(policies) == 4
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+        )
+        allows = [s for s in statements if s["Effect"] == "Allow"]
+        assert {s["Principal"]["Service"] for s in allows} == {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
+        assert all(s["Condition"] == {"StringEquals": {"aws:SourceAccount": "111111111111"}} for s in allows)
+
+
+def test_only_sev1_and_sev2_page_the_on_call_address(alerts: Template) -> None:
+    subscriptions = alerts.find_resources("AWS::SNS::Subscription")
+    assert len(subscriptions) == 2
+    for subscription in subscriptions.values():
+        assert subscription["Properties"]["Protocol"] == "email"
+        assert subscription["Properties"]["Endpoint"] == "oncall-au@saas.example.com"
+        assert any(f"Sev{n}Topic" in subscription["Properties"]["TopicArn"]["Ref"] for n in (1, 2))
+
+
+def test_system_key_lets_alarms_and_events_use_it_for_this_account_only(keys: Template) -> None:
+    statements = [s for s in _key_statements(keys) if s.get("Sid") == "AllowAlarmAndEventPublishersToEncryptedTopics"]
+    assert len(statements) == 1
+    statement = statements[0]
+    assert sorted(statement["Principal"]["Service"]) == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "111111111111"}}
+
+
+def test_severity_labels_carry_the_ops4_matrix() -> None:
+    assert severity_label(1) == "Sev1"
+    assert "within 1 hour" in severity_summary(1) and "fix within 7 hours" in severity_summary(1)
+    assert "workaround within 48 hours" in severity_summary(2)
+    with pytest.raises(ValueError, match="severity 5 unknown"):
+        severity_label(5)
+
+
+def test_dr_stage_has_no_alerts_data_or_audit(au_production: Stages) -> None:
+    dr = au_production["dr"]
+    for stack_id in ("Alerts", "Data", "Audit", "Monitoring"):
+        assert dr.node.try_find_child(stack_id) is None
+
+
+# --- Audit --------------------------------------------------------------------------------
+
+
+def test_trail_is_multi_region_validated_encrypted_and_sent_to_cloudwatch(audit: Template) -> None:
+    audit.has_resource_properties(
+        "AWS::CloudTrail::Trail",
+        {
+            "TrailName": "au-production-audit",
+            "IsLogging": True,
+            "IsMultiRegionTrail": True,
+            "IncludeGlobalServiceEvents": True,
+            "EnableLogFileValidation": True,
+            "KMSKeyId": Match.any_value(),
+            "S3BucketName": {"Ref": Match.string_like_regexp("^AuditTrailBucket")},
+            "CloudWatchLogsLogGroupArn": {"Fn::GetAtt": [Match.string_like_regexp("^AuditTrailLogGroup"), "Arn"]},
+            "CloudWatchLogsRoleArn": {"Fn::GetAtt": [Match.string_like_regexp("^AuditTrailLogsRole"), "Arn"]},
+        },
+    )
+    trail = next(iter(audit.find_resources("AWS::CloudTrail::Trail").values()))
+    assert "LogsKey" in json.dumps(trail["Properties"]["KMSKeyId"])
+
+
+def test_trail_log_group_is_encrypted_with_retention_and_kept(audit: Template) -> None:
+    audit.has_resource(
+        "AWS::Logs::LogGroup",
+        {
+            "Properties": {
+                "LogGroupName": "/audit/au-production-audit",
+                "KmsKeyId": Match.any_value(),
+                "RetentionInDays": 365,
+            },
+            "DeletionPolicy": "Retain",
+        },
+    )
+    audit.resource_count_is("AWS::IAM::Policy", 0)
+
+
+def test_trail_bucket_is_kms_versioned_logged_archived_and_retained(audit: Template) -> None:
+    audit.has_resource(
+        "AWS::S3::Bucket",
+        {
+            "DeletionPolicy": "Retain",
+            "Properties": Match.object_like(
+                {
+                    "BucketName": "au-production-primary-audit-111111111111",
+                    "BucketEncryption": {
+                        "ServerSideEncryptionConfiguration": [
+                            Match.object_like(
+                                {"ServerSideEncryptionByDefault": Match.object_like({"SSEAlgorithm": "aws:kms"})}
+                            )
+                        ]
+                    },
+                    "VersioningConfiguration": {"Status": "Enabled"},
+                    "PublicAccessBlockConfiguration": Match.object_like({"BlockPublicPolicy": True}),
+                    "LoggingConfiguration": Match.object_like({"LogFilePrefix": "cloudtrail/"}),
+                    "LifecycleConfiguration": {
+                        "Rules": Match.array_with(
+                            [
+                                Match.object_like(
+                                    {
+                                        "Transitions": [{"StorageClass": "GLACIER", "TransitionInDays": 30}],
+                                        "ExpirationInDays": 2555,
+                                    }
+                                )
+                            ]
+                        )
+                    },
+                }
+            ),
+        },
+    )
+
+
+def test_trail_bucket_policy_lets_only_cloudtrail_write_and_only_break_glass_delete(audit: Template) -> None:
+    policy = next(
+        p
+        for p in audit.find_resources("AWS::S3::BucketPolicy").values()
+        if "AuditTrailBucket" in json.dumps(p["Properties"]["Bucket"])
+    )
+    statements = {s.get("Sid"): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    write = statements["AWSCloudTrailWrite"]
+    assert write["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert "aws:SourceArn" in write["Condition"]["StringEquals"]
+    deny_write = statements["DenyWritesByAnyoneButCloudTrail"]
+    assert deny_write["Effect"] == "Deny"
+    assert deny_write["Condition"] == {
+        "StringNotEqualsIfExists": {"aws:PrincipalServiceName": "cloudtrail.amazonaws.com"}
+    }
+    deny_delete = statements["DenyDeletionButBreakGlass"]
+    assert deny_delete["Effect"] == "Deny"
+    assert "s3:DeleteObjectVersion" in deny_delete["Action"]
+    assert "role/au-production-break-glass" in json.dumps(deny_delete["Condition"]["ArnNotLike"])
+    # and no statement anywhere allows a principal other than CloudTrail
+    for statement in statements.values():
+        if statement["Effect"] == "Allow":
+            assert statement["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+
+
+def test_logs_key_admits_cloudtrail_only_for_this_trail(keys: Template) -> None:
+    statements = [s for s in _key_statements(keys) if s.get("Sid", "").startswith("AllowCloudTrail")]
+    assert len(statements) == 2
+    for statement in statements:
+        assert statement["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+        assert "trail/au-production-audit" in json.dumps(statement["Condition"]["StringEquals"]["aws:SourceArn"])
+    encrypt = next(s for s in statements if s["Action"] == "kms:GenerateDataKey*")
+    assert "kms:EncryptionContext:aws:cloudtrail:arn" in encrypt["Condition"]["StringLike"]
+
+
+def test_only_the_primary_region_has_a_trail(au_production: Stages, template_of: TemplateOf) -> None:
+    for stack in au_production["dr"].stacks:
+        assert not Template.from_stack(stack).find_resources("AWS::CloudTrail::Trail")
+
+
+# --- Monitoring -----------------------------------------------------------------------------
+
+
+def test_dashboard_shows_database_and_redis(au_production: Stages, template_of: TemplateOf) -> None:
+    monitoring = template_of(au_production, "primary", "Monitoring")
+    dashboard = next(iter(monitoring.find_resources("AWS::CloudWatch::Dashboard").values()))
+    assert dashboard["Properties"]["DashboardName"] == "au-production-primary-operations"
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for metric in ("CPUUtilization", "FreeStorageSpace", "DatabaseConnections", "EngineCPUUtilization", "Evictions"):
+        assert metric in body
+    assert "au-production-primary-redis-001" in body

@@ -1,0 +1,466 @@
+"""DataStack: PostgreSQL, Redis, buckets and alarms (HOST-4, ENC-1..4, BAK-3, BAK-6..8, OPS-2, OPS-4, OPS-5)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Capture, Match, Template
+
+from patterns.encrypted_postgres import window_before
+from stacks.data import estimated_max_connections
+from tests.conftest import Stages
+
+TemplateOf = Callable[[Stages, str, str], Template]
+
+
+class KeyRef(Capture):
+    """Captures a cross-stack key/topic reference; `names(x)` checks every captured value refers to x."""
+
+    def names(self, name: str) -> None:
+        while True:
+            assert name in json.dumps(self.as_object()), (name, self.as_object())
+            if not self.next():
+                break
+
+
+@pytest.fixture(scope="module")
+def data(au_production: Stages, template_of: TemplateOf) -> Template:
+    return template_of(au_production, "primary", "Data")
+
+
+@pytest.fixture(scope="module")
+def dev_data(au_development: Stages, template_of: TemplateOf) -> Template:
+    return template_of(au_development, "primary", "Data")
+
+
+def _one(template: Template, type_: str) -> Mapping[str, Any]:
+    found = template.find_resources(type_)
+    assert len(found) == 1, found.keys()
+    return next(iter(found.values()))
+
+
+# --- PostgreSQL ---------------------------------------------------------------------
+
+
+def test_postgres_is_multi_az_encrypted_isolated_and_iam_authenticated(data: Template) -> None:
+    customer_key = KeyRef()
+    data.has_resource_properties(
+        "AWS::RDS::DBInstance",
+        {
+            "Engine": "postgres",
+            "EngineVersion": Match.string_like_regexp(r"^17\."),
+            "DBInstanceIdentifier": "au-production-primary-postgres",
+            "MultiAZ": True,
+            "StorageEncrypted": True,
+            "KmsKeyId": customer_key,
+            "EnablePerformanceInsights": True,
+            "PerformanceInsightsKMSKeyId": customer_key,
+            "EnableIAMDatabaseAuthentication": True,
+            "PubliclyAccessible": False,
+            "Port": "5433",
+            "MonitoringInterval": 60,
+            "MonitoringRoleArn": Match.any_value(),
+            "EnableCloudwatchLogsExports": ["postgresql", "upgrade"],
+            "AutoMinorVersionUpgrade": True,
+        },
+    )
+    customer_key.names("CustomerKey")
+
+
+def test_development_postgres_is_single_az(dev_data: Template) -> None:
+    dev_data.has_resource_properties("AWS::RDS::DBInstance", {"MultiAZ": False, "StorageEncrypted": True})
+    dev_data.has_resource_properties("AWS::ElastiCache::ReplicationGroup", {"NumCacheClusters": 2})
+
+
+def test_postgres_keeps_backups_and_survives_deletion(data: Template) -> None:
+    data.has_resource(
+        "AWS::RDS::DBInstance",
+        {
+            "DeletionPolicy": "Snapshot",
+            "UpdateReplacePolicy": "Snapshot",
+            "Properties": Match.object_like(
+                {
+                    "DeletionProtection": True,
+                    "BackupRetentionPeriod": 35,
+                    "CopyTagsToSnapshot": True,
+                    "PreferredMaintenanceWindow": "sun:16:00-sun:19:00",
+                    "PreferredBackupWindow": "14:00-15:00",
+                    "Tags": Match.array_with(
+                        [
+                            {"Key": "backup-tier", "Value": "database"},
+                            {"Key": "data-classification", "Value": "customer"},
+                        ]
+                    ),
+                }
+            ),
+        },
+    )
+
+
+def test_development_keeps_the_policy_minimum_of_automated_backups(dev_data: Template) -> None:
+    dev_data.has_resource_properties("AWS::RDS::DBInstance", {"BackupRetentionPeriod": 30, "DeletionProtection": True})
+
+
+def test_postgres_forces_tls(data: Template) -> None:
+    data.has_resource_properties(
+        "AWS::RDS::DBParameterGroup",
+        {"Family": "postgres17", "Parameters": Match.object_like({"rds.force_ssl": "1"})},
+    )
+
+
+def test_postgres_log_groups_exist_first_encrypted_with_retention(data: Template) -> None:
+    logs_key = KeyRef()
+    for name in ("postgresql", "upgrade"):
+        data.has_resource(
+            "AWS::Logs::LogGroup",
+            {
+                "Properties": {
+                    "LogGroupName": f"/aws/rds/instance/au-production-primary-postgres/{name}",
+                    "KmsKeyId": logs_key,
+                    "RetentionInDays": 365,
+                },
+                "DeletionPolicy": "Retain",
+            },
+        )
+    depends_on = _one(data, "AWS::RDS::DBInstance")["DependsOn"]
+    assert len([d for d in depends_on if "Logs" in d]) == 2
+    logs_key.names("LogsKey")
+
+
+def test_master_secret_is_encrypted_with_system_key_and_rotated_in_the_vpc(data: Template) -> None:
+    system_key = KeyRef()
+    data.has_resource_properties(
+        "AWS::SecretsManager::Secret",
+        {"Name": "au-production-primary-postgres/master", "KmsKeyId": system_key},
+    )
+    data.has_resource_properties(
+        "AWS::SecretsManager::RotationSchedule",
+        {
+            "HostedRotationLambda": Match.object_like(
+                {
+                    "RotationType": "PostgreSQLSingleUser",
+                    "KmsKeyArn": system_key,
+                    "VpcSecurityGroupIds": Match.any_value(),
+                    "VpcSubnetIds": Match.any_value(),
+                }
+            ),
+            "RotationRules": {"ScheduleExpression": "rate(30 days)"},
+        },
+    )
+    # no plaintext password anywhere: the instance resolves it from Secrets Manager
+    password = _one(data, "AWS::RDS::DBInstance")["Properties"]["MasterUserPassword"]
+    assert "{{resolve:secretsmanager:" in str(password)
+    system_key.names("SystemKey")
+
+
+def test_monitoring_role_uses_a_scoped_managed_policy_not_inline_or_aws_managed(data: Template) -> None:
+    data.resource_count_is("AWS::IAM::Policy", 0)
+    data.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": Match.object_like(
+                {"Statement": [Match.object_like({"Principal": {"Service": "monitoring.rds.amazonaws.com"}})]}
+            ),
+            "ManagedPolicyArns": Match.absent(),
+        },
+    )
+    grants = json.dumps(_one(data, "AWS::IAM::ManagedPolicy")["Properties"]["PolicyDocument"])
+    assert "log-group:RDSOSMetrics" in grants
+    assert "log-group:*" not in grants and '"*"' not in grants
+
+
+def test_database_admits_only_security_groups_never_a_cidr(data: Template) -> None:
+    db_sg = Capture()
+    data.has_resource_properties("AWS::RDS::DBInstance", {"VPCSecurityGroups": [{"Fn::GetAtt": [db_sg, "GroupId"]}]})
+    ingress = [
+        r["Properties"]
+        for r in data.find_resources("AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [db_sg.as_string(), "GroupId"]}
+    ]
+    assert ingress, "the rotation function (and the web tier) must be admitted"
+    for rule in ingress:
+        assert "CidrIp" not in rule
+        assert rule["FromPort"] == rule["ToPort"] == 5433
+    inline = data.find_resources("AWS::EC2::SecurityGroup")[db_sg.as_string()]["Properties"]
+    assert "SecurityGroupIngress" not in inline
+
+
+def test_database_subnets_are_the_isolated_ones(data: Template) -> None:
+    subnets = _one(data, "AWS::RDS::DBSubnetGroup")["Properties"]["SubnetIds"]
+    assert len(subnets) == 3
+    assert all("isolated" in str(subnet) for subnet in subnets)
+
+
+# --- Redis ----------------------------------------------------------------------------
+
+
+def test_redis_is_multi_az_with_failover_and_encrypted_both_ways(data: Template) -> None:
+    customer_key = KeyRef()
+    system_key = KeyRef()
+    data.has_resource(
+        "AWS::ElastiCache::ReplicationGroup",
+        {
+            "DeletionPolicy": "Snapshot",
+            "Properties": Match.object_like(
+                {
+                    "ReplicationGroupId": "au-production-primary-redis",
+                    "NumCacheClusters": 3,
+                    "AutomaticFailoverEnabled": True,
+                    "MultiAZEnabled": True,
+                    "AtRestEncryptionEnabled": True,
+                    "KmsKeyId": customer_key,
+                    "TransitEncryptionEnabled": True,
+                    "TransitEncryptionMode": "required",
+                    "AuthToken": Match.object_like({"Fn::Join": Match.any_value()}),
+                    "Port": 6380,
+                    "PreferredMaintenanceWindow": "sun:16:00-sun:19:00",
+                    "SnapshotRetentionLimit": 35,
+                    "SnapshotWindow": "12:00-13:00",
+                }
+            ),
+        },
+    )
+    token = _one(data, "AWS::ElastiCache::ReplicationGroup")["Properties"]["AuthToken"]
+    assert "{{resolve:secretsmanager:" in str(token)
+    data.has_resource(
+        "AWS::SecretsManager::Secret",
+        {
+            "Properties": Match.object_like({"Name": "au-production-primary-redis/auth-token", "KmsKeyId": system_key}),
+            "DeletionPolicy": "Retain",
+        },
+    )
+    customer_key.names("CustomerKey")
+    system_key.names("SystemKey")
+
+
+def test_redis_lives_in_isolated_subnets_behind_a_closed_group(data: Template) -> None:
+    subnets = _one(data, "AWS::ElastiCache::SubnetGroup")["Properties"]["SubnetIds"]
+    assert len(subnets) == 3
+    assert all("isolated" in str(subnet) for subnet in subnets)
+    for group in data.find_resources("AWS::EC2::SecurityGroup").values():
+        for rule in group["Properties"].get("SecurityGroupIngress", []):
+            assert rule.get("CidrIp") != "0.0.0.0/0"
+
+
+# --- Buckets ----------------------------------------------------------------------------
+
+
+def test_content_bucket_customer_key_versioned_private_logged_retained(data: Template) -> None:
+    customer_key = KeyRef()
+    data.has_resource(
+        "AWS::S3::Bucket",
+        {
+            "DeletionPolicy": "Retain",
+            "Properties": Match.object_like(
+                {
+                    "BucketName": "au-production-primary-content-111111111111",
+                    "BucketEncryption": {
+                        "ServerSideEncryptionConfiguration": [
+                            {
+                                "BucketKeyEnabled": True,
+                                "ServerSideEncryptionByDefault": {
+                                    "SSEAlgorithm": "aws:kms",
+                                    "KMSMasterKeyID": customer_key,
+                                },
+                            }
+                        ]
+                    },
+                    "VersioningConfiguration": {"Status": "Enabled"},
+                    "PublicAccessBlockConfiguration": {
+                        "BlockPublicAcls": True,
+                        "BlockPublicPolicy": True,
+                        "IgnorePublicAcls": True,
+                        "RestrictPublicBuckets": True,
+                    },
+                    "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                    "LoggingConfiguration": {"DestinationBucketName": Match.any_value(), "LogFilePrefix": "content/"},
+                    "LifecycleConfiguration": {
+                        "Rules": [
+                            Match.object_like(
+                                {"NoncurrentVersionExpiration": {"NoncurrentDays": 90}, "Status": "Enabled"}
+                            )
+                        ]
+                    },
+                    "Tags": Match.array_with([{"Key": "data-classification", "Value": "customer"}]),
+                }
+            ),
+        },
+    )
+    customer_key.names("CustomerKey")
+
+
+def test_log_bucket_archives_to_glacier_then_expires(data: Template) -> None:
+    logs_key = KeyRef()
+    data.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketName": "au-production-primary-logs-111111111111",
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    Match.object_like(
+                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": logs_key}}
+                    )
+                ]
+            },
+            "LifecycleConfiguration": {
+                "Rules": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Transitions": [{"StorageClass": "GLACIER", "TransitionInDays": 30}],
+                                "ExpirationInDays": 2555,
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+    logs_key.names("LogsKey")
+
+
+def test_content_bucket_never_expires_current_objects(data: Template) -> None:
+    content = [
+        b
+        for b in data.find_resources("AWS::S3::Bucket").values()
+        if b["Properties"].get("BucketName") == "au-production-primary-content-111111111111"
+    ]
+    for rule in content[0]["Properties"]["LifecycleConfiguration"]["Rules"]:
+        assert "ExpirationInDays" not in rule
+        assert "Transitions" not in rule
+
+
+def test_access_log_target_is_sse_s3_and_writable_only_by_s3_logging(data: Template) -> None:
+    data.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketName": "au-production-primary-access-logs-111111111111",
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "LoggingConfiguration": Match.absent(),
+        },
+    )
+    statements = Capture()
+    data.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": statements,
+                "Version": "2012-10-17",
+            },
+            "Bucket": {"Ref": Match.string_like_regexp("^AccessLogs")},
+        },
+    )
+    allows = [s for s in statements.as_array() if s["Effect"] == "Allow"]
+    assert allows and all(s["Principal"] == {"Service": "logging.s3.amazonaws.com"} for s in allows)
+    assert all(s["Condition"]["StringEquals"]["aws:SourceAccount"] == "111111111111" for s in allows)
+
+
+def test_every_bucket_denies_plain_http(data: Template) -> None:
+    policies = data.find_resources("AWS::S3::BucketPolicy")
+    assert len(policies) == 3
+    for policy in policies.values():
+        assert {
+            "Action": "s3:*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+        }.items() <= policy["Properties"]["PolicyDocument"]["Statement"][0].items()
+
+
+# --- Alarms -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("metric", "severity", "operator"),
+    [
+        ("CPUUtilization", 2, "GreaterThanThreshold"),
+        ("FreeStorageSpace", 1, "LessThanThreshold"),
+        ("DatabaseConnections", 3, "GreaterThanThreshold"),
+    ],
+)
+def test_database_alarms_publish_to_their_severity_topic(
+    data: Template, metric: str, severity: int, operator: str
+) -> None:
+    topic = KeyRef()
+    data.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": metric,
+            "Namespace": "AWS/RDS",
+            "ComparisonOperator": operator,
+            "AlarmDescription": Match.string_like_regexp(f"^Sev{severity}: "),
+            "AlarmActions": [topic],
+            "OKActions": [Match.any_value()],
+        },
+    )
+    topic.names(f"Sev{severity}Topic")
+
+
+def test_free_storage_threshold_is_ten_percent_of_allocated(data: Template) -> None:
+    data.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "FreeStorageSpace", "Threshold": 200 * 1024**3 // 10}
+    )
+
+
+@pytest.mark.parametrize(("metric", "severity"), [("EngineCPUUtilization", 2), ("Evictions", 3)])
+def test_redis_alarms_watch_every_node_and_carry_severity(data: Template, metric: str, severity: int) -> None:
+    description = f"^Sev{severity}: Redis"
+    topic = KeyRef()
+    data.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmDescription": Match.string_like_regexp(description),
+            "Metrics": Match.array_with(
+                [Match.object_like({"Expression": "MAX([m0,m1,m2])"})]
+                + [
+                    Match.object_like(
+                        {
+                            "MetricStat": Match.object_like(
+                                {
+                                    "Metric": {
+                                        "Namespace": "AWS/ElastiCache",
+                                        "MetricName": metric,
+                                        "Dimensions": [
+                                            {"Name": "CacheClusterId", "Value": f"au-production-primary-redis-00{n}"}
+                                        ],
+                                    }
+                                }
+                            )
+                        }
+                    )
+                    for n in (1, 2, 3)
+                ]
+            ),
+            "AlarmActions": [topic],
+        },
+    )
+    topic.names(f"Sev{severity}Topic")
+
+
+def test_every_data_alarm_has_an_action_and_a_severity(data: Template) -> None:
+    alarms = data.find_resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == 5
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmDescription"][:4] in {"Sev1", "Sev2", "Sev3", "Sev4"}
+        assert len(alarm["Properties"]["AlarmActions"]) == 1
+        assert alarm["Properties"].get("ActionsEnabled", True) is True
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def test_backup_window_ends_before_maintenance_starts() -> None:
+    assert window_before("16:00", hours_before=2) == "14:00-15:00"
+    assert window_before("01:30", hours_before=2) == "23:30-00:30"
+
+
+def test_connection_estimate_follows_instance_memory() -> None:
+    assert estimated_max_connections("db.t4g.medium") == 4 * 1024**3 // 9531392
+    assert estimated_max_connections("db.r7g.large") == 16 * 1024**3 // 9531392
+    assert estimated_max_connections("db.r7g.16xlarge") == 5000
