@@ -66,6 +66,11 @@ CONTINUOUS_BACKUP_MAX_DAYS: Final = 35
 
 BACKUP_SERVICE_POLICY: Final = "service-role/AWSBackupServiceRolePolicyForBackup"
 
+# Every region of config.policy.JURISDICTION_REGIONS is in the commercial partition. A
+# literal (not the AWS::Partition token) keeps the copy target a plain string that the
+# policy pack and auditors can read.
+PARTITION: Final = "aws"
+
 
 class JurisdictionError(ValueError):
     """A backup copy would leave the deployment's jurisdiction (HOST-2)."""
@@ -159,7 +164,7 @@ class TieredBackupPlans(Construct):
         stack = cdk.Stack.of(self)
         check_copy_region(props.jurisdiction, props.copy_region)
         self.copy_vault_arn = (
-            f"arn:{stack.partition}:backup:{props.copy_region}:{stack.account}:backup-vault:{props.copy_vault_name}"
+            f"arn:{PARTITION}:backup:{props.copy_region}:{stack.account}:backup-vault:{props.copy_vault_name}"
         )
 
         self.role = ManagedPolicyRole(

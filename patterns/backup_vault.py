@@ -41,6 +41,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from patterns.tagging import tag_data_classification
+
 # Actions only the break-glass role may call on the vault and its recovery points (ACC-4).
 PROTECTED_ACTIONS: Final[tuple[str, ...]] = (
     "backup:DeleteRecoveryPoint",
@@ -115,6 +117,7 @@ class SecureBackupVault(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         self.vault_arn = self.vault.backup_vault_arn
+        tag_data_classification(self.vault, "backup")
 
         stack = cdk.Stack.of(self)
         if props.service_role_arns:

@@ -19,7 +19,7 @@ from constructs import Construct
 from config import Deployment
 from patterns.backup_alarms import BackupAlarmsProps, BackupJobAlarms
 from patterns.backup_audit import BackupAuditFramework, BackupAuditProps
-from patterns.backup_plan import BACKUP_SERVICE_POLICY, BackupPlanProps, TieredBackupPlans
+from patterns.backup_plan import BACKUP_SERVICE_POLICY, PARTITION, BackupPlanProps, TieredBackupPlans
 from patterns.backup_vault import BackupVaultProps, SecureBackupVault
 from patterns.restore_testing import RESTORE_SERVICE_POLICY, MonthlyRestoreTesting, RestoreTestingProps
 from policies.acknowledgments import acknowledge
@@ -65,10 +65,10 @@ class BackupStack(PlatformStack):
             ),
         )
         retention = deployment.retention
-        self.break_glass_role_arn = role_arn(deployment, self.partition, deployment.break_glass_role_name)
+        self.break_glass_role_arn = role_arn(deployment, PARTITION, deployment.break_glass_role_name)
         service_role_arns = [
-            role_arn(deployment, self.partition, backup_role_name(deployment)),
-            role_arn(deployment, self.partition, restore_testing_role_name(deployment)),
+            role_arn(deployment, PARTITION, backup_role_name(deployment)),
+            role_arn(deployment, PARTITION, restore_testing_role_name(deployment)),
         ]
         self.vault = SecureBackupVault(
             self,

@@ -1,0 +1,379 @@
+"""BackupStack: BAK-1..BAK-5, BAK-9, ACC-4, OPS-2 on the synthesized templates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from config import PlatformConfig
+from patterns.backup_plan import (
+    BackupPlanProps,
+    JurisdictionError,
+    TieredBackupPlans,
+    check_copy_region,
+)
+from tests.conftest import Stages
+
+TemplateOf = Callable[[Stages, str, str], Template]
+
+DR_VAULT_ARN = "arn:aws:backup:ap-southeast-4:111111111111:backup-vault:au-production-dr-vault"
+BREAK_GLASS_ARN = "arn:aws:iam::111111111111:role/au-production-break-glass"
+
+
+def _plan(template: Template, tier: str) -> dict[str, Any]:
+    plans = template.find_resources(
+        "AWS::Backup::BackupPlan",
+        {"Properties": {"BackupPlan": {"BackupPlanName": f"au-production-{tier}"}}},
+    )
+    assert len(plans) == 1, f"expected one {tier} plan, found {len(plans)}"
+    plan: dict[str, Any] = next(iter(plans.values()))["Properties"]["BackupPlan"]
+    return plan
+
+
+def _rules(template: Template, tier: str) -> dict[str, dict[str, Any]]:
+    return {rule["RuleName"]: rule for rule in _plan(template, tier)["BackupPlanRule"]}
+
+
+def test_database_rules_hourly_twice_daily_daily_monthly(au_production: Stages, template_of: TemplateOf) -> None:
+    rules = _rules(template_of(au_production, "primary", "Backup"), "database")
+    retention = au_production["primary"].deployment.retention
+    assert set(rules) == {"Hourly", "TwiceDaily", "Daily", "Monthly"}
+    # BAK-1: every hour, short retention; and every 12 hours.
+    assert rules["Hourly"]["ScheduleExpression"] == "cron(0 * ? * * *)"
+    assert rules["Hourly"]["Lifecycle"] == {"DeleteAfterDays": retention.hourly_backup_days}
+    assert rules["TwiceDaily"]["ScheduleExpression"] == "cron(0 0,12 * * ? *)"
+    assert rules["TwiceDaily"]["Lifecycle"] == {"DeleteAfterDays": 14}
+    # BAK-3: daily at 03:00 local, kept >= 30 days, with point-in-time recovery.
+    assert rules["Daily"]["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    assert rules["Daily"]["ScheduleExpressionTimezone"] == "Australia/Sydney"
+    assert rules["Daily"]["Lifecycle"] == {"DeleteAfterDays": 35}
+    assert rules["Daily"]["EnableContinuousBackup"] is True
+    # Continuous backup only where its retention keeps the database's PITR window (<= 35 d).
+    for name in ("Hourly", "TwiceDaily", "Monthly"):
+        assert "EnableContinuousBackup" not in rules[name]
+
+
+def test_compute_rule_daily_at_three_local_kept_ninety_days(au_production: Stages, template_of: TemplateOf) -> None:
+    rules = _rules(template_of(au_production, "primary", "Backup"), "compute")
+    assert set(rules) == {"Daily", "Monthly"}
+    daily = rules["Daily"]
+    assert daily["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    assert daily["ScheduleExpressionTimezone"] == "Australia/Sydney"
+    assert daily["Lifecycle"]["DeleteAfterDays"] >= 90
+    assert daily["Lifecycle"]["DeleteAfterDays"] == au_production["primary"].deployment.retention.ebs_snapshot_days
+
+
+@pytest.mark.parametrize("tier", ["database", "compute"])
+def test_monthly_archive_moves_to_cold_storage_and_is_kept_a_year_or_more(
+    au_production: Stages, template_of: TemplateOf, tier: str
+) -> None:
+    monthly = _rules(template_of(au_production, "primary", "Backup"), tier)["Monthly"]
+    assert monthly["ScheduleExpression"] == "cron(0 3 1 * ? *)"
+    assert monthly["ScheduleExpressionTimezone"] == "Australia/Sydney"
+    assert monthly["Lifecycle"] == {
+        "DeleteAfterDays": 2555,
+        "MoveToColdStorageAfterDays": 30,
+        "OptInToArchiveForSupportedResources": True,
+    }
+
+
+def test_every_rule_copies_to_the_dr_vault_with_the_same_lifecycle(
+    au_production: Stages, template_of: TemplateOf
+) -> None:
+    template = template_of(au_production, "primary", "Backup")
+    [primary_vault] = template.find_resources("AWS::Backup::BackupVault")
+    plans = template.find_resources("AWS::Backup::BackupPlan")
+    assert len(plans) == 2
+    rules = [rule for plan in plans.values() for rule in plan["Properties"]["BackupPlan"]["BackupPlanRule"]]
+    assert len(rules) == 6
+    for rule in rules:
+        assert rule.get("CopyActions"), f"rule {rule['RuleName']} has no copy action (BAK-5)"
+        assert rule["CopyActions"] == [{"DestinationBackupVaultArn": DR_VAULT_ARN, "Lifecycle": rule["Lifecycle"]}]
+        assert rule["TargetBackupVault"] == {"Fn::GetAtt": [primary_vault, "BackupVaultName"]}
+
+
+def test_copy_target_is_the_vault_the_dr_stage_creates(au_production: Stages, template_of: TemplateOf) -> None:
+    dr = template_of(au_production, "dr", "Backup")
+    dr.has_resource_properties("AWS::Backup::BackupVault", {"BackupVaultName": "au-production-dr-vault"})
+    assert au_production["dr"].region == "ap-southeast-4"
+    # The DR stage receives copies; it runs no plans of its own.
+    dr.resource_count_is("AWS::Backup::BackupPlan", 0)
+    dr.resource_count_is("AWS::Backup::RestoreTestingPlan", 0)
+
+
+def test_selections_pick_resources_by_backup_tier_tag(au_production: Stages, template_of: TemplateOf) -> None:
+    template = template_of(au_production, "primary", "Backup")
+    template.resource_count_is("AWS::Backup::BackupSelection", 2)
+    for tier in ("database", "compute"):
+        template.has_resource_properties(
+            "AWS::Backup::BackupSelection",
+            {
+                "BackupSelection": {
+                    "SelectionName": f"au-production-{tier}-tagged",
+                    "ListOfTags": [
+                        {"ConditionKey": "backup-tier", "ConditionType": "STRINGEQUALS", "ConditionValue": tier}
+                    ],
+                    "IamRoleArn": Match.any_value(),
+                    "Resources": Match.absent(),
+                }
+            },
+        )
+
+
+def test_selection_role_is_backup_service_only_without_inline_policies(
+    au_production: Stages, template_of: TemplateOf
+) -> None:
+    template = template_of(au_production, "primary", "Backup")
+    template.resource_count_is("AWS::IAM::Policy", 0)
+    template.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "RoleName": "au-production-backup-service",
+            "AssumeRolePolicyDocument": {
+                "Statement": [Match.object_like({"Principal": {"Service": "backup.amazonaws.com"}})]
+            },
+        },
+    )
+    for role in template.find_resources("AWS::IAM::Role").values():
+        statements = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert [s["Principal"] for s in statements] == [{"Service": "backup.amazonaws.com"}]
+
+
+@pytest.mark.parametrize("role", ["primary", "dr"])
+def test_vault_access_policy_denies_tampering_to_all_but_break_glass(
+    au_production: Stages, template_of: TemplateOf, role: str
+) -> None:
+    template = template_of(au_production, role, "Backup")
+    vaults = template.find_resources("AWS::Backup::BackupVault")
+    assert len(vaults) == 1
+    vault = next(iter(vaults.values()))
+    assert vault["DeletionPolicy"] == "Retain"
+    assert vault["UpdateReplacePolicy"] == "Retain"
+    assert vault["Properties"]["BackupVaultName"] == f"au-production-{role}-vault"
+    assert vault["Properties"]["EncryptionKeyArn"]  # the backup data-class key (ENC-1)
+    statements = vault["Properties"]["AccessPolicy"]["Statement"]
+    assert len(statements) == 1
+    deny = statements[0]
+    assert deny["Effect"] == "Deny"
+    assert deny["Principal"] == {"AWS": "*"}
+    assert deny["Resource"] == "*"
+    assert set(deny["Action"]) >= {
+        "backup:DeleteRecoveryPoint",
+        "backup:UpdateRecoveryPointLifecycle",
+        "backup:PutBackupVaultAccessPolicy",
+        "backup:DeleteBackupVault",
+    }
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": BREAK_GLASS_ARN}}
+    assert all(s["Effect"] != "Allow" for s in statements)
+
+
+@pytest.mark.parametrize("role", ["primary", "dr"])
+def test_production_vault_lock_is_compliance_mode(au_production: Stages, template_of: TemplateOf, role: str) -> None:
+    retention = au_production[role].deployment.retention
+    template_of(au_production, role, "Backup").has_resource_properties(
+        "AWS::Backup::BackupVault",
+        {
+            "LockConfiguration": {
+                "ChangeableForDays": 3,
+                "MinRetentionDays": retention.vault_lock_min_days,
+                "MaxRetentionDays": retention.vault_lock_max_days,
+            }
+        },
+    )
+
+
+@pytest.mark.parametrize("role", ["primary", "dr"])
+def test_development_vault_lock_is_governance_mode(au_development: Stages, template_of: TemplateOf, role: str) -> None:
+    template = template_of(au_development, role, "Backup")
+    template.has_resource_properties(
+        "AWS::Backup::BackupVault",
+        {"LockConfiguration": {"ChangeableForDays": Match.absent(), "MinRetentionDays": 1, "MaxRetentionDays": 730}},
+    )
+    template.has_resource_properties(
+        "AWS::Backup::BackupVault",
+        {"AccessPolicy": {"Statement": [Match.object_like({"Effect": "Deny"})]}},
+    )
+
+
+def test_development_copies_stay_in_its_own_account_and_jurisdiction(
+    au_development: Stages, template_of: TemplateOf
+) -> None:
+    template = template_of(au_development, "primary", "Backup")
+    for plan in template.find_resources("AWS::Backup::BackupPlan").values():
+        for rule in plan["Properties"]["BackupPlan"]["BackupPlanRule"]:
+            assert [a["DestinationBackupVaultArn"] for a in rule["CopyActions"]] == [
+                "arn:aws:backup:ap-southeast-4:111111111113:backup-vault:au-development-dr-vault"
+            ]
+
+
+@pytest.mark.parametrize("role", ["primary", "dr"])
+def test_backup_key_policy_admits_the_backup_service_roles(
+    au_production: Stages, template_of: TemplateOf, role: str
+) -> None:
+    keys = template_of(au_production, role, "Keys")
+    keys.has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "Description": Match.string_like_regexp("backup key"),
+            "KeyPolicy": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Sid": "AllowAwsBackupRolesToGrantToAwsResources",
+                                "Action": "kms:CreateGrant",
+                                "Condition": {
+                                    "ArnEquals": {
+                                        "aws:PrincipalArn": [
+                                            "arn:aws:iam::111111111111:role/au-production-backup-service",
+                                            "arn:aws:iam::111111111111:role/au-production-restore-testing",
+                                        ]
+                                    },
+                                    "Bool": {"kms:GrantIsForAWSResource": "true"},
+                                },
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_monthly_restore_testing_plan_picks_random_recovery_points(
+    au_production: Stages, template_of: TemplateOf
+) -> None:
+    template = template_of(au_production, "primary", "Backup")
+    template.resource_count_is("AWS::Backup::RestoreTestingPlan", 1)
+    template.has_resource_properties(
+        "AWS::Backup::RestoreTestingPlan",
+        {
+            "RestoreTestingPlanName": "au_production_monthly_restore_test",
+            "ScheduleExpression": "cron(0 4 1 * ? *)",
+            "ScheduleExpressionTimezone": "Australia/Sydney",
+            "RecoveryPointSelection": {
+                "Algorithm": "RANDOM_WITHIN_WINDOW",
+                "IncludeVaults": [Match.any_value()],
+                "RecoveryPointTypes": ["SNAPSHOT"],
+                "SelectionWindowDays": 30,
+            },
+        },
+    )
+    template.resource_count_is("AWS::Backup::RestoreTestingSelection", 3)
+    for resource_type, tier in (("RDS", "database"), ("EC2", "compute"), ("EBS", "compute")):
+        template.has_resource(
+            "AWS::Backup::RestoreTestingSelection",
+            {
+                "Properties": {
+                    "ProtectedResourceType": resource_type,
+                    "RestoreTestingPlanName": "au_production_monthly_restore_test",
+                    "ProtectedResourceConditions": {
+                        "StringEquals": [{"Key": "aws:ResourceTag/backup-tier", "Value": tier}]
+                    },
+                    "ValidationWindowHours": 12,
+                },
+                "DependsOn": Match.any_value(),
+            },
+        )
+
+
+def test_audit_framework_checks_frequency_retention_copy_lock_encryption_deletion(
+    au_production: Stages, template_of: TemplateOf
+) -> None:
+    template = template_of(au_production, "primary", "Backup")
+    frameworks = template.find_resources("AWS::Backup::Framework")
+    assert len(frameworks) == 1
+    controls = {
+        c["ControlName"]: {p["ParameterName"]: p["ParameterValue"] for p in c.get("ControlInputParameters", [])}
+        for c in next(iter(frameworks.values()))["Properties"]["FrameworkControls"]
+    }
+    assert controls["BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK"] == {
+        "requiredFrequencyUnit": "days",
+        "requiredFrequencyValue": "1",
+        "requiredRetentionDays": "35",
+    }
+    assert controls["BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION"] == {"crossRegionList": "ap-southeast-4"}
+    assert controls["BACKUP_RESOURCES_PROTECTED_BY_BACKUP_VAULT_LOCK"] == {
+        "minRetentionDays": "1",
+        "maxRetentionDays": "3650",
+    }
+    assert controls["BACKUP_RECOVERY_POINT_ENCRYPTED"] == {}
+    assert controls["BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED"] == {"principalArnList": BREAK_GLASS_ARN}
+    assert "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN" in controls
+
+
+@pytest.mark.parametrize(
+    ("alarm", "metric", "severity"),
+    [
+        ("BackupJobsFailed", "NumberOfBackupJobsFailed", 2),
+        ("BackupJobsExpired", "NumberOfBackupJobsExpired", 2),
+        ("CopyJobsFailed", "NumberOfCopyJobsFailed", 2),
+        ("RestoreJobsFailed", "NumberOfRestoreJobsFailed", 3),
+    ],
+)
+def test_failed_job_alarms_publish_to_their_severity_topic(
+    au_production: Stages, template_of: TemplateOf, alarm: str, metric: str, severity: int
+) -> None:
+    template = template_of(au_production, "primary", "Backup")
+    alarms = template.find_resources(
+        "AWS::CloudWatch::Alarm",
+        {"Properties": {"AlarmName": f"au-production-primary-backup-{alarm}"}},
+    )
+    assert len(alarms) == 1
+    props = next(iter(alarms.values()))["Properties"]
+    assert props["Namespace"] == "AWS/Backup"
+    assert props["MetricName"] == metric
+    assert props["Threshold"] == 1
+    assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert props["TreatMissingData"] == "notBreaching"
+    assert props["AlarmDescription"].startswith(f"Sev{severity}:")
+    # Follow the cross-stack reference to the topic in the Alerts stack.
+    [action] = props["AlarmActions"]
+    alerts = template_of(au_production, "primary", "Alerts").to_json()
+    topic_id = _referenced_output(alerts, action)["Value"]["Ref"]
+    topic_name = alerts["Resources"][topic_id]["Properties"]["TopicName"]
+    assert topic_name == f"au-production-primary-sev{severity}"
+
+
+def _referenced_output(producer: Mapping[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
+    """The producer's output behind a cross-stack reference (weak or strong references)."""
+    if "Fn::GetStackOutput" in reference:
+        output: dict[str, Any] = producer["Outputs"][reference["Fn::GetStackOutput"]["OutputName"]]
+        return output
+    export = reference["Fn::ImportValue"]
+    [output] = [o for o in producer["Outputs"].values() if o.get("Export", {}).get("Name") == export]
+    return output
+
+
+def test_copy_destination_outside_jurisdiction_is_refused_naming_host2() -> None:
+    with pytest.raises(JurisdictionError, match=r"HOST-2.*'us-east-1'.*'au'"):
+        check_copy_region("au", "us-east-1")
+    check_copy_region("au", "ap-southeast-4")  # inside: no error
+
+
+def test_backup_plans_refuse_to_build_a_copy_out_of_jurisdiction(platform_config: PlatformConfig) -> None:
+    """The pattern itself checks HOST-2, even if a caller bypasses config validation."""
+    deployment = platform_config.get("au-production")
+    app = cdk.App()
+    stack = cdk.Stack(app, "Probe", env=cdk.Environment(account=deployment.account, region="ap-southeast-2"))
+    vault = cdk.aws_backup.BackupVault(stack, "Vault")
+    with pytest.raises(JurisdictionError, match="HOST-2"):
+        TieredBackupPlans(
+            stack,
+            "Plans",
+            props=BackupPlanProps(
+                name_prefix=deployment.name,
+                jurisdiction="au",
+                timezone=deployment.timezone,
+                retention=deployment.retention,
+                vault=vault,
+                copy_region="eu-west-2",
+                copy_vault_name=deployment.backup_vault_name("dr"),
+                role_name="probe",
+            ),
+        )
+    assert Template.from_stack(stack).find_resources("AWS::Backup::BackupPlan") == {}
