@@ -25,6 +25,16 @@ DATA_CLASSIFICATION: Final = "data-classification"
 TENANT_ID: Final = "tenant-id"
 # HOST-5: objects of tenant T live under s3://<bucket>/tenants/<T>/ and carry tenant-id=T.
 TENANT_PREFIX_TEMPLATE: Final = "tenants/{tenant_id}/"
+# ABAC (HOST-5): people and sessions carry the principal tag tenant-id=T; their S3
+# policies name `tenants/${aws:PrincipalTag/tenant-id}/*`, so one policy serves every
+# tenant and a session without the tag reaches no tenant's objects.
+TENANT_PREFIX_ABAC: Final = "tenants/${aws:PrincipalTag/" + TENANT_ID + "}/"
+# Every tenant's objects; what the multi-tenant web tier may touch (never outside it).
+TENANT_PREFIX_ALL: Final = "tenants/"
+
+# OPS-1: SSM Patch Manager selects instances by this tag (the spelling without a
+# space, which instance-metadata tags require); value `<deployment>-web`.
+PATCH_GROUP: Final = "PatchGroup"
 
 
 def tag_backup_tier(construct: IConstruct, tier: str) -> None:

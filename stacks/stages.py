@@ -6,13 +6,17 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from config import Deployment
+from stacks.access import AccessStack
 from stacks.alerts import AlertsStack
 from stacks.audit import AuditStack
 from stacks.backup import BackupStack
 from stacks.data import DataStack
+from stacks.dns import DnsStack
 from stacks.keys import KeysStack
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
+from stacks.patching import PatchingStack
+from stacks.web import DataStoreAccess, WebStack
 
 
 class RegionalStage(cdk.Stage):
@@ -70,12 +74,67 @@ class RegionalStage(cdk.Stage):
             data_key=self.keys.key_ring.customer,
             alarm_topics=self.alerts.topics if self.alerts else None,
         )
-        # Built last: the dashboard of the primary region (OPS-2). Pass the web tier's ALB when it exists.
+        # Primary only: zone, team roles + Session Manager (IAM is global), patching, web tier.
+        self.dns: DnsStack | None = None
+        self.access: AccessStack | None = None
+        self.patching: PatchingStack | None = None
+        self.web: WebStack | None = None
+        if self.alerts is not None and self.data is not None:
+            self._build_web_tier(deployment, self.alerts, self.data)
+        # Built last: the dashboard of the primary region (OPS-2), with the web tier's ALB and alarms.
         self.monitoring: MonitoringStack | None = None
         if self.data is not None:
             self.monitoring = MonitoringStack(
-                self, "Monitoring", deployment=deployment, role=self.role, data=self.data
+                self,
+                "Monitoring",
+                deployment=deployment,
+                role=self.role,
+                data=self.data,
+                load_balancer=self.web.web.alb if self.web else None,
+                extra_alarms=list(self.web.web.alarms.values()) if self.web else (),
             )
+
+    def _build_web_tier(self, deployment: Deployment, alerts: AlertsStack, data: DataStack) -> None:
+        key_ring = self.keys.key_ring
+        # The content bucket's deterministic name (stacks/data.py); tests/unit/test_web.py checks they agree.
+        content_bucket_name = f"{data.name_prefix}-content-{data.account}"
+        self.dns = DnsStack(self, "Dns", deployment=deployment, role=self.role)
+        self.access = AccessStack(
+            self,
+            "Access",
+            deployment=deployment,
+            role=self.role,
+            system_key=key_ring.system,
+            logs_key=key_ring.logs,
+            content_bucket_name=content_bucket_name,
+            content_key=key_ring.customer,
+        )
+        self.patching = PatchingStack(self, "Patching", deployment=deployment, role=self.role, logs_key=key_ring.logs)
+        self.web = WebStack(
+            self,
+            "Web",
+            deployment=deployment,
+            role=self.role,
+            vpc=self.network.network.vpc,
+            customer_key=key_ring.customer,
+            logs_key=key_ring.logs,
+            system_key=key_ring.system,
+            zone=self.dns.zone,
+            alarm_topics=alerts.topics,
+            sessions=self.access.sessions,
+            patching=self.patching.patching,
+            data=DataStoreAccess(
+                database_security_group=data.db_security_group,
+                database_port=data.database_port,
+                database_secret=data.db_secret,
+                cache_security_group=data.cache_security_group,
+                cache_port=data.cache_port,
+                cache_secret=data.cache_secret,
+                content_bucket_name=content_bucket_name,
+                content_key=key_ring.customer,
+                server_access_logs_bucket=data.access_log_bucket,
+            ),
+        )
 
     @property
     def stacks(self) -> list[cdk.Stack]:

@@ -1,0 +1,472 @@
+"""Named team roles with MFA, a shared permissions boundary and scoped policies (ACC-1, HOST-5).
+
+| role                   | may                                                                 |
+|------------------------|---------------------------------------------------------------------|
+| technical-director     | operator read, sessions on web instances, instance refresh, deploy  |
+|                        | through the CDK bootstrap roles                                     |
+| application-developer  | operator read, sessions on web instances, instance refresh, read/   |
+|                        | write of its own tenant's objects (ABAC on principal tag tenant-id) |
+| client-representative  | operator read, read of its own tenant's objects (ABAC)              |
+| auditor                | AWS `SecurityAudit` (configuration metadata, never data)            |
+| break-glass            | AWS `AdministratorAccess`, the only admin, shortest-MFA-age entry   |
+
+Every role trusts only this account's principals that signed in with MFA, and
+carries the same permissions boundary. The boundary grants nothing by itself; it
+caps every role: no IAM privilege escalation (no users, keys, policy versions, or
+roles without this boundary), no KMS key deletion or disabling, no CloudTrail
+stop/delete/update, and no deletion of backup recovery points or vault policies
+except by the break-glass role (ACC-4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from patterns.iam import ManagedPolicyRole
+from patterns.tagging import PATCH_GROUP, TENANT_ID, TENANT_PREFIX_ABAC
+from policies.acknowledgments import acknowledge
+
+TEAM_ROLES: Final[tuple[str, ...]] = (
+    "technical-director",
+    "application-developer",
+    "client-representative",
+    "auditor",
+)
+
+IAM_ESCALATION_ACTIONS: Final[tuple[str, ...]] = (
+    "iam:AddUserToGroup",
+    "iam:AttachGroupPolicy",
+    "iam:AttachUserPolicy",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:CreatePolicyVersion",
+    "iam:CreateUser",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary",
+    "iam:PutGroupPolicy",
+    "iam:PutUserPolicy",
+    "iam:SetDefaultPolicyVersion",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateLoginProfile",
+)
+# Allowed only when the role being created or changed carries this same boundary.
+IAM_BOUNDARY_BOUND_ACTIONS: Final[tuple[str, ...]] = (
+    "iam:AttachRolePolicy",
+    "iam:CreateRole",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+)
+KMS_DESTRUCTIVE_ACTIONS: Final[tuple[str, ...]] = (
+    "kms:DeleteImportedKeyMaterial",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:ScheduleKeyDeletion",
+)
+CLOUDTRAIL_DISABLING_ACTIONS: Final[tuple[str, ...]] = (
+    "cloudtrail:DeleteTrail",
+    "cloudtrail:PutEventSelectors",
+    "cloudtrail:StopLogging",
+    "cloudtrail:UpdateTrail",
+)
+BACKUP_DESTRUCTIVE_ACTIONS: Final[tuple[str, ...]] = (
+    "backup:DeleteBackupPlan",
+    "backup:DeleteBackupVault",
+    "backup:DeleteBackupVaultAccessPolicy",
+    "backup:DeleteBackupVaultLockConfiguration",
+    "backup:DeleteRecoveryPoint",
+    "backup:DisassociateRecoveryPoint",
+    "backup:PutBackupVaultAccessPolicy",
+    "backup:UpdateRecoveryPointLifecycle",
+)
+# Console and CLI read that operators need to see the platform; no resource-level support.
+OPERATOR_READ_ACTIONS: Final[tuple[str, ...]] = (
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeInstanceRefreshes",
+    "autoscaling:DescribeScalingActivities",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:GetDashboard",
+    "cloudwatch:GetMetricData",
+    "cloudwatch:ListDashboards",
+    "cloudwatch:ListMetrics",
+    "ec2:DescribeInstances",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "ssm:DescribeInstanceInformation",
+    "ssm:DescribeSessions",
+    "ssm:GetConnectionStatus",
+)
+RELEASE_ACTIONS: Final[tuple[str, ...]] = (
+    "autoscaling:CancelInstanceRefresh",
+    "autoscaling:RollbackInstanceRefresh",
+    "autoscaling:StartInstanceRefresh",
+)
+TENANT_READ_ACTIONS: Final[tuple[str, ...]] = ("s3:GetObject", "s3:GetObjectVersion")
+TENANT_WRITE_ACTIONS: Final[tuple[str, ...]] = ("s3:PutObject", "s3:DeleteObject")
+
+_IAM5 = "AwsSolutions-IAM5"
+_PACKS = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+
+
+@dataclass(frozen=True)
+class TeamRolesProps:
+    name_prefix: str  # the deployment, e.g. "au-production": IAM is global
+    break_glass_role_name: str
+    service_tag_value: str  # resources of this platform carry service=<value>
+    web_patch_group: str  # sessions are allowed only on instances of this patch group
+    session_document_name: str
+    session_key: kms.IKey
+    regions: tuple[str, ...]  # the deployment's regions (CDK bootstrap roles for deploys)
+    content_bucket_name: str | None = None  # literal name: readable policies, no stack dependency
+    content_key: kms.IKey | None = None
+    max_session_hours: int = 1
+    break_glass_max_mfa_age_seconds: int = 900
+
+
+class TeamRoles(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: TeamRolesProps) -> None:
+        super().__init__(scope, id)
+        stack = cdk.Stack.of(self)
+        self.props = props
+        self.break_glass_role_arn = stack.format_arn(
+            service="iam", region="", resource="role", resource_name=props.break_glass_role_name
+        )
+        self.boundary = self._boundary(stack)
+
+        self.operator_read = iam.ManagedPolicy(
+            self,
+            "OperatorRead",
+            managed_policy_name=f"{props.name_prefix}-operator-read",
+            description="Read the platform's health: alarms, metrics, dashboards, instances, sessions",
+            statements=[iam.PolicyStatement(sid="OperatorRead", actions=list(OPERATOR_READ_ACTIONS), resources=["*"])],
+        )
+        acknowledge(
+            self.operator_read,
+            [f"{_IAM5}[Resource::*]"],
+            "Describe/List/GetMetricData actions have no resource-level permissions; compensating controls: "
+            "read-only actions only, no data-plane reads, permissions boundary, MFA-only trust.",
+        )
+        self.release_operator = self._release_operator(stack)
+
+        self.roles: dict[str, ManagedPolicyRole] = {}
+        director = self._role("technical-director", "Technical Director: operates and releases the platform")
+        director.add_managed_policy(self.operator_read)
+        director.add_managed_policy(self.release_operator)
+        director.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="DeployThroughCdkBootstrapRoles",
+                actions=["sts:AssumeRole"],
+                resources=[
+                    stack.format_arn(
+                        service="iam",
+                        region="",
+                        resource="role",
+                        resource_name=f"cdk-hnb659fds-{kind}-role-{stack.account}-{region}",
+                    )
+                    for region in props.regions
+                    for kind in ("deploy", "file-publishing", "lookup")
+                ],
+            )
+        )
+
+        developer = self._role("application-developer", "Application Developer: releases and own-tenant data")
+        developer.add_managed_policy(self.operator_read)
+        developer.add_managed_policy(self.release_operator)
+
+        representative = self._role("client-representative", "Client Representative: own-tenant data, read only")
+        representative.add_managed_policy(self.operator_read)
+
+        if props.content_bucket_name is not None:
+            self.tenant_read_write = self._tenant_policy(
+                stack, "TenantDataReadWrite", (*TENANT_READ_ACTIONS, *TENANT_WRITE_ACTIONS)
+            )
+            self.tenant_read = self._tenant_policy(stack, "TenantDataRead", TENANT_READ_ACTIONS)
+            developer.add_managed_policy(self.tenant_read_write)
+            representative.add_managed_policy(self.tenant_read)
+
+        auditor = self._role("auditor", "Auditor: read-only configuration metadata, never data")
+        auditor.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("SecurityAudit"))
+        acknowledge(
+            auditor,
+            ["AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/SecurityAudit]"],
+            "AWS keeps SecurityAudit current with every service's read-only metadata actions; compensating "
+            "controls: it grants no data reads, the permissions boundary, MFA-only trust, CloudTrail.",
+        )
+
+        self.break_glass = self._role(
+            "break-glass",
+            "Break-glass: emergency administration, alarmed and audited",
+            role_name=props.break_glass_role_name,
+            max_mfa_age_seconds=props.break_glass_max_mfa_age_seconds,
+        )
+        self.break_glass.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AdministratorAccess"))
+        acknowledge(
+            self.break_glass,
+            ["AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AdministratorAccess]"],
+            "The single break-glass role is the platform's only administrator by design (ACC-1); compensating "
+            "controls: MFA issued within 15 minutes, one-hour sessions, the permissions boundary still denies "
+            "IAM escalation, key deletion and CloudTrail changes, and CloudTrail records every call.",
+        )
+
+        for role in self.roles.values():
+            _drop_empty_grants(role)
+
+    # --- building blocks
+
+    def _role(
+        self,
+        key: str,
+        description: str,
+        *,
+        role_name: str | None = None,
+        max_mfa_age_seconds: int | None = None,
+    ) -> ManagedPolicyRole:
+        conditions: dict[str, dict[str, object]] = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+        if max_mfa_age_seconds is not None:
+            conditions["NumericLessThan"] = {"aws:MultiFactorAuthAge": max_mfa_age_seconds}
+        role = ManagedPolicyRole(
+            self,
+            "".join(part.capitalize() for part in key.split("-")),
+            role_name=role_name or f"{self.props.name_prefix}-{key}",
+            description=description,
+            assumed_by=iam.AccountRootPrincipal().with_conditions(conditions),
+            max_session_duration=cdk.Duration.hours(self.props.max_session_hours),
+            permissions_boundary=self.boundary,
+        )
+        self.roles[key] = role
+        return role
+
+    def _boundary(self, stack: cdk.Stack) -> iam.ManagedPolicy:
+        name = f"{self.props.name_prefix}-team-boundary"
+        boundary_arn = stack.format_arn(service="iam", region="", resource="policy", resource_name=name)
+        boundary = iam.ManagedPolicy(
+            self,
+            "Boundary",
+            managed_policy_name=name,
+            description="Permissions boundary of every team role: caps, never grants",
+            statements=[
+                # The ceiling. A boundary grants nothing by itself: the roles' scoped identity policies
+                # decide what is allowed, and the denies below hold whatever those policies say.
+                iam.PolicyStatement(sid="CeilingOnly", actions=["*"], resources=["*"]),
+                iam.PolicyStatement(
+                    sid="DenyIamEscalation",
+                    effect=iam.Effect.DENY,
+                    actions=list(IAM_ESCALATION_ACTIONS),
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
+                    sid="DenyRolesWithoutThisBoundary",
+                    effect=iam.Effect.DENY,
+                    actions=list(IAM_BOUNDARY_BOUND_ACTIONS),
+                    resources=["*"],
+                    conditions={"StringNotEquals": {"iam:PermissionsBoundary": boundary_arn}},
+                ),
+                iam.PolicyStatement(
+                    sid="DenyBoundaryTampering",
+                    effect=iam.Effect.DENY,
+                    actions=["iam:DeletePolicy", "iam:DeletePolicyVersion"],
+                    resources=[boundary_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="DenyKeyDeletion",
+                    effect=iam.Effect.DENY,
+                    actions=list(KMS_DESTRUCTIVE_ACTIONS),
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
+                    sid="DenyAuditTrailChanges",
+                    effect=iam.Effect.DENY,
+                    actions=list(CLOUDTRAIL_DISABLING_ACTIONS),
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
+                    sid="DenyBackupDeletionExceptBreakGlass",
+                    effect=iam.Effect.DENY,
+                    actions=list(BACKUP_DESTRUCTIVE_ACTIONS),
+                    resources=["*"],
+                    conditions={"ArnNotEquals": {"aws:PrincipalArn": self.break_glass_role_arn}},
+                ),
+            ],
+        )
+        acknowledge(
+            boundary,
+            [
+                f"{_IAM5}[Action::*]",
+                f"{_IAM5}[Resource::*]",
+                *(f"{pack}-IAMPolicyNoStatementsWithAdminAccess" for pack in _PACKS),
+                *(f"{pack}-IAMPolicyNoStatementsWithFullAccess" for pack in _PACKS),
+                "DataSecurity-ACC1-NoWildcardAdmin",
+            ],
+            "A permissions boundary caps and never grants: it is attached to no principal as a permissions "
+            "policy, so its allow-all ceiling gives nobody anything; the scoped identity policies decide. "
+            "Compensating controls: its explicit denies on IAM escalation, key deletion, CloudTrail changes "
+            "and backup deletion apply to every team role.",
+        )
+        return boundary
+
+    def _release_operator(self, stack: cdk.Stack) -> iam.ManagedPolicy:
+        props = self.props
+        policy = iam.ManagedPolicy(
+            self,
+            "ReleaseOperator",
+            managed_policy_name=f"{props.name_prefix}-release-operator",
+            description="Sessions on the web instances and instance refreshes of the platform's groups",
+            statements=[
+                iam.PolicyStatement(
+                    sid="SessionsOnWebInstancesOnly",
+                    actions=["ssm:StartSession"],
+                    resources=[
+                        stack.format_arn(service="ec2", region=region, resource="instance", resource_name="*")
+                        for region in props.regions
+                    ],
+                    conditions={"StringEquals": {f"ssm:resourceTag/{PATCH_GROUP}": props.web_patch_group}},
+                ),
+                iam.PolicyStatement(
+                    sid="SessionsThroughTheLoggedDocumentOnly",
+                    actions=["ssm:StartSession"],
+                    resources=[
+                        stack.format_arn(
+                            service="ssm",
+                            region=region,
+                            resource="document",
+                            resource_name=props.session_document_name,
+                        )
+                        for region in props.regions
+                    ],
+                ),
+                iam.PolicyStatement(
+                    sid="OwnSessionsOnly",
+                    actions=["ssm:ResumeSession", "ssm:TerminateSession"],
+                    resources=[
+                        stack.format_arn(
+                            service="ssm", region=region, resource="session", resource_name="${aws:userid}-*"
+                        )
+                        for region in props.regions
+                    ],
+                ),
+                iam.PolicyStatement(
+                    sid="EncryptSessions",
+                    actions=["kms:GenerateDataKey"],
+                    resources=[props.session_key.key_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="InstanceRefreshOfThisPlatform",
+                    actions=list(RELEASE_ACTIONS),
+                    resources=["*"],
+                    conditions={"StringEquals": {"aws:ResourceTag/service": props.service_tag_value}},
+                ),
+            ],
+        )
+        wildcard_arns = [
+            *(
+                stack.format_arn(service="ec2", region=region, resource="instance", resource_name="*")
+                for region in props.regions
+            ),
+            *(
+                stack.format_arn(service="ssm", region=region, resource="session", resource_name="${aws:userid}-*")
+                for region in props.regions
+            ),
+        ]
+        acknowledge(
+            policy,
+            [*(iam5_resource_finding(stack, arn) for arn in wildcard_arns), f"{_IAM5}[Resource::*]"],
+            "Instance ids and session ids are created at run time; compensating controls: sessions only on "
+            "instances tagged with the web patch group and only through the encrypted, logged session "
+            "document, own sessions only (aws:userid), instance refresh only on resources tagged with this "
+            "service, MFA-only trust and the permissions boundary.",
+        )
+        return policy
+
+    def _tenant_policy(self, stack: cdk.Stack, id: str, actions: tuple[str, ...]) -> iam.ManagedPolicy:
+        """ABAC (HOST-5): the caller's principal tag tenant-id selects the only prefix it can reach."""
+        bucket_name = self.props.content_bucket_name
+        assert bucket_name is not None
+        prefix = TENANT_PREFIX_ABAC
+        bucket_arn = stack.format_arn(service="s3", region="", account="", resource=bucket_name)
+        objects_arn = f"{bucket_arn}/{prefix}*"
+        statements = [
+            iam.PolicyStatement(
+                sid="OwnTenantObjects",
+                actions=list(actions),
+                resources=[objects_arn],
+                conditions={"Null": {f"aws:PrincipalTag/{TENANT_ID}": "false"}},
+            ),
+            iam.PolicyStatement(
+                sid="ListOwnTenantPrefix",
+                actions=["s3:ListBucket"],
+                resources=[bucket_arn],
+                conditions={
+                    "StringLike": {"s3:prefix": [f"{prefix}*"]},
+                    "Null": {f"aws:PrincipalTag/{TENANT_ID}": "false"},
+                },
+            ),
+        ]
+        key = self.props.content_key
+        if key is not None:
+            key_actions = (
+                ["kms:Decrypt"] if set(actions) == set(TENANT_READ_ACTIONS) else ["kms:Decrypt", "kms:GenerateDataKey"]
+            )
+            statements.append(
+                iam.PolicyStatement(
+                    sid="ContentKeyThroughS3Only",
+                    actions=key_actions,
+                    resources=[key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+                )
+            )
+        policy = iam.ManagedPolicy(
+            self,
+            id,
+            managed_policy_name=f"{self.props.name_prefix}-{_kebab(id)}",
+            description="Objects under tenants/<principal tag tenant-id>/ of the content bucket only (ABAC)",
+            statements=statements,
+        )
+        acknowledge(
+            policy,
+            [iam5_resource_finding(stack, objects_arn)],
+            "ABAC (HOST-5): the wildcard is the object key below the caller's own tenant prefix, "
+            "tenants/${aws:PrincipalTag/tenant-id}/; compensating controls: a session without the tag "
+            "matches nothing (Null condition), the key is usable only through S3, MFA-only trust, boundary.",
+        )
+        return policy
+
+
+def iam5_resource_finding(stack: cdk.Stack, arn: str) -> str:
+    """The AwsSolutions-IAM5 finding id of a wildcard resource, rendered as cdk-nag renders it
+    (its flattenCfnReference: `${x}` -> `<x>`, Ref -> `<Name>`, GetAtt -> `<Res.Attr>`). Whether
+    the partition resolves to a literal depends on feature flags, so the id is computed, not typed."""
+    return f"{_IAM5}[Resource::{_flatten_reference(stack.resolve(arn))}]"
+
+
+def _flatten_reference(node: object) -> str:
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict):
+        if "Fn::Join" in node:
+            delimiter, items = node["Fn::Join"]
+            return str(delimiter).join(_flatten_reference(item) for item in items)
+        if "Ref" in node:
+            return f"<{_flatten_reference(node['Ref'])}>"
+        if "Fn::GetAtt" in node:
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{_flatten_reference(resource)}.{_flatten_reference(attribute)}>"
+    raise ValueError(f"cannot render {node!r} as a cdk-nag finding; acknowledge a literal ARN")
+
+
+def _drop_empty_grants(role: ManagedPolicyRole) -> None:
+    """Roles whose rights come only from shared or AWS-managed policies have no grants of their own;
+    an empty managed policy fails validation, so it goes."""
+    if role.grants_policy.document.is_empty:
+        role.node.try_remove_child(role.grants_policy.node.id)
+
+
+def _kebab(name: str) -> str:
+    return "".join(f"-{c.lower()}" if c.isupper() else c for c in name).lstrip("-")

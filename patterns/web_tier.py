@@ -1,0 +1,435 @@
+"""The web tier: an internet-facing ALB in front of an Auto Scaling group (HOST-1, HOST-4).
+
+- ALB in the public subnets of every AZ, HTTPS only with a TLS 1.2+ policy; port 80
+  answers with a permanent redirect to 443 (ENC-3); invalid headers dropped; access
+  logs to an S3 bucket (ACC-3).
+- Instances in the private subnets of every AZ, launched from a template: IMDSv2
+  required, no key pair, no public address, encrypted gp3 root volume under the
+  `customer` key (ENC-1), reached only through SSM Session Manager (ACC-2).
+- Target-tracking scaling on CPU and on ALB requests per target; ELB health checks;
+  releases roll out one instance at a time while `min_capacity` stay in service.
+- The instance role gets the SSM agent's permissions through a customer-managed
+  policy and nothing else; stacks add data grants (ACC-5: never backups).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from patterns.alerting import severity_label
+from patterns.iam import ManagedPolicyRole
+from patterns.tagging import BACKUP_TIER_COMPUTE, PATCH_GROUP, tag_backup_tier, tag_data_classification
+from policies.acknowledgments import acknowledge_in_public_packs
+
+# What the SSM agent needs (the AmazonSSMManagedInstanceCore actions, minus parameter reads).
+# None of these actions supports resource-level permissions, so they apply to "*".
+SSM_AGENT_ACTIONS: Final[tuple[str, ...]] = (
+    "ssm:DescribeAssociation",
+    "ssm:DescribeDocument",
+    "ssm:GetDeployablePatchSnapshotForInstance",
+    "ssm:GetDocument",
+    "ssm:GetManifest",
+    "ssm:ListAssociations",
+    "ssm:ListInstanceAssociations",
+    "ssm:PutComplianceItems",
+    "ssm:PutConfigurePackageResult",
+    "ssm:PutInventory",
+    "ssm:UpdateAssociationStatus",
+    "ssm:UpdateInstanceAssociationStatus",
+    "ssm:UpdateInstanceInformation",
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+    "ec2messages:AcknowledgeMessage",
+    "ec2messages:DeleteMessage",
+    "ec2messages:FailMessage",
+    "ec2messages:GetEndpoint",
+    "ec2messages:GetMessages",
+    "ec2messages:SendReply",
+)
+
+ROOT_DEVICE: Final = "/dev/xvda"  # Amazon Linux 2023
+
+
+@dataclass(frozen=True)
+class WebTierProps:
+    name_prefix: str  # e.g. "au-production-primary"
+    vpc: ec2.IVpc
+    certificate: acm.ICertificate
+    access_log_bucket: s3.IBucket  # SSE-S3: the only encryption ALB log delivery accepts
+    volume_key: kms.Key  # the `customer` key; its policy gains the Auto Scaling service role
+    instance_type: str
+    min_capacity: int
+    max_capacity: int
+    cpu_target_percent: int
+    requests_per_target_per_minute: int
+    deletion_protection: bool
+    patch_group: str
+    alarm_topics: Mapping[int, sns.ITopic] = field(default_factory=dict)  # severity -> topic
+    app_port: int = 8080
+    health_check_path: str = "/health"
+    root_volume_gib: int = 30
+    target_response_time_seconds: float = 2.0
+
+
+class WebTier(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: WebTierProps) -> None:
+        super().__init__(scope, id)
+        if props.min_capacity < 2:
+            raise ValueError(f"web tier min_capacity {props.min_capacity}: at least 2 (HOST-1)")
+        stack = cdk.Stack.of(self)
+        self.props = props
+
+        # --- security groups: the internet reaches the ALB on 443/80 only, the ALB reaches the app port only
+        self.alb_security_group = ec2.SecurityGroup(
+            self,
+            "AlbSecurityGroup",
+            vpc=props.vpc,
+            description=f"{props.name_prefix} ALB: HTTPS and HTTP (redirect only) from the internet",
+            allow_all_outbound=False,
+        )
+        for port, why in ((443, "HTTPS from the internet"), (80, "HTTP from the internet, redirected to HTTPS")):
+            self.alb_security_group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(port), why)
+        self.app_security_group = ec2.SecurityGroup(
+            self,
+            "AppSecurityGroup",
+            vpc=props.vpc,
+            description=f"{props.name_prefix} web instances: app port from the ALB only, no SSH",
+            allow_all_outbound=False,
+        )
+        self.app_security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs and package repositories"
+        )
+
+        # --- instance role: SSM agent only; stacks add scoped data grants
+        self.instance_role = ManagedPolicyRole(
+            self,
+            "InstanceRole",
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            description=f"{props.name_prefix} web instances: SSM agent and scoped application grants",
+        )
+        self.instance_role.add_to_principal_policy(
+            iam.PolicyStatement(sid="SsmAgent", actions=list(SSM_AGENT_ACTIONS), resources=["*"])
+        )
+
+        # --- launch template
+        self.launch_template = ec2.LaunchTemplate(
+            self,
+            "LaunchTemplate",
+            launch_template_name=f"{props.name_prefix}-web",
+            instance_type=ec2.InstanceType(props.instance_type),
+            machine_image=ec2.MachineImage.latest_amazon_linux2023(),
+            user_data=_user_data(props.app_port, props.health_check_path),
+            role=self.instance_role,
+            security_group=self.app_security_group,
+            require_imdsv2=True,
+            http_put_response_hop_limit=1,
+            instance_metadata_tags=True,
+            detailed_monitoring=True,
+            ebs_optimized=True,
+            associate_public_ip_address=False,
+            block_devices=[
+                ec2.BlockDevice(
+                    device_name=ROOT_DEVICE,
+                    volume=ec2.BlockDeviceVolume.ebs(
+                        props.root_volume_gib,
+                        encrypted=True,
+                        kms_key=props.volume_key,
+                        volume_type=ec2.EbsDeviceVolumeType.GP3,
+                        delete_on_termination=True,
+                    ),
+                )
+            ],
+        )
+        # Instances and volumes inherit these through the template's tag specifications.
+        tag_backup_tier(self.launch_template, BACKUP_TIER_COMPUTE)
+        tag_data_classification(self.launch_template, "customer")
+        cdk.Tags.of(self.launch_template).add(PATCH_GROUP, props.patch_group)
+        _allow_auto_scaling_service_role(props.volume_key, stack, "AllowAutoScalingToUseKeyForEncryptedVolumes")
+
+        # --- Auto Scaling group in the private subnets of every AZ
+        # Launch/terminate errors page the Sev3 queue; ordinary launches and terminations go to Sev4.
+        notifications = [
+            autoscaling.NotificationConfiguration(topic=props.alarm_topics[severity], scaling_events=events)
+            for severity, events in (
+                (3, autoscaling.ScalingEvents.ERRORS),
+                (
+                    4,
+                    autoscaling.ScalingEvents(
+                        autoscaling.ScalingEvent.INSTANCE_LAUNCH, autoscaling.ScalingEvent.INSTANCE_TERMINATE
+                    ),
+                ),
+            )
+            if severity in props.alarm_topics
+        ]
+        self.auto_scaling_group = autoscaling.AutoScalingGroup(
+            self,
+            "Instances",
+            vpc=props.vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            launch_template=self.launch_template,
+            min_capacity=props.min_capacity,
+            max_capacity=props.max_capacity,
+            health_checks=autoscaling.HealthChecks.with_additional_checks(
+                additional_types=[autoscaling.AdditionalHealthCheckType.ELB],
+                grace_period=cdk.Duration.minutes(5),
+            ),
+            cooldown=cdk.Duration.minutes(5),
+            default_instance_warmup=cdk.Duration.minutes(3),
+            group_metrics=[autoscaling.GroupMetrics.all()],
+            update_policy=autoscaling.UpdatePolicy.rolling_update(
+                max_batch_size=1,
+                min_instances_in_service=min(props.min_capacity, props.max_capacity - 1),
+                pause_time=cdk.Duration.minutes(5),
+                suspend_processes=[
+                    autoscaling.ScalingProcess.HEALTH_CHECK,
+                    autoscaling.ScalingProcess.REPLACE_UNHEALTHY,
+                    autoscaling.ScalingProcess.AZ_REBALANCE,
+                    autoscaling.ScalingProcess.ALARM_NOTIFICATION,
+                    autoscaling.ScalingProcess.SCHEDULED_ACTIONS,
+                ],
+            ),
+            notifications=notifications or None,
+        )
+        # The group carries the backup tier too (propagated at launch), so AWS Backup selections and
+        # the policy pack see the web tier as compute (BAK-2, BAK-4).
+        tag_backup_tier(self.auto_scaling_group, BACKUP_TIER_COMPUTE)
+        self.auto_scaling_group.scale_on_cpu_utilization(
+            "CpuTarget", target_utilization_percent=props.cpu_target_percent
+        )
+
+        # --- load balancer
+        self.alb = elbv2.ApplicationLoadBalancer(
+            self,
+            "Alb",
+            vpc=props.vpc,
+            internet_facing=True,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            security_group=self.alb_security_group,
+            drop_invalid_header_fields=True,
+            deletion_protection=props.deletion_protection,
+            desync_mitigation_mode=elbv2.DesyncMitigationMode.STRICTEST,
+            http2_enabled=True,
+        )
+        self.alb.log_access_logs(props.access_log_bucket, prefix="alb")
+        self.target_group = elbv2.ApplicationTargetGroup(
+            self,
+            "Targets",
+            vpc=props.vpc,
+            port=props.app_port,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            target_type=elbv2.TargetType.INSTANCE,
+            targets=[self.auto_scaling_group],
+            deregistration_delay=cdk.Duration.seconds(30),
+            health_check=elbv2.HealthCheck(
+                path=props.health_check_path,
+                healthy_http_codes="200",
+                interval=cdk.Duration.seconds(15),
+                timeout=cdk.Duration.seconds(5),
+                healthy_threshold_count=2,
+                unhealthy_threshold_count=3,
+            ),
+        )
+        self.https_listener = self.alb.add_listener(
+            "Https",
+            port=443,
+            protocol=elbv2.ApplicationProtocol.HTTPS,
+            certificates=[elbv2.ListenerCertificate.from_certificate_manager(props.certificate)],
+            ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
+            default_target_groups=[self.target_group],
+            open=False,
+        )
+        self.http_listener = self.alb.add_listener(
+            "Http",
+            port=80,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            default_action=elbv2.ListenerAction.redirect(protocol="HTTPS", port="443", permanent=True),
+            open=False,
+        )
+        acknowledge_in_public_packs(
+            self.http_listener.node.default_child,  # type: ignore[arg-type]
+            "ELBv2ACMCertificateRequired",
+            "Port 80 only answers with a permanent redirect to HTTPS and forwards nothing; a plain-HTTP "
+            "listener cannot hold a certificate. Compensating control: the 443 listener uses an ACM "
+            "certificate with a TLS 1.2+ policy (ENC-3).",
+        )
+        requests_policy = self.auto_scaling_group.scale_on_request_count(
+            "RequestsPerTarget", target_requests_per_minute=props.requests_per_target_per_minute
+        )
+        # The policy's resource label already references the listener's load balancer and target group
+        # (cfn-lint W3005 on the explicit DependsOn CDK adds as well): keep the implicit ordering only.
+        _cfn(requests_policy).add_deletion_override("DependsOn")
+        # cfn-lint's resource spec has no Tags on listeners (E3002); a listener holds no data.
+        for listener in (self.https_listener, self.http_listener):
+            _cfn(listener).add_property_deletion_override("Tags")
+
+        self.alarms = self._alarms(props)
+
+    def allow_to(self, peer: ec2.ISecurityGroup, port: ec2.Port, description: str) -> None:
+        """Let the instances reach a data store's security group (egress here, ingress there)."""
+        self.app_security_group.connections.allow_to(peer, port, description)
+
+    def _alarms(self, props: WebTierProps) -> dict[str, cloudwatch.Alarm]:
+        alb_metrics = self.alb.metrics
+        tg_metrics = self.target_group.metrics
+        five_minutes = cdk.Duration.minutes(5)
+        one_minute = cdk.Duration.minutes(1)
+        definitions: dict[str, tuple[int, str, cloudwatch.IMetric, float, cloudwatch.ComparisonOperator, int]] = {
+            "NoHealthyHosts": (
+                1,
+                "no healthy web instance behind the load balancer: the site is down",
+                tg_metrics.healthy_host_count(period=one_minute, statistic="Minimum"),
+                1,
+                cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                2,
+            ),
+            "Elb5xx": (
+                2,
+                "the load balancer answers 5xx (no target could serve the request)",
+                alb_metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=five_minutes, statistic="Sum"),
+                10,
+                cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                1,
+            ),
+            "Target5xx": (
+                2,
+                "web instances answer 5xx",
+                tg_metrics.http_code_target(
+                    elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=five_minutes, statistic="Sum"
+                ),
+                25,
+                cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                1,
+            ),
+            "UnhealthyHosts": (
+                3,
+                "at least one web instance fails its health check",
+                tg_metrics.unhealthy_host_count(period=one_minute, statistic="Maximum"),
+                1,
+                cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                5,
+            ),
+            "TargetResponseTime": (
+                3,
+                f"p95 target response time above {props.target_response_time_seconds} s",
+                tg_metrics.target_response_time(period=five_minutes, statistic="p95"),
+                props.target_response_time_seconds,
+                cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                3,
+            ),
+        }
+        alarms: dict[str, cloudwatch.Alarm] = {}
+        for name, (severity, what, metric, threshold, comparison, periods) in definitions.items():
+            alarm = cloudwatch.Alarm(
+                self,
+                f"{name}Alarm",
+                alarm_name=f"{props.name_prefix}-web-{name}",
+                alarm_description=f"{severity_label(severity)}: {props.name_prefix} {what}",
+                metric=metric,
+                threshold=threshold,
+                comparison_operator=comparison,
+                evaluation_periods=periods,
+                treat_missing_data=(
+                    cloudwatch.TreatMissingData.BREACHING
+                    if name == "NoHealthyHosts"
+                    else cloudwatch.TreatMissingData.NOT_BREACHING
+                ),
+            )
+            topic = props.alarm_topics.get(severity)
+            if topic is not None:
+                action = cloudwatch_actions.SnsAction(topic)
+                alarm.add_alarm_action(action)
+                alarm.add_ok_action(action)
+            alarms[name] = alarm
+        return alarms
+
+
+def _cfn(construct: Construct) -> cdk.CfnResource:
+    resource = construct.node.default_child
+    assert isinstance(resource, cdk.CfnResource)
+    return resource
+
+
+def _user_data(app_port: int, health_check_path: str) -> ec2.UserData:
+    """Start the SSM agent and a placeholder app that serves the health endpoint.
+
+    The release pipeline replaces the placeholder; the systemd unit name `app` and
+    the health endpoint are the contract with the load balancer.
+    """
+    health_file = health_check_path.lstrip("/")
+    user_data = ec2.UserData.for_linux()
+    user_data.add_commands(
+        "set -euo pipefail",
+        "dnf install -y amazon-ssm-agent python3",
+        "systemctl enable --now amazon-ssm-agent",
+        "id app >/dev/null 2>&1 || useradd --system --no-create-home --shell /sbin/nologin app",
+        "install -d -o app -g app -m 0755 /srv/app",
+        f"echo ok > /srv/app/{health_file}",
+        "cat > /etc/systemd/system/app.service <<'UNIT'",
+        "[Unit]",
+        "Description=SaaS web application (placeholder until the first release)",
+        "After=network-online.target",
+        "[Service]",
+        "User=app",
+        f"ExecStart=/usr/bin/python3 -m http.server {app_port} --directory /srv/app",
+        "Restart=always",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        "UNIT",
+        "systemctl daemon-reload",
+        "systemctl enable --now app.service",
+    )
+    return user_data
+
+
+def _allow_auto_scaling_service_role(key: kms.Key, stack: cdk.Stack, sid: str, *, grants: bool = True) -> None:
+    """Auto Scaling launches instances (and publishes notifications) as its service-linked
+    role, which needs the key to create encrypted volumes. KMS rejects a key policy
+    that names a role that does not exist yet, and the role only appears with the
+    account's first Auto Scaling group, so the principal is matched by condition."""
+    service_role_arn = (
+        f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/"
+        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    )
+    conditions = {"ArnEquals": {"aws:PrincipalArn": service_role_arn}}
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=sid,
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            resources=["*"],
+            conditions=conditions,
+        )
+    )
+    if not grants:
+        return
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=f"{sid}Grants",
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:CreateGrant"],
+            resources=["*"],
+            conditions={**conditions, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+        )
+    )
+
+
+def allow_auto_scaling_notifications(key: kms.Key, stack: cdk.Stack) -> None:
+    """The key of an encrypted SNS topic must admit the Auto Scaling service role."""
+    _allow_auto_scaling_service_role(key, stack, "AllowAutoScalingNotificationsToEncryptedTopics", grants=False)

@@ -1,0 +1,34 @@
+"""DnsStack: the deployment's public hosted zone (primary region; Route 53 is global)."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_route53 as route53
+from constructs import Construct
+
+from config import Deployment
+from stacks.base import PlatformStack
+
+
+class DnsStack(PlatformStack):
+    """The public zone for `deployment.domain_name`; certificates validate against it and
+    the web tier's alias record lives in it. Delegate the domain to the name servers in
+    the `NameServers` output. The zone is retained: deleting it would break delegation."""
+
+    def __init__(self, scope: Construct, id: str, *, deployment: Deployment, role: str) -> None:
+        super().__init__(
+            scope,
+            id,
+            deployment=deployment,
+            role=role,
+            summary=f"public hosted zone {deployment.domain_name}",
+        )
+        self.zone = route53.PublicHostedZone(
+            self,
+            "Zone",
+            zone_name=deployment.domain_name,
+            comment=f"{deployment.name}: application domain",
+        )
+        self.zone.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        cdk.CfnOutput(self, "HostedZoneId", value=self.zone.hosted_zone_id)
+        cdk.CfnOutput(self, "NameServers", value=cdk.Fn.join(",", self.zone.hosted_zone_name_servers or []))
