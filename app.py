@@ -13,6 +13,7 @@ import aws_cdk as cdk
 
 from config import ConfigError, load_config
 from policies.registration import FAIL_ON_FINDINGS, register_policy_packs
+from policies.report import write_report
 from stacks.app_builder import Selection, build_app
 
 
@@ -25,7 +26,7 @@ def main() -> None:
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         sys.exit(2)
-    register_policy_packs(app)
+    pack = register_policy_packs(app, config)
     try:
         app.synth()
     except RuntimeError as error:
@@ -33,6 +34,8 @@ def main() -> None:
             raise
         print(f"policy check failed: {error}", file=sys.stderr)
         sys.exit(1)
+    finally:  # the auditor's report, also when the policy check failed (policies/README.md)
+        write_report(app.outdir, config, pack_enabled=pack is not None)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@ from cdk_nag import (
     PCIDSS321Checks,
 )
 
+from config import PlatformConfig
+from policies.data_security import DataSecurityChecks
+
 # Context that makes a finding fail synth in the app itself. The CDK CLI sets
 # failSynthOnValidationErrors=false and filters the report by the stacks it was
 # asked for (none for a plain `cdk synth` of staged stacks), and in "process"
@@ -28,5 +31,21 @@ PUBLIC_PACKS = (
 )
 
 
-def register_policy_packs(app: cdk.App) -> None:
+# `-c dataSecurityPack=off` leaves the project's own pack out (benchmarks/synth_time.py
+# measures its cost this way); the default, and what CI gates on, is on.
+DATA_SECURITY_PACK_CONTEXT = "dataSecurityPack"
+
+
+def data_security_pack_enabled(app: cdk.App) -> bool:
+    value = app.node.try_get_context(DATA_SECURITY_PACK_CONTEXT)
+    return str(value).lower() not in ("off", "false", "0", "no")
+
+
+def register_policy_packs(app: cdk.App, config: PlatformConfig | None = None) -> DataSecurityChecks | None:
+    """Register the four public packs and, unless switched off, the DataSecurity pack."""
     cdk.Validations.of(app).add_plugins(*(pack(app) for pack in PUBLIC_PACKS))
+    if not data_security_pack_enabled(app):
+        return None
+    pack = DataSecurityChecks(app, config=config)
+    cdk.Validations.of(app).add_plugins(pack)
+    return pack

@@ -1,0 +1,188 @@
+"""EC2 and VPC rules: no SSH, IMDSv2, encrypted volumes, NAT per AZ, flow logs, DR region (ACC-2, ENC-1,
+HOST-1, HOST-4, ACC-3, DR-1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.policy import JURISDICTION_REGIONS
+from policies.rules.base import Resource, Result, StackView, as_list, fail, is_true, na, ok, ref_id, rule
+
+_INGRESS_TYPES = ("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress")
+
+
+def _opens_port(entry: dict[str, Any], port: int) -> bool:
+    protocol = str(entry.get("IpProtocol", "")).lower()
+    if protocol in ("-1", "all"):
+        return True
+    if protocol not in ("tcp", "6"):
+        return False
+    try:
+        low, high = int(entry.get("FromPort", 0)), int(entry.get("ToPort", 65535))
+    except (TypeError, ValueError):
+        return True  # a port range we cannot read is treated as open
+    return low <= port <= high
+
+
+@rule(
+    "ACC2-NoSshIngress",
+    "ACC-2",
+    _INGRESS_TYPES,
+    "ACC-2: no human access to servers except over the audited SSM channel, so no port 22 ingress; this security "
+    "group admits port 22.",
+    "Seed 001: no human access to servers for releases; access only over an audited encrypted channel.",
+)
+def no_ssh_ingress(resource: Resource, stack: StackView) -> Result:
+    entries = (
+        as_list(resource.prop("SecurityGroupIngress"))
+        if resource.type == "AWS::EC2::SecurityGroup"
+        else [dict(resource.properties)]
+    )
+    for entry in entries:
+        if isinstance(entry, dict) and _opens_port(entry, 22):
+            source = entry.get("CidrIp") or entry.get("CidrIpv6") or entry.get("SourceSecurityGroupId") or "?"
+            return fail(
+                f"ingress {entry.get('IpProtocol')} {entry.get('FromPort')}-{entry.get('ToPort')} from {source}"
+            )
+    return ok(f"{len(entries)} ingress rule(s), none on port 22")
+
+
+def _launch_data(resource: Resource) -> dict[str, Any]:
+    if resource.type == "AWS::EC2::LaunchTemplate":
+        return dict(resource.prop("LaunchTemplateData") or {})
+    return dict(resource.properties)
+
+
+@rule(
+    "ACC2-NoKeyPair",
+    "ACC-2",
+    ("AWS::EC2::LaunchTemplate", "AWS::EC2::Instance", "AWS::EC2::KeyPair"),
+    "ACC-2: servers have no SSH keys; this launch template / instance names a key pair.",
+    "Seed 001: server access only through an audited channel (SSM Session Manager), never SSH keys.",
+)
+def no_key_pair(resource: Resource, stack: StackView) -> Result:
+    if resource.type == "AWS::EC2::KeyPair":
+        return fail("defines an EC2 key pair")
+    key = _launch_data(resource).get("KeyName")
+    return fail(f"KeyName={key!r}") if key else ok("no key pair")
+
+
+@rule(
+    "ACC2-Imdsv2",
+    "ACC-2",
+    ("AWS::EC2::LaunchTemplate", "AWS::EC2::Instance"),
+    "ACC-2: IMDSv2 is required on every server; this launch template / instance allows IMDSv1.",
+    "Seed 001: server credentials are only reachable through the hardened metadata service.",
+)
+def imdsv2(resource: Resource, stack: StackView) -> Result:
+    tokens = (_launch_data(resource).get("MetadataOptions") or {}).get("HttpTokens")
+    return ok("HttpTokens=required") if tokens == "required" else fail(f"HttpTokens={tokens or 'optional (default)'}")
+
+
+@rule(
+    "ENC1-EbsEncrypted",
+    "ENC-1",
+    ("AWS::EC2::LaunchTemplate", "AWS::EC2::Instance", "AWS::EC2::Volume"),
+    "ENC-1: EBS volumes are encrypted with a customer-managed KMS key; this volume is unencrypted, uses the "
+    "AWS-managed key, or leaves the root volume to the AMI default.",
+    "Seeds 001/004: data at rest, EBS volumes and snapshots encrypted with KMS.",
+)
+def ebs_encrypted(resource: Resource, stack: StackView) -> Result:
+    if resource.type == "AWS::EC2::Volume":
+        volumes: list[Any] = [dict(resource.properties)]
+    else:
+        mappings = as_list(_launch_data(resource).get("BlockDeviceMappings"))
+        volumes = [m.get("Ebs") for m in mappings if isinstance(m, dict) and m.get("Ebs")]
+        if not volumes:
+            return fail("no block device mappings: the root volume's encryption falls back to the AMI default")
+    for volume in volumes:
+        if not is_true(volume.get("Encrypted")):
+            return fail("an EBS volume has Encrypted unset/false")
+        key = volume.get("KmsKeyId")
+        if not key or (isinstance(key, str) and key.startswith("alias/aws/")):
+            return fail(f"an EBS volume uses the AWS-managed key (KmsKeyId={key!r})")
+    return ok(f"{len(volumes)} volume(s) encrypted with a customer-managed key")
+
+
+@rule(
+    "HOST1-NoStandaloneInstance",
+    "HOST-1",
+    ("AWS::EC2::Instance",),
+    "HOST-1: the web tier is an Auto Scaling group behind an ALB; this is a standalone EC2 instance.",
+    "Seeds 000/002: scale horizontally with load balancing and auto scaling.",
+)
+def no_standalone_instance(resource: Resource, stack: StackView) -> Result:
+    return fail("standalone AWS::EC2::Instance outside an Auto Scaling group")
+
+
+@rule(
+    "HOST4-NatPerAz",
+    "HOST-4",
+    ("AWS::EC2::VPC",),
+    "HOST-4: production survives an AZ failure, so it has a NAT gateway in every AZ; this production VPC has fewer "
+    "NAT gateways than AZs.",
+    "Seeds 000/003: resilient to component failure with automatic shift to another data centre.",
+)
+def nat_per_az(resource: Resource, stack: StackView) -> Result:
+    if not stack.is_production:
+        return na("non-production VPC")
+    zones = {
+        str(s.prop("AvailabilityZone"))
+        for s in stack.of_type("AWS::EC2::Subnet")
+        if ref_id(s.prop("VpcId")) == resource.logical_id
+    }
+    nats = sum(1 for _ in stack.of_type("AWS::EC2::NatGateway"))
+    if nats < len(zones):
+        return fail(f"{nats} NAT gateway(s) for {len(zones)} AZs")
+    return ok(f"{nats} NAT gateways over {len(zones)} AZs")
+
+
+@rule(
+    "ACC3-VpcFlowLogs",
+    "ACC-3",
+    ("AWS::EC2::VPC",),
+    "ACC-3: every access is audited, so VPC flow logs are on; this VPC has no flow log.",
+    "Seeds 001/003: every access and change audited.",
+)
+def vpc_flow_logs(resource: Resource, stack: StackView) -> Result:
+    for log in stack.of_type("AWS::EC2::FlowLog"):
+        if ref_id(log.prop("ResourceId")) == resource.logical_id:
+            return ok(f"flow log {log.logical_id} ({log.prop('TrafficType')})")
+    return fail("no AWS::EC2::FlowLog for this VPC")
+
+
+@rule(
+    "DR1-StandbyRegion",
+    "DR-1",
+    ("AWS::EC2::VPC",),
+    "DR-1: each production deployment has a warm standby in a DR region of the same jurisdiction; this "
+    "deployment has no stacks (VPC and keys) in its DR region. (The synth check covers region, network and keys; "
+    "replica, bucket replication and failover records are checked by the DR issue's rules when they exist.)",
+    "Seed 003: on data-centre failure, services move to a regionally distinct site within 24 h.",
+)
+def standby_region(resource: Resource, stack: StackView) -> Result:
+    deployment = stack.deployment
+    if deployment is None or not deployment.is_production or stack.role != "primary":
+        return na("only the primary VPC of a production deployment anchors DR-1")
+    dr = deployment.dr_region
+    allowed = JURISDICTION_REGIONS.get(deployment.jurisdiction.value, ())
+    if dr == stack.region or dr not in allowed:
+        return fail(f"DR region {dr} is the primary region or outside {deployment.jurisdiction.value}")
+    dr_stacks = [s for s in stack.deployment_stacks if s.region == dr]
+    types = {r.type for s in dr_stacks for r in s.resources.values()}
+    missing = [t for t in ("AWS::EC2::VPC", "AWS::KMS::Key") if t not in types]
+    if missing:
+        return fail(f"{len(dr_stacks)} stack(s) in {dr}; missing {', '.join(missing)}")
+    return ok(f"{len(dr_stacks)} standby stack(s) in {dr} with VPC and keys")
+
+
+RULES = [
+    no_ssh_ingress,
+    no_key_pair,
+    imdsv2,
+    ebs_encrypted,
+    no_standalone_instance,
+    nat_per_az,
+    vpc_flow_logs,
+    standby_region,
+]
