@@ -203,6 +203,10 @@ class EncryptedPostgres(Construct):
         secret = self.instance.secret
         assert secret is not None  # generated above
         self.secret: secretsmanager.ISecret = secret
+        # BAK-8: the final snapshot is useless without its master password.
+        generated = self.instance.node.find_child("Secret")  # `secret` above is its target attachment
+        assert isinstance(generated, secretsmanager.Secret)
+        generated.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
         tag_data_classification(self.secret, "system")
         self.rotation = self.secret.add_rotation_schedule(
             "Rotation",

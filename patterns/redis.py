@@ -76,6 +76,7 @@ class EncryptedRedis(Construct):
                 "AwsSolutions-SMG4",
                 "NIST.800.53.R5-SecretsManagerRotationEnabled",
                 "HIPAA.Security-SecretsManagerRotationEnabled",
+                "DataSecurity-ENC4-SecretRotation",
             ],
             "Secrets Manager has no hosted rotation for a Redis AUTH token (rotation means "
             "ModifyReplicationGroup with AuthTokenUpdateStrategy=ROTATE, then SET). Compensating "

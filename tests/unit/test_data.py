@@ -150,6 +150,14 @@ def test_master_secret_is_encrypted_with_system_key_and_rotated_in_the_vpc(data:
             "RotationRules": {"ScheduleExpression": "rate(30 days)"},
         },
     )
+    # BAK-8: the password of the final snapshot outlives the stack
+    data.has_resource(
+        "AWS::SecretsManager::Secret",
+        {
+            "Properties": Match.object_like({"Name": "au-production-primary-postgres/master"}),
+            "DeletionPolicy": "Retain",
+        },
+    )
     # no plaintext password anywhere: the instance resolves it from Secrets Manager
     password = _one(data, "AWS::RDS::DBInstance")["Properties"]["MasterUserPassword"]
     assert "{{resolve:secretsmanager:" in str(password)
