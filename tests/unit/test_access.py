@@ -1,0 +1,199 @@
+"""AccessStack: team roles, boundary, Session Manager, ABAC (ACC-1, ACC-2, ACC-4, HOST-5)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from tests.conftest import Stages
+
+TemplateOf = Callable[[Stages, str, str], Template]
+TEAM_ROLE_NAMES = {
+    "au-production-technical-director",
+    "au-production-application-developer",
+    "au-production-client-representative",
+    "au-production-auditor",
+    "au-production-break-glass",
+}
+
+
+@pytest.fixture(scope="module")
+def access(au_production: Stages, template_of: TemplateOf) -> Template:
+    return template_of(au_production, "primary", "Access")
+
+
+def _roles(access: Template) -> dict[str, Mapping[str, Any]]:
+    return {role["Properties"]["RoleName"]: role for role in access.find_resources("AWS::IAM::Role").values()}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _policy_by_name(access: Template, suffix: str) -> dict[str, Any]:
+    for logical_id, policy in access.find_resources("AWS::IAM::ManagedPolicy").items():
+        if str(policy["Properties"].get("ManagedPolicyName", "")).endswith(suffix):
+            return {"LogicalId": logical_id, **policy}
+    raise AssertionError(f"no managed policy named *{suffix}")
+
+
+def test_five_named_roles_and_the_break_glass_name_the_backup_vaults_use(
+    au_production: Stages, access: Template
+) -> None:
+    roles = _roles(access)
+    assert set(roles) == TEAM_ROLE_NAMES
+    assert au_production["primary"].deployment.break_glass_role_name in roles
+
+
+def test_every_role_needs_mfa_in_this_account_and_short_sessions(access: Template) -> None:
+    for name, role in _roles(access).items():
+        (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}, name
+        assert ":iam::111111111111:root" in json.dumps(statement["Principal"]), name
+        assert role["Properties"]["MaxSessionDuration"] == 3600, name
+    break_glass = _roles(access)["au-production-break-glass"]
+    condition = break_glass["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
+    assert condition["NumericLessThan"] == {"aws:MultiFactorAuthAge": 900}
+
+
+def test_every_role_carries_the_permissions_boundary(access: Template) -> None:
+    boundary = _policy_by_name(access, "-team-boundary")
+    for name, role in _roles(access).items():
+        assert role["Properties"]["PermissionsBoundary"] == {"Ref": boundary["LogicalId"]}, name
+    assert "Roles" not in boundary["Properties"], "the boundary is never attached as a permissions policy"
+    for role in _roles(access).values():
+        assert {"Ref": boundary["LogicalId"]} not in role["Properties"].get("ManagedPolicyArns", [])
+
+
+def test_boundary_denies_escalation_key_deletion_trail_changes_and_backup_deletion(access: Template) -> None:
+    statements = {
+        s["Sid"]: s for s in _policy_by_name(access, "-team-boundary")["Properties"]["PolicyDocument"]["Statement"]
+    }
+    expectations = {
+        "DenyIamEscalation": {"iam:CreateUser", "iam:CreateAccessKey", "iam:CreatePolicyVersion"},
+        "DenyRolesWithoutThisBoundary": {"iam:CreateRole", "iam:PutRolePermissionsBoundary"},
+        "DenyKeyDeletion": {"kms:ScheduleKeyDeletion", "kms:DisableKey"},
+        "DenyAuditTrailChanges": {"cloudtrail:StopLogging", "cloudtrail:DeleteTrail"},
+        "DenyBackupDeletionExceptBreakGlass": {"backup:DeleteRecoveryPoint", "backup:DeleteBackupVault"},
+    }
+    for sid, actions in expectations.items():
+        assert statements[sid]["Effect"] == "Deny"
+        assert actions <= set(_as_list(statements[sid]["Action"])), sid
+    backup_condition = json.dumps(statements["DenyBackupDeletionExceptBreakGlass"]["Condition"])
+    assert "ArnNotEquals" in backup_condition and "role/au-production-break-glass" in backup_condition
+    assert "iam:PermissionsBoundary" in json.dumps(statements["DenyRolesWithoutThisBoundary"]["Condition"])
+
+
+def test_no_wildcard_admin_outside_break_glass(access: Template) -> None:
+    boundary_id = _policy_by_name(access, "-team-boundary")["LogicalId"]
+    for logical_id, policy in access.find_resources("AWS::IAM::ManagedPolicy").items():
+        if logical_id == boundary_id:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Allow":
+                assert not ("*" in _as_list(statement["Action"]) and "*" in _as_list(statement["Resource"])), logical_id
+                assert not any(a.endswith(":*") for a in _as_list(statement["Action"])), logical_id
+    for name, role in _roles(access).items():
+        arns = json.dumps(role["Properties"].get("ManagedPolicyArns", []))
+        assert ("AdministratorAccess" in arns) == (name == "au-production-break-glass"), name
+
+
+def test_auditor_is_read_only(access: Template) -> None:
+    auditor = _roles(access)["au-production-auditor"]
+    arns = auditor["Properties"]["ManagedPolicyArns"]
+    assert len(arns) == 1
+    assert "policy/SecurityAudit" in json.dumps(arns)
+
+
+def test_team_policies_are_scoped(access: Template) -> None:
+    release = _policy_by_name(access, "-release-operator")["Properties"]["PolicyDocument"]["Statement"]
+    sessions = next(s for s in release if s["Sid"] == "SessionsOnWebInstancesOnly")
+    assert sessions["Condition"] == {"StringEquals": {"ssm:resourceTag/PatchGroup": "au-production-web"}}
+    documents = next(s for s in release if s["Sid"] == "SessionsThroughTheLoggedDocumentOnly")
+    assert all("document/SSM-SessionManagerRunShell" in json.dumps(r) for r in _as_list(documents["Resource"]))
+    refresh = next(s for s in release if s["Sid"] == "InstanceRefreshOfThisPlatform")
+    assert refresh["Condition"] == {"StringEquals": {"aws:ResourceTag/service": "saas-platform"}}
+    director = _roles(access)["au-production-technical-director"]
+    developer = _roles(access)["au-production-application-developer"]
+    representative = _roles(access)["au-production-client-representative"]
+    release_id = _policy_by_name(access, "-release-operator")["LogicalId"]
+    assert {"Ref": release_id} in director["Properties"]["ManagedPolicyArns"]
+    assert {"Ref": release_id} in developer["Properties"]["ManagedPolicyArns"]
+    assert {"Ref": release_id} not in representative["Properties"]["ManagedPolicyArns"]
+
+
+def test_tenant_data_is_abac_scoped_to_the_principal_tag(access: Template) -> None:
+    """HOST-5: one policy for every tenant; the caller's tenant-id tag picks the prefix."""
+    for suffix, writes in (("-tenant-data-read-write", True), ("-tenant-data-read", False)):
+        statements = {s["Sid"]: s for s in _policy_by_name(access, suffix)["Properties"]["PolicyDocument"]["Statement"]}
+        objects = statements["OwnTenantObjects"]
+        assert json.dumps(objects["Resource"]).endswith('/tenants/${aws:PrincipalTag/tenant-id}/*"]]}')
+        assert objects["Condition"] == {"Null": {"aws:PrincipalTag/tenant-id": "false"}}
+        assert ("s3:PutObject" in _as_list(objects["Action"])) is writes
+        listing = statements["ListOwnTenantPrefix"]["Condition"]["StringLike"]["s3:prefix"]
+        assert listing == ["tenants/${aws:PrincipalTag/tenant-id}/*"]
+        via = statements["ContentKeyThroughS3Only"]["Condition"]
+        assert via == {"StringEquals": {"kms:ViaService": "s3.ap-southeast-2.amazonaws.com"}}
+
+
+def test_session_manager_sessions_are_encrypted_and_logged(access: Template) -> None:
+    access.has_resource_properties(
+        "AWS::SSM::Document",
+        {
+            "Name": "SSM-SessionManagerRunShell",
+            "DocumentType": "Session",
+            "Content": Match.object_like(
+                {
+                    "sessionType": "Standard_Stream",
+                    "inputs": Match.object_like(
+                        {
+                            "kmsKeyId": {"Fn::ImportValue": Match.string_like_regexp("SystemKey")},
+                            "cloudWatchEncryptionEnabled": True,
+                            "cloudWatchLogGroupName": {"Ref": Match.string_like_regexp("SessionLogs")},
+                            "runAsEnabled": False,
+                        }
+                    ),
+                }
+            ),
+        },
+    )
+    access.has_resource(
+        "AWS::Logs::LogGroup",
+        {
+            "Properties": {
+                "LogGroupName": "/au-production-primary/ssm/sessions",
+                "KmsKeyId": {"Fn::ImportValue": Match.string_like_regexp("LogsKey")},
+                "RetentionInDays": 365,
+            },
+            "DeletionPolicy": "Retain",
+        },
+    )
+
+
+def test_web_instances_may_write_session_transcripts(au_production: Stages, template_of: TemplateOf) -> None:
+    web = template_of(au_production, "primary", "Web")
+    web.has_resource_properties(
+        "AWS::IAM::ManagedPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Sid": "SessionTranscripts", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"]}
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_no_inline_policies_and_access_only_in_the_primary_region(au_production: Stages, access: Template) -> None:
+    access.resource_count_is("AWS::IAM::Policy", 0)
+    for role in access.find_resources("AWS::IAM::Role").values():
+        assert "Policies" not in role["Properties"]
+    assert au_production["dr"].node.try_find_child("Access") is None
