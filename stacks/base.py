@@ -28,6 +28,7 @@ class PlatformStack(cdk.Stack):
         summary: str,
     ) -> None:
         region = deployment.primary_region if role == "primary" else deployment.dr_region
+        stack_tags = {**deployment.tags, "deployment-role": role}
         super().__init__(
             scope,
             id,
@@ -35,12 +36,14 @@ class PlatformStack(cdk.Stack):
             stack_name=f"{deployment.name}-{role}-{id.lower()}",
             description=f"{deployment.name} {role} ({region}): {summary}",
             termination_protection=deployment.is_production,
+            tags=stack_tags,
         )
         self.deployment = deployment
         self.role = role
-        for key, value in deployment.tags.items():
+        # Stack tags (explicitStackTags) and the same tags on every taggable resource in
+        # the template, so auditors read them in the synthesized JSON too.
+        for key, value in stack_tags.items():
             cdk.Tags.of(self).add(key, value)
-        cdk.Tags.of(self).add("deployment-role", role)
 
     @property
     def name_prefix(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from config import Deployment
@@ -41,14 +42,15 @@ class NetworkStack(PlatformStack):
                 flow_log_retention=retention_days(deployment.retention.log_retention_days),
             ),
         )
-        _drop_redundant_provider_dependency(self)
+        _tidy_default_sg_provider(self, logs_key, deployment.retention.log_retention_days)
         cdk.CfnOutput(self, "VpcId", value=self.network.vpc.vpc_id)
         cdk.CfnOutput(self, "FlowLogGroup", value=self.network.flow_log_group.log_group_name)
 
 
-def _drop_redundant_provider_dependency(stack: cdk.Stack) -> None:
-    """CDK's restrict-default-SG provider adds a DependsOn that its Fn::GetAtt already
-    implies (cfn-lint W3005); drop the explicit one so templates lint clean."""
+def _tidy_default_sg_provider(stack: cdk.Stack, logs_key: kms.IKey, retention: int) -> None:
+    """CDK's restrict-default-SG provider Lambda: give it a managed, encrypted log group
+    with explicit retention (BAK-7) instead of an implicit /aws/lambda group, and drop
+    a DependsOn that its Fn::GetAtt already implies (cfn-lint W3005)."""
     provider = stack.node.try_find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
     if provider is None:
         return
@@ -56,3 +58,11 @@ def _drop_redundant_provider_dependency(stack: cdk.Stack) -> None:
     role = provider.node.find_child("Role")
     assert isinstance(handler, cdk.CfnResource) and isinstance(role, cdk.CfnResource)
     handler.remove_resource_dependency(role)
+    log_group = logs.LogGroup(
+        stack,
+        "RestrictDefaultSgLogs",
+        encryption_key=logs_key,
+        retention=retention_days(retention),
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    handler.add_property_override("LoggingConfig", {"LogGroup": log_group.log_group_name})

@@ -7,6 +7,7 @@ that uses it) with the report in the error.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,8 +28,13 @@ def platform_config() -> PlatformConfig:
     return load_config()
 
 
+REPO = Path(__file__).resolve().parent.parent
+# The feature flags of cdk.json, so tested templates are the ones `cdk synth` writes.
+CDK_JSON_CONTEXT = json.loads((REPO / "cdk.json").read_text())["context"]
+
+
 def synthesize(config: PlatformConfig, deployment: str, outdir: Path) -> Stages:
-    app = cdk.App(outdir=str(outdir), post_cli_context=FAIL_ON_FINDINGS)
+    app = cdk.App(outdir=str(outdir), context=CDK_JSON_CONTEXT, post_cli_context=FAIL_ON_FINDINGS)
     stages = build_app(app, config, Selection(deployment=deployment))
     register_policy_packs(app)
     app.synth()

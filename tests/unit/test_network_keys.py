@@ -84,6 +84,15 @@ def test_private_endpoints_and_closed_default_security_group(au_production: Stag
     network.resource_count_is("Custom::VpcRestrictDefaultSG", 1)
 
 
+def test_default_sg_provider_logs_to_a_managed_encrypted_group(au_production: Stages, template_of: TemplateOf) -> None:
+    network = template_of(au_production, "primary", "Network")
+    network.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"LoggingConfig": {"LogGroup": {"Ref": Match.string_like_regexp("RestrictDefaultSgLogs")}}},
+    )
+    network.all_resources_properties("AWS::Logs::LogGroup", {"KmsKeyId": Match.any_value(), "RetentionInDays": 365})
+
+
 def test_no_ingress_from_the_internet_in_the_network_stack(au_production: Stages, template_of: TemplateOf) -> None:
     network = template_of(au_production, "primary", "Network")
     for group in network.find_resources("AWS::EC2::SecurityGroup").values():
