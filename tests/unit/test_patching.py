@@ -77,12 +77,17 @@ def test_install_task_runs_one_instance_at_a_time_and_logs_to_cloudwatch(patchin
         {
             "Properties": {
                 "LogGroupName": "/au-production-primary/ssm/patching",
-                "KmsKeyId": {"Fn::ImportValue": Match.string_like_regexp("LogsKey")},
+                "KmsKeyId": Match.any_value(),
                 "RetentionInDays": 365,
             },
             "DeletionPolicy": "Retain",
         },
     )
+
+
+def test_patch_output_group_uses_the_logs_key(patching: Template) -> None:
+    (group,) = patching.find_resources("AWS::Logs::LogGroup").values()
+    assert "LogsKey" in json.dumps(group["Properties"]["KmsKeyId"])
 
 
 def test_service_role_sends_only_the_patch_document_to_the_patch_group(patching: Template) -> None:
