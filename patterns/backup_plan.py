@@ -16,7 +16,9 @@ Schedules marked (tz) run in the deployment's own time zone
 | both | Monthly | `cron(0 3 1 * ? *)` (tz), cold storage | `monthly_archive_days` | BAK-4 |
 
 The monthly rule moves recovery points to cold storage after
-`monthly_cold_storage_after_days`.
+`monthly_cold_storage_after_days`. Where two rules of a plan fall due at the same
+time (hourly and 12-hourly at midnight), AWS Backup runs one job and keeps the
+recovery point for the longer retention, so overlaps cost nothing.
 
 Every rule carries a copy action to the DR region's vault with the same lifecycle
 (BAK-5). The DR vault's ARN is built from its deterministic name, and the pattern
