@@ -303,7 +303,6 @@ class TeamRoles(Construct):
                 f"{_IAM5}[Resource::*]",
                 *(f"{pack}-IAMPolicyNoStatementsWithAdminAccess" for pack in _PACKS),
                 *(f"{pack}-IAMPolicyNoStatementsWithFullAccess" for pack in _PACKS),
-                "DataSecurity-ACC1-NoWildcardAdmin",
             ],
             "A permissions boundary caps and never grants: it is attached to no principal as a permissions "
             "policy, so its allow-all ceiling gives nobody anything; the scoped identity policies decide. "
