@@ -18,13 +18,24 @@ from constructs import Construct
 class ManagedPolicyRole(iam.Role):
     def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
-        self.grants_policy = iam.ManagedPolicy(
-            self,
-            "Grants",
-            description=f"Grants of {self.node.path}, managed by the constructs that need them",
-            roles=[self],
-        )
-        # An empty managed policy is invalid; CDK drops it until a statement arrives.
+        self._grants_policy: iam.ManagedPolicy | None = None
+
+    @property
+    def grants_policy(self) -> iam.ManagedPolicy:
+        """The role's customer-managed grants policy, created with its first statement
+        (an empty managed policy fails validation)."""
+        if self._grants_policy is None:
+            self._grants_policy = iam.ManagedPolicy(
+                self,
+                "Grants",
+                description=f"Grants of {self.node.path}, managed by the constructs that need them",
+                roles=[self],
+            )
+        return self._grants_policy
+
+    @property
+    def has_grants(self) -> bool:
+        return self._grants_policy is not None
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
         self.grants_policy.add_statements(statement)

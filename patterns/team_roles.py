@@ -216,9 +216,6 @@ class TeamRoles(Construct):
             "IAM escalation, key deletion and CloudTrail changes, and CloudTrail records every call.",
         )
 
-        for role in self.roles.values():
-            _drop_empty_grants(role)
-
     # --- building blocks
 
     def _role(
@@ -458,13 +455,6 @@ def _flatten_reference(node: object) -> str:
             resource, attribute = node["Fn::GetAtt"]
             return f"<{_flatten_reference(resource)}.{_flatten_reference(attribute)}>"
     raise ValueError(f"cannot render {node!r} as a cdk-nag finding; acknowledge a literal ARN")
-
-
-def _drop_empty_grants(role: ManagedPolicyRole) -> None:
-    """Roles whose rights come only from shared or AWS-managed policies have no grants of their own;
-    an empty managed policy fails validation, so it goes."""
-    if role.grants_policy.document.is_empty:
-        role.node.try_remove_child(role.grants_policy.node.id)
 
 
 def _kebab(name: str) -> str:
