@@ -6,7 +6,18 @@ every stack with termination protection (all production stacks, BAK-8). moto
 5.2.5 answers it with "not implemented", which fails the deploy. It also fixes
 moto's CloudFormation handler for `AWS::KMS::Key`, which passes the template's
 `Tags` (Key/Value) to a tagging service that expects TagKey/TagValue and fails
-the stack with KeyError 'TagKey'.
+the stack with KeyError 'TagKey'. And it resolves `Fn::GetStackOutput`, the
+intrinsic that CDK's recommended weak cross-stack references
+(`@aws-cdk/core:defaultCrossStackReferences: weak` in cdk.json) synthesize and
+that moto passes through unresolved; for that, a stack created or updated through
+a change set (how the CDK CLI deploys) must also get its outputs, which moto's
+change-set execution does not refresh. An output that refers to a resource type
+moto accepts but does not model (AWS Backup, WAF, ...) reads as a NOT_MODELLED ARN.
+Finally, a `Ref` to an `AWS::RDS::DBParameterGroup` resolves to moto's model object
+instead of the group name, which fails the DB instance that uses it, and
+`Fn::GetAtt` of a DB instance's `DbiResourceId` or a Route 53 health check's
+`HealthCheckId` is not supported, and an HTTPS listener whose certificate moto
+does not resolve (ACM) fails: it gets an emulator-issued certificate instead.
 """
 
 from __future__ import annotations
@@ -14,10 +25,19 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from moto.acm.models import acm_backends
+from moto.cloudformation import models as cloudformation_models
+from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
+from moto.elbv2.models import ELBv2Backend
 from moto.kms.models import Key
+from moto.rds.models import DBInstance, DBParameterGroup
+from moto.route53.models import HealthCheck
 from moto.server import main as moto_server_main
+
+from tooling import summary
 
 
 def update_termination_protection(self: CloudFormationResponse) -> ActionResult:
@@ -38,7 +58,98 @@ def create_key_from_cloudformation(
     return _create_key_from_cloudformation(resource_name, fixed, account_id, region_name, **kwargs)
 
 
+_clean_json = parsing.clean_json
+
+
+def clean_json_with_stack_outputs(resource_json: Any, resources_map: Any) -> Any:
+    """moto's intrinsic resolver plus `Fn::GetStackOutput` (StackName, OutputName, Region)."""
+    if isinstance(resource_json, dict) and "Fn::GetStackOutput" in resource_json:
+        spec = _clean_json(resource_json["Fn::GetStackOutput"], resources_map)
+        region = spec.get("Region") or resources_map._region_name
+        backend = cloudformation_models.cloudformation_backends[resources_map._account_id][region]
+        stack = backend.get_stack(spec["StackName"])
+        for output in stack.output_map.values():
+            if output is not None and output.key == spec["OutputName"]:
+                return output.value
+        raise ValidationError(spec["StackName"], f"stack {spec['StackName']} has no output {spec['OutputName']}")
+    return _clean_json(resource_json, resources_map)
+
+
+_apply_change_set = cloudformation_models.ChangeSet.apply
+
+
+def apply_change_set_with_outputs(self: Any) -> None:
+    _apply_change_set(self)
+    self.stack.template = self.template
+    self.stack._parse_template()
+    self.stack.output_map = self.stack._create_output_map()
+
+
+# ARN-shaped, because such values end up in IAM policies that moto validates.
+NOT_MODELLED = summary.NOT_MODELLED
+_get_output = parsing.OutputMap.__getitem__
+
+
+def get_output_or_placeholder(self: Any, key: str) -> Any:
+    try:
+        output = _get_output(self, key)
+    except (ValidationError, AttributeError):  # a type or attribute moto does not model
+        output = None
+    if output is None and "Condition" not in (self._output_json_map.get(key) or {}):
+        resources = self._resource_map
+        value = f"arn:aws:emulator:{resources._region_name}:{resources._account_id}:{NOT_MODELLED}/{key}"
+        output = parsing.Output(key=key, value=value, description="")
+    return output
+
+
+def parameter_group_physical_id(self: DBParameterGroup) -> str:
+    return str(self.name)
+
+
+_DB_ATTRIBUTES = {"DbiResourceId": "dbi_resource_id"}
+_db_has_attribute = DBInstance.has_cfn_attr
+_db_get_attribute = DBInstance.get_cfn_attribute
+
+
+def db_has_attribute(cls: Any, attribute: str) -> bool:
+    return attribute in _DB_ATTRIBUTES or bool(_db_has_attribute(attribute))
+
+
+def db_get_attribute(self: DBInstance, attribute: str) -> Any:
+    if attribute in _DB_ATTRIBUTES:
+        return getattr(self, _DB_ATTRIBUTES[attribute])
+    return _db_get_attribute(self, attribute)
+
+
+def health_check_attribute(self: HealthCheck, attribute: str) -> Any:
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+    if attribute == "HealthCheckId":
+        return self.id
+    raise UnformattedGetAttTemplateException()
+
+
+def certificates_with_placeholder_arn(self: ELBv2Backend, certificates: list[dict[str, Any]]) -> Any:
+    """A listener certificate that moto could not resolve becomes an emulator-issued one."""
+    for certificate in certificates or []:
+        if not certificate.get("CertificateArn"):
+            acm = acm_backends[self.account_id][self.region_name]
+            certificate["CertificateArn"] = acm.request_certificate(
+                domain_name="emulator.invalid", idempotency_token="emulator-listener", subject_alt_names=[], tags=[]
+            )
+    return certificates
+
+
 def install() -> None:
+    HealthCheck.get_cfn_attribute = health_check_attribute  # type: ignore[attr-defined]
+    ELBv2Backend.convert_and_validate_certificates = certificates_with_placeholder_arn  # type: ignore[method-assign]
+    DBInstance.has_cfn_attr = classmethod(db_has_attribute)  # type: ignore[method-assign,assignment]
+    DBInstance.get_cfn_attribute = db_get_attribute  # type: ignore[method-assign,assignment]
+    DBParameterGroup.physical_resource_id = property(parameter_group_physical_id)  # type: ignore[attr-defined]
+    parsing.OutputMap.__getitem__ = get_output_or_placeholder  # type: ignore[method-assign]
+    cloudformation_models.ChangeSet.apply = apply_change_set_with_outputs  # type: ignore[method-assign]
+    # clean_json recurses through the module attribute, so nested intrinsics resolve too.
+    parsing.clean_json = clean_json_with_stack_outputs
     CloudFormationResponse.update_termination_protection = update_termination_protection  # type: ignore[attr-defined]
     Key.create_from_cloudformation_json = staticmethod(create_key_from_cloudformation)  # type: ignore[method-assign]
 

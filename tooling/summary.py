@@ -6,6 +6,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+# CDK's weak cross-stack references (Fn::GetStackOutput) publish these; not for people.
+INTERNAL_OUTPUT_PREFIX = "PublishOutput"
+NOT_MODELLED = "not-modelled-by-the-emulator"
+
 KEY_RESOURCE_TYPES = (
     "AWS::EC2::VPC",
     "AWS::EC2::Subnet",
@@ -76,5 +80,8 @@ def render(regions: list[RegionSummary]) -> str:
             if key:
                 lines.append(f"      {', '.join(key)}")
             for name, value in sorted(stack.outputs.items()):
-                lines.append(f"      output {name} = {value}")
+                if name.startswith(INTERNAL_OUTPUT_PREFIX):
+                    continue
+                shown = "(not modelled by the emulator)" if NOT_MODELLED in value else value
+                lines.append(f"      output {name} = {shown}")
     return "\n".join(lines)
