@@ -18,6 +18,10 @@ instead of the group name, which fails the DB instance that uses it, and
 `Fn::GetAtt` of a DB instance's `DbiResourceId` or a Route 53 health check's
 `HealthCheckId` is not supported, and an HTTPS listener whose certificate moto
 does not resolve (ACM) fails: it gets an emulator-issued certificate instead.
+Change sets: moto finds them by name across all stacks (every CDK stack uses
+`cdk-deploy-change-set`) and answers a delete of a missing one with a 500 that
+the CLI retries forever; here they are found per stack. On a stack update moto
+looks up an SSM-typed parameter (the AMI) by its already-resolved value and fails.
 """
 
 from __future__ import annotations
@@ -28,14 +32,15 @@ from typing import Any
 from moto.acm.models import acm_backends
 from moto.cloudformation import models as cloudformation_models
 from moto.cloudformation import parsing
-from moto.cloudformation.exceptions import ValidationError
+from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.cloudformation.responses import CloudFormationResponse
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, EmptyResult
 from moto.elbv2.models import ELBv2Backend
 from moto.kms.models import Key
 from moto.rds.models import DBInstance, DBParameterGroup
 from moto.route53.models import HealthCheck
 from moto.server import main as moto_server_main
+from moto.ssm.models import ssm_backends
 
 from tooling import summary
 
@@ -140,7 +145,59 @@ def certificates_with_placeholder_arn(self: ELBv2Backend, certificates: list[dic
     return certificates
 
 
+def _change_set_id(response: CloudFormationResponse) -> str | None:
+    name = response._get_param("ChangeSetName")
+    stack_name = response._get_param("StackName")
+    change_sets = response.cloudformation_backend.change_sets
+    if name in change_sets:
+        return str(name)
+    for change_set_id, change_set in change_sets.items():
+        if change_set.change_set_name == name and stack_name in (None, change_set.stack_name, change_set.stack_id):
+            return str(change_set_id)
+    return None
+
+
+def delete_change_set(self: CloudFormationResponse) -> EmptyResult:
+    change_set_id = _change_set_id(self)
+    if change_set_id is not None:
+        del self.cloudformation_backend.change_sets[change_set_id]
+    return EmptyResult()
+
+
+class ChangeSetNotFoundError(CloudFormationError):
+    code = "ChangeSetNotFound"  # what the CLI waits for after deleting a change set
+
+
+def describe_change_set(self: CloudFormationResponse) -> ActionResult:
+    change_set_id = _change_set_id(self)
+    if change_set_id is None:
+        raise ChangeSetNotFoundError(f"ChangeSet [{self._get_param('ChangeSetName')}] does not exist")
+    return ActionResult(self.cloudformation_backend.change_sets[change_set_id])
+
+
+def execute_change_set(self: CloudFormationResponse) -> EmptyResult:
+    change_set_id = _change_set_id(self)
+    if change_set_id is None:
+        raise ChangeSetNotFoundError(f"ChangeSet [{self._get_param('ChangeSetName')}] does not exist")
+    self.cloudformation_backend.execute_change_set(change_set_name=change_set_id)
+    return EmptyResult()
+
+
+_parse_ssm_parameter = parsing.ResourceMap.parse_ssm_parameter
+
+
+def parse_ssm_parameter_once(self: Any, value: str, value_type: str) -> Any:
+    store = ssm_backends[self._account_id][self._region_name]
+    if store.get_parameter(value) is None:
+        return value  # resolved on create; an update passes the previous value
+    return _parse_ssm_parameter(self, value, value_type)
+
+
 def install() -> None:
+    parsing.ResourceMap.parse_ssm_parameter = parse_ssm_parameter_once  # type: ignore[method-assign]
+    CloudFormationResponse.delete_change_set = delete_change_set  # type: ignore[method-assign]
+    CloudFormationResponse.describe_change_set = describe_change_set  # type: ignore[method-assign]
+    CloudFormationResponse.execute_change_set = execute_change_set  # type: ignore[method-assign]
     HealthCheck.get_cfn_attribute = health_check_attribute  # type: ignore[attr-defined]
     ELBv2Backend.convert_and_validate_certificates = certificates_with_placeholder_arn  # type: ignore[method-assign]
     DBInstance.has_cfn_attr = classmethod(db_has_attribute)  # type: ignore[method-assign,assignment]
