@@ -22,6 +22,9 @@ Change sets: moto finds them by name across all stacks (every CDK stack uses
 `cdk-deploy-change-set`) and answers a delete of a missing one with a 500 that
 the CLI retries forever; here they are found per stack. On a stack update moto
 looks up an SSM-typed parameter (the AMI) by its already-resolved value and fails.
+Properties moto's CloudFormation handlers drop and our e2e test checks through
+boto3 are applied as the real service would: S3 `VersioningConfiguration` and
+`PublicAccessBlockConfiguration`, RDS `DeletionProtection`.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from moto.elbv2.models import ELBv2Backend
 from moto.kms.models import Key
 from moto.rds.models import DBInstance, DBParameterGroup
 from moto.route53.models import HealthCheck
+from moto.s3.models import FakeBucket, s3_backends
 from moto.server import main as moto_server_main
 from moto.ssm.models import ssm_backends
 
@@ -193,7 +197,35 @@ def parse_ssm_parameter_once(self: Any, value: str, value_type: str) -> Any:
     return _parse_ssm_parameter(self, value, value_type)
 
 
+_create_bucket = FakeBucket.create_from_cloudformation_json
+_create_db_instance = DBInstance.create_from_cloudformation_json
+
+
+def create_bucket_with_settings(
+    resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+) -> FakeBucket:
+    bucket = _create_bucket(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    properties = cloudformation_json.get("Properties", {})
+    backend = s3_backends[account_id]["aws"]
+    if status := properties.get("VersioningConfiguration", {}).get("Status"):
+        backend.put_bucket_versioning(bucket.name, status)
+    if block := properties.get("PublicAccessBlockConfiguration"):
+        backend.put_public_access_block(bucket.name, block)
+    return bucket
+
+
+def create_db_instance_with_protection(
+    resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+) -> DBInstance:
+    database = _create_db_instance(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    properties = cloudformation_json.get("Properties", {})
+    database.deletion_protection = bool(properties.get("DeletionProtection", False))
+    return database
+
+
 def install() -> None:
+    FakeBucket.create_from_cloudformation_json = staticmethod(create_bucket_with_settings)  # type: ignore[method-assign]
+    DBInstance.create_from_cloudformation_json = staticmethod(create_db_instance_with_protection)  # type: ignore[method-assign]
     parsing.ResourceMap.parse_ssm_parameter = parse_ssm_parameter_once  # type: ignore[method-assign]
     CloudFormationResponse.delete_change_set = delete_change_set  # type: ignore[method-assign]
     CloudFormationResponse.describe_change_set = describe_change_set  # type: ignore[method-assign]
