@@ -42,6 +42,9 @@ def synthesize(env: dict[str, str], assembly: Path = ASSEMBLY, context: Sequence
     templates = sorted(str(p) for p in assembly.glob("assembly-*/*.template.json"))
     run([str(Path(sys.executable).with_name("cfn-lint")), "--", *templates], env=env)
     print(f"synth: {len(templates)} templates, all policy packs and cfn-lint clean", flush=True)
+    report = assembly / "compliance" / "compliance-report.md"
+    if report.exists():
+        print(f"compliance report: {report}", flush=True)
 
 
 def deploy(deployment_name: str, env: dict[str, str], assembly: Path = ASSEMBLY) -> None:
