@@ -142,22 +142,63 @@ def test_bad_selection_names_the_allowed_values(platform_config: PlatformConfig)
     assert app.node.children == []
 
 
-def test_bad_config_stops_the_app_before_anything_is_synthesized(tmp_path: Path, raw: dict[str, Any]) -> None:
+BAD_CONFIGS = {
+    "unknown region": (
+        ("jurisdictions", "au", "primary_region"),
+        "ap-southeast-9",
+        "[HOST-2] invalid config jurisdictions.au.primary_region = 'ap-southeast-9'",
+    ),
+    "DR region outside the jurisdiction": (
+        ("jurisdictions", "au", "dr_region"),
+        "eu-west-1",
+        "[HOST-2] invalid config jurisdictions.au.dr_region = 'eu-west-1'",
+    ),
+    "DR region equal to primary": (
+        ("jurisdictions", "au", "dr_region"),
+        "ap-southeast-2",
+        "[HOST-2] invalid config jurisdictions.au.dr_region = 'ap-southeast-2'",
+    ),
+    "retention below the policy minimum": (
+        ("environments", "production", "retention", "ebs_snapshot_days"),
+        89,
+        "[BAK-2] invalid config environments.production.retention.ebs_snapshot_days = 89",
+    ),
+    "min capacity above max": (
+        ("environments", "production", "sizing", "web_min_capacity"),
+        20,
+        "invalid config environments.production.sizing.web_min_capacity = 20: allowed at most web_max_capacity",
+    ),
+    "malformed account id": (
+        ("jurisdictions", "au", "accounts", "production"),
+        "1111",
+        "invalid config jurisdictions.au.accounts.production = '1111': allowed a 12-digit AWS account id",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CONFIGS))
+def test_bad_config_stops_the_app_before_anything_is_synthesized(
+    tmp_path: Path, raw: dict[str, Any], case: str
+) -> None:
     """The real entry point: exit code 2, the message on stderr, no cloud assembly written."""
+    path, value, message = BAD_CONFIGS[case]
+    table = raw
+    for key in path[:-1]:
+        table = table[key]
+    table[path[-1]] = value
     bad = tmp_path / "bad.toml"
-    raw["jurisdictions"]["au"]["dr_region"] = "eu-west-1"
     bad.write_text(_to_toml(raw))
     outdir = tmp_path / "cdk.out"
     result = subprocess.run(
         [sys.executable, "app.py"],
         cwd=REPO,
-        env=_app_env(outdir, {"config": str(bad), "deployment": "au-production"}),
+        env=_app_env(outdir, {"config": str(bad)}),
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 2, result.stderr
-    assert "[HOST-2] invalid config jurisdictions.au.dr_region = 'eu-west-1'" in result.stderr
+    assert message in result.stderr
     assert not outdir.exists() or not any(outdir.iterdir())
 
 
