@@ -71,6 +71,8 @@ class DataStack(PlatformStack):
         retention = deployment.retention
         sizing = deployment.sizing
         window = deployment.maintenance
+        # Deterministic, so the Access and Web stacks can scope IAM to it without a reference.
+        self.content_bucket_name = f"{self.name_prefix}-content-{self.account}"
         archive = LogArchive(retention.log_archive_transition_days, retention.log_archive_expiry_days)
 
         self.access_log_bucket = AccessLogBucket(
@@ -106,7 +108,7 @@ class DataStack(PlatformStack):
                 access_log_prefix="content/",
                 noncurrent_version_days=retention.noncurrent_version_days,
                 data_class="customer",
-                bucket_name=f"{self.name_prefix}-content-{self.account}",
+                bucket_name=self.content_bucket_name,
             ),
         ).bucket
 

@@ -96,8 +96,8 @@ class RegionalStage(cdk.Stage):
 
     def _build_web_tier(self, deployment: Deployment, alerts: AlertsStack, data: DataStack) -> None:
         key_ring = self.keys.key_ring
-        # The content bucket's deterministic name (stacks/data.py); tests/unit/test_web.py checks they agree.
-        content_bucket_name = f"{data.name_prefix}-content-{data.account}"
+        # A literal name, not a cross-stack reference: the Access and Web stacks scope IAM to it.
+        content_bucket_name = data.content_bucket_name
         self.dns = DnsStack(self, "Dns", deployment=deployment, role=self.role)
         self.access = AccessStack(
             self,
