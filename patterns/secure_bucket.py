@@ -24,6 +24,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from config import Retention
 from patterns.tagging import tag_data_classification
 from policies.acknowledgments import acknowledge
 
@@ -44,12 +45,20 @@ class LogArchive:
                 f"log archive expiry ({self.expiry_days} d) must come after the transition ({self.transition_days} d)"
             )
 
+    @classmethod
+    def from_retention(cls, retention: Retention) -> LogArchive:
+        return cls(retention.log_archive_transition_days, retention.log_archive_expiry_days)
+
 
 @dataclass(frozen=True)
 class AccessLogBucketProps:
     noncurrent_version_days: int
     archive: LogArchive
     bucket_name: str | None = None
+
+    @classmethod
+    def from_retention(cls, retention: Retention, bucket_name: str) -> AccessLogBucketProps:
+        return cls(retention.noncurrent_version_days, LogArchive.from_retention(retention), bucket_name)
 
 
 @dataclass(frozen=True)

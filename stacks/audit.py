@@ -35,14 +35,12 @@ class AuditStack(PlatformStack):
             summary="multi-region CloudTrail, validated and encrypted, to a locked-down bucket (ACC-3)",
         )
         retention = deployment.retention
-        archive = LogArchive(retention.log_archive_transition_days, retention.log_archive_expiry_days)
+        archive = LogArchive.from_retention(retention)
         self.access_log_bucket = AccessLogBucket(
             self,
             "AccessLogs",
-            props=AccessLogBucketProps(
-                noncurrent_version_days=retention.noncurrent_version_days,
-                archive=archive,
-                bucket_name=f"{self.name_prefix}-audit-access-logs-{self.account}",
+            props=AccessLogBucketProps.from_retention(
+                retention, f"{self.name_prefix}-audit-access-logs-{self.account}"
             ),
         ).bucket
         self.audit_trail = AuditTrail(

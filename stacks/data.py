@@ -73,16 +73,12 @@ class DataStack(PlatformStack):
         window = deployment.maintenance
         # Deterministic, so the Access and Web stacks can scope IAM to it without a reference.
         self.content_bucket_name = f"{self.name_prefix}-content-{self.account}"
-        archive = LogArchive(retention.log_archive_transition_days, retention.log_archive_expiry_days)
+        archive = LogArchive.from_retention(retention)
 
         self.access_log_bucket = AccessLogBucket(
             self,
             "AccessLogs",
-            props=AccessLogBucketProps(
-                noncurrent_version_days=retention.noncurrent_version_days,
-                archive=archive,
-                bucket_name=f"{self.name_prefix}-access-logs-{self.account}",
-            ),
+            props=AccessLogBucketProps.from_retention(retention, f"{self.name_prefix}-access-logs-{self.account}"),
         ).bucket
         self.log_bucket = SecureBucket(
             self,

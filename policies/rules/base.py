@@ -288,3 +288,16 @@ def regions_in(value: Any) -> set[str]:
 def arn_region(arn: str) -> str | None:
     parts = arn.split(":")
     return parts[3] if len(parts) > 4 and parts[0] == "arn" and parts[3] else None
+
+
+def announced_window(resource: Resource, stack: StackView) -> Result:
+    """OPS-5: a resource's PreferredMaintenanceWindow equals the configured one (RDS and Redis share the format)."""
+    if stack.deployment is None:
+        return fail("no deployment, so no announced window")
+    wanted = stack.deployment.maintenance.rds_window
+    actual = resource.prop("PreferredMaintenanceWindow")
+    return (
+        ok(wanted)
+        if str(actual).lower() == wanted
+        else fail(f"PreferredMaintenanceWindow={actual!r}, announced {wanted}")
+    )

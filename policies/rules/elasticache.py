@@ -3,7 +3,7 @@ OPS-5)."""
 
 from __future__ import annotations
 
-from policies.rules.base import Resource, Result, StackView, fail, is_true, ok, rule
+from policies.rules.base import Resource, Result, StackView, announced_window, fail, is_true, ok, rule
 
 REDIS = ("AWS::ElastiCache::ReplicationGroup",)
 
@@ -68,15 +68,7 @@ def redis_failover(resource: Resource, stack: StackView) -> Result:
     "Seed 002: planned maintenance in announced windows.",
 )
 def redis_window(resource: Resource, stack: StackView) -> Result:
-    if stack.deployment is None:
-        return fail("no deployment, so no announced window")
-    wanted = stack.deployment.maintenance.rds_window
-    actual = resource.prop("PreferredMaintenanceWindow")
-    return (
-        ok(wanted)
-        if str(actual).lower() == wanted
-        else fail(f"PreferredMaintenanceWindow={actual!r}, announced {wanted}")
-    )
+    return announced_window(resource, stack)
 
 
 RULES = [redis_encrypted, redis_transit, redis_failover, redis_window]

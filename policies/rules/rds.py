@@ -3,7 +3,19 @@
 
 from __future__ import annotations
 
-from policies.rules.base import Resource, Result, StackView, fail, flatten, is_true, na, ok, refs_in, rule
+from policies.rules.base import (
+    Resource,
+    Result,
+    StackView,
+    announced_window,
+    fail,
+    flatten,
+    is_true,
+    na,
+    ok,
+    refs_in,
+    rule,
+)
 
 DB = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
 
@@ -134,15 +146,7 @@ def deletion_protection(resource: Resource, stack: StackView) -> Result:
     "Seed 002: planned maintenance in announced windows.",
 )
 def rds_window(resource: Resource, stack: StackView) -> Result:
-    if stack.deployment is None:
-        return fail("no deployment, so no announced window")
-    wanted = stack.deployment.maintenance.rds_window
-    actual = resource.prop("PreferredMaintenanceWindow")
-    return (
-        ok(wanted)
-        if str(actual).lower() == wanted
-        else fail(f"PreferredMaintenanceWindow={actual!r}, announced {wanted}")
-    )
+    return announced_window(resource, stack)
 
 
 @rule(
