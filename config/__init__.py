@@ -9,6 +9,7 @@ from config.model import (
     PlatformConfig,
     Retention,
     Sizing,
+    Standby,
 )
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "PlatformConfig",
     "Retention",
     "Sizing",
+    "Standby",
     "load_config",
     "parse_config",
 ]

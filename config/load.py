@@ -22,13 +22,16 @@ from config.model import (
     PlatformConfig,
     Retention,
     Sizing,
+    Standby,
 )
 from config.policy import (
     COLD_STORAGE_MIN_DAYS,
+    DATABASE_RPO_MAX_SECONDS,
     JURISDICTION_REGIONS,
     LOG_RETENTION_ALLOWED_DAYS,
     RDS_AUTOMATED_BACKUP_MAX_DAYS,
     RETENTION_MINIMUMS,
+    STANDBY_MIN_WEB_CAPACITY,
     WEEKDAYS,
 )
 
@@ -122,7 +125,7 @@ def _deployment(
             "accounts",
         },
     )
-    _only_keys(env_where, environment_raw, {"sizing", "retention", "maintenance"})
+    _only_keys(env_where, environment_raw, {"sizing", "retention", "maintenance", "standby"})
 
     account = str(accounts.get(environment.value, ""))
     if not _ACCOUNT.match(account):
@@ -175,7 +178,9 @@ def _deployment(
         _table(environment_raw, "maintenance", env_where),
         f"{env_where}.maintenance",
     )
+    standby = _build(Standby, _table(environment_raw, "standby", env_where), f"{env_where}.standby")
     _check_sizing(sizing, environment, f"{env_where}.sizing")
+    _check_standby(standby, sizing, environment, f"{env_where}.standby")
     _check_retention(retention, environment, f"{env_where}.retention")
     _check_maintenance(maintenance, f"{env_where}.maintenance")
 
@@ -193,6 +198,7 @@ def _deployment(
         sizing=sizing,
         retention=retention,
         maintenance=maintenance,
+        standby=standby,
     )
 
 
@@ -325,6 +331,27 @@ def _check_retention(retention: Retention, environment: Environment, where: str)
             f"at least {longest} (the longest backup retention)",
             "ACC-4",
         )
+
+
+def _check_standby(standby: Standby, sizing: Sizing, environment: Environment, where: str) -> None:
+    if environment is Environment.PRODUCTION and not standby.enabled:
+        raise ConfigError(f"{where}.enabled", standby.enabled, "true in production (warm standby)", "DR-1")
+    if not STANDBY_MIN_WEB_CAPACITY <= standby.web_min_capacity <= sizing.web_max_capacity:
+        raise ConfigError(
+            f"{where}.web_min_capacity",
+            standby.web_min_capacity,
+            f"{STANDBY_MIN_WEB_CAPACITY} to sizing.web_max_capacity ({sizing.web_max_capacity})",
+            "HOST-1",
+        )
+    if not 1 <= standby.replica_lag_alarm_seconds <= DATABASE_RPO_MAX_SECONDS:
+        raise ConfigError(
+            f"{where}.replica_lag_alarm_seconds",
+            standby.replica_lag_alarm_seconds,
+            f"1 to {DATABASE_RPO_MAX_SECONDS} (the design database RPO)",
+            "DR-1",
+        )
+    if not 1 <= standby.failover_max_lag_seconds <= 3600:
+        raise ConfigError(f"{where}.failover_max_lag_seconds", standby.failover_max_lag_seconds, "1 to 3600", "DR-1")
 
 
 def _check_maintenance(window: MaintenanceWindow, where: str) -> None:

@@ -88,6 +88,16 @@ class MaintenanceWindow:
 
 
 @dataclass(frozen=True)
+class Standby:
+    """The warm standby in the DR region (DR-1): what fails over, and how eagerly."""
+
+    enabled: bool
+    web_min_capacity: int  # instances the DR web tier keeps running before a failover (HOST-1: >= 2)
+    replica_lag_alarm_seconds: int  # ReplicaLag alarm threshold: the design database RPO
+    failover_max_lag_seconds: int  # failover refuses above this lag unless --accept-data-loss
+
+
+@dataclass(frozen=True)
 class Deployment:
     """One jurisdiction x environment: a primary region and its DR region."""
 
@@ -104,6 +114,7 @@ class Deployment:
     sizing: Sizing
     retention: Retention
     maintenance: MaintenanceWindow
+    standby: Standby
 
     @property
     def name(self) -> str:

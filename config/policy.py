@@ -63,3 +63,9 @@ COLD_STORAGE_MIN_DAYS: Final = 90
 WEEKDAYS: Final[tuple[str, ...]] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 DATA_CLASSES: Final[tuple[str, ...]] = ("customer", "system", "logs", "backup")
+
+# DR-1: the design recovery objectives of the warm standby.
+DATABASE_RPO_MAX_SECONDS: Final = 60  # ReplicaLag alarm threshold may not exceed this
+OBJECT_RPO_MAX_MINUTES: Final = 15  # S3 Replication Time Control's SLA
+FAILOVER_AUTOMATION_MAX_MINUTES: Final = 15
+STANDBY_MIN_WEB_CAPACITY: Final = 2  # HOST-1 holds in the DR region too

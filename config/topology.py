@@ -1,0 +1,129 @@
+"""What each region of a deployment holds, by name: the contract between the stacks,
+the failover automation and the local emulator (DR-1, DR-2).
+
+Every name here is derived from configuration alone, so the DR region can be
+deployed, and failed over to, with the primary region gone: nothing is looked up
+in the primary region at deploy time or during a failover. Pure Python (no CDK),
+so runbooks import it without the app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from config.model import Deployment
+
+PRIMARY = "primary"
+DR = "dr"
+
+# The failover switch (AWS's "standby takes over primary" pattern): a metric that the
+# failover automation publishes in the DR region, an alarm on it in the DR region, and a
+# Route 53 health check on that alarm guarding the PRIMARY failover record. Publishing
+# 1 makes the alarm fire, the health check unhealthy and Route 53 answer with the
+# SECONDARY (DR) record; publishing 0 switches back. The alarm treats missing data as
+# "ignore", so the last published value holds until the next one.
+SWITCH_NAMESPACE = "Platform/Failover"
+SWITCH_METRIC = "FailoverRequested"
+SWITCH_DIMENSION = "Deployment"
+
+FAILOVER_RECORD_PRIMARY = "primary"  # SetIdentifier of the PRIMARY record
+FAILOVER_RECORD_SECONDARY = "dr"  # SetIdentifier of the SECONDARY record
+
+
+@dataclass(frozen=True)
+class FailoverTopology:
+    """The names and ARNs of everything a failover touches, in both regions."""
+
+    deployment: str
+    account: str
+    primary_region: str
+    dr_region: str
+    domain_name: str
+    standby_enabled: bool
+    primary_web_min_capacity: int
+    primary_web_max_capacity: int
+    standby_web_min_capacity: int
+    replica_lag_alarm_seconds: int
+    failover_max_lag_seconds: int
+    db_backup_retention_days: int
+    db_multi_az: bool
+    maintenance_day: str
+    maintenance_start_utc: str
+    maintenance_duration_hours: int
+
+    @classmethod
+    def of(cls, deployment: Deployment) -> FailoverTopology:
+        return cls(
+            deployment=deployment.name,
+            account=deployment.account,
+            primary_region=deployment.primary_region,
+            dr_region=deployment.dr_region,
+            domain_name=deployment.domain_name,
+            standby_enabled=deployment.standby.enabled,
+            primary_web_min_capacity=deployment.sizing.web_min_capacity,
+            primary_web_max_capacity=deployment.sizing.web_max_capacity,
+            standby_web_min_capacity=deployment.standby.web_min_capacity,
+            replica_lag_alarm_seconds=deployment.standby.replica_lag_alarm_seconds,
+            failover_max_lag_seconds=deployment.standby.failover_max_lag_seconds,
+            db_backup_retention_days=deployment.retention.rds_automated_backup_days,
+            db_multi_az=deployment.sizing.db_multi_az,
+            maintenance_day=deployment.maintenance.day,
+            maintenance_start_utc=deployment.maintenance.start_utc,
+            maintenance_duration_hours=deployment.maintenance.duration_hours,
+        )
+
+    def region(self, role: str) -> str:
+        return self.primary_region if role == PRIMARY else self.dr_region
+
+    def prefix(self, role: str) -> str:
+        """`au-production-primary`: the physical-name prefix of one region."""
+        return f"{self.deployment}-{role}"
+
+    # --- database: the primary writer and its cross-region read replica
+    def db_instance_id(self, role: str) -> str:
+        return f"{self.prefix(role)}-postgres"
+
+    def db_instance_arn(self, role: str) -> str:
+        return f"arn:aws:rds:{self.region(role)}:{self.account}:db:{self.db_instance_id(role)}"
+
+    # --- web tier
+    def web_asg_name(self, role: str) -> str:
+        return f"{self.prefix(role)}-web"
+
+    # --- content buckets: primary replicates into DR (RTC)
+    def content_bucket(self, role: str) -> str:
+        return f"{self.prefix(role)}-content-{self.account}"
+
+    def customer_key_alias(self) -> str:
+        """The customer-data key's alias; the same name in both regions (ENC-2)."""
+        return f"alias/{self.deployment}/customer"
+
+    def customer_key_alias_arn(self, role: str) -> str:
+        return f"arn:aws:kms:{self.region(role)}:{self.account}:{self.customer_key_alias()}"
+
+    def replication_role_name(self) -> str:
+        return f"{self.deployment}-content-replication"
+
+    # --- the failover switch (lives in the DR region)
+    @property
+    def switch_alarm_name(self) -> str:
+        return f"{self.prefix(DR)}-failover-switch"
+
+    @property
+    def switch_dimensions(self) -> dict[str, str]:
+        return {SWITCH_DIMENSION: self.deployment}
+
+    @property
+    def replica_lag_alarm_name(self) -> str:
+        return f"{self.prefix(DR)}-postgres-replica-lag"
+
+    def alb_health_check_name(self, role: str) -> str:
+        """The Name tag of the Route 53 health check that probes one region's ALB by its own name."""
+        return f"{self.prefix(role)}-alb"
+
+    @property
+    def record_name(self) -> str:
+        return f"{self.domain_name}."
+
+    def audit_log_name(self, procedure: str) -> str:
+        return f"{self.deployment}-{procedure}.jsonl"
