@@ -120,12 +120,14 @@ def severity_alarm(
     evaluation_periods: int = 3,
     datapoints_to_alarm: int | None = None,
     treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.MISSING,
+    alarm_name: str | None = None,
 ) -> cloudwatch.Alarm:
     """An alarm whose description starts with its severity and its OPS-4 response times,
     publishing ALARM and OK to that severity's topic (OPS-2)."""
     alarm = cloudwatch.Alarm(
         scope,
         id,
+        alarm_name=alarm_name,
         metric=metric,
         threshold=threshold,
         comparison_operator=comparison,

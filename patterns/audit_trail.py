@@ -59,6 +59,10 @@ class AuditTrail(Construct):
                 data_class="logs",
                 archive=props.archive,
                 bucket_name=props.bucket_name,
+                no_replication_reason=(
+                    "The audit trail's bucket is written by a multi-region trail; audit records are logs, "
+                    "archived to Glacier and kept per BAK-7, not customer data served by the standby."
+                ),
             ),
         ).bucket
         self.bucket.add_to_resource_policy(

@@ -44,6 +44,57 @@ def window_before(start_utc: str, hours_before: int, length_hours: int = 1) -> s
     return f"{begin:02d}:{minute:02d}-{end:02d}:{minute:02d}"
 
 
+def tls_parameter_group(scope: Construct, engine: rds.IInstanceEngine, identifier: str) -> rds.ParameterGroup:
+    return rds.ParameterGroup(
+        scope,
+        "Parameters",
+        engine=engine,
+        description=f"{identifier}: TLS only (ENC-3), connection auditing",
+        parameters={"rds.force_ssl": "1", "log_connections": "1", "log_disconnections": "1"},
+    )
+
+
+def exported_log_groups(
+    scope: Construct, identifier: str, key: kms.IKey, retention: logs.RetentionDays
+) -> dict[str, logs.LogGroup]:
+    """Created before the instance, so RDS finds our encrypted groups instead of creating its own (BAK-7)."""
+    return {
+        name: logs.LogGroup(
+            scope,
+            f"{name.capitalize()}Logs",
+            log_group_name=f"/aws/rds/instance/{identifier}/{name}",
+            encryption_key=key,
+            retention=retention,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        for name in LOG_EXPORTS
+    }
+
+
+def monitoring_role(scope: Construct, identifier: str) -> ManagedPolicyRole:
+    return ManagedPolicyRole(
+        scope,
+        "MonitoringRole",
+        assumed_by=iam.ServicePrincipal("monitoring.rds.amazonaws.com"),
+        description=f"Enhanced monitoring of {identifier}",
+    )
+
+
+def grant_enhanced_monitoring(role: ManagedPolicyRole, resource_id: str) -> None:
+    """What AmazonRDSEnhancedMonitoringRole grants, scoped to one instance's stream."""
+    stack = cdk.Stack.of(role)
+    metrics_group = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:RDSOSMetrics"
+    role.add_to_policy(
+        iam.PolicyStatement(actions=["logs:CreateLogGroup", "logs:PutRetentionPolicy"], resources=[metrics_group])
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:GetLogEvents"],
+            resources=[f"{metrics_group}:log-stream:{resource_id}"],
+        )
+    )
+
+
 @dataclass(frozen=True)
 class EncryptedPostgresProps:
     vpc: ec2.IVpc
@@ -61,6 +112,7 @@ class EncryptedPostgresProps:
     log_retention: logs.RetentionDays
     database_name: str = "app"
     port: int = DEFAULT_PORT
+    secret_replica: tuple[str, str] | None = None  # (region, KMS key alias there): the standby reads it
 
 
 class EncryptedPostgres(Construct):
@@ -88,32 +140,9 @@ class EncryptedPostgres(Construct):
             ec2.Peer.ipv4(props.vpc.vpc_cidr_block), ec2.Port.tcp(443), "Secrets Manager VPC endpoint"
         )
 
-        self.parameter_group = rds.ParameterGroup(
-            self,
-            "Parameters",
-            engine=engine,
-            description=f"{props.instance_identifier}: TLS only (ENC-3), connection auditing",
-            parameters={"rds.force_ssl": "1", "log_connections": "1", "log_disconnections": "1"},
-        )
-
-        self.log_groups = {
-            name: logs.LogGroup(
-                self,
-                f"{name.capitalize()}Logs",
-                log_group_name=f"/aws/rds/instance/{props.instance_identifier}/{name}",
-                encryption_key=props.logs_key,
-                retention=props.log_retention,
-                removal_policy=cdk.RemovalPolicy.RETAIN,
-            )
-            for name in LOG_EXPORTS
-        }
-
-        self.monitoring_role = ManagedPolicyRole(
-            self,
-            "MonitoringRole",
-            assumed_by=iam.ServicePrincipal("monitoring.rds.amazonaws.com"),
-            description=f"Enhanced monitoring of {props.instance_identifier}",
-        )
+        self.parameter_group = tls_parameter_group(self, engine, props.instance_identifier)
+        self.log_groups = exported_log_groups(self, props.instance_identifier, props.logs_key, props.log_retention)
+        self.monitoring_role = monitoring_role(self, props.instance_identifier)
 
         self.instance = rds.DatabaseInstance(
             self,
@@ -184,21 +213,7 @@ class EncryptedPostgres(Construct):
                 "plans copied to the DR region, deletion protection and a final snapshot.",
             )
 
-        # What AmazonRDSEnhancedMonitoringRole grants, scoped to this instance's stream.
-        stack = cdk.Stack.of(self)
-        metrics_group = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:RDSOSMetrics"
-        self.monitoring_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogGroup", "logs:PutRetentionPolicy"],
-                resources=[metrics_group],
-            )
-        )
-        self.monitoring_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:GetLogEvents"],
-                resources=[f"{metrics_group}:log-stream:{self.instance.instance_resource_id}"],
-            )
-        )
+        grant_enhanced_monitoring(self.monitoring_role, self.instance.instance_resource_id)
 
         secret = self.instance.secret
         assert secret is not None  # generated above
@@ -207,6 +222,13 @@ class EncryptedPostgres(Construct):
         generated = self.instance.node.find_child("Secret")  # `secret` above is its target attachment
         assert isinstance(generated, secretsmanager.Secret)
         generated.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        if props.secret_replica is not None:
+            region, key_alias = props.secret_replica
+            cfn_secret = generated.node.default_child
+            assert isinstance(cfn_secret, secretsmanager.CfnSecret)
+            cfn_secret.replica_regions = [
+                secretsmanager.CfnSecret.ReplicaRegionProperty(region=region, kms_key_id=key_alias)
+            ]
         tag_data_classification(self.secret, "system")
         self.rotation = self.secret.add_rotation_schedule(
             "Rotation",

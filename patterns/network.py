@@ -44,6 +44,14 @@ class SecureNetwork(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: NetworkProps) -> None:
         super().__init__(scope, id)
+        # Without NAT gateways nothing runs in private subnets (a DR region without a standby):
+        # only isolated subnets, and no interface endpoints that nothing would use.
+        serving = props.nat_gateways > 0
+        tiers = [
+            ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
+            ec2.SubnetConfiguration(name="private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20),
+            ec2.SubnetConfiguration(name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24),
+        ]
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -51,19 +59,7 @@ class SecureNetwork(Construct):
             availability_zones=list(props.availability_zones),
             nat_gateways=props.nat_gateways,
             restrict_default_security_group=True,
-            subnet_configuration=[
-                ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
-                ec2.SubnetConfiguration(
-                    name="private",
-                    subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS,
-                    cidr_mask=20,
-                ),
-                ec2.SubnetConfiguration(
-                    name="isolated",
-                    subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
-                    cidr_mask=24,
-                ),
-            ],
+            subnet_configuration=tiers if serving else tiers[2:],
         )
         for subnet in self.vpc.public_subnets:
             # Only load balancers live here; nothing gets a public IP by accident.
@@ -98,6 +94,9 @@ class SecureNetwork(Construct):
         )
 
         self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
+        self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        if not serving:
+            return
         self.endpoint_security_group = ec2.SecurityGroup(
             self,
             "EndpointSecurityGroup",

@@ -25,6 +25,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from config import Retention
+from patterns.bucket_replication import BucketReplication, ReplicationTarget
 from patterns.tagging import tag_data_classification
 from policies.acknowledgments import acknowledge
 
@@ -70,6 +71,8 @@ class SecureBucketProps:
     data_class: str  # the `data-classification` tag value (customer, system, logs, backup)
     archive: LogArchive | None = None  # set for log buckets (BAK-7)
     bucket_name: str | None = None
+    replication: ReplicationTarget | None = None  # DR-1: replicate into the DR region
+    no_replication_reason: str | None = None  # why a bucket without `replication` needs none
 
 
 def _lifecycle_rules(noncurrent_version_days: int, archive: LogArchive | None) -> list[s3.LifecycleRule]:
@@ -97,13 +100,12 @@ def _lifecycle_rules(noncurrent_version_days: int, archive: LogArchive | None) -
     return rules
 
 
-def _acknowledge_no_replication(bucket: s3.Bucket, what: str) -> None:
+def _acknowledge_no_replication(bucket: s3.Bucket, why: str) -> None:
     acknowledge(
         bucket.node.default_child,  # type: ignore[arg-type]
         [f"{pack}-S3BucketReplicationEnabled" for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")],
-        f"{what} is not replicated across regions yet: DR-1 replication targets in the DR stage are "
-        "still to be built. Compensating controls: versioning with noncurrent versions kept for the "
-        "retention window (BAK-6), RETAIN removal policy, S3's multi-AZ durability, TLS-only policy.",
+        f"{why} Compensating controls: versioning with noncurrent versions kept for the retention window "
+        "(BAK-6), RETAIN removal policy, S3's multi-AZ durability, TLS-only policy.",
     )
 
 
@@ -136,7 +138,10 @@ class AccessLogBucket(Construct):
             "logging.s3.amazonaws.com of this account may write, all public access blocked, versioned, "
             "retained; it holds request metadata only, never customer objects.",
         )
-        _acknowledge_no_replication(self.bucket, "The access-log bucket")
+        _acknowledge_no_replication(
+            self.bucket,
+            "Access logs are operational records of this region, not customer data; each region keeps its own.",
+        )
 
 
 class SecureBucket(Construct):
@@ -161,4 +166,12 @@ class SecureBucket(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         tag_data_classification(self.bucket, props.data_class)
-        _acknowledge_no_replication(self.bucket, f"This {props.data_class}-class bucket")
+        self.replication: BucketReplication | None = None
+        if props.replication is not None:
+            self.replication = BucketReplication(
+                self, "Replication", bucket=self.bucket, source_key=props.encryption_key, target=props.replication
+            )
+        elif props.no_replication_reason is not None:
+            _acknowledge_no_replication(self.bucket, props.no_replication_reason)
+        else:
+            raise ValueError(f"{id}: replicate the bucket or give no_replication_reason")

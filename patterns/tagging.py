@@ -17,7 +17,10 @@ BACKUP_TIER: Final = "backup-tier"
 BACKUP_TIER_DATABASE: Final = "database"
 # EC2 instances and EBS volumes: daily at 03:00 kept >= 90 d, and monthly archive.
 BACKUP_TIER_COMPUTE: Final = "compute"
-BACKUP_TIERS: Final = (BACKUP_TIER_DATABASE, BACKUP_TIER_COMPUTE)
+# A standby read replica (DR-1): no plan selects it while it replicates (its source is backed
+# up); the failover runbook retags the promoted writer `database`.
+BACKUP_TIER_STANDBY: Final = "standby"
+BACKUP_TIERS: Final = (BACKUP_TIER_DATABASE, BACKUP_TIER_COMPUTE, BACKUP_TIER_STANDBY)
 
 DATA_CLASSIFICATION: Final = "data-classification"
 # Same values as config.policy.DATA_CLASSES: customer, system, logs, backup.

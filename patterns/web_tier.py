@@ -86,6 +86,8 @@ class WebTierProps:
     health_check_path: str = "/health"
     root_volume_gib: int = 30
     target_response_time_seconds: float = 2.0
+    auto_scaling_group_name: str | None = None  # deterministic, so failover automation finds it
+    backup_tier: str | None = BACKUP_TIER_COMPUTE  # None: nothing on the instances is backed up
 
 
 class WebTier(Construct):
@@ -181,6 +183,7 @@ class WebTier(Construct):
         self.auto_scaling_group = autoscaling.AutoScalingGroup(
             self,
             "Instances",
+            auto_scaling_group_name=props.auto_scaling_group_name,
             vpc=props.vpc,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
             launch_template=self.launch_template,
@@ -209,7 +212,8 @@ class WebTier(Construct):
         )
         # The group carries the backup tier too (propagated at launch), so AWS Backup selections and
         # the policy pack see the web tier as compute (BAK-2, BAK-4).
-        tag_backup_tier(self.auto_scaling_group, BACKUP_TIER_COMPUTE)
+        if props.backup_tier is not None:
+            tag_backup_tier(self.auto_scaling_group, props.backup_tier)
         self.auto_scaling_group.scale_on_cpu_utilization(
             "CpuTarget", target_utilization_percent=props.cpu_target_percent
         )

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from config import PlatformConfig
+from policies.coverage import NOT_CHECKED_AT_SYNTH
 from policies.engine import Evaluation, evaluate, load_assembly
 from policies.rules import ALL_RULES
 from policies.rules.base import PACK_NAME, Compliance
@@ -126,6 +127,15 @@ def _runbook_links(clause: Clause) -> dict[str, list[str]]:
     return {"runbooks": matching(REPO / "runbooks"), "tests": matching(REPO / "tests" / "runbooks")}
 
 
+def _status(clause_id: str, rows: list[dict[str, Any]], has_rules: bool) -> str:
+    """FAIL beats everything; a clause whose control synth checks only in part is never PASS."""
+    if any(row["result"] == "FAIL" for row in rows):
+        return "FAIL"
+    if not has_rules:
+        return "RUNBOOK"
+    return "PARTIAL" if clause_id in NOT_CHECKED_AT_SYNTH else "PASS"
+
+
 def build_report(outdir: Path, config: PlatformConfig, *, pack_enabled: bool = True) -> dict[str, Any]:
     evaluations = evaluate(load_assembly(Path(outdir), config))
     acks = acknowledgments(Path(outdir))
@@ -173,8 +183,10 @@ def build_report(outdir: Path, config: PlatformConfig, *, pack_enabled: bool = T
                 {k: row[k] for k in ("rule_id", "stack", "region", "path", "resource_type", "detail", "result")}
                 for row in failures
             ],
-            "status": "FAIL" if any(row["result"] == "FAIL" for row in mine) else ("PASS" if rules else "RUNBOOK"),
+            "status": _status(clause.id, mine, bool(rules)),
         }
+        if clause.id in NOT_CHECKED_AT_SYNTH:
+            entry["not_checked_at_synth"] = NOT_CHECKED_AT_SYNTH[clause.id]
         if clause.kind in ("runbook", "both"):
             links = _runbook_links(clause)
             entry["runbooks"] = links["runbooks"] or "no runbook yet"
@@ -249,6 +261,8 @@ def render_markdown(report: dict[str, Any]) -> str:
                 f"- **{finding['result']}** `{finding['rule_id']}` {finding['path']} "
                 f"({finding['region']}): {finding['detail']}"
             )
+        if "not_checked_at_synth" in clause:
+            lines.append(f"\n**Not checked at synth (hence PARTIAL):** {clause['not_checked_at_synth']}")
         if "runbooks" in clause:
             lines.append(f"\n**Runbook:** {clause['runbooks']}; **tests:** {clause['runbook_tests']}")
     lines += ["", "## Acknowledgments (all packs)", "", "| resource | finding | reason |", "|---|---|---|"]

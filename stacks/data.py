@@ -2,9 +2,10 @@
 
 HOST-4, HOST-5, ENC-1, ENC-3, ENC-4, BAK-3, BAK-6, BAK-7, BAK-8, OPS-2, OPS-4, OPS-5.
 
-The web tier (another stack) reaches the data tier through `admit(app_security_group)`,
-or by adding ingress to `db_security_group` / `cache_security_group` itself, on
-`database_port` / `cache_port`.
+The web tier (another stack) reaches the data tier by adding ingress to
+`db_security_group` / `cache_security_group` on `database_port` / `cache_port`. With a
+warm standby (DR-1) the content bucket replicates into the DR region and the master
+secret is replicated there by Secrets Manager.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from config import Deployment
+from config.topology import DR, FailoverTopology
 from patterns.alerting import severity_alarm
+from patterns.bucket_replication import ReplicationTarget
 from patterns.encrypted_postgres import EncryptedPostgres, EncryptedPostgresProps, window_before
 from patterns.keys import DataClassKeyRing
 from patterns.log_retention import retention_days
@@ -37,6 +40,24 @@ GIB = 1024**3
 _MEMORY_GIB_PER_VCPU = {"r": 8, "m": 4, "x": 16}
 _VCPUS = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32, "12xlarge": 48, "16xlarge": 64}
 _BURSTABLE_MEMORY_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
+
+
+def _content_replication(deployment: Deployment) -> dict[str, object]:
+    """DR-1: with a warm standby, customer files replicate into the DR region's bucket."""
+    if not deployment.standby.enabled:
+        return {
+            "no_replication_reason": "This deployment has no warm standby (config standby.enabled = false; "
+            "DR-1 requires one in production): recovery is from the backups copied to the DR vault."
+        }
+    topology = FailoverTopology.of(deployment)
+    return {
+        "replication": ReplicationTarget(
+            bucket_name=topology.content_bucket(DR),
+            region=deployment.dr_region,
+            key_alias=topology.customer_key_alias(),
+            role_name=topology.replication_role_name(),
+        )
+    }
 
 
 def estimated_max_connections(instance_class: str) -> int:
@@ -91,6 +112,7 @@ class DataStack(PlatformStack):
                 data_class="logs",
                 archive=archive,
                 bucket_name=f"{self.name_prefix}-logs-{self.account}",
+                no_replication_reason="Application and platform logs of this region; each region keeps its own.",
             ),
         ).bucket
         # HOST-5: objects of tenant T live under `tenants/<T>/` (patterns.tagging.TENANT_PREFIX_TEMPLATE)
@@ -105,6 +127,7 @@ class DataStack(PlatformStack):
                 noncurrent_version_days=retention.noncurrent_version_days,
                 data_class="customer",
                 bucket_name=self.content_bucket_name,
+                **_content_replication(deployment),
             ),
         ).bucket
 
@@ -125,6 +148,9 @@ class DataStack(PlatformStack):
                 maintenance_window=window.rds_window,
                 maintenance_start_utc=window.start_utc,
                 log_retention=retention_days(retention.log_retention_days),
+                secret_replica=(deployment.dr_region, f"alias/{deployment.name}/system")
+                if deployment.standby.enabled
+                else None,
             ),
         )
         self.database = self.postgres.instance
@@ -159,13 +185,6 @@ class DataStack(PlatformStack):
         cdk.CfnOutput(self, "CacheEndpoint", value=self.cache.attr_primary_end_point_address)
         cdk.CfnOutput(self, "ContentBucketName", value=self.content_bucket.bucket_name)
         cdk.CfnOutput(self, "LogBucketName", value=self.log_bucket.bucket_name)
-
-    def admit(self, app_security_group: ec2.ISecurityGroup) -> None:
-        """Let the application tier reach PostgreSQL and Redis (nothing else is admitted)."""
-        self.db_security_group.connections.allow_from(
-            app_security_group, ec2.Port.tcp(self.database_port), "Application tier to PostgreSQL"
-        )
-        self.redis.admit(app_security_group, "Application tier to Redis")
 
     def _alarms(self, topics: Mapping[int, sns.ITopic], allocated_gib: int, instance_class: str) -> None:
         five_minutes = cdk.Duration.minutes(5)

@@ -30,7 +30,9 @@ class NetworkStack(PlatformStack):
             role=role,
             summary="VPC over 3 AZs, NAT, VPC endpoints, encrypted flow logs",
         )
-        nat_gateways = deployment.sizing.nat_gateways if role == "primary" or deployment.is_production else 1
+        # A DR region without a standby holds only keys and the vault: no NAT, no interface endpoints.
+        serves = role == "primary" or deployment.standby.enabled
+        nat_gateways = deployment.sizing.nat_gateways if serves else 0
         self.network = SecureNetwork(
             self,
             "Network",

@@ -1,22 +1,71 @@
-"""One cdk.Stage per deployment unit: a deployment's primary region and its DR region."""
+"""One cdk.Stage per region of a deployment, each with an explicit build.
+
+What each region holds, in the order it deploys (`deploy_order` is what the main job
+and the README's real-account procedure run):
+
+1. **DR foundation** (`<deployment>-dr`, the DR region): keys, network, alarm topics,
+   the locked backup vault and, where the deployment has a warm standby, the content
+   replica bucket and the failover switch. The primary copies backups and objects into
+   it, and its health check watches the switch, so it exists first.
+2. **Primary** (`<deployment>-primary`): everything that serves.
+3. **DR standby** (the same DR stage; production and, by default, staging): the
+   cross-region read replica (needs the primary database), Redis, and the small web
+   tier behind its own ALB with the SECONDARY failover record.
+
+The DR stage learns everything about the primary from configuration
+(`config/topology.py`): nothing in it reads a value from the primary region.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from constructs import Construct
 
 from config import Deployment
+from config.topology import DR, PRIMARY, FailoverTopology
 from stacks.access import AccessStack
 from stacks.alerts import AlertsStack
 from stacks.audit import AuditStack
 from stacks.backup import BackupStack
 from stacks.data import DataStack
 from stacks.dns import DnsStack
+from stacks.failover import FailoverSwitchStack
 from stacks.keys import KeysStack
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
 from stacks.patching import PatchingStack
-from stacks.web import DataStoreAccess, WebStack
+from stacks.standby import StandbyDataStack, StandbyStorageStack
+from stacks.web import DataStoreAccess, PublicRecord, WebStack
+
+DR_FOUNDATION = ("Keys", "Network", "Alerts", "Backup", "Storage", "Switch")
+DR_STANDBY = ("StandbyData", "StandbyPatching", "StandbyWeb")
+
+
+@dataclass(frozen=True)
+class DeployStep:
+    """One `cdk deploy` of the deployment order: a stage and the stacks it deploys."""
+
+    what: str
+    stage: str
+    stacks: tuple[str, ...] | None  # None: every stack of the stage
+
+    def selectors(self) -> list[str]:
+        if self.stacks is None:
+            return [f"{self.stage}/*"]
+        return [f"{self.stage}/{stack}" for stack in self.stacks]
+
+
+def deploy_order(deployment: Deployment) -> list[DeployStep]:
+    """DR foundation -> primary -> DR standby (see the module docstring)."""
+    steps = [
+        DeployStep("DR foundation", f"{deployment.name}-{DR}", DR_FOUNDATION),
+        DeployStep("primary", f"{deployment.name}-{PRIMARY}", None),
+    ]
+    if deployment.standby.enabled:
+        steps.append(DeployStep("DR standby", f"{deployment.name}-{DR}", DR_STANDBY))
+    return steps
 
 
 class RegionalStage(cdk.Stage):
@@ -25,79 +74,133 @@ class RegionalStage(cdk.Stage):
     role: str = ""
 
     def __init__(self, scope: Construct, *, deployment: Deployment) -> None:
-        region = deployment.primary_region if self.role == "primary" else deployment.dr_region
+        region = deployment.primary_region if self.role == PRIMARY else deployment.dr_region
         super().__init__(
             scope,
             f"{deployment.name}-{self.role}",
             env=cdk.Environment(account=deployment.account, region=region),
         )
         self.deployment = deployment
+        self.topology = FailoverTopology.of(deployment)
         self.keys = KeysStack(self, "Keys", deployment=deployment, role=self.role)
         self.network = NetworkStack(
-            self,
-            "Network",
-            deployment=deployment,
-            role=self.role,
-            logs_key=self.keys.key_ring.logs,
+            self, "Network", deployment=deployment, role=self.role, logs_key=self.keys.key_ring.logs
         )
-        # Primary only: every alarm of the deployment publishes to these topics (OPS-2, OPS-4).
-        self.alerts: AlertsStack | None = None
-        if self.role == "primary":
-            self.alerts = AlertsStack(
-                self,
-                "Alerts",
-                deployment=deployment,
-                role=self.role,
-                system_key=self.keys.key_ring.system,
-            )
-        # Primary only: the data tier (DR gets a replica later, DR-1) and the multi-region trail (ACC-3).
-        self.data: DataStack | None = None
-        self.audit: AuditStack | None = None
-        if self.alerts is not None:
-            self.data = DataStack(
-                self,
-                "Data",
-                deployment=deployment,
-                role=self.role,
-                key_ring=self.keys.key_ring,
-                vpc=self.network.network.vpc,
-                topics=self.alerts.topics,
-            )
-            self.audit = AuditStack(self, "Audit", deployment=deployment, role=self.role, key_ring=self.keys.key_ring)
-        # Both regions: a locked vault; primary only: plans copying into the DR vault (BAK-1..BAK-5).
+        # Every alarm publishes to a topic of its own region (OPS-2, OPS-4).
+        self.alerts = AlertsStack(
+            self, "Alerts", deployment=deployment, role=self.role, system_key=self.keys.key_ring.system
+        )
+
+    @property
+    def stacks(self) -> list[cdk.Stack]:
+        return [child for child in self.node.children if isinstance(child, cdk.Stack)]
+
+
+class DisasterRecoveryStage(RegionalStage):
+    """The DR region, inside the same jurisdiction (HOST-2, DR-1): foundation, then standby."""
+
+    role = DR
+
+    def __init__(self, scope: Construct, *, deployment: Deployment) -> None:
+        super().__init__(scope, deployment=deployment)
+        self.storage: StandbyStorageStack | None = None
+        self.switch: FailoverSwitchStack | None = None
+        self.standby_data: StandbyDataStack | None = None
+        self.standby_web: WebStack | None = None
+        self._build_foundation(deployment)
+        if deployment.standby.enabled:
+            self._build_standby(deployment)
+
+    def _build_foundation(self, deployment: Deployment) -> None:
+        key_ring = self.keys.key_ring
         self.backup = BackupStack(
             self,
             "Backup",
             deployment=deployment,
             role=self.role,
-            backup_key=self.keys.key_ring.backup,
-            data_key=self.keys.key_ring.customer,
-            alarm_topics=self.alerts.topics if self.alerts else None,
+            backup_key=key_ring.backup,
+            data_key=key_ring.customer,
         )
-        # Primary only: zone, team roles + Session Manager (IAM is global), patching, web tier.
-        self.dns: DnsStack | None = None
-        self.access: AccessStack | None = None
-        self.patching: PatchingStack | None = None
-        self.web: WebStack | None = None
-        if self.alerts is not None and self.data is not None:
-            self._build_web_tier(deployment, self.alerts, self.data)
-        # Built last: the dashboard of the primary region (OPS-2), with the web tier's ALB and alarms.
-        self.monitoring: MonitoringStack | None = None
-        if self.data is not None:
-            self.monitoring = MonitoringStack(
-                self,
-                "Monitoring",
-                deployment=deployment,
-                role=self.role,
-                data=self.data,
-                load_balancer=self.web.web.alb if self.web else None,
-                extra_alarms=list(self.web.web.alarms.values()) if self.web else (),
-            )
+        if not deployment.standby.enabled:
+            return
+        self.storage = StandbyStorageStack(self, "Storage", deployment=deployment, key_ring=key_ring)
+        self.switch = FailoverSwitchStack(self, "Switch", deployment=deployment, topics=self.alerts.topics)
 
-    def _build_web_tier(self, deployment: Deployment, alerts: AlertsStack, data: DataStack) -> None:
+    def _build_standby(self, deployment: Deployment) -> None:
+        assert self.storage is not None
         key_ring = self.keys.key_ring
-        # A literal name, not a cross-stack reference: the Access and Web stacks scope IAM to it.
-        content_bucket_name = data.content_bucket_name
+        self.standby_data = StandbyDataStack(
+            self,
+            "StandbyData",
+            deployment=deployment,
+            key_ring=key_ring,
+            vpc=self.network.network.vpc,
+            topics=self.alerts.topics,
+        )
+        data = self.standby_data
+        self.standby_patching = PatchingStack(
+            self, "StandbyPatching", deployment=deployment, role=self.role, logs_key=key_ring.logs
+        )
+        self.standby_web = WebStack(
+            self,
+            "StandbyWeb",
+            deployment=deployment,
+            role=self.role,
+            vpc=self.network.network.vpc,
+            customer_key=key_ring.customer,
+            logs_key=key_ring.logs,
+            system_key=key_ring.system,
+            record=PublicRecord.secondary(deployment),
+            alarm_topics=self.alerts.topics,
+            min_capacity=deployment.standby.web_min_capacity,
+            # Stateless instances rebuilt from the launch template: no backup plan in this region.
+            backed_up=False,
+            patching=self.standby_patching.patching,
+            data=DataStoreAccess(
+                database_security_group=data.db_security_group,
+                database_port=data.database_port,
+                database_secret=data.db_secret,
+                database_endpoint=data.database_endpoint,
+                cache_security_group=data.cache_security_group,
+                cache_port=data.cache_port,
+                cache_secret=data.cache_secret,
+                cache_endpoint=data.cache_endpoint,
+                content_bucket_name=self.storage.content_bucket_name,
+                content_key=key_ring.customer,
+                server_access_logs_bucket=self.storage.access_log_bucket,
+            ),
+        )
+
+
+class PrimaryStage(RegionalStage):
+    """The deployment's serving region."""
+
+    role = PRIMARY
+
+    def __init__(self, scope: Construct, *, deployment: Deployment) -> None:
+        super().__init__(scope, deployment=deployment)
+        key_ring = self.keys.key_ring
+        self.data = DataStack(
+            self,
+            "Data",
+            deployment=deployment,
+            role=self.role,
+            key_ring=key_ring,
+            vpc=self.network.network.vpc,
+            topics=self.alerts.topics,
+        )
+        self.audit = AuditStack(self, "Audit", deployment=deployment, role=self.role, key_ring=key_ring)
+        # Plans copying into the DR vault by its deterministic name (BAK-1..BAK-5).
+        self.backup = BackupStack(
+            self,
+            "Backup",
+            deployment=deployment,
+            role=self.role,
+            backup_key=key_ring.backup,
+            data_key=key_ring.customer,
+            alarm_topics=self.alerts.topics,
+        )
+        # Route 53 and IAM are global: the zone, team roles and Session Manager live here.
         self.dns = DnsStack(self, "Dns", deployment=deployment, role=self.role)
         self.access = AccessStack(
             self,
@@ -106,11 +209,26 @@ class RegionalStage(cdk.Stage):
             role=self.role,
             system_key=key_ring.system,
             logs_key=key_ring.logs,
-            content_bucket_name=content_bucket_name,
+            content_bucket_name=self.data.content_bucket_name,
             content_key=key_ring.customer,
         )
         self.patching = PatchingStack(self, "Patching", deployment=deployment, role=self.role, logs_key=key_ring.logs)
-        self.web = WebStack(
+        self.web = self._build_web_tier(deployment)
+        # Built last: the dashboard of the primary region (OPS-2), with the web tier's ALB and alarms.
+        self.monitoring = MonitoringStack(
+            self,
+            "Monitoring",
+            deployment=deployment,
+            role=self.role,
+            data=self.data,
+            load_balancer=self.web.web.alb,
+            extra_alarms=list(self.web.web.alarms.values()),
+        )
+
+    def _build_web_tier(self, deployment: Deployment) -> WebStack:
+        key_ring = self.keys.key_ring
+        data = self.data
+        return WebStack(
             self,
             "Web",
             deployment=deployment,
@@ -119,35 +237,21 @@ class RegionalStage(cdk.Stage):
             customer_key=key_ring.customer,
             logs_key=key_ring.logs,
             system_key=key_ring.system,
-            zone=self.dns.zone,
-            alarm_topics=alerts.topics,
+            record=PublicRecord.primary(deployment, self.dns.zone),
+            alarm_topics=self.alerts.topics,
             sessions=self.access.sessions,
             patching=self.patching.patching,
             data=DataStoreAccess(
                 database_security_group=data.db_security_group,
                 database_port=data.database_port,
                 database_secret=data.db_secret,
+                database_endpoint=data.database.db_instance_endpoint_address,
                 cache_security_group=data.cache_security_group,
                 cache_port=data.cache_port,
                 cache_secret=data.cache_secret,
-                content_bucket_name=content_bucket_name,
+                cache_endpoint=data.cache.attr_primary_end_point_address,
+                content_bucket_name=data.content_bucket_name,
                 content_key=key_ring.customer,
                 server_access_logs_bucket=data.access_log_bucket,
             ),
         )
-
-    @property
-    def stacks(self) -> list[cdk.Stack]:
-        return [child for child in self.node.children if isinstance(child, cdk.Stack)]
-
-
-class PrimaryStage(RegionalStage):
-    """The deployment's serving region."""
-
-    role = "primary"
-
-
-class DisasterRecoveryStage(RegionalStage):
-    """The deployment's DR region, inside the same jurisdiction (HOST-2, DR-1)."""
-
-    role = "dr"

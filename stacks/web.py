@@ -1,4 +1,10 @@
-"""WebStack: the web tier of one region: certificate, ALB + WAF, Auto Scaling group, alarms, DNS record."""
+"""WebStack: the web tier of one region: certificate, ALB + WAF, Auto Scaling group, alarms,
+its public DNS record and a health check that probes this region's ALB by its own name.
+
+The primary and the DR standby build the same stack; `PublicRecord` says how the public
+name points at this region's ALB: a simple alias (no standby), the PRIMARY failover
+record guarded by the failover switch (DR-1), or the SECONDARY record.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +21,16 @@ from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from config import Deployment
+from config.topology import FAILOVER_RECORD_PRIMARY, FAILOVER_RECORD_SECONDARY, FailoverTopology
 from patterns.alb_log_bucket import AlbLogBucket, AlbLogBucketProps
 from patterns.log_retention import retention_days
 from patterns.patching import PatchManagement
 from patterns.session_manager import SessionManagerPreferences
-from patterns.tagging import TENANT_PREFIX_ALL
+from patterns.tagging import BACKUP_TIER_COMPUTE, TENANT_PREFIX_ALL
 from patterns.team_roles import iam5_resource_finding
 from patterns.web_acl import RegionalWebAcl, WebAclProps
 from patterns.web_tier import WebTier, WebTierProps, allow_auto_scaling_notifications
@@ -30,20 +38,54 @@ from policies.acknowledgments import acknowledge, acknowledge_in_public_packs
 from stacks.base import PlatformStack
 from stacks.patching import web_patch_group
 
+HEALTH_CHECK_INTERVAL_SECONDS = 30
+HEALTH_CHECK_FAILURE_THRESHOLD = 3
+
 
 @dataclass(frozen=True)
 class DataStoreAccess:
-    """What the web tier may reach in the data tier (all optional until the data stack exists)."""
+    """What the web tier may reach in the data tier of its own region."""
 
     database_security_group: ec2.ISecurityGroup | None = None
     database_port: int = 5432
     database_secret: secretsmanager.ISecret | None = None
+    database_endpoint: str | None = None
     cache_security_group: ec2.ISecurityGroup | None = None
     cache_port: int = 6379
     cache_secret: secretsmanager.ISecret | None = None
+    cache_endpoint: str | None = None
     content_bucket_name: str | None = None  # literal name (see AccessStack): readable, no extra dependency
     content_key: kms.IKey | None = None
     server_access_logs_bucket: s3.IBucket | None = None
+
+
+@dataclass(frozen=True)
+class PublicRecord:
+    """How the deployment's public name reaches this region's ALB.
+
+    `zone` is set where the zone lives (the primary stage): the certificate validates
+    against it. The DR standby has no zone object: its record names the zone by name
+    (Route 53 resolves it, nothing is read from the primary region) and its certificate
+    validates through the CNAME that ACM issues for the same domain and account in every
+    region, which the primary's certificate already created.
+    """
+
+    domain_name: str
+    zone: route53.IHostedZone | None
+    failover: str | None  # None: simple alias (no standby); "PRIMARY" | "SECONDARY"
+    switch_region: str | None = None
+    switch_alarm_name: str | None = None
+
+    @classmethod
+    def primary(cls, deployment: Deployment, zone: route53.IHostedZone) -> PublicRecord:
+        if not deployment.standby.enabled:
+            return cls(deployment.domain_name, zone, None)
+        topology = FailoverTopology.of(deployment)
+        return cls(deployment.domain_name, zone, "PRIMARY", deployment.dr_region, topology.switch_alarm_name)
+
+    @classmethod
+    def secondary(cls, deployment: Deployment) -> PublicRecord:
+        return cls(deployment.domain_name, None, "SECONDARY")
 
 
 class WebStack(PlatformStack):
@@ -58,11 +100,13 @@ class WebStack(PlatformStack):
         customer_key: kms.Key,
         logs_key: kms.IKey,
         system_key: kms.Key,
-        zone: route53.IHostedZone,
+        record: PublicRecord,
         alarm_topics: Mapping[int, sns.ITopic],
         sessions: SessionManagerPreferences | None = None,
         patching: PatchManagement | None = None,
         data: DataStoreAccess = DataStoreAccess(),
+        min_capacity: int | None = None,
+        backed_up: bool = True,
     ) -> None:
         super().__init__(
             scope,
@@ -78,7 +122,7 @@ class WebStack(PlatformStack):
             self,
             "Certificate",
             domain_name=deployment.domain_name,
-            validation=acm.CertificateValidation.from_dns(zone),
+            validation=acm.CertificateValidation.from_dns(record.zone),
         )
         alb_log_bucket_name = f"{self.name_prefix}-alb-logs-{self.account}"
         self.access_logs = AlbLogBucket(
@@ -105,7 +149,9 @@ class WebStack(PlatformStack):
                 access_log_bucket=self.access_logs.bucket,
                 volume_key=customer_key,
                 instance_type=sizing.web_instance_type,
-                min_capacity=sizing.web_min_capacity,
+                min_capacity=min_capacity if min_capacity is not None else sizing.web_min_capacity,
+                auto_scaling_group_name=FailoverTopology.of(deployment).web_asg_name(role),
+                backup_tier=BACKUP_TIER_COMPUTE if backed_up else None,
                 max_capacity=sizing.web_max_capacity,
                 cpu_target_percent=sizing.web_cpu_target_percent,
                 requests_per_target_per_minute=sizing.web_requests_per_target,
@@ -146,40 +192,114 @@ class WebStack(PlatformStack):
             patching.grant_instance_output(self.web.instance_role)
         self._wire_data_tier(data)
 
-        self.record = route53.ARecord(
-            self,
-            "AliasRecord",
-            zone=zone,
-            record_name=deployment.domain_name,
-            target=route53.RecordTarget.from_alias(route53_targets.LoadBalancerTarget(self.web.alb)),
-            comment=f"{deployment.name}: the application, served by the {role} region",
-        )
-
-        # Probed from outside (OPS-2) through the public name, as users reach it; DR failover records
-        # (DR-1) can use the same check.
+        self.record = self._public_record(record)
+        # Each region's ALB is probed from outside by its own name (OPS-2): the public name
+        # answers with whichever region serves, so probing it would hide the other region.
         self.health_check = route53.CfnHealthCheck(
             self,
-            "SiteHealthCheck",
+            "AlbHealthCheck",
             health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
                 type="HTTPS",
-                fully_qualified_domain_name=deployment.domain_name,
+                fully_qualified_domain_name=self.web.alb.load_balancer_dns_name,
                 port=443,
                 resource_path=self.web.props.health_check_path,
-                enable_sni=True,
-                request_interval=30,
-                failure_threshold=3,
+                request_interval=HEALTH_CHECK_INTERVAL_SECONDS,
+                failure_threshold=HEALTH_CHECK_FAILURE_THRESHOLD,
             ),
             health_check_tags=[
-                route53.CfnHealthCheck.HealthCheckTagProperty(key="Name", value=f"{self.name_prefix}-site")
+                route53.CfnHealthCheck.HealthCheckTagProperty(
+                    key="Name", value=FailoverTopology.of(deployment).alb_health_check_name(role)
+                )
             ],
         )
+        self._app_config(data)
 
-        cdk.CfnOutput(self, "LoadBalancerDns", value=self.web.alb.load_balancer_dns_name)
-        cdk.CfnOutput(self, "LoadBalancerArn", value=self.web.alb.load_balancer_arn)
+        cdk.CfnOutput(self, "LoadBalancerDnsName", value=self.web.alb.load_balancer_dns_name)
         cdk.CfnOutput(self, "AutoScalingGroupName", value=self.web.auto_scaling_group.auto_scaling_group_name)
-        cdk.CfnOutput(self, "AlbLogBucketName", value=self.access_logs.bucket.bucket_name)
         cdk.CfnOutput(self, "WebAclArn", value=self.web_acl.web_acl.attr_arn)
-        cdk.CfnOutput(self, "SiteHealthCheckId", value=self.health_check.attr_health_check_id)
+        cdk.CfnOutput(self, "AlbHealthCheckId", value=self.health_check.attr_health_check_id)
+
+    def _public_record(self, record: PublicRecord) -> cdk.CfnResource:
+        alb = self.web.alb
+        if record.failover is None:
+            assert record.zone is not None
+            simple = route53.ARecord(
+                self,
+                "AliasRecord",
+                zone=record.zone,
+                record_name=record.domain_name,
+                target=route53.RecordTarget.from_alias(route53_targets.LoadBalancerTarget(alb)),
+                comment=f"{self.deployment.name}: the application (no standby region)",
+            )
+            child = simple.node.default_child
+            assert isinstance(child, cdk.CfnResource)
+            return child
+        alias = route53.CfnRecordSet.AliasTargetProperty(
+            dns_name=alb.load_balancer_dns_name,
+            hosted_zone_id=alb.load_balancer_canonical_hosted_zone_id,
+            evaluate_target_health=False,  # failing over is a decision (the switch), never automatic
+        )
+        if record.failover == "PRIMARY":
+            assert record.zone is not None and record.switch_region and record.switch_alarm_name
+            # The switch: a health check on an alarm that lives in the DR region (DR-1). Route 53
+            # health checkers read the alarm state, so failing over needs no call to this region
+            # and no change to Route 53 records.
+            switch = route53.CfnHealthCheck(
+                self,
+                "FailoverSwitchHealthCheck",
+                health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
+                    type="CLOUDWATCH_METRIC",
+                    alarm_identifier=route53.CfnHealthCheck.AlarmIdentifierProperty(
+                        region=record.switch_region, name=record.switch_alarm_name
+                    ),
+                    insufficient_data_health_status="Healthy",
+                ),
+                health_check_tags=[
+                    route53.CfnHealthCheck.HealthCheckTagProperty(key="Name", value=record.switch_alarm_name)
+                ],
+            )
+            self.switch_health_check = switch
+            return route53.CfnRecordSet(
+                self,
+                "PrimaryFailoverRecord",
+                hosted_zone_id=record.zone.hosted_zone_id,
+                name=f"{record.domain_name}.",
+                type="A",
+                set_identifier=FAILOVER_RECORD_PRIMARY,
+                failover="PRIMARY",
+                health_check_id=switch.attr_health_check_id,
+                alias_target=alias,
+            )
+        return route53.CfnRecordSet(
+            self,
+            "SecondaryFailoverRecord",
+            hosted_zone_name=f"{record.domain_name}.",
+            name=f"{record.domain_name}.",
+            type="A",
+            set_identifier=FAILOVER_RECORD_SECONDARY,
+            failover="SECONDARY",
+            alias_target=alias,
+        )
+
+    def _app_config(self, data: DataStoreAccess) -> None:
+        """Where the application finds this region's data stores: after a promotion the DR
+        tier keeps serving with the same configuration (DR-1)."""
+        settings = {
+            "database_endpoint": data.database_endpoint,
+            "database_port": data.database_port,
+            "database_secret_arn": data.database_secret.secret_arn if data.database_secret else None,
+            "cache_endpoint": data.cache_endpoint,
+            "cache_port": data.cache_port,
+            "content_bucket": data.content_bucket_name,
+        }
+        self.app_config = ssm.StringParameter(
+            self,
+            "AppConfig",
+            parameter_name=f"/{self.name_prefix}/app/config",
+            description=f"{self.name_prefix}: the web tier's data stores in this region",
+            string_value=cdk.Stack.of(self).to_json_string({k: v for k, v in settings.items() if v is not None}),
+        )
+        self.app_config.grant_read(self.web.instance_role)
 
     def _wire_data_tier(self, data: DataStoreAccess) -> None:
         web = self.web
@@ -195,7 +315,9 @@ class WebStack(PlatformStack):
                 iam.PolicyStatement(
                     sid="ReadDataTierSecrets",
                     actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                    resources=[secret.secret_arn for secret in secrets],
+                    # A secret known by name only (the DR replica of the primary's secret) has a
+                    # partial ARN: match its six-character suffix.
+                    resources=[secret.secret_full_arn or f"{secret.secret_arn}-??????" for secret in secrets],
                 )
             )
             keys = {secret.encryption_key.key_arn: secret.encryption_key for secret in secrets if secret.encryption_key}

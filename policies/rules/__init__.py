@@ -8,6 +8,7 @@ from policies.rules import (
     cloudtrail,
     cloudwatch,
     cognito,
+    dr,
     ec2,
     elasticache,
     elbv2,
@@ -43,6 +44,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
         secretsmanager,
         ssm,
         cognito,
+        dr,
     )
     for r in module.RULES
 )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.policy import JURISDICTION_REGIONS
 from policies.rules.base import Resource, Result, StackView, as_list, fail, is_true, na, ok, ref_id, rule
 
 _INGRESS_TYPES = ("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress")
@@ -151,31 +150,6 @@ def vpc_flow_logs(resource: Resource, stack: StackView) -> Result:
     return fail("no AWS::EC2::FlowLog for this VPC")
 
 
-@rule(
-    "DR1-StandbyRegion",
-    "DR-1",
-    ("AWS::EC2::VPC",),
-    "DR-1: each production deployment has a warm standby in a DR region of the same jurisdiction; this "
-    "deployment has no stacks (VPC and keys) in its DR region. (The synth check covers region, network and keys; "
-    "replica, bucket replication and failover records are checked by the DR issue's rules when they exist.)",
-    "Seed 003: on data-centre failure, services move to a regionally distinct site within 24 h.",
-)
-def standby_region(resource: Resource, stack: StackView) -> Result:
-    deployment = stack.deployment
-    if deployment is None or not deployment.is_production or stack.role != "primary":
-        return na("only the primary VPC of a production deployment anchors DR-1")
-    dr = deployment.dr_region
-    allowed = JURISDICTION_REGIONS.get(deployment.jurisdiction.value, ())
-    if dr == stack.region or dr not in allowed:
-        return fail(f"DR region {dr} is the primary region or outside {deployment.jurisdiction.value}")
-    dr_stacks = [s for s in stack.deployment_stacks if s.region == dr]
-    types = {r.type for s in dr_stacks for r in s.resources.values()}
-    missing = [t for t in ("AWS::EC2::VPC", "AWS::KMS::Key") if t not in types]
-    if missing:
-        return fail(f"{len(dr_stacks)} stack(s) in {dr}; missing {', '.join(missing)}")
-    return ok(f"{len(dr_stacks)} standby stack(s) in {dr} with VPC and keys")
-
-
 RULES = [
     no_ssh_ingress,
     no_key_pair,
@@ -184,5 +158,4 @@ RULES = [
     no_standalone_instance,
     nat_per_az,
     vpc_flow_logs,
-    standby_region,
 ]

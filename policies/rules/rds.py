@@ -37,6 +37,12 @@ def _customer_key(value: object) -> bool:
     "Seeds 001/004: data at rest encrypted with KMS.",
 )
 def rds_encrypted(resource: Resource, stack: StackView) -> Result:
+    if _is_replica(resource):
+        # A replica inherits encryption from its source; CloudFormation rejects StorageEncrypted with
+        # SourceDBInstanceIdentifier, and a cross-region replica is encrypted with the KmsKeyId given here.
+        if not _customer_key(resource.prop("KmsKeyId")):
+            return fail("replica without a customer-managed KmsKeyId in its region")
+        return ok("replica encrypted with a customer-managed key of its region")
     if not is_true(resource.prop("StorageEncrypted")):
         return fail("StorageEncrypted is not true")
     if not _customer_key(resource.prop("KmsKeyId")):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from policies.rules.base import (
@@ -21,6 +22,17 @@ from policies.rules.base import (
 )
 
 BUCKET = ("AWS::S3::Bucket",)
+# What S3 itself needs to replicate a bucket (DR-1): the whole bucket, never a tenant's view of it.
+REPLICATION_ACTIONS = frozenset(
+    {
+        "s3:getobjectversionforreplication",
+        "s3:getobjectversionacl",
+        "s3:getobjectversiontagging",
+        "s3:replicateobject",
+        "s3:replicatedelete",
+        "s3:replicatetags",
+    }
+)
 GLACIER_CLASSES = ("GLACIER", "DEEP_ARCHIVE", "GLACIER_IR")
 
 
@@ -38,7 +50,7 @@ def _sse_s3_only_destination(bucket: Resource, stack: StackView) -> bool:
         if ref_id(other.prop("LoggingConfiguration", "DestinationBucketName")) == bucket.logical_id:
             return True
     for statement in _policy_of(bucket, stack):
-        principal = flatten(statement.get("Principal", ""))
+        principal = json.dumps(statement.get("Principal", ""))
         if "logging.s3.amazonaws.com" in principal or "logdelivery.elasticloadbalancing.amazonaws.com" in principal:
             return True
         aws = (statement.get("Principal") or {}).get("AWS") if isinstance(statement.get("Principal"), dict) else None
@@ -200,10 +212,10 @@ def tenant_scoped_access(resource: Resource, stack: StackView) -> Result:
     for statement in (s for d in documents for s in statements(d)):
         if statement.get("Effect") != "Allow" or not refs_in(statement.get("Resource")) & customer:
             continue
-        if not any(
-            (a.lower().startswith("s3:") and "object" in a.lower()) or a in ("*", "s3:*")
-            for a in map(str, as_list(statement.get("Action")))
-        ):
+        actions = [str(a) for a in as_list(statement.get("Action"))]
+        if all(a.lower() in REPLICATION_ACTIONS for a in actions):
+            continue  # S3 replication (DR-1) copies every tenant's objects, as S3 itself
+        if not any((a.lower().startswith("s3:") and "object" in a.lower()) or a in ("*", "s3:*") for a in actions):
             continue
         checked += 1
         text = flatten(statement.get("Resource")) + flatten(statement.get("Condition", ""))

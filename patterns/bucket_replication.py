@@ -1,0 +1,138 @@
+"""Cross-region replication of a KMS-encrypted bucket with Replication Time Control (DR-1).
+
+- Every new object version and delete marker is replicated into the destination
+  bucket in the DR region, re-encrypted with the DR region's customer key (ENC-1);
+- S3 Replication Time Control: 99.99 % of objects within 15 minutes (the design object
+  RPO), with replication metrics and events when an object is late;
+- the replication role may read only the source's versions and write only replicas
+  into the destination, decrypting with the source key and encrypting with the
+  destination key, each only through S3 in its region.
+
+Objects that existed before replication was switched on are not replicated by a
+rule: copy them once with S3 Batch Replication (see runbooks/failover.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from patterns.iam import ManagedPolicyRole
+from patterns.team_roles import iam5_resource_finding
+from policies.acknowledgments import acknowledge
+
+RTC_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class ReplicationTarget:
+    bucket_name: str  # deterministic (config/topology.py): the DR stage created it first
+    region: str
+    key_alias: str  # the DR customer key, by alias: its id is not known to the primary region
+    role_name: str
+
+
+class BucketReplication(Construct):
+    def __init__(
+        self, scope: Construct, id: str, *, bucket: s3.Bucket, source_key: kms.IKey, target: ReplicationTarget
+    ) -> None:
+        super().__init__(scope, id)
+        stack = cdk.Stack.of(self)
+        destination_arn = f"arn:{stack.partition}:s3:::{target.bucket_name}"
+        self.role = ManagedPolicyRole(
+            self,
+            "Role",
+            role_name=target.role_name,
+            assumed_by=iam.ServicePrincipal("s3.amazonaws.com"),
+            description=f"S3 replication into {target.bucket_name} (DR-1)",
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadSourceConfiguration",
+                actions=["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadSourceVersions",
+                actions=[
+                    "s3:GetObjectVersionForReplication",
+                    "s3:GetObjectVersionAcl",
+                    "s3:GetObjectVersionTagging",
+                ],
+                resources=[bucket.arn_for_objects("*")],
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="WriteReplicas",
+                actions=["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                resources=[f"{destination_arn}/*"],
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="DecryptSourceThroughS3",
+                actions=["kms:Decrypt"],
+                resources=[source_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="EncryptReplicasThroughS3",
+                actions=["kms:Encrypt", "kms:GenerateDataKey"],
+                resources=[f"arn:{stack.partition}:kms:{target.region}:{stack.account}:key/*"],
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"s3.{target.region}.amazonaws.com"},
+                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": target.key_alias},
+                },
+            )
+        )
+        acknowledge(
+            self.role.grants_policy,
+            [
+                iam5_resource_finding(stack, bucket.arn_for_objects("*")),
+                iam5_resource_finding(stack, f"{destination_arn}/*"),
+                iam5_resource_finding(stack, f"arn:{stack.partition}:kms:{target.region}:{stack.account}:key/*"),
+            ],
+            "Replication covers every object of the bucket, so the object grants name all keys of the source "
+            "and destination bucket; the destination key is known by alias only, so the KMS grant is every key "
+            "of the DR region narrowed by kms:ResourceAliases and kms:ViaService. Compensating controls: "
+            "replication actions only (no reads of current objects, no deletes), S3 as the only principal.",
+        )
+
+        cfn_bucket = bucket.node.default_child
+        assert isinstance(cfn_bucket, s3.CfnBucket)
+        minutes = s3.CfnBucket.ReplicationTimeValueProperty(minutes=RTC_MINUTES)
+        cfn_bucket.replication_configuration = s3.CfnBucket.ReplicationConfigurationProperty(
+            role=self.role.role_arn,
+            rules=[
+                s3.CfnBucket.ReplicationRuleProperty(
+                    id="ToDisasterRecoveryRegion",
+                    status="Enabled",
+                    priority=1,
+                    filter=s3.CfnBucket.ReplicationRuleFilterProperty(prefix=""),
+                    delete_marker_replication=s3.CfnBucket.DeleteMarkerReplicationProperty(status="Enabled"),
+                    source_selection_criteria=s3.CfnBucket.SourceSelectionCriteriaProperty(
+                        sse_kms_encrypted_objects=s3.CfnBucket.SseKmsEncryptedObjectsProperty(status="Enabled"),
+                        replica_modifications=s3.CfnBucket.ReplicaModificationsProperty(status="Enabled"),
+                    ),
+                    destination=s3.CfnBucket.ReplicationDestinationProperty(
+                        bucket=destination_arn,
+                        encryption_configuration=s3.CfnBucket.EncryptionConfigurationProperty(
+                            replica_kms_key_id=f"arn:{stack.partition}:kms:{target.region}:{stack.account}:"
+                            f"{target.key_alias}"
+                        ),
+                        replication_time=s3.CfnBucket.ReplicationTimeProperty(status="Enabled", time=minutes),
+                        metrics=s3.CfnBucket.MetricsProperty(status="Enabled", event_threshold=minutes),
+                    ),
+                )
+            ],
+        )

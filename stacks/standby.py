@@ -1,0 +1,205 @@
+"""The DR region's warm standby (DR-1): the replica bucket (foundation) and the data tier
+that the standby web tier serves from after a promotion.
+
+Everything about the primary comes from configuration (`config/topology.py`): the
+source database's ARN, the secret's name. Nothing here reads the primary region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from config import Deployment
+from config.topology import DR, PRIMARY, FailoverTopology
+from patterns.alerting import severity_alarm
+from patterns.encrypted_postgres import DEFAULT_PORT, window_before
+from patterns.keys import DataClassKeyRing
+from patterns.log_retention import retention_days
+from patterns.postgres_replica import EncryptedPostgresReplica, PostgresReplicaProps
+from patterns.redis import EncryptedRedis, RedisProps
+from patterns.secure_bucket import AccessLogBucket, AccessLogBucketProps, SecureBucket, SecureBucketProps
+from stacks.base import PlatformStack
+
+
+class StandbyStorageStack(PlatformStack):
+    """The bucket the primary's content bucket replicates into (foundation: it must exist
+    before the primary's replication rule names it)."""
+
+    def __init__(self, scope: Construct, id: str, *, deployment: Deployment, key_ring: DataClassKeyRing) -> None:
+        super().__init__(
+            scope,
+            id,
+            deployment=deployment,
+            role=DR,
+            summary="replica of the content bucket (versioned, DR customer key, TLS-only; DR-1)",
+        )
+        topology = FailoverTopology.of(deployment)
+        retention = deployment.retention
+        self.content_bucket_name = topology.content_bucket(DR)
+        self.access_log_bucket = AccessLogBucket(
+            self,
+            "AccessLogs",
+            props=AccessLogBucketProps.from_retention(retention, f"{self.name_prefix}-access-logs-{self.account}"),
+        ).bucket
+        self.content_bucket = SecureBucket(
+            self,
+            "Content",
+            props=SecureBucketProps(
+                encryption_key=key_ring.customer,
+                access_log_bucket=self.access_log_bucket,
+                access_log_prefix="content/",
+                noncurrent_version_days=retention.noncurrent_version_days,
+                data_class="customer",
+                bucket_name=self.content_bucket_name,
+                no_replication_reason=(
+                    "This bucket is the cross-region replica of the primary's content bucket (DR-1); the "
+                    "failback runbook replicates it back while the DR region serves."
+                ),
+            ),
+        ).bucket
+        cdk.CfnOutput(self, "ContentBucketName", value=self.content_bucket.bucket_name)
+
+
+class StandbyDataStack(PlatformStack):
+    """The cross-region replica with its lag alarm, and Redis, for the standby web tier."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        deployment: Deployment,
+        key_ring: DataClassKeyRing,
+        vpc: ec2.IVpc,
+        topics: Mapping[int, sns.ITopic],
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            deployment=deployment,
+            role=DR,
+            summary="encrypted cross-region PostgreSQL replica with a ReplicaLag alarm, Redis (DR-1)",
+        )
+        topology = FailoverTopology.of(deployment)
+        sizing = deployment.sizing
+        window = deployment.maintenance
+        self.replica = EncryptedPostgresReplica(
+            self,
+            "Replica",
+            props=PostgresReplicaProps(
+                vpc=vpc,
+                instance_identifier=topology.db_instance_id(DR),
+                source_instance_arn=topology.db_instance_arn(PRIMARY),
+                instance_class=sizing.db_instance_class,
+                storage_key=key_ring.customer,
+                logs_key=key_ring.logs,
+                port=DEFAULT_PORT,
+                max_allocated_storage_gib=sizing.db_max_allocated_storage_gib,
+                maintenance_window=window.rds_window,
+                log_retention=retention_days(deployment.retention.log_retention_days),
+            ),
+        )
+        self.db_security_group = self.replica.security_group
+        self.database_port = self.replica.port
+        self.database_endpoint = self.replica.endpoint_address
+        # The primary's master secret, replicated into this region by Secrets Manager.
+        self.db_secret = secretsmanager.Secret.from_secret_attributes(
+            self,
+            "ReplicatedMasterSecret",
+            secret_partial_arn=self.format_arn(
+                service="secretsmanager",
+                resource="secret",
+                resource_name=f"{topology.db_instance_id(PRIMARY)}/master",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            ),
+            encryption_key=key_ring.system,
+        )
+        self.replica_lag_alarm = severity_alarm(
+            self,
+            "ReplicaLagAlarm",
+            topics=topics,
+            severity=2,
+            summary=(
+                f"PostgreSQL replica more than {deployment.standby.replica_lag_alarm_seconds} s behind the "
+                "primary (the design database RPO, DR-1), or not reporting lag"
+            ),
+            metric=cloudwatch.Metric(
+                namespace="AWS/RDS",
+                metric_name="ReplicaLag",
+                dimensions_map={"DBInstanceIdentifier": topology.db_instance_id(DR)},
+                statistic="Maximum",
+                period=cdk.Duration.minutes(1),
+            ),
+            threshold=deployment.standby.replica_lag_alarm_seconds,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=3,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            alarm_name=topology.replica_lag_alarm_name,
+        )
+        self._capacity_alarms(topics, deployment)
+        self.redis = EncryptedRedis(
+            self,
+            "Redis",
+            props=RedisProps(
+                vpc=vpc,
+                replication_group_id=f"{self.name_prefix}-redis",
+                node_type=sizing.cache_node_type,
+                replicas=min(sizing.cache_replicas, 1),
+                storage_key=key_ring.customer,
+                secret_key=key_ring.system,
+                maintenance_window=window.rds_window,
+                snapshot_window=window_before(window.start_utc, hours_before=4),
+                snapshot_retention_days=deployment.retention.rds_automated_backup_days,
+            ),
+        )
+        self.cache = self.redis.replication_group
+        self.cache_security_group = self.redis.security_group
+        self.cache_secret = self.redis.auth_token
+        self.cache_port = self.redis.port
+        self.cache_endpoint = self.cache.attr_primary_end_point_address
+
+        cdk.CfnOutput(self, "ReplicaEndpoint", value=self.database_endpoint)
+        cdk.CfnOutput(self, "ReplicaLagAlarmName", value=self.replica_lag_alarm.alarm_name)
+        cdk.CfnOutput(self, "CacheEndpoint", value=self.cache_endpoint)
+
+    def _capacity_alarms(self, topics: Mapping[int, sns.ITopic], deployment: Deployment) -> None:
+        """The same CPU and storage alarms as the writer (OPS-2): the replica becomes the writer."""
+        dimensions = {"DBInstanceIdentifier": FailoverTopology.of(deployment).db_instance_id(DR)}
+
+        def metric(name: str, statistic: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace="AWS/RDS",
+                metric_name=name,
+                dimensions_map=dimensions,
+                statistic=statistic,
+                period=cdk.Duration.minutes(5),
+            )
+
+        self.cpu_alarm = severity_alarm(
+            self,
+            "ReplicaCpuAlarm",
+            topics=topics,
+            severity=2,
+            summary="PostgreSQL replica CPU above 80% for 15 minutes",
+            metric=metric("CPUUtilization", "Average"),
+            threshold=80,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        )
+        self.storage_alarm = severity_alarm(
+            self,
+            "ReplicaFreeStorageAlarm",
+            topics=topics,
+            severity=1,
+            summary="PostgreSQL replica free storage below 10% of the primary's allocated storage",
+            metric=metric("FreeStorageSpace", "Minimum"),
+            threshold=deployment.sizing.db_allocated_storage_gib * 1024**3 // 10,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=2,
+        )
