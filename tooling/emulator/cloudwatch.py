@@ -184,7 +184,7 @@ class CloudFormationAlarm(CloudFormationModel):
         raise UnformattedGetAttTemplateException()
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
+    def create_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
     ) -> CloudFormationAlarm:
         p = cloudformation_json.get("Properties", {})

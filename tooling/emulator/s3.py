@@ -17,7 +17,7 @@ from moto.s3.responses import S3Response
 
 from tooling.emulator.patch import Patch
 
-_state = threading.local()  # `copying`: PutObject inside CopyObject; `replicating`: writing a replica
+_state = threading.local()  # `written`: keys to replicate after this request; `replicating`: writing a replica
 
 
 def pending_replications() -> int:
@@ -110,9 +110,36 @@ _copy_object = S3Backend.copy_object
 _delete_object = S3Backend.delete_object
 
 
+class _Deferred:
+    """Collect the keys written inside a request; replicate them once the request has set
+    their metadata, tags and content type (moto sets those after its PutObject)."""
+
+    def __init__(self, backend: S3Backend) -> None:
+        self.backend = backend
+
+    def __enter__(self) -> _Deferred:
+        self.outer = getattr(_state, "written", None)
+        if self.outer is None:
+            _state.written = []
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.outer is not None:
+            return
+        written, _state.written = _state.written, None
+        for bucket_name, key_name in dict.fromkeys(written):
+            bucket = self.backend.buckets.get(bucket_name)
+            key = bucket.keys.get(key_name) if bucket is not None else None
+            if isinstance(key, FakeKey):
+                replicate_key(self.backend, bucket_name, key)
+
+
 def put_object_and_replicate(self: S3Backend, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> FakeKey:
     key = _put_object(self, bucket_name, key_name, *args, **kwargs)
-    if not getattr(_state, "copying", False):
+    written = getattr(_state, "written", None)
+    if written is not None:
+        written.append((bucket_name, key_name))
+    else:
         replicate_key(self, bucket_name, key)
     return key
 
@@ -120,13 +147,22 @@ def put_object_and_replicate(self: S3Backend, bucket_name: str, key_name: str, *
 def copy_object_and_replicate(
     self: S3Backend, src_key: FakeKey, dest_bucket_name: str, dest_key_name: str, *args: Any, **kwargs: Any
 ) -> None:
-    """The copy gets its metadata after moto's inner PutObject: replicate once it is complete."""
-    _state.copying = True
-    try:
+    with _Deferred(self):
         _copy_object(self, src_key, dest_bucket_name, dest_key_name, *args, **kwargs)
-    finally:
-        _state.copying = False
-    replicate_key(self, dest_bucket_name, self.get_bucket(dest_bucket_name).keys[dest_key_name])
+
+
+_key_response_put = S3Response._key_response_put
+_key_response_post = S3Response._key_response_post
+
+
+def key_response_put(self: S3Response, *args: Any, **kwargs: Any) -> Any:
+    with _Deferred(self.backend):
+        return _key_response_put(self, *args, **kwargs)
+
+
+def key_response_post(self: S3Response, *args: Any, **kwargs: Any) -> Any:
+    with _Deferred(self.backend):
+        return _key_response_post(self, *args, **kwargs)
 
 
 def delete_object_and_replicate(
@@ -201,6 +237,8 @@ def _apply_cloudformation() -> None:
 def _apply_replication() -> None:
     S3Backend.put_object = put_object_and_replicate  # type: ignore[method-assign]
     S3Backend.copy_object = copy_object_and_replicate  # type: ignore[method-assign]
+    S3Response._key_response_put = key_response_put  # type: ignore[method-assign]
+    S3Response._key_response_post = key_response_post  # type: ignore[method-assign]
     S3Backend.delete_object = delete_object_and_replicate  # type: ignore[method-assign]
     FakeKey.response_dict = property(response_dict_with_replication_status)  # type: ignore[method-assign,assignment]
 
