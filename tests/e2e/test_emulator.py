@@ -441,6 +441,7 @@ def standby_template(source_arn: str, zone_name: str, secondary_ttl: int) -> str
                 "DBInstanceClass": "db.t3.micro",
                 "KmsKeyId": f"arn:aws:kms:{DR}:{ACCOUNT}:alias/unit/customer",
                 "DBSubnetGroupName": {"Ref": "Subnets"},
+                "DeletionProtection": True,
             },
         },
         "Content": {
@@ -536,6 +537,7 @@ def test_standby_stack_with_failover_records_by_zone_name_and_a_replica(aws: Cli
     replica = describe(aws, DR, "stack-replica")
     assert replica["ReadReplicaSourceDBInstanceIdentifier"] == source_arn
     assert replica["DBSubnetGroup"]["DBSubnetGroupName"] == "stack-standby-subnets"
+    assert replica["DeletionProtection"] is True  # the launcher's own fix still applies
     (rule,) = aws("s3", PRIMARY).get_bucket_replication(Bucket="stack-content-primary")["ReplicationConfiguration"][
         "Rules"
     ]
