@@ -1,5 +1,24 @@
 """`moto_server` with the few CloudFormation calls the CDK CLI needs that moto lacks.
 
+Every emulator fix, by name (`PATCHES` here for the deploy itself, `tooling.emulator.PATCHES`
+for the failover services: RDS replicas, CloudWatch alarms, Route 53, S3 replication,
+Auto Scaling; its docstring has the table). Only moto 5.2.5 is accepted: the fixes
+replace private moto code, so the launcher refuses to start on any other version.
+
+| patch                          | why                                                                     |
+|--------------------------------|-------------------------------------------------------------------------|
+| update-termination-protection  | UpdateTerminationProtection is "not implemented" (the CLI calls it)     |
+| kms-key-tags                   | AWS::KMS::Key Tags passed as Key/Value to a TagKey/TagValue service      |
+| get-stack-output               | Fn::GetStackOutput (weak cross-stack references) left unresolved         |
+| change-set-outputs             | a stack deployed by change set gets no outputs                           |
+| not-modelled-outputs           | an output of a type moto skips fails the stack: NOT_MODELLED ARN instead |
+| parameter-group-ref            | Ref to a DBParameterGroup resolves to the model object, not its name     |
+| get-att-extra                  | GetAtt DbiResourceId / HealthCheckId unsupported                         |
+| listener-certificate           | an HTTPS listener with an unresolved (ACM) certificate fails             |
+| change-sets-per-stack          | change sets found by name across stacks; delete of a missing one is 500  |
+| ssm-parameter-on-update        | an update looks the AMI parameter up by its resolved value               |
+| bucket-and-db-settings         | S3 versioning / public access block and RDS DeletionProtection dropped   |
+
 Emulator-only: the templates are the same for AWS and for moto; this file only
 teaches the emulator `UpdateTerminationProtection`, which the CDK CLI calls for
 every stack with termination protection (all production stacks, BAK-8). moto
@@ -32,21 +51,25 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from moto.acm.models import acm_backends
-from moto.cloudformation import models as cloudformation_models
-from moto.cloudformation import parsing
-from moto.cloudformation.exceptions import CloudFormationError, ValidationError
-from moto.cloudformation.responses import CloudFormationResponse
-from moto.core.responses import ActionResult, EmptyResult
-from moto.elbv2.models import ELBv2Backend
-from moto.kms.models import Key
-from moto.rds.models import DBInstance, DBParameterGroup
-from moto.route53.models import HealthCheck
-from moto.s3.models import FakeBucket, s3_backends
-from moto.server import main as moto_server_main
-from moto.ssm.models import ssm_backends
+from tooling import emulator
 
-from tooling import summary
+emulator.check_moto_version()  # before any moto import: the patches below are for one version
+
+from moto.acm.models import acm_backends  # noqa: E402
+from moto.cloudformation import models as cloudformation_models  # noqa: E402
+from moto.cloudformation import parsing  # noqa: E402
+from moto.cloudformation.exceptions import CloudFormationError, ValidationError  # noqa: E402
+from moto.cloudformation.responses import CloudFormationResponse  # noqa: E402
+from moto.core.responses import ActionResult, EmptyResult  # noqa: E402
+from moto.elbv2.models import ELBv2Backend  # noqa: E402
+from moto.kms.models import Key  # noqa: E402
+from moto.rds.models import DBInstance, DBParameterGroup  # noqa: E402
+from moto.route53.models import HealthCheck  # noqa: E402
+from moto.s3.models import FakeBucket, s3_backends  # noqa: E402
+from moto.server import main as moto_server_main  # noqa: E402
+from moto.ssm.models import ssm_backends  # noqa: E402
+
+from tooling import summary  # noqa: E402
 
 
 def update_termination_protection(self: CloudFormationResponse) -> ActionResult:
@@ -223,24 +246,80 @@ def create_db_instance_with_protection(
     return database
 
 
-def install() -> None:
-    FakeBucket.create_from_cloudformation_json = staticmethod(create_bucket_with_settings)  # type: ignore[method-assign]
-    DBInstance.create_from_cloudformation_json = staticmethod(create_db_instance_with_protection)  # type: ignore[method-assign]
-    parsing.ResourceMap.parse_ssm_parameter = parse_ssm_parameter_once  # type: ignore[method-assign]
+def _apply_update_termination_protection() -> None:
+    CloudFormationResponse.update_termination_protection = update_termination_protection  # type: ignore[attr-defined]
+
+
+def _apply_kms_key_tags() -> None:
+    Key.create_from_cloudformation_json = staticmethod(create_key_from_cloudformation)  # type: ignore[method-assign]
+
+
+def _apply_get_stack_output() -> None:
+    # clean_json recurses through the module attribute, so nested intrinsics resolve too.
+    parsing.clean_json = clean_json_with_stack_outputs
+
+
+def _apply_change_set_outputs() -> None:
+    cloudformation_models.ChangeSet.apply = apply_change_set_with_outputs  # type: ignore[method-assign]
+
+
+def _apply_not_modelled_outputs() -> None:
+    parsing.OutputMap.__getitem__ = get_output_or_placeholder  # type: ignore[method-assign]
+
+
+def _apply_parameter_group_ref() -> None:
+    DBParameterGroup.physical_resource_id = property(parameter_group_physical_id)  # type: ignore[attr-defined]
+
+
+def _apply_get_att_extra() -> None:
+    HealthCheck.get_cfn_attribute = health_check_attribute  # type: ignore[attr-defined]
+    DBInstance.has_cfn_attr = classmethod(db_has_attribute)  # type: ignore[method-assign,assignment]
+    DBInstance.get_cfn_attribute = db_get_attribute  # type: ignore[method-assign,assignment]
+
+
+def _apply_listener_certificate() -> None:
+    ELBv2Backend.convert_and_validate_certificates = certificates_with_placeholder_arn  # type: ignore[method-assign]
+
+
+def _apply_change_sets_per_stack() -> None:
     CloudFormationResponse.delete_change_set = delete_change_set  # type: ignore[method-assign]
     CloudFormationResponse.describe_change_set = describe_change_set  # type: ignore[method-assign]
     CloudFormationResponse.execute_change_set = execute_change_set  # type: ignore[method-assign]
-    HealthCheck.get_cfn_attribute = health_check_attribute  # type: ignore[attr-defined]
-    ELBv2Backend.convert_and_validate_certificates = certificates_with_placeholder_arn  # type: ignore[method-assign]
-    DBInstance.has_cfn_attr = classmethod(db_has_attribute)  # type: ignore[method-assign,assignment]
-    DBInstance.get_cfn_attribute = db_get_attribute  # type: ignore[method-assign,assignment]
-    DBParameterGroup.physical_resource_id = property(parameter_group_physical_id)  # type: ignore[attr-defined]
-    parsing.OutputMap.__getitem__ = get_output_or_placeholder  # type: ignore[method-assign]
-    cloudformation_models.ChangeSet.apply = apply_change_set_with_outputs  # type: ignore[method-assign]
-    # clean_json recurses through the module attribute, so nested intrinsics resolve too.
-    parsing.clean_json = clean_json_with_stack_outputs
-    CloudFormationResponse.update_termination_protection = update_termination_protection  # type: ignore[attr-defined]
-    Key.create_from_cloudformation_json = staticmethod(create_key_from_cloudformation)  # type: ignore[method-assign]
+
+
+def _apply_ssm_parameter_on_update() -> None:
+    parsing.ResourceMap.parse_ssm_parameter = parse_ssm_parameter_once  # type: ignore[method-assign]
+
+
+def _apply_bucket_and_db_settings() -> None:
+    FakeBucket.create_from_cloudformation_json = staticmethod(create_bucket_with_settings)  # type: ignore[method-assign]
+    DBInstance.create_from_cloudformation_json = staticmethod(create_db_instance_with_protection)  # type: ignore[method-assign]
+
+
+_CFN = "cloudformation"
+PATCHES = [
+    emulator.Patch(
+        _CFN, "update-termination-protection", "not implemented in moto", _apply_update_termination_protection
+    ),
+    emulator.Patch(_CFN, "kms-key-tags", "Key/Value tags fail with KeyError 'TagKey'", _apply_kms_key_tags),
+    emulator.Patch(_CFN, "get-stack-output", "Fn::GetStackOutput left unresolved", _apply_get_stack_output),
+    emulator.Patch(_CFN, "change-set-outputs", "change-set execution leaves outputs stale", _apply_change_set_outputs),
+    emulator.Patch(_CFN, "not-modelled-outputs", "outputs of skipped types fail", _apply_not_modelled_outputs),
+    emulator.Patch(_CFN, "parameter-group-ref", "Ref gives the model, not the name", _apply_parameter_group_ref),
+    emulator.Patch(_CFN, "get-att-extra", "DbiResourceId / HealthCheckId unsupported", _apply_get_att_extra),
+    emulator.Patch(_CFN, "listener-certificate", "unresolved ACM certificate fails", _apply_listener_certificate),
+    emulator.Patch(_CFN, "change-sets-per-stack", "change sets matched across stacks", _apply_change_sets_per_stack),
+    emulator.Patch(_CFN, "ssm-parameter-on-update", "SSM lookup by resolved value", _apply_ssm_parameter_on_update),
+    # Before tooling.emulator: its S3 and RDS CloudFormation fixes wrap these.
+    emulator.Patch(_CFN, "bucket-and-db-settings", "template settings dropped", _apply_bucket_and_db_settings),
+]
+
+
+def install() -> list[emulator.Patch]:
+    """Apply the deploy fixes, then the failover services' fixes; returns every patch applied."""
+    for patch in PATCHES:
+        patch.apply()
+    return [*PATCHES, *emulator.install()]
 
 
 if __name__ == "__main__":

@@ -1,0 +1,72 @@
+"""Emulator-only fixes to moto 5.2.5 for the cross-region failover (DR-1, DR-2).
+
+The CloudFormation templates are the same for AWS and for the emulator; everything the
+emulator gets wrong is fixed here, one named unit per gap, each on moto's private APIs
+(so pinned to the one moto version they were read from). The table, service by service:
+
+| service | patch | why |
+| --- | --- | --- |
+| rds | cross-region-replica-subnet-group | replica's DB subnet group looked up in the source region |
+| rds | promote-read-replica | promotion keeps source links, accepts non-replicas |
+| rds | rename-keeps-replica-links | NewDBInstanceIdentifier leaves stale replica/source references |
+| cloudwatch | evaluate-alarms-on-put-metric-data | alarms never change state (and start OK, not INSUFFICIENT_DATA) |
+| cloudwatch | cloudformation-alarm | AWS::CloudWatch::Alarm is skipped by moto's CloudFormation |
+| route53 | metric-health-check-settings | AlarmIdentifier / InsufficientDataHealthStatus dropped |
+| route53 | health-check-status-from-alarm | GetHealthCheckStatus always Success |
+| route53 | test-dns-answer | TestDNSAnswer is 404 |
+| route53 | cloudformation-failover-records | zone by name must match exactly; delete/update remove the whole name |
+| s3 | cloudformation-replication-configuration | template ReplicationConfiguration dropped |
+| s3 | replicate-objects | objects and delete markers are never replicated |
+| autoscaling | desired-capacity-within-bounds | desired capacity above MaxSize accepted |
+
+`PATCHES` below is the authoritative list (with a one-line reason each); the table above
+is its summary. The CloudFormation fixes of the deploy itself live in
+`tooling/moto_launcher.py`, listed there the same way.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+from tooling.emulator.patch import Patch
+
+MOTO_VERSION = "5.2.5"
+
+
+class UnsupportedMotoVersionError(RuntimeError):
+    pass
+
+
+def check_moto_version() -> None:
+    """Every patch replaces private moto code read from one version: refuse any other."""
+    installed = importlib.metadata.version("moto")
+    if installed != MOTO_VERSION:
+        raise UnsupportedMotoVersionError(
+            f"tooling.emulator patches moto {MOTO_VERSION} internals, but moto {installed} is installed: "
+            f"install moto[server]=={MOTO_VERSION} (requirements-dev.txt) or re-verify every patch against "
+            f"moto {installed} before changing MOTO_VERSION"
+        )
+
+
+def patches() -> list[Patch]:
+    check_moto_version()  # before importing the modules that read moto internals
+    from tooling.emulator import autoscaling, cloudwatch, rds, route53, s3
+
+    return [*rds.PATCHES, *cloudwatch.PATCHES, *route53.PATCHES, *s3.PATCHES, *autoscaling.PATCHES]
+
+
+_installed: set[str] = set()
+
+
+def install() -> list[Patch]:
+    """Apply every patch once (idempotent); returns them in the order applied."""
+    applied = patches()
+    for patch in applied:
+        key = f"{patch.service}/{patch.name}"
+        if key not in _installed:
+            patch.apply()
+            _installed.add(key)
+    return applied
+
+
+__all__ = ["MOTO_VERSION", "Patch", "UnsupportedMotoVersionError", "check_moto_version", "install", "patches"]
