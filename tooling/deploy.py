@@ -21,6 +21,7 @@ from pathlib import Path
 import boto3
 
 from config import load_config
+from stacks.stages import deploy_order
 from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
 from tooling.summary import render, summarize_region
 
@@ -48,24 +49,28 @@ def synthesize(env: dict[str, str], assembly: Path = ASSEMBLY, context: Sequence
 
 
 def deploy(deployment_name: str, env: dict[str, str], assembly: Path = ASSEMBLY) -> None:
+    """Bootstrap both regions, then deploy in the order of `stacks.stages.deploy_order`:
+    DR foundation -> primary -> DR standby."""
     deployment = load_config().get(deployment_name)
     targets = [f"aws://{deployment.account}/{region}" for region in deployment.regions]
     run([str(CDK), "bootstrap", "--app", str(assembly), *targets], env=env)
-    run(
-        [
-            str(CDK),
-            "deploy",
-            "--app",
-            str(assembly),
-            "--require-approval",
-            "never",
-            "--progress",
-            "events",
-            f"{deployment.name}-dr/*",
-            f"{deployment.name}-primary/*",
-        ],
-        env=env,
-    )
+    for step in deploy_order(deployment):
+        print(f"== deploy {step.what}: {' '.join(step.selectors())}", flush=True)
+        run(
+            [
+                str(CDK),
+                "deploy",
+                "--app",
+                str(assembly),
+                "--require-approval",
+                "never",
+                "--progress",
+                "events",
+                "--exclusively",
+                *step.selectors(),
+            ],
+            env=env,
+        )
 
 
 def print_summary(deployment_name: str, env: dict[str, str]) -> None:

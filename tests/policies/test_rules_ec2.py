@@ -75,16 +75,6 @@ def test_flow_logs() -> None:
     assert check(ec2.vpc_flow_logs, res("Vpc", "AWS::EC2::VPC")) is N
 
 
-def test_dr_standby_region() -> None:
-    primary = stack(res("Vpc", "AWS::EC2::VPC"))
-    dr = stack(res("Vpc", "AWS::EC2::VPC"), res("Key", "AWS::KMS::Key"), role="dr")
-    primary.deployment_stacks = [primary, dr]
-    assert check(ec2.standby_region, primary.resources["Vpc"], primary) is C
-    alone = stack(res("Vpc", "AWS::EC2::VPC"))
-    assert check(ec2.standby_region, alone.resources["Vpc"], alone) is N
-    assert check(ec2.standby_region, dr.resources["Vpc"], dr) is NA
-
-
 def _asg_stack(**asg: object) -> tuple:  # type: ignore[type-arg]
     props = {"MinSize": "2", "VPCZoneIdentifier": ["a", "b"], "TargetGroupARNs": [{"Ref": "Tg"}], **asg}
     view = stack(

@@ -1,0 +1,249 @@
+"""DR-1 rules: a compliant standby, and one non-compliant case per condition each rule checks."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from config.policy import DATABASE_RPO_MAX_SECONDS
+from config.topology import DR, PRIMARY, FailoverTopology
+from policies.rules import dr
+from policies.rules.base import StackView
+from tests.policies.rulekit import NA, C, N, check, deployment, res, stack
+
+T = FailoverTopology.of(deployment("au-production"))
+SOURCE = T.db_instance_arn(PRIMARY)
+DEST = f"arn:aws:s3:::{T.content_bucket(DR)}"
+
+
+def _rule_item(**changes: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "Status": "Enabled",
+        "DeleteMarkerReplication": {"Status": "Enabled"},
+        "Destination": {
+            "Bucket": DEST,
+            "EncryptionConfiguration": {"ReplicaKmsKeyID": T.customer_key_alias_arn(DR)},
+            "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}},
+            "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 15}},
+        },
+    }
+    for path, value in changes.items():
+        target = item
+        keys = path.split("__")
+        for key in keys[:-1]:
+            target = target[key]
+        target[keys[-1]] = value
+    return item
+
+
+def _world(
+    *,
+    replica: dict[str, Any] | None = None,
+    lag_threshold: float = 60,
+    lag_actions: bool = True,
+    replication: dict[str, Any] | None = None,
+    switch_missing: str = "ignore",
+    switch_region: str = "ap-southeast-4",
+    secondary: bool = True,
+    asg: tuple[str, str] = ("2", "12"),
+    name: str = "au-production",
+) -> tuple[StackView, StackView]:
+    """A primary and a DR stack of one deployment, as the stages build them."""
+    topology = FailoverTopology.of(deployment(name))
+    replica_props = {
+        "DBInstanceIdentifier": topology.db_instance_id(DR),
+        "SourceDBInstanceIdentifier": topology.db_instance_arn(PRIMARY),
+        "KmsKeyId": {"Ref": "Key"},
+    }
+    primary = stack(
+        res("Vpc", "AWS::EC2::VPC"),
+        res(
+            "Content",
+            "AWS::S3::Bucket",
+            {
+                "Tags": [{"Key": "data-classification", "Value": "customer"}],
+                "ReplicationConfiguration": {"Rules": [replication if replication is not None else _rule_item()]},
+            },
+        ),
+        res(
+            "Switch",
+            "AWS::Route53::HealthCheck",
+            {
+                "HealthCheckConfig": {
+                    "Type": "CLOUDWATCH_METRIC",
+                    "AlarmIdentifier": {"Region": switch_region, "Name": topology.switch_alarm_name},
+                }
+            },
+        ),
+        res(
+            "Primary",
+            "AWS::Route53::RecordSet",
+            {"Name": topology.record_name, "Failover": "PRIMARY", "HealthCheckId": {"Ref": "Switch"}},
+        ),
+        name=name,
+    )
+    dr_resources = [
+        res("Vpc", "AWS::EC2::VPC"),
+        res("Key", "AWS::KMS::Key"),
+        res("Replica", "AWS::RDS::DBInstance", replica if replica is not None else replica_props),
+        res(
+            "Lag",
+            "AWS::CloudWatch::Alarm",
+            {
+                "MetricName": "ReplicaLag",
+                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": topology.db_instance_id(DR)}],
+                "Threshold": lag_threshold,
+                "AlarmActions": ["topic"] if lag_actions else [],
+            },
+        ),
+        res(
+            "SwitchAlarm",
+            "AWS::CloudWatch::Alarm",
+            {"AlarmName": topology.switch_alarm_name, "TreatMissingData": switch_missing},
+        ),
+        res("Asg", "AWS::AutoScaling::AutoScalingGroup", {"MinSize": asg[0], "MaxSize": asg[1]}),
+    ]
+    if secondary:
+        dr_resources.append(
+            res("Secondary", "AWS::Route53::RecordSet", {"Name": topology.record_name, "Failover": "SECONDARY"})
+        )
+    standby = stack(*dr_resources, role="dr", name=name)
+    primary.deployment_stacks = standby.deployment_stacks = [primary, standby]
+    return primary, standby
+
+
+def test_a_complete_standby_passes_every_dr1_rule() -> None:
+    primary, standby = _world()
+    assert check(dr.standby_region, primary.resources["Vpc"], primary) is C
+    assert check(dr.replica_of_primary, primary.resources["Vpc"], primary) is C
+    assert check(dr.replica_lag_alarm, standby.resources["Replica"], standby) is C
+    assert check(dr.bucket_replication_rtc, primary.resources["Content"], primary) is C
+    assert check(dr.failover_records, primary.resources["Vpc"], primary) is C
+    assert check(dr.switch_in_dr_region, primary.resources["Vpc"], primary) is C
+    assert check(dr.standby_capacity, standby.resources["Asg"], standby) is C
+
+
+def test_dr1_rules_not_applicable_without_a_standby_or_outside_their_anchor() -> None:
+    primary, standby = _world(name="au-development")
+    for rule in (dr.standby_region, dr.replica_of_primary, dr.failover_records, dr.switch_in_dr_region):
+        assert check(rule, primary.resources["Vpc"], primary) is NA
+    assert check(dr.standby_capacity, standby.resources["Asg"], standby) is NA
+    production_primary, production_dr = _world()
+    assert check(dr.failover_records, production_dr.resources["Vpc"], production_dr) is NA
+    assert check(dr.standby_capacity, production_dr.resources["Asg"], production_primary) is NA
+
+
+def test_dr1_standby_region_fails_without_dr_network_or_keys() -> None:
+    primary, standby = _world()
+    standby.resources.pop("Key")
+    assert check(dr.standby_region, primary.resources["Vpc"], primary) is N
+    alone = stack(res("Vpc", "AWS::EC2::VPC"))
+    assert check(dr.standby_region, alone.resources["Vpc"], alone) is N
+
+
+@pytest.mark.parametrize(
+    "replica",
+    [
+        pytest.param({"SourceDBInstanceIdentifier": "arn:aws:rds:us-west-2:111111111111:db:x"}, id="other-source"),
+        pytest.param({"SourceDBInstanceIdentifier": SOURCE}, id="no-kms-key"),
+        pytest.param({"KmsKeyId": {"Ref": "Key"}}, id="not-a-replica"),
+    ],
+)
+def test_dr1_replica_of_primary_fails(replica: dict[str, Any]) -> None:
+    primary, _ = _world(replica=replica)
+    assert check(dr.replica_of_primary, primary.resources["Vpc"], primary) is N
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"lag_threshold": DATABASE_RPO_MAX_SECONDS + 1}, id="threshold-above-rpo"),
+        pytest.param({"lag_actions": False}, id="no-action"),
+    ],
+)
+def test_dr1_replica_lag_alarm_fails(changes: dict[str, Any]) -> None:
+    _, standby = _world(**changes)
+    assert check(dr.replica_lag_alarm, standby.resources["Replica"], standby) is N
+
+
+def test_dr1_replica_lag_alarm_boundary_and_missing_alarm() -> None:
+    _, standby = _world(lag_threshold=DATABASE_RPO_MAX_SECONDS)
+    assert check(dr.replica_lag_alarm, standby.resources["Replica"], standby) is C
+    standby.resources.pop("Lag")
+    assert check(dr.replica_lag_alarm, standby.resources["Replica"], standby) is N
+    writer = res("Db", "AWS::RDS::DBInstance", {"DBInstanceIdentifier": "w"})
+    assert check(dr.replica_lag_alarm, writer, standby) is NA
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"Status": "Disabled"}, id="rule-disabled"),
+        pytest.param({"Destination__Bucket": "arn:aws:s3:::elsewhere"}, id="other-destination"),
+        pytest.param({"Destination__ReplicationTime__Status": "Disabled"}, id="rtc-off"),
+        pytest.param({"Destination__ReplicationTime__Time__Minutes": 16}, id="rtc-over-15"),
+        pytest.param({"Destination__Metrics__Status": "Disabled"}, id="metrics-off"),
+        pytest.param({"DeleteMarkerReplication__Status": "Disabled"}, id="delete-markers-off"),
+        pytest.param({"Destination__EncryptionConfiguration": {}}, id="no-replica-key"),
+        pytest.param(
+            {"Destination__EncryptionConfiguration__ReplicaKmsKeyID": T.customer_key_alias_arn(PRIMARY)},
+            id="replica-key-in-primary-region",
+        ),
+    ],
+)
+def test_dr1_bucket_replication_fails(changes: dict[str, Any]) -> None:
+    primary, _ = _world(replication=_rule_item(**copy.deepcopy(changes)))
+    assert check(dr.bucket_replication_rtc, primary.resources["Content"], primary) is N
+
+
+def test_dr1_bucket_replication_only_for_customer_buckets() -> None:
+    primary, _ = _world()
+    logs = res("Logs", "AWS::S3::Bucket", {"Tags": [{"Key": "data-classification", "Value": "logs"}]})
+    assert check(dr.bucket_replication_rtc, logs, primary) is NA
+    bare = res("Content2", "AWS::S3::Bucket", {"Tags": [{"Key": "data-classification", "Value": "customer"}]})
+    assert check(dr.bucket_replication_rtc, bare, primary) is N
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"secondary": False}, id="no-secondary"),
+        pytest.param({"switch_region": "ap-southeast-2"}, id="switch-in-primary-region"),
+    ],
+)
+def test_dr1_failover_records_fail(changes: dict[str, Any]) -> None:
+    primary, _ = _world(**changes)
+    assert check(dr.failover_records, primary.resources["Vpc"], primary) is N
+
+
+def test_dr1_failover_records_fail_without_primary_health_check() -> None:
+    primary, _ = _world()
+    primary.resources.pop("Switch")
+    assert check(dr.failover_records, primary.resources["Vpc"], primary) is N
+
+
+@pytest.mark.parametrize("missing", ["missing", "breaching", "notBreaching"])
+def test_dr1_switch_must_hold_its_state(missing: str) -> None:
+    primary, _ = _world(switch_missing=missing)
+    assert check(dr.switch_in_dr_region, primary.resources["Vpc"], primary) is N
+
+
+def test_dr1_switch_missing_in_dr_region() -> None:
+    primary, standby = _world()
+    standby.resources.pop("SwitchAlarm")
+    assert check(dr.switch_in_dr_region, primary.resources["Vpc"], primary) is N
+
+
+@pytest.mark.parametrize(
+    "asg,expected",
+    [
+        pytest.param(("2", "2"), C, id="max-equals-primary-min"),
+        pytest.param(("1", "12"), N, id="min-below-2"),
+        pytest.param(("2", "1"), N, id="max-below-primary-min"),
+    ],
+)
+def test_dr1_standby_capacity_boundaries(asg: tuple[str, str], expected: object) -> None:
+    _, standby = _world(asg=asg)
+    assert check(dr.standby_capacity, standby.resources["Asg"], standby) is expected
