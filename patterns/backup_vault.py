@@ -16,6 +16,7 @@ Vault lock (CloudFormation `AWS::Backup::BackupVault.LockConfiguration`):
   is anonymised (DATA-3) and short-lived.
 
 The access policy denies `DeleteRecoveryPoint`, `UpdateRecoveryPointLifecycle`,
+`DisassociateRecoveryPoint`, `DisassociateRecoveryPointFromParent`,
 `PutBackupVaultAccessPolicy`, `DeleteBackupVaultAccessPolicy` and `DeleteBackupVault`
 to every principal (`"Principal": {"AWS": "*"}`, `"Resource": "*"`: the shape the AWS
 Backup Audit Manager control BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED expects)
@@ -47,6 +48,10 @@ from patterns.tagging import tag_data_classification
 PROTECTED_ACTIONS: Final[tuple[str, ...]] = (
     "backup:DeleteRecoveryPoint",
     "backup:UpdateRecoveryPointLifecycle",
+    # Removes a continuous (PITR) recovery point from AWS Backup's management, and a
+    # composite's child from its parent: both end the retention that the vault enforces.
+    "backup:DisassociateRecoveryPoint",
+    "backup:DisassociateRecoveryPointFromParent",
     "backup:PutBackupVaultAccessPolicy",
     "backup:DeleteBackupVaultAccessPolicy",
     "backup:DeleteBackupVault",

@@ -83,6 +83,7 @@ BACKUP_DESTRUCTIVE_ACTIONS: Final[tuple[str, ...]] = (
     "backup:DeleteBackupVaultLockConfiguration",
     "backup:DeleteRecoveryPoint",
     "backup:DisassociateRecoveryPoint",
+    "backup:DisassociateRecoveryPointFromParent",
     "backup:PutBackupVaultAccessPolicy",
     "backup:UpdateRecoveryPointLifecycle",
 )

@@ -292,7 +292,17 @@ def vault_kms(resource: Resource, stack: StackView) -> Result:
     return ok("customer-managed key")
 
 
-PROTECTED = ("backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle")
+# What the vault policy must deny to all but break-glass: deleting a recovery point, shortening
+# its lifecycle, disassociating it (continuous backups / composite children leave AWS Backup's
+# retention), and replacing or removing the access policy that holds these denies.
+PROTECTED = (
+    "backup:DeleteRecoveryPoint",
+    "backup:UpdateRecoveryPointLifecycle",
+    "backup:DisassociateRecoveryPoint",
+    "backup:DisassociateRecoveryPointFromParent",
+    "backup:PutBackupVaultAccessPolicy",
+    "backup:DeleteBackupVaultAccessPolicy",
+)
 
 
 @rule(

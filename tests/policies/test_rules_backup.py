@@ -134,7 +134,7 @@ VAULT_POLICY = {
         {
             "Effect": "Deny",
             "Principal": {"AWS": "*"},
-            "Action": ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"],
+            "Action": list(backup.PROTECTED),
             "Resource": "*",
             "Condition": {
                 "ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::111111111111:role/au-production-break-glass"}
@@ -157,6 +157,12 @@ def test_vault_rules() -> None:
     no_exception = {"Statement": [{**VAULT_POLICY["Statement"][0], "Condition": {}}]}
     assert check(backup.vault_access_policy, res("V", "AWS::Backup::BackupVault", {"AccessPolicy": no_exception})) is N
     assert check(backup.vault_access_policy, res("V", "AWS::Backup::BackupVault", {})) is N
+    # ACC-4: a deny that leaves DisassociateRecoveryPoint open lets a PITR recovery point leave the vault.
+    for missing in ("backup:DisassociateRecoveryPoint", "backup:DisassociateRecoveryPointFromParent"):
+        partial = {
+            "Statement": [{**VAULT_POLICY["Statement"][0], "Action": [a for a in backup.PROTECTED if a != missing]}]
+        }
+        assert check(backup.vault_access_policy, res("V", "AWS::Backup::BackupVault", {"AccessPolicy": partial})) is N
     governance = res("V", "AWS::Backup::BackupVault", {"LockConfiguration": {"MinRetentionDays": 1}})
     assert check(backup.vault_lock, governance) is N
     assert check(backup.vault_lock, res("V", "AWS::Backup::BackupVault", {}), stack(name="au-development")) is NA

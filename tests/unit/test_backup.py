@@ -164,7 +164,10 @@ def test_vault_access_policy_denies_tampering_to_all_but_break_glass(
     assert set(deny["Action"]) >= {
         "backup:DeleteRecoveryPoint",
         "backup:UpdateRecoveryPointLifecycle",
+        "backup:DisassociateRecoveryPoint",
+        "backup:DisassociateRecoveryPointFromParent",
         "backup:PutBackupVaultAccessPolicy",
+        "backup:DeleteBackupVaultAccessPolicy",
         "backup:DeleteBackupVault",
     }
     assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": BREAK_GLASS_ARN}}
