@@ -3,7 +3,8 @@
 - one multi-region trail with global service events and log file validation
   (digest files let an auditor prove nothing was altered or removed);
 - encrypted with the `logs` key; the key policy admits CloudTrail only for trails
-  of this account and only with this trail as the source;
+  of this account and only with this trail as the source: GenerateDataKey*, and
+  Decrypt, which CloudTrail needs because the bucket uses an S3 Bucket Key;
 - delivered to a `SecureBucket` (logs key, versioned, access-logged, TLS-only,
   archived and expired per BAK-7, RETAIN) whose policy lets only CloudTrail write
   and lets nobody but the break-glass role delete an object version;
@@ -121,6 +122,40 @@ class AuditTrail(Construct):
                         "kms:EncryptionContext:aws:cloudtrail:arn": (
                             f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"
                         )
+                    },
+                },
+            )
+        )
+        # The trail bucket uses an S3 Bucket Key (SecureBucket): CloudTrail then also needs kms:Decrypt
+        # to create or update an SSE-KMS trail (CloudTrail user guide, "Configure AWS KMS key policies
+        # for CloudTrail", required element 2). Scoped like the encrypt grant: this trail as the source,
+        # and an encryption context that is either CloudTrail's (trail ARN) or S3's for this bucket.
+        props.logs_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudTrailToDecryptTrailContext",
+                principals=[iam.ServicePrincipal(CLOUDTRAIL)],
+                actions=["kms:Decrypt"],
+                resources=["*"],
+                conditions={
+                    **source_is_trail,
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": (
+                            f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"
+                        )
+                    },
+                },
+            )
+        )
+        props.logs_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudTrailToDecryptWithTheBucketKey",
+                principals=[iam.ServicePrincipal(CLOUDTRAIL)],
+                actions=["kms:Decrypt"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {
+                        **source_is_trail["StringEquals"],
+                        "kms:EncryptionContext:aws:s3:arn": f"arn:{stack.partition}:s3:::{props.bucket_name}",
                     },
                 },
             )
