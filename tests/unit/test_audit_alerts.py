@@ -257,3 +257,30 @@ def test_dashboard_shows_database_and_redis(au_production: Stages, template_of: 
     for metric in ("CPUUtilization", "FreeStorageSpace", "DatabaseConnections", "EngineCPUUtilization", "Evictions"):
         assert metric in body
     assert "au-production-primary-redis-001" in body
+
+
+def test_trail_records_management_and_customer_content_data_events(audit: Template) -> None:
+    """ACC-3: object reads/writes of both regions' content buckets are recorded; with advanced selectors a
+    trail logs only what a selector names, so management events keep their own selector."""
+    audit.has_resource_properties(
+        "AWS::CloudTrail::Trail",
+        {
+            "AdvancedEventSelectors": [
+                {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}], "Name": Match.any_value()},
+                {
+                    "Name": Match.any_value(),
+                    "FieldSelectors": [
+                        {"Field": "eventCategory", "Equals": ["Data"]},
+                        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                        {
+                            "Field": "resources.ARN",
+                            "StartsWith": [
+                                "arn:aws:s3:::au-production-primary-content-111111111111/",
+                                "arn:aws:s3:::au-production-dr-content-111111111111/",
+                            ],
+                        },
+                    ],
+                },
+            ]
+        },
+    )
