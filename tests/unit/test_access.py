@@ -225,3 +225,12 @@ def test_platform_never_creates_or_grants_the_default_session_document(au_produc
         "aws ssm start-session --region ap-southeast-2 --target i-0abc "
         "--document-name au-production-primary-shell-session"
     )
+
+
+def test_break_glass_role_trusts_only_mfa_people_never_cloudformation(access: Template) -> None:
+    """The vault-policy procedure deploys with the break-glass session itself (runbooks/vault_policy_change.md);
+    the role is never passed to CloudFormation, so it trusts no service principal."""
+    role = _roles(access)["au-production-break-glass"]
+    for statement in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]:
+        assert "Service" not in statement["Principal"]
+        assert statement["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}

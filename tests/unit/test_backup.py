@@ -464,3 +464,22 @@ def json_text(value: Any) -> str:
     import json
 
     return json.dumps(value)
+
+
+def test_vault_policy_changes_deploy_with_the_break_glass_session_not_a_service_role() -> None:
+    """ACC-4 break-glass procedure: CloudFormation must act as the break-glass session (no --role-arn):
+    the break-glass role does not trust cloudformation.amazonaws.com, and the CDK deploy role may not pass it."""
+    from patterns.backup_vault import break_glass_vault_policy_commands
+
+    commands = break_glass_vault_policy_commands(
+        stack_name="au-production-primary-backup",
+        region="ap-southeast-2",
+        account="111111111111",
+        template_path="cdk.out/x.template.json",
+        profile="break-glass",
+    )
+    deploy = commands[-1]
+    assert deploy.startswith("aws cloudformation deploy --profile break-glass ")
+    assert "--stack-name au-production-primary-backup" in deploy
+    assert "--role-arn" not in " ".join(commands)
+    assert commands[0] == "npx cdk synth -q -c deployment=au-production"
