@@ -18,6 +18,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from patterns.secure_bucket import LOG_ARCHIVE_MINIMUM_SIZE
 from patterns.tagging import tag_data_classification
 
 
@@ -51,6 +52,8 @@ class AlbLogBucket(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=cdk.RemovalPolicy.RETAIN,
+            # BAK-7: ALB log files are often under 128 KB, which S3's default never transitions.
+            transition_default_minimum_object_size=LOG_ARCHIVE_MINIMUM_SIZE,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="archive-then-expire",

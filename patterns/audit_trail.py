@@ -3,16 +3,23 @@
 - one multi-region trail with global service events and log file validation
   (digest files let an auditor prove nothing was altered or removed);
 - encrypted with the `logs` key; the key policy admits CloudTrail only for trails
-  of this account and only with this trail as the source;
+  of this account and only with this trail as the source: GenerateDataKey*, and
+  Decrypt, which CloudTrail needs because the bucket uses an S3 Bucket Key;
 - delivered to a `SecureBucket` (logs key, versioned, access-logged, TLS-only,
   archived and expired per BAK-7, RETAIN) whose policy lets only CloudTrail write
   and lets nobody but the break-glass role delete an object version;
+- records every management event and the S3 **data events** (object reads and writes)
+  of the buckets that hold customer data (`data_event_bucket_names`), with advanced
+  event selectors: with advanced selectors a trail logs only what a selector names,
+  so management events have their own selector (CloudTrail user guide, "Logging data
+  events with advanced event selectors");
 - also delivered to a KMS-encrypted CloudWatch Logs group with explicit retention,
   for alarms and daily review (OPS-2), through a role of ours (no inline policy).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
@@ -39,6 +46,39 @@ class AuditTrailProps:
     archive: LogArchive
     log_retention: logs.RetentionDays
     break_glass_role_name: str  # the only principal that may delete audit objects (ACC-4 spirit)
+    # Buckets holding customer data, by literal name (any region: the trail is multi-region).
+    data_event_bucket_names: Sequence[str] = ()
+
+
+def advanced_event_selectors(
+    partition: str, data_event_bucket_names: Sequence[str]
+) -> list[cloudtrail.CfnTrail.AdvancedEventSelectorProperty]:
+    """All management events, plus S3 object-level data events on the named buckets (ACC-3)."""
+    selectors = [
+        cloudtrail.CfnTrail.AdvancedEventSelectorProperty(
+            name="All management events",
+            field_selectors=[
+                cloudtrail.CfnTrail.AdvancedFieldSelectorProperty(field="eventCategory", equal_to=["Management"])
+            ],
+        )
+    ]
+    if data_event_bucket_names:
+        selectors.append(
+            cloudtrail.CfnTrail.AdvancedEventSelectorProperty(
+                name="S3 data events on customer content",
+                field_selectors=[
+                    cloudtrail.CfnTrail.AdvancedFieldSelectorProperty(field="eventCategory", equal_to=["Data"]),
+                    cloudtrail.CfnTrail.AdvancedFieldSelectorProperty(
+                        field="resources.type", equal_to=["AWS::S3::Object"]
+                    ),
+                    cloudtrail.CfnTrail.AdvancedFieldSelectorProperty(
+                        field="resources.ARN",
+                        starts_with=[f"arn:{partition}:s3:::{name}/" for name in data_event_bucket_names],
+                    ),
+                ],
+            )
+        )
+    return selectors
 
 
 class AuditTrail(Construct):
@@ -129,6 +169,40 @@ class AuditTrail(Construct):
                 },
             )
         )
+        # The trail bucket uses an S3 Bucket Key (SecureBucket): CloudTrail then also needs kms:Decrypt
+        # to create or update an SSE-KMS trail (CloudTrail user guide, "Configure AWS KMS key policies
+        # for CloudTrail", required element 2). Scoped like the encrypt grant: this trail as the source,
+        # and an encryption context that is either CloudTrail's (trail ARN) or S3's for this bucket.
+        props.logs_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudTrailToDecryptTrailContext",
+                principals=[iam.ServicePrincipal(CLOUDTRAIL)],
+                actions=["kms:Decrypt"],
+                resources=["*"],
+                conditions={
+                    **source_is_trail,
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": (
+                            f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"
+                        )
+                    },
+                },
+            )
+        )
+        props.logs_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudTrailToDecryptWithTheBucketKey",
+                principals=[iam.ServicePrincipal(CLOUDTRAIL)],
+                actions=["kms:Decrypt"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {
+                        **source_is_trail["StringEquals"],
+                        "kms:EncryptionContext:aws:s3:arn": f"arn:{stack.partition}:s3:::{props.bucket_name}",
+                    },
+                },
+            )
+        )
         props.logs_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudTrailToDescribeTheKey",
@@ -167,6 +241,8 @@ class AuditTrail(Construct):
             s3_bucket_name=self.bucket.bucket_name,
             cloud_watch_logs_log_group_arn=self.log_group.log_group_arn,
             cloud_watch_logs_role_arn=self.logs_role.role_arn,
+            # A literal partition: every jurisdiction's region is commercial, and the policy pack reads it.
+            advanced_event_selectors=advanced_event_selectors("aws", props.data_event_bucket_names),
         )
         assert self.bucket.policy is not None
         self.trail.node.add_dependency(self.bucket.policy)

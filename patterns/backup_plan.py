@@ -1,8 +1,11 @@
 """AWS Backup plans per backup tier, each rule copied to the DR vault (BAK-1..BAK-5, HOST-2).
 
 Resources opt in by tag: `backup-tier=database` (RDS) and `backup-tier=compute`
-(EC2 instances and their EBS volumes). Each tier has its own plan, because a plan's
-rules apply to every resource of its selections:
+(EC2 instances and EBS volumes that hold data). The web tier is **stateless**
+(`backup-tier=stateless`): it is rebuilt from its launch template, its volumes die
+with their instances, so no plan backs it up (BAK-2 holds for every EC2/EBS that
+holds data: the `compute` plan below, checked by `DataSecurity-BAK2-*`). Each tier
+has its own plan, because a plan's rules apply to every resource of its selections:
 
 Schedules marked (tz) run in the deployment's own time zone
 (`ScheduleExpressionTimezone`); the hourly rule needs none.

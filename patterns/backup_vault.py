@@ -16,6 +16,7 @@ Vault lock (CloudFormation `AWS::Backup::BackupVault.LockConfiguration`):
   is anonymised (DATA-3) and short-lived.
 
 The access policy denies `DeleteRecoveryPoint`, `UpdateRecoveryPointLifecycle`,
+`DisassociateRecoveryPoint`, `DisassociateRecoveryPointFromParent`,
 `PutBackupVaultAccessPolicy`, `DeleteBackupVaultAccessPolicy` and `DeleteBackupVault`
 to every principal (`"Principal": {"AWS": "*"}`, `"Resource": "*"`: the shape the AWS
 Backup Audit Manager control BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED expects)
@@ -24,9 +25,18 @@ deterministic name and the account, without a cross-region reference. Lifecycle
 expiry by AWS Backup itself is not a user call and is not affected.
 
 Consequence, by design: a later change to this access policy cannot be deployed by
-the ordinary CloudFormation execution role (it is denied `PutBackupVaultAccessPolicy`);
-it is deployed with the break-glass role (`cdk deploy --role-arn <break-glass role>`).
-The vault is retained when its stack is deleted (BAK-8).
+the ordinary CloudFormation execution role (it is denied `PutBackupVaultAccessPolicy`).
+It is deployed by the break-glass role itself, **without** a CloudFormation service
+role, so that CloudFormation makes the calls with the caller's (break-glass) session
+and `aws:PrincipalArn` is the break-glass role (runbook
+`runbooks/vault_policy_change.md`, commands from `break_glass_vault_policy_commands`).
+`cdk deploy --role-arn <break-glass role>` cannot work: the break-glass role trusts
+only MFA-signed-in people of this account, not `cloudformation.amazonaws.com` (and
+must not: anyone allowed to pass it to CloudFormation would hold administrator
+rights), and with the modern bootstrap the CLI calls CloudFormation through the
+bootstrap deploy role, which may pass only the bootstrap execution role
+(`iam:PassRole` is denied on any other, aws/aws-cdk#20408). The vault is retained
+when its stack is deleted (BAK-8).
 """
 
 from __future__ import annotations
@@ -47,6 +57,10 @@ from patterns.tagging import tag_data_classification
 PROTECTED_ACTIONS: Final[tuple[str, ...]] = (
     "backup:DeleteRecoveryPoint",
     "backup:UpdateRecoveryPointLifecycle",
+    # Removes a continuous (PITR) recovery point from AWS Backup's management, and a
+    # composite's child from its parent: both end the retention that the vault enforces.
+    "backup:DisassociateRecoveryPoint",
+    "backup:DisassociateRecoveryPointFromParent",
     "backup:PutBackupVaultAccessPolicy",
     "backup:DeleteBackupVaultAccessPolicy",
     "backup:DeleteBackupVault",
@@ -145,3 +159,19 @@ class SecureBackupVault(Construct):
                     },
                 )
             )
+
+
+def break_glass_vault_policy_commands(
+    *, stack_name: str, region: str, account: str, template_path: str, profile: str
+) -> list[str]:
+    """The vault-policy change procedure (ACC-4): synthesize, then deploy the Backup stack's template with
+    the break-glass session and no CloudFormation service role. `profile` is a CLI profile that assumes the
+    break-glass role with MFA. The staging bucket is the CDK bootstrap bucket (templates > 51,200 bytes)."""
+    return [
+        f"npx cdk synth -q -c deployment={stack_name.split('-primary-')[0].split('-dr-')[0]}",
+        (
+            f"aws cloudformation deploy --profile {profile} --region {region} --stack-name {stack_name} "
+            f"--template-file {template_path} --capabilities CAPABILITY_NAMED_IAM "
+            f"--s3-bucket cdk-hnb659fds-assets-{account}-{region} --no-fail-on-empty-changeset"
+        ),
+    ]

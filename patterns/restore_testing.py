@@ -9,17 +9,36 @@ testing of backups" of BAK-9; the quarterly full recovery from scratch is the
 restore-drill runbook (`runbooks/restore_drill.md`).
 
 Names of restore-testing plans and selections allow only letters, digits and `_`.
+
+Where restores land. Without overrides AWS Backup infers restore metadata that puts
+an EC2 instance or RDS database into the **default VPC** (AWS Backup developer guide,
+"Restore testing inferred metadata"), i.e. outside the platform's network controls,
+and fails where the default VPC was deleted. With `network` set, every selection
+overrides the documented overridable keys (`RestoreMetadataOverrides`; keys are not
+case sensitive) so restores land in the platform's **isolated** subnets, behind a
+security group that admits nothing and sends nothing:
+
+| type | overrides |
+|---|---|
+| RDS | `dbSubnetGroupName` (a subnet group over the isolated subnets), `vpcSecurityGroupIds` |
+| EC2 | `subnetId` (first isolated subnet), `securityGroupIds`, `requireImdsV2=true` |
+| EBS | `availabilityZone` (the AZ of that subnet: a volume lives in an AZ, not a VPC) |
+
+`restore_metadata_overrides` is pure, so the preflight and the tests can read it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_backup as backup
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_rds as rds
 from constructs import Construct
 
 from patterns.iam import ManagedPolicyRole
@@ -36,6 +55,31 @@ RESTORE_TEST_TARGETS: Final[dict[str, str]] = {
 }
 
 
+def restore_metadata_overrides(
+    resource_type: str,
+    *,
+    subnet_id: str,
+    availability_zone: str,
+    security_group_ids: Sequence[str],
+    db_subnet_group_name: str,
+) -> dict[str, str]:
+    """The documented overridable restore-metadata keys that keep a test restore in our isolated subnets."""
+    groups = "[" + ",".join(f'"{group}"' for group in security_group_ids) + "]"
+    overrides: Mapping[str, dict[str, str]] = {
+        "RDS": {"dbSubnetGroupName": db_subnet_group_name, "vpcSecurityGroupIds": groups},
+        "EC2": {"subnetId": subnet_id, "securityGroupIds": groups, "requireImdsV2": "true"},
+        "EBS": {"availabilityZone": availability_zone},
+    }
+    return dict(overrides[resource_type])
+
+
+@dataclass(frozen=True)
+class RestoreTestingNetwork:
+    """Where test restores land: the platform VPC's isolated subnets."""
+
+    vpc: ec2.IVpc
+
+
 @dataclass(frozen=True)
 class RestoreTestingProps:
     name_prefix: str  # e.g. "au-production"
@@ -46,6 +90,7 @@ class RestoreTestingProps:
     selection_window_days: int = 30
     start_window_hours: int = 8
     validation_window_hours: int = 12
+    network: RestoreTestingNetwork | None = None  # None: AWS Backup's default (the default VPC)
 
 
 class MonthlyRestoreTesting(Construct):
@@ -93,6 +138,34 @@ class MonthlyRestoreTesting(Construct):
             ),
             tags=[cdk.CfnTag(key="clause", value="BAK-9")],
         )
+        self.security_group: ec2.SecurityGroup | None = None
+        self.db_subnet_group: rds.CfnDBSubnetGroup | None = None
+        overrides: dict[str, dict[str, str]] = {}
+        if props.network is not None:
+            isolated = props.network.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+            self.security_group = ec2.SecurityGroup(
+                self,
+                "RestoredResources",
+                vpc=props.network.vpc,
+                description=f"{props.name_prefix} restore tests: no ingress, no egress (BAK-9)",
+                allow_all_outbound=False,
+            )
+            self.db_subnet_group = rds.CfnDBSubnetGroup(
+                self,
+                "DbSubnets",
+                db_subnet_group_name=f"{props.name_prefix}-restore-test",
+                db_subnet_group_description=f"{props.name_prefix} restore tests: isolated subnets (BAK-9)",
+                subnet_ids=isolated.subnet_ids,
+            )
+            first = isolated.subnets[0]
+            for resource_type in RESTORE_TEST_TARGETS:
+                overrides[resource_type] = restore_metadata_overrides(
+                    resource_type,
+                    subnet_id=first.subnet_id,
+                    availability_zone=first.availability_zone,
+                    security_group_ids=[self.security_group.security_group_id],
+                    db_subnet_group_name=self.db_subnet_group.ref,
+                )
         self.selections: dict[str, backup.CfnRestoreTestingSelection] = {}
         for resource_type, tier in RESTORE_TEST_TARGETS.items():
             selection = backup.CfnRestoreTestingSelection(
@@ -110,6 +183,7 @@ class MonthlyRestoreTesting(Construct):
                     ]
                 ),
                 validation_window_hours=props.validation_window_hours,
+                restore_metadata_overrides=overrides.get(resource_type),
             )
             selection.add_resource_dependency(self.plan)
             self.selections[resource_type] = selection

@@ -12,7 +12,8 @@ Two constructs:
   and bucket keys (ENC-1), versioning with noncurrent versions kept for the
   retention window (BAK-6), access logs to an `AccessLogBucket`, RETAIN (BAK-8).
   With `archive` set it is a log bucket: Glacier after N days, expiry after M
-  (BAK-7).
+  (BAK-7), objects of every size (`varies_by_storage_class`: S3's default would
+  never move an object under 128 KB).
 """
 
 from __future__ import annotations
@@ -30,6 +31,19 @@ from patterns.tagging import tag_data_classification
 from policies.acknowledgments import acknowledge
 
 INCOMPLETE_UPLOAD_DAYS = 7
+
+# BAK-7: since September 2024 S3's default (`all_storage_classes_128K`) keeps objects under
+# 128 KB out of every lifecycle transition, and most log objects (access logs, digests,
+# small CloudTrail files) are that small. `varies_by_storage_class` lets objects of any
+# size transition to Glacier Flexible Retrieval / Deep Archive (S3 API reference,
+# `TransitionDefaultMinimumObjectSize`), so every log object is archived.
+LOG_ARCHIVE_MINIMUM_SIZE = s3.TransitionDefaultMinimumObjectSize.VARIES_BY_STORAGE_CLASS
+
+
+def _transition_minimum(archive: LogArchive | None) -> s3.TransitionDefaultMinimumObjectSize | None:
+    return LOG_ARCHIVE_MINIMUM_SIZE if archive is not None else None
+
+
 S3_LOG_DELIVERY_BY_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
 
@@ -127,6 +141,7 @@ class AccessLogBucket(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=_lifecycle_rules(props.noncurrent_version_days, props.archive),
+            transition_default_minimum_object_size=_transition_minimum(props.archive),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         tag_data_classification(self.bucket, "logs")
@@ -163,6 +178,7 @@ class SecureBucket(Construct):
             server_access_logs_bucket=props.access_log_bucket,
             server_access_logs_prefix=props.access_log_prefix,
             lifecycle_rules=_lifecycle_rules(props.noncurrent_version_days, props.archive),
+            transition_default_minimum_object_size=_transition_minimum(props.archive),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         tag_data_classification(self.bucket, props.data_class)

@@ -22,6 +22,12 @@ BACKUP_TIER_COMPUTE: Final = "compute"
 BACKUP_TIER_STANDBY: Final = "standby"
 BACKUP_TIERS: Final = (BACKUP_TIER_DATABASE, BACKUP_TIER_COMPUTE, BACKUP_TIER_STANDBY)
 
+# BAK-2: a tier that holds no data and is rebuilt, not restored: the web tier's instances and
+# root volumes come from the launch template (AMI + user data) and are replaced by the Auto
+# Scaling group. No backup plan selects it; the policy pack checks it really keeps nothing
+# (every volume deleted on termination). Any EC2/EBS that holds data is `compute` instead.
+BACKUP_TIER_STATELESS: Final = "stateless"
+
 DATA_CLASSIFICATION: Final = "data-classification"
 # Same values as config.policy.DATA_CLASSES: customer, system, logs, backup.
 
@@ -44,6 +50,11 @@ def tag_backup_tier(construct: IConstruct, tier: str) -> None:
     if tier not in BACKUP_TIERS:
         raise ValueError(f"backup tier {tier!r} unknown; allowed: {', '.join(BACKUP_TIERS)}")
     cdk.Tags.of(construct).add(BACKUP_TIER, tier)
+
+
+def tag_stateless(construct: IConstruct) -> None:
+    """Declare that `construct` holds no data and is rebuilt from code, never backed up (BAK-2)."""
+    cdk.Tags.of(construct).add(BACKUP_TIER, BACKUP_TIER_STATELESS)
 
 
 def tag_data_classification(construct: IConstruct, data_class: str) -> None:

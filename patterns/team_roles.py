@@ -83,6 +83,7 @@ BACKUP_DESTRUCTIVE_ACTIONS: Final[tuple[str, ...]] = (
     "backup:DeleteBackupVaultLockConfiguration",
     "backup:DeleteRecoveryPoint",
     "backup:DisassociateRecoveryPoint",
+    "backup:DisassociateRecoveryPointFromParent",
     "backup:PutBackupVaultAccessPolicy",
     "backup:UpdateRecoveryPointLifecycle",
 )
@@ -323,7 +324,13 @@ class TeamRoles(Construct):
                         stack.format_arn(service="ec2", region=region, resource="instance", resource_name="*")
                         for region in props.regions
                     ],
-                    conditions={"StringEquals": {f"ssm:resourceTag/{PATCH_GROUP}": props.web_patch_group}},
+                    conditions={
+                        "StringEquals": {f"ssm:resourceTag/{PATCH_GROUP}": props.web_patch_group},
+                        # Session Manager checks access to the session document used, so a session
+                        # without --document-name (the account default SSM-SessionManagerRunShell,
+                        # which this policy does not grant) is denied (ACC-2).
+                        "BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"},
+                    },
                 ),
                 iam.PolicyStatement(
                     sid="SessionsThroughTheLoggedDocumentOnly",

@@ -33,7 +33,7 @@ from constructs import Construct
 
 from patterns.alerting import severity_label
 from patterns.iam import ManagedPolicyRole
-from patterns.tagging import BACKUP_TIER_COMPUTE, PATCH_GROUP, tag_backup_tier, tag_data_classification
+from patterns.tagging import PATCH_GROUP, tag_data_classification, tag_stateless
 from policies.acknowledgments import acknowledge_in_public_packs
 
 # What the SSM agent needs (the AmazonSSMManagedInstanceCore actions, minus parameter reads).
@@ -87,7 +87,6 @@ class WebTierProps:
     root_volume_gib: int = 30
     target_response_time_seconds: float = 2.0
     auto_scaling_group_name: str | None = None  # deterministic, so failover automation finds it
-    backup_tier: str | None = BACKUP_TIER_COMPUTE  # None: nothing on the instances is backed up
 
 
 class WebTier(Construct):
@@ -159,8 +158,11 @@ class WebTier(Construct):
                 )
             ],
         )
-        # Instances and volumes inherit these through the template's tag specifications.
-        tag_backup_tier(self.launch_template, BACKUP_TIER_COMPUTE)
+        # Instances and volumes inherit these through the template's tag specifications. The web tier is
+        # stateless (BAK-2): an instance is rebuilt from this launch template (AMI + user data), never
+        # restored, and its root volume is deleted with it, so no plan backs it up (no daily AMI and
+        # snapshot per instance, copied cross-region, kept for years). Data lives in RDS and S3.
+        tag_stateless(self.launch_template)
         tag_data_classification(self.launch_template, "customer")
         cdk.Tags.of(self.launch_template).add(PATCH_GROUP, props.patch_group)
         _allow_auto_scaling_service_role(props.volume_key, stack, "AllowAutoScalingToUseKeyForEncryptedVolumes")
@@ -210,10 +212,9 @@ class WebTier(Construct):
             ),
             notifications=notifications or None,
         )
-        # The group carries the backup tier too (propagated at launch), so AWS Backup selections and
-        # the policy pack see the web tier as compute (BAK-2, BAK-4).
-        if props.backup_tier is not None:
-            tag_backup_tier(self.auto_scaling_group, props.backup_tier)
+        # The group carries the tag too (propagated at launch): the policy pack sees a web tier that
+        # declares itself stateless and checks that it keeps no volume (BAK-2).
+        tag_stateless(self.auto_scaling_group)
         self.auto_scaling_group.scale_on_cpu_utilization(
             "CpuTarget", target_utilization_percent=props.cpu_target_percent
         )

@@ -10,6 +10,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from config import Deployment
+from config.topology import DR, PRIMARY, FailoverTopology
 from patterns.audit_trail import AuditTrail, AuditTrailProps
 from patterns.keys import DataClassKeyRing
 from patterns.log_retention import retention_days
@@ -35,6 +36,7 @@ class AuditStack(PlatformStack):
             summary="multi-region CloudTrail, validated and encrypted, to a locked-down bucket (ACC-3)",
         )
         retention = deployment.retention
+        topology = FailoverTopology.of(deployment)
         archive = LogArchive.from_retention(retention)
         self.access_log_bucket = AccessLogBucket(
             self,
@@ -55,6 +57,8 @@ class AuditStack(PlatformStack):
                 archive=archive,
                 log_retention=retention_days(retention.log_retention_days),
                 break_glass_role_name=deployment.break_glass_role_name,
+                # The customer content buckets of both regions (deterministic names, config/topology.py).
+                data_event_bucket_names=tuple(topology.content_bucket(r) for r in (PRIMARY, DR)),
             ),
         )
         cdk.CfnOutput(self, "TrailArn", value=self.audit_trail.trail_arn)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -21,7 +22,12 @@ from patterns.backup_alarms import BackupAlarmsProps, BackupJobAlarms
 from patterns.backup_audit import BackupAuditFramework, BackupAuditProps
 from patterns.backup_plan import BACKUP_SERVICE_POLICY, PARTITION, BackupPlanProps, TieredBackupPlans
 from patterns.backup_vault import BackupVaultProps, SecureBackupVault
-from patterns.restore_testing import RESTORE_SERVICE_POLICY, MonthlyRestoreTesting, RestoreTestingProps
+from patterns.restore_testing import (
+    RESTORE_SERVICE_POLICY,
+    MonthlyRestoreTesting,
+    RestoreTestingNetwork,
+    RestoreTestingProps,
+)
 from policies.acknowledgments import acknowledge
 from stacks.base import PlatformStack
 
@@ -50,6 +56,7 @@ class BackupStack(PlatformStack):
         backup_key: kms.IKey,
         data_key: kms.IKey,
         alarm_topics: Mapping[int, sns.ITopic] | None = None,
+        vpc: ec2.IVpc | None = None,  # the platform VPC: monthly restore tests land in its isolated subnets
     ) -> None:
         primary = role == "primary"
         super().__init__(
@@ -117,6 +124,7 @@ class BackupStack(PlatformStack):
                 vault_arn=self.vault.vault_arn,
                 role_name=restore_testing_role_name(deployment),
                 source_key=data_key,
+                network=RestoreTestingNetwork(vpc) if vpc is not None else None,
             ),
         )
         self.audit = BackupAuditFramework(

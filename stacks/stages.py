@@ -153,8 +153,6 @@ class DisasterRecoveryStage(RegionalStage):
             record=PublicRecord.secondary(deployment),
             alarm_topics=self.alerts.topics,
             min_capacity=deployment.standby.web_min_capacity,
-            # Stateless instances rebuilt from the launch template: no backup plan in this region.
-            backed_up=False,
             patching=self.standby_patching.patching,
             data=DataStoreAccess(
                 database_security_group=data.db_security_group,
@@ -199,6 +197,7 @@ class PrimaryStage(RegionalStage):
             backup_key=key_ring.backup,
             data_key=key_ring.customer,
             alarm_topics=self.alerts.topics,
+            vpc=self.network.network.vpc,
         )
         # Route 53 and IAM are global: the zone, team roles and Session Manager live here.
         self.dns = DnsStack(self, "Dns", deployment=deployment, role=self.role)

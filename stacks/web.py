@@ -30,7 +30,7 @@ from patterns.alb_log_bucket import AlbLogBucket, AlbLogBucketProps
 from patterns.log_retention import retention_days
 from patterns.patching import PatchManagement
 from patterns.session_manager import SessionManagerPreferences
-from patterns.tagging import BACKUP_TIER_COMPUTE, TENANT_PREFIX_ALL
+from patterns.tagging import TENANT_PREFIX_ALL
 from patterns.team_roles import iam5_resource_finding
 from patterns.web_acl import RegionalWebAcl, WebAclProps
 from patterns.web_tier import WebTier, WebTierProps, allow_auto_scaling_notifications
@@ -106,7 +106,6 @@ class WebStack(PlatformStack):
         patching: PatchManagement | None = None,
         data: DataStoreAccess = DataStoreAccess(),
         min_capacity: int | None = None,
-        backed_up: bool = True,
     ) -> None:
         super().__init__(
             scope,
@@ -151,7 +150,6 @@ class WebStack(PlatformStack):
                 instance_type=sizing.web_instance_type,
                 min_capacity=min_capacity if min_capacity is not None else sizing.web_min_capacity,
                 auto_scaling_group_name=FailoverTopology.of(deployment).web_asg_name(role),
-                backup_tier=BACKUP_TIER_COMPUTE if backed_up else None,
                 max_capacity=sizing.web_max_capacity,
                 cpu_target_percent=sizing.web_cpu_target_percent,
                 requests_per_target_per_minute=sizing.web_requests_per_target,

@@ -21,6 +21,7 @@ from policies.rules.base import (
     as_list,
     fail,
     flatten,
+    is_true,
     na,
     ok,
     ref_id,
@@ -144,10 +145,34 @@ def _is_replica(resource: Resource) -> bool:
     return bool(resource.prop("SourceDBInstanceIdentifier") or resource.prop("SourceDBClusterIdentifier"))
 
 
+STATELESS = "stateless"
+
+
+def _stateless_web_tier(resource: Resource, stack: StackView) -> Result:
+    """A web tier tagged `stateless` is NA only if it truly keeps nothing: every volume of its launch
+    template is deleted on termination (an instance is rebuilt from the template, never restored)."""
+    template = stack.get(resource.prop("LaunchTemplate", "LaunchTemplateId"))
+    if template is None:
+        return fail("tagged stateless, but its launch template is not in this stack: cannot prove it keeps nothing")
+    mappings = as_list(template.prop("LaunchTemplateData", "BlockDeviceMappings"))
+    kept = [
+        m.get("DeviceName")
+        for m in mappings
+        if isinstance(m, Mapping)
+        and isinstance(m.get("Ebs"), Mapping)
+        and not is_true(m["Ebs"].get("DeleteOnTermination"))
+    ]
+    if kept:
+        return fail(f"tagged stateless, but volumes {kept} survive termination (data would be kept, unbacked)")
+    return na("stateless web tier: rebuilt from its launch template, every volume deleted on termination")
+
+
 def _needs(resource: Resource, stack: StackView, tier: str) -> Result | None:
     """None when the resource is in `tier` and should be covered; else the NA/fail result."""
     if resource.type in DB_TYPES and _is_replica(resource):
         return na("read replica: the source database is backed up")
+    if resource.type in ASG and tier == COMPUTE and _tier_tag(resource, stack) == STATELESS:
+        return _stateless_web_tier(resource, stack)
     if _tier_tag(resource, stack) != tier:
         return fail(f"not tagged backup-tier={tier}, so no backup selection picks it up")
     return None
@@ -184,13 +209,18 @@ def database_hourly(resource: Resource, stack: StackView) -> Result:
     "BAK-2",
     ASG,
     "BAK-2: EC2/EBS snapshots are taken daily at 03:00 (deployment time zone) and kept >= 90 days; this web tier "
-    "has no covering rule cron(0 3 * * ? *) with that retention.",
+    "has no covering rule cron(0 3 * * ? *) with that retention (a web tier tagged backup-tier=stateless, whose "
+    "volumes are all deleted on termination, holds no data and is rebuilt from its launch template: N/A).",
     "Seed 002: EC2 snapshots taken at 03:00 each day, kept 90 days.",
 )
 def compute_daily(resource: Resource, stack: StackView) -> Result:
     early = _needs(resource, stack, COMPUTE)
     if early:
         return early
+    return _compute_daily_0300(stack)
+
+
+def _compute_daily_0300(stack: StackView) -> Result:
     minimum = max(90, stack.deployment.retention.ebs_snapshot_days if stack.deployment else 90)
     zone = stack.deployment.timezone if stack.deployment else None
     seen = []
@@ -204,6 +234,20 @@ def compute_daily(resource: Resource, stack: StackView) -> Result:
             if days >= minimum and (zone is None or rule_zone == zone):
                 return ok(f"{plan_rule.get('RuleName')}: 03:00 {rule_zone}, {days} d")
     return fail(f"no 03:00 {zone} rule kept >= {minimum} d; found {seen or 'none'}")
+
+
+@rule(
+    "BAK2-DataVolumeDaily0300",
+    "BAK-2",
+    ("AWS::EC2::Instance", "AWS::EC2::Volume"),
+    "BAK-2: every EC2 instance or EBS volume outside the stateless web tier may hold data, so it is tagged "
+    "backup-tier=compute and snapshotted daily at 03:00 (deployment time zone), kept >= 90 days; this one is not.",
+    "Seed 002: EC2 snapshots taken at 03:00 each day, kept 90 days.",
+)
+def data_volume_daily(resource: Resource, stack: StackView) -> Result:
+    if resource.tags.get("backup-tier") != COMPUTE:
+        return fail("not tagged backup-tier=compute: no backup selection picks it up")
+    return _compute_daily_0300(stack)
 
 
 @rule(
@@ -292,7 +336,17 @@ def vault_kms(resource: Resource, stack: StackView) -> Result:
     return ok("customer-managed key")
 
 
-PROTECTED = ("backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle")
+# What the vault policy must deny to all but break-glass: deleting a recovery point, shortening
+# its lifecycle, disassociating it (continuous backups / composite children leave AWS Backup's
+# retention), and replacing or removing the access policy that holds these denies.
+PROTECTED = (
+    "backup:DeleteRecoveryPoint",
+    "backup:UpdateRecoveryPointLifecycle",
+    "backup:DisassociateRecoveryPoint",
+    "backup:DisassociateRecoveryPointFromParent",
+    "backup:PutBackupVaultAccessPolicy",
+    "backup:DeleteBackupVaultAccessPolicy",
+)
 
 
 @rule(
@@ -365,6 +419,7 @@ def restore_testing(resource: Resource, stack: StackView) -> Result:
 RULES = [
     database_hourly,
     compute_daily,
+    data_volume_daily,
     database_daily,
     monthly_archive,
     copy_to_dr,

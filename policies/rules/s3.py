@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from policies.rules.base import (
@@ -163,6 +164,21 @@ def s3_access_logs(resource: Resource, stack: StackView) -> Result:
     return fail("no LoggingConfiguration")
 
 
+SMALL_OBJECT_BYTES = 128 * 1024
+
+
+def _small_objects_transition(bucket: Resource, item: Mapping[str, Any]) -> bool:
+    """S3's default minimum transition size is 128 KB (`all_storage_classes_128K`) unless the bucket
+    says `varies_by_storage_class` (Glacier classes take any size) or the rule filters on size."""
+    default = bucket.prop("LifecycleConfiguration", "TransitionDefaultMinimumObjectSize")
+    if default == "varies_by_storage_class":
+        return True
+    size = item.get("ObjectSizeGreaterThan")
+    if size is None and isinstance(item.get("Filter"), Mapping):
+        size = item["Filter"].get("ObjectSizeGreaterThan")
+    return size is not None and int(size) < SMALL_OBJECT_BYTES
+
+
 @rule(
     "BAK7-LogBucketLifecycle",
     "BAK-7",
@@ -184,6 +200,11 @@ def log_bucket_lifecycle(resource: Resource, stack: StackView) -> Result:
         glacier = [t for t in transitions if isinstance(t, dict) and t.get("StorageClass") in GLACIER_CLASSES]
         expiry = item.get("ExpirationInDays")
         if glacier and expiry is not None:
+            if not _small_objects_transition(resource, item):
+                return fail(
+                    "objects under 128 KB never transition: TransitionDefaultMinimumObjectSize is not "
+                    "varies_by_storage_class and the rule has no ObjectSizeGreaterThan filter below 128 KB"
+                )
             after = min(int(t.get("TransitionInDays", 0)) for t in glacier)
             if after < transition_min:
                 return fail(f"moves to Glacier after {after} days, before the {transition_min}-day hot window ends")

@@ -107,6 +107,50 @@ def test_bak2_fails_when_the_web_tier_is_not_tagged() -> None:
     assert check(backup.compute_daily, untagged, world) is N
 
 
+def _stateless_asg(delete_on_termination: bool) -> tuple[Any, Any]:
+    world = _world()
+    template = res(
+        "Lt",
+        "AWS::EC2::LaunchTemplate",
+        {
+            "LaunchTemplateData": {
+                "BlockDeviceMappings": [
+                    {"DeviceName": "/dev/xvda", "Ebs": {"DeleteOnTermination": delete_on_termination}}
+                ]
+            }
+        },
+    )
+    asg = res(
+        "Asg",
+        "AWS::AutoScaling::AutoScalingGroup",
+        {
+            "LaunchTemplate": {"LaunchTemplateId": {"Ref": "Lt"}},
+            "Tags": [{"Key": "backup-tier", "Value": "stateless", "PropagateAtLaunch": True}],
+        },
+    )
+    world.resources.update({"Lt": template, "Asg": asg})
+    return asg, world
+
+
+def test_bak2_stateless_web_tier_is_not_applicable_only_if_it_keeps_no_volume() -> None:
+    asg, world = _stateless_asg(delete_on_termination=True)
+    assert check(backup.compute_daily, asg, world) is NA
+    assert check(backup.monthly_archive, asg, world) is NA
+    asg, world = _stateless_asg(delete_on_termination=False)
+    assert check(backup.compute_daily, asg, world) is N
+    assert check(backup.monthly_archive, asg, world) is N
+
+
+def test_bak2_any_other_instance_or_volume_is_compute_tier_daily_0300_90_days() -> None:
+    world = _world()
+    tagged = res("Vol", "AWS::EC2::Volume", {"Tags": [{"Key": "backup-tier", "Value": "compute"}]})
+    assert check(backup.data_volume_daily, tagged, world) is C
+    assert check(backup.data_volume_daily, res("Vol", "AWS::EC2::Volume", {}), world) is N
+    instance = res("I", "AWS::EC2::Instance", {"Tags": [{"Key": "backup-tier", "Value": "compute"}]})
+    short = _world(compute_rules=[_rule("daily", "cron(0 3 * * ? *)", 89)])
+    assert check(backup.data_volume_daily, instance, short) is N
+
+
 def test_bak3_bak4_fail_on_short_retention_or_no_cold_storage() -> None:
     world = _world(db_rules=[_rule("daily", "cron(0 3 * * ? *)", 20), _rule("monthly", "cron(0 4 1 * ? *)", 2555)])
     assert check(backup.database_daily, world.resources["Db"], world) is N
@@ -134,7 +178,7 @@ VAULT_POLICY = {
         {
             "Effect": "Deny",
             "Principal": {"AWS": "*"},
-            "Action": ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"],
+            "Action": list(backup.PROTECTED),
             "Resource": "*",
             "Condition": {
                 "ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::111111111111:role/au-production-break-glass"}
@@ -157,6 +201,12 @@ def test_vault_rules() -> None:
     no_exception = {"Statement": [{**VAULT_POLICY["Statement"][0], "Condition": {}}]}
     assert check(backup.vault_access_policy, res("V", "AWS::Backup::BackupVault", {"AccessPolicy": no_exception})) is N
     assert check(backup.vault_access_policy, res("V", "AWS::Backup::BackupVault", {})) is N
+    # ACC-4: a deny that leaves DisassociateRecoveryPoint open lets a PITR recovery point leave the vault.
+    for missing in ("backup:DisassociateRecoveryPoint", "backup:DisassociateRecoveryPointFromParent"):
+        partial = {
+            "Statement": [{**VAULT_POLICY["Statement"][0], "Action": [a for a in backup.PROTECTED if a != missing]}]
+        }
+        assert check(backup.vault_access_policy, res("V", "AWS::Backup::BackupVault", {"AccessPolicy": partial})) is N
     governance = res("V", "AWS::Backup::BackupVault", {"LockConfiguration": {"MinRetentionDays": 1}})
     assert check(backup.vault_lock, governance) is N
     assert check(backup.vault_lock, res("V", "AWS::Backup::BackupVault", {}), stack(name="au-development")) is NA

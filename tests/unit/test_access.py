@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from patterns.session_manager import start_session_command
 from tests.conftest import Stages
 
 TemplateOf = Callable[[Stages, str, str], Template]
@@ -112,9 +113,12 @@ def test_auditor_is_read_only(access: Template) -> None:
 def test_team_policies_are_scoped(access: Template) -> None:
     release = _policy_by_name(access, "-release-operator")["Properties"]["PolicyDocument"]["Statement"]
     sessions = next(s for s in release if s["Sid"] == "SessionsOnWebInstancesOnly")
-    assert sessions["Condition"] == {"StringEquals": {"ssm:resourceTag/PatchGroup": "au-production-web"}}
+    assert sessions["Condition"] == {
+        "StringEquals": {"ssm:resourceTag/PatchGroup": "au-production-web"},
+        "BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"},
+    }
     documents = next(s for s in release if s["Sid"] == "SessionsThroughTheLoggedDocumentOnly")
-    assert all("document/SSM-SessionManagerRunShell" in json.dumps(r) for r in _as_list(documents["Resource"]))
+    assert all("document/au-production-primary-shell-session" in json.dumps(r) for r in _as_list(documents["Resource"]))
     refresh = next(s for s in release if s["Sid"] == "InstanceRefreshOfThisPlatform")
     assert refresh["Condition"] == {"StringEquals": {"aws:ResourceTag/service": "saas-platform"}}
     director = _roles(access)["au-production-technical-director"]
@@ -148,7 +152,7 @@ def test_session_manager_sessions_are_encrypted_and_logged(access: Template) -> 
     access.has_resource_properties(
         "AWS::SSM::Document",
         {
-            "Name": "SSM-SessionManagerRunShell",
+            "Name": "au-production-primary-shell-session",
             "DocumentType": "Session",
             "Content": Match.object_like(
                 {
@@ -208,3 +212,25 @@ def test_no_inline_policies_and_access_only_in_the_primary_region(au_production:
     for role in access.find_resources("AWS::IAM::Role").values():
         assert "Policies" not in role["Properties"]
     assert au_production["dr"].node.try_find_child("Access") is None
+
+
+def test_platform_never_creates_or_grants_the_default_session_document(au_production: Stages, access: Template) -> None:
+    """SSM-SessionManagerRunShell exists wherever preferences were ever saved; CloudFormation can neither
+    create nor import it. Sessions name our document, and the access check makes that mandatory."""
+    for stage in au_production.values():
+        for stack in stage.stacks:
+            text = json.dumps(Template.from_stack(stack).to_json())
+            assert "SSM-SessionManagerRunShell" not in text, stack.stack_name
+    assert start_session_command("i-0abc", "au-production-primary", "ap-southeast-2") == (
+        "aws ssm start-session --region ap-southeast-2 --target i-0abc "
+        "--document-name au-production-primary-shell-session"
+    )
+
+
+def test_break_glass_role_trusts_only_mfa_people_never_cloudformation(access: Template) -> None:
+    """The vault-policy procedure deploys with the break-glass session itself (runbooks/vault_policy_change.md);
+    the role is never passed to CloudFormation, so it trusts no service principal."""
+    role = _roles(access)["au-production-break-glass"]
+    for statement in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]:
+        assert "Service" not in statement["Principal"]
+        assert statement["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}

@@ -197,12 +197,48 @@ def test_trail_bucket_policy_lets_only_cloudtrail_write_and_only_break_glass_del
 
 def test_logs_key_admits_cloudtrail_only_for_this_trail(keys: Template) -> None:
     statements = [s for s in _key_statements(keys) if s.get("Sid", "").startswith("AllowCloudTrail")]
-    assert len(statements) == 2
+    assert len(statements) == 4
     for statement in statements:
         assert statement["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
         assert "trail/au-production-audit" in json.dumps(statement["Condition"]["StringEquals"]["aws:SourceArn"])
     encrypt = next(s for s in statements if s["Action"] == "kms:GenerateDataKey*")
     assert "kms:EncryptionContext:aws:cloudtrail:arn" in encrypt["Condition"]["StringLike"]
+
+
+def test_logs_key_lets_cloudtrail_decrypt_for_the_bucket_key(keys: Template) -> None:
+    """The trail bucket uses an S3 Bucket Key: CloudTrail needs kms:Decrypt (CloudTrail user guide,
+    "Configure AWS KMS key policies for CloudTrail"), for this trail only, with an encryption context."""
+    decrypts = [
+        s
+        for s in _key_statements(keys)
+        if s.get("Action") == "kms:Decrypt" and s.get("Principal") == {"Service": "cloudtrail.amazonaws.com"}
+    ]
+    assert decrypts
+    contexts = set()
+    for statement in decrypts:
+        assert statement["Effect"] == "Allow"
+        assert "trail/au-production-audit" in json.dumps(statement["Condition"]["StringEquals"]["aws:SourceArn"])
+        keys_used = {k for op in statement["Condition"].values() for k in op}
+        contexts |= {k for k in keys_used if k.startswith("kms:EncryptionContext:")}
+        assert any(k.startswith("kms:EncryptionContext:") for k in keys_used)
+    assert "kms:EncryptionContext:aws:s3:arn" in contexts
+    bucket_key = next(s for s in decrypts if "kms:EncryptionContext:aws:s3:arn" in s["Condition"]["StringEquals"])
+    assert json.dumps(bucket_key["Condition"]["StringEquals"]["kms:EncryptionContext:aws:s3:arn"]).endswith(
+        's3:::au-production-primary-audit-111111111111"'
+    )
+
+
+def test_every_log_archive_moves_objects_of_any_size(au_production: Stages) -> None:
+    """BAK-7: S3's default (all_storage_classes_128K) never transitions objects < 128 KB."""
+    seen = 0
+    for stage in au_production.values():
+        for stack in stage.stacks:
+            for bucket in Template.from_stack(stack).find_resources("AWS::S3::Bucket").values():
+                lifecycle = bucket["Properties"].get("LifecycleConfiguration", {})
+                if any(r.get("Transitions") for r in lifecycle.get("Rules", [])):
+                    seen += 1
+                    assert lifecycle.get("TransitionDefaultMinimumObjectSize") == "varies_by_storage_class"
+    assert seen >= 3
 
 
 def test_only_the_primary_region_has_a_trail(au_production: Stages, template_of: TemplateOf) -> None:
@@ -221,3 +257,30 @@ def test_dashboard_shows_database_and_redis(au_production: Stages, template_of: 
     for metric in ("CPUUtilization", "FreeStorageSpace", "DatabaseConnections", "EngineCPUUtilization", "Evictions"):
         assert metric in body
     assert "au-production-primary-redis-001" in body
+
+
+def test_trail_records_management_and_customer_content_data_events(audit: Template) -> None:
+    """ACC-3: object reads/writes of both regions' content buckets are recorded; with advanced selectors a
+    trail logs only what a selector names, so management events keep their own selector."""
+    audit.has_resource_properties(
+        "AWS::CloudTrail::Trail",
+        {
+            "AdvancedEventSelectors": [
+                {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}], "Name": Match.any_value()},
+                {
+                    "Name": Match.any_value(),
+                    "FieldSelectors": [
+                        {"Field": "eventCategory", "Equals": ["Data"]},
+                        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                        {
+                            "Field": "resources.ARN",
+                            "StartsWith": [
+                                "arn:aws:s3:::au-production-primary-content-111111111111/",
+                                "arn:aws:s3:::au-production-dr-content-111111111111/",
+                            ],
+                        },
+                    ],
+                },
+            ]
+        },
+    )

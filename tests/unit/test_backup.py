@@ -164,7 +164,10 @@ def test_vault_access_policy_denies_tampering_to_all_but_break_glass(
     assert set(deny["Action"]) >= {
         "backup:DeleteRecoveryPoint",
         "backup:UpdateRecoveryPointLifecycle",
+        "backup:DisassociateRecoveryPoint",
+        "backup:DisassociateRecoveryPointFromParent",
         "backup:PutBackupVaultAccessPolicy",
+        "backup:DeleteBackupVaultAccessPolicy",
         "backup:DeleteBackupVault",
     }
     assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": BREAK_GLASS_ARN}}
@@ -377,3 +380,106 @@ def test_backup_plans_refuse_to_build_a_copy_out_of_jurisdiction(platform_config
             ),
         )
     assert Template.from_stack(stack).find_resources("AWS::Backup::BackupPlan") == {}
+
+
+def _restore_testing_in_a_bare_stack(with_network: bool) -> Template:
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_kms as kms
+
+    from patterns.restore_testing import MonthlyRestoreTesting, RestoreTestingNetwork, RestoreTestingProps
+
+    app = cdk.App()
+    stack = cdk.Stack(app, "T", env=cdk.Environment(account="111111111111", region="ap-southeast-2"))
+    vpc = ec2.Vpc(
+        stack,
+        "Vpc",
+        availability_zones=["ap-southeast-2a", "ap-southeast-2b"],
+        nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC),
+            ec2.SubnetConfiguration(name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+        ],
+    )
+    MonthlyRestoreTesting(
+        stack,
+        "RestoreTesting",
+        props=RestoreTestingProps(
+            name_prefix="au-production",
+            timezone="Australia/Sydney",
+            vault_arn="arn:aws:backup:ap-southeast-2:111111111111:backup-vault:v",
+            role_name="au-production-restore-testing",
+            source_key=kms.Key(stack, "Key"),
+            network=RestoreTestingNetwork(vpc) if with_network else None,
+        ),
+    )
+    return Template.from_stack(stack)
+
+
+def test_restore_tests_land_in_isolated_subnets_not_the_default_vpc() -> None:
+    """BAK-9: without overrides AWS Backup restores EC2/RDS into the default VPC ("Restore testing inferred
+    metadata"); the overridable keys put them in the isolated subnets behind a closed security group."""
+    template = _restore_testing_in_a_bare_stack(with_network=True)
+    isolated = {
+        logical_id
+        for logical_id, subnet in template.find_resources("AWS::EC2::Subnet").items()
+        if any(t == {"Key": "aws-cdk:subnet-type", "Value": "Isolated"} for t in subnet["Properties"]["Tags"])
+    }
+    assert len(isolated) == 2
+    template.has_resource_properties(
+        "AWS::RDS::DBSubnetGroup",
+        {
+            "DBSubnetGroupName": "au-production-restore-test",
+            "SubnetIds": Match.array_with([{"Ref": next(iter(sorted(isolated)))}]),
+        },
+    )
+    groups = template.find_resources("AWS::EC2::SecurityGroup")
+    assert len(groups) == 1
+    ((group_id, group),) = groups.items()
+    assert "SecurityGroupIngress" not in group["Properties"]
+    assert group["Properties"]["SecurityGroupEgress"][0]["CidrIp"] == "255.255.255.255/32"  # CDK's "no egress"
+    selections = {
+        s["Properties"]["ProtectedResourceType"]: s["Properties"]["RestoreMetadataOverrides"]
+        for s in template.find_resources("AWS::Backup::RestoreTestingSelection").values()
+    }
+    assert set(selections) == {"RDS", "EC2", "EBS"}
+    subnet_group_id = next(iter(template.find_resources("AWS::RDS::DBSubnetGroup")))
+    assert selections["RDS"]["dbSubnetGroupName"] == {"Ref": subnet_group_id}
+    rds_groups = json_text(selections["RDS"]["vpcSecurityGroupIds"])
+    assert group_id in rds_groups and rds_groups.startswith('{"Fn::Join"')
+    assert set(selections["RDS"]) == {"dbSubnetGroupName", "vpcSecurityGroupIds"}
+    assert selections["EC2"]["subnetId"]["Ref"] in isolated
+    assert group_id in json_text(selections["EC2"]["securityGroupIds"])
+    assert selections["EC2"]["requireImdsV2"] == "true"
+    assert set(selections["EBS"]) == {"availabilityZone"}
+    assert selections["EBS"]["availabilityZone"] in ("ap-southeast-2a", "ap-southeast-2b")
+
+
+def test_without_a_network_restore_tests_keep_aws_backup_defaults() -> None:
+    template = _restore_testing_in_a_bare_stack(with_network=False)
+    for selection in template.find_resources("AWS::Backup::RestoreTestingSelection").values():
+        assert "RestoreMetadataOverrides" not in selection["Properties"]
+
+
+def json_text(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def test_vault_policy_changes_deploy_with_the_break_glass_session_not_a_service_role() -> None:
+    """ACC-4 break-glass procedure: CloudFormation must act as the break-glass session (no --role-arn):
+    the break-glass role does not trust cloudformation.amazonaws.com, and the CDK deploy role may not pass it."""
+    from patterns.backup_vault import break_glass_vault_policy_commands
+
+    commands = break_glass_vault_policy_commands(
+        stack_name="au-production-primary-backup",
+        region="ap-southeast-2",
+        account="111111111111",
+        template_path="cdk.out/x.template.json",
+        profile="break-glass",
+    )
+    deploy = commands[-1]
+    assert deploy.startswith("aws cloudformation deploy --profile break-glass ")
+    assert "--stack-name au-production-primary-backup" in deploy
+    assert "--role-arn" not in " ".join(commands)
+    assert commands[0] == "npx cdk synth -q -c deployment=au-production"

@@ -248,9 +248,7 @@ def test_standby_web_tier_is_wired_to_the_dr_data_stores(
 ) -> None:
     standby = template_of(au_production, "dr", "StandbyWeb")
     config = Capture()
-    standby.has_resource_properties(
-        "AWS::SSM::Parameter", {"Name": "/au-production-dr/app/config", "Value": config}
-    )
+    standby.has_resource_properties("AWS::SSM::Parameter", {"Name": "/au-production-dr/app/config", "Value": config})
     text = json.dumps(config.as_object())
     assert topology.content_bucket(DR) in text and "database_endpoint" in text and "cache_endpoint" in text
     policies = json.dumps(standby.find_resources("AWS::IAM::ManagedPolicy"))
@@ -277,9 +275,9 @@ def test_dr_stage_reads_nothing_from_the_primary_region(au_production: Stages) -
     primary_region = au_production["primary"].region
     for stack in au_production["dr"].stacks:
         template = json.dumps(Template.from_stack(stack).to_json())
-        assert "au-production-primary-" not in template.replace(
-            "au-production-primary-postgres", ""
-        ), f"{stack.stack_name} names a primary-region resource"
+        assert "au-production-primary-" not in template.replace("au-production-primary-postgres", ""), (
+            f"{stack.stack_name} names a primary-region resource"
+        )
         for marker in ("Fn::GetStackOutput", "{{resolve:ssm"):
             for fragment in template.split(marker)[1:]:
                 assert primary_region not in fragment[:400], f"{stack.stack_name}: {marker} into {primary_region}"

@@ -63,16 +63,21 @@ def test_launch_template_requires_imdsv2_encrypted_gp3_and_no_key_pair(web: Temp
     assert "/srv/app/health" in user_data
 
 
-def test_instances_and_volumes_carry_backup_tier_and_patch_group(web: Template) -> None:
-    specs = _one(web, "AWS::EC2::LaunchTemplate")["Properties"]["LaunchTemplateData"]["TagSpecifications"]
+def test_web_tier_is_stateless_and_not_backed_up(web: Template) -> None:
+    """BAK-2: the web tier holds no data (rebuilt from its launch template), so no plan selects it:
+    tagged backup-tier=stateless, and every volume is deleted with its instance."""
+    data = _one(web, "AWS::EC2::LaunchTemplate")["Properties"]["LaunchTemplateData"]
+    specs = data["TagSpecifications"]
     assert {spec["ResourceType"] for spec in specs} == {"instance", "volume"}
     for spec in specs:
         tags = {tag["Key"]: tag["Value"] for tag in spec["Tags"]}
-        assert tags["backup-tier"] == "compute"
+        assert tags["backup-tier"] == "stateless"
         assert tags["PatchGroup"] == "au-production-web"
+    assert data["BlockDeviceMappings"]
+    assert all(m["Ebs"]["DeleteOnTermination"] is True for m in data["BlockDeviceMappings"])
     web.has_resource_properties(
         "AWS::AutoScaling::AutoScalingGroup",
-        {"Tags": Match.array_with([{"Key": "backup-tier", "Value": "compute", "PropagateAtLaunch": True}])},
+        {"Tags": Match.array_with([{"Key": "backup-tier", "Value": "stateless", "PropagateAtLaunch": True}])},
     )
 
 
