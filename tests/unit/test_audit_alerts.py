@@ -91,10 +91,16 @@ def test_severity_labels_carry_the_ops4_matrix() -> None:
         severity_label(5)
 
 
-def test_dr_stage_has_no_alerts_data_or_audit(au_production: Stages) -> None:
+def test_dr_stage_has_its_own_alert_topics_but_no_primary_data_or_audit(
+    au_production: Stages, template_of: TemplateOf
+) -> None:
     dr = au_production["dr"]
-    for stack_id in ("Alerts", "Data", "Audit", "Monitoring"):
+    for stack_id in ("Data", "Audit", "Monitoring"):
         assert dr.node.try_find_child(stack_id) is None
+    # DR alarms publish in their own region (OPS-2): the failed primary region cannot page anyone.
+    alerts = template_of(au_production, "dr", "Alerts")
+    alerts.resource_count_is("AWS::SNS::Topic", 4)
+    alerts.has_resource_properties("AWS::SNS::Topic", {"TopicName": "au-production-dr-sev1"})
 
 
 # --- Audit --------------------------------------------------------------------------------

@@ -175,7 +175,11 @@ def test_monitoring_role_uses_a_scoped_managed_policy_not_inline_or_aws_managed(
             "ManagedPolicyArns": Match.absent(),
         },
     )
-    grants = json.dumps(_one(data, "AWS::IAM::ManagedPolicy")["Properties"]["PolicyDocument"])
+    monitoring = {
+        k: v for k, v in data.find_resources("AWS::IAM::ManagedPolicy").items() if k.startswith("PostgresMonitoring")
+    }
+    assert len(monitoring) == 1, monitoring.keys()
+    grants = json.dumps(next(iter(monitoring.values()))["Properties"]["PolicyDocument"])
     assert "log-group:RDSOSMetrics" in grants
     assert "log-group:*" not in grants and '"*"' not in grants
 

@@ -424,12 +424,20 @@ def test_dns_zone_alias_record_and_external_health_check(
     web.has_resource_properties(
         "AWS::Route53::RecordSet", {"Name": "au.saas.example.com.", "Type": "A", "AliasTarget": Match.any_value()}
     )
+    # OPS-2: probed from outside through this region's ALB name (tests/unit/test_standby.py: both regions).
     web.has_resource_properties(
         "AWS::Route53::HealthCheck",
         {
             "HealthCheckConfig": Match.object_like(
-                {"Type": "HTTPS", "FullyQualifiedDomainName": "au.saas.example.com", "ResourcePath": "/health"}
-            )
+                {
+                    "Type": "HTTPS",
+                    "FullyQualifiedDomainName": {"Fn::GetAtt": [Match.string_like_regexp("WebTierAlb"), "DNSName"]},
+                    "ResourcePath": "/health",
+                    "RequestInterval": 30,
+                    "FailureThreshold": 3,
+                }
+            ),
+            "HealthCheckTags": Match.array_with([{"Key": "Name", "Value": "au-production-primary-alb"}]),
         },
     )
 
