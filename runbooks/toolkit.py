@@ -146,6 +146,7 @@ class Step:
     run: Callable[[dict[str, Any] | None], dict[str, Any] | Skip]
     plan: Callable[[], dict[str, Any]] = dict
     irreversible: bool = False
+    check: bool = False  # read-only (preconditions): runs in dry run too, and again on every rerun
 
 
 @dataclass
@@ -205,12 +206,12 @@ class StepRunner:
         total = len(steps)
         for index, step in enumerate(steps, start=1):
             prefix = f"[{index}/{total}] {step.title} ..."
-            if self.execute and self.audit.done(self.run_id, step.name) is not None:
+            if self.execute and not step.check and self.audit.done(self.run_id, step.name) is not None:
                 self._print(f"{prefix} already done")
                 continue
             started_at, start = now_iso(), self.clock()
             try:
-                if not self.execute:
+                if not self.execute and not step.check:
                     self.record(step.name, "planned", step.plan())
                     self._print(f"{prefix} planned")
                     continue
