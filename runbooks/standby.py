@@ -65,13 +65,17 @@ def is_replica(instance: dict[str, Any]) -> bool:
 
 
 def replica_lag_seconds(cloudwatch: Any, db_instance_id: str, now: datetime) -> float | None:
-    """Maximum ReplicaLag over the last 5 minutes; None when there is no datapoint (lag unknown)."""
+    """Maximum ReplicaLag over the last 5 minutes; None when there is no datapoint (lag unknown).
+
+    The window ends one period after `now` so that a datapoint stamped by a clock slightly ahead of
+    ours (or falling in the current, partial minute) still counts.
+    """
     response = cloudwatch.get_metric_statistics(
         Namespace="AWS/RDS",
         MetricName="ReplicaLag",
         Dimensions=[{"Name": "DBInstanceIdentifier", "Value": db_instance_id}],
         StartTime=now - timedelta(minutes=5),
-        EndTime=now,
+        EndTime=now + timedelta(minutes=1),
         Period=60,
         Statistics=["Maximum"],
     )
