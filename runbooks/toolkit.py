@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -300,3 +300,19 @@ def resolve_topology(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     except KeyError as error:
         parser.error(str(error.args[0]))
     return FailoverTopology.of(deployment)
+
+
+# -- the announced maintenance window (OPS-5) ---------------------------------------------
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def maintenance_window(now: datetime, day: str, start_utc: str, duration_hours: int) -> tuple[datetime, datetime]:
+    """The latest window (UTC) that starts at or before `now`: (start, end). `now` is in the window iff now < end."""
+    now = now.astimezone(UTC)
+    hour, minute = (int(part) for part in start_utc.split(":"))
+    days_back = (now.weekday() - WEEKDAYS.index(day)) % 7
+    start = (now - timedelta(days=days_back)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if start > now:
+        start -= timedelta(days=7)
+    return start, start + timedelta(hours=duration_hours)
