@@ -113,7 +113,7 @@ class Failback:
             Step("reverse-replication", "replicate and copy DR objects back", lambda _: self._reverse()),
             Step("scale-primary-web", "scale the primary web tier", lambda _: self._scale_primary()),
             Step("promote-primary", "promote the primary replica", self._promote, irreversible=True),
-            Step("flip-switch", "switch traffic back (0)", lambda _: standby.publish_switch(self.dr.cloudwatch, self.topo, 0)),
+            Step("flip-switch", "switch traffic back (0)", lambda _: self._flip()),
             Step("verify", "verify traffic reaches the primary", lambda _: self._verify()),
             Step("retire-dr-writer", "rename the old DR writer", self._retire, irreversible=True),
             Step("create-dr-replica", "re-arm the DR replica", lambda _: self._rearm()),
@@ -146,9 +146,8 @@ class Failback:
         except Exception as error:
             raise RefusedError(f"the primary region does not answer: {type(error).__name__}: {error}") from error
         dr_db = standby.describe_db(self.dr.rds, self.dr_id)
-        if not self._recorded("retire-dr-writer"):
-            if dr_db is None or standby.is_replica(dr_db):
-                raise RefusedError(f"{self.dr_id} is not a writer: there was no failover to fail back from")
+        if not self._recorded("retire-dr-writer") and (dr_db is None or standby.is_replica(dr_db)):
+            raise RefusedError(f"{self.dr_id} is not a writer: there was no failover to fail back from")
         return {
             "reason": self.options.reason,
             "window": {"start": start.isoformat(), "end": end.isoformat(), "inside": inside},
@@ -182,7 +181,7 @@ class Failback:
     def _replica(self) -> dict[str, Any]:
         existing = standby.describe_db(self.primary.rds, self.primary_id)
         created = existing is None
-        if created:
+        if existing is None:
             self.primary.rds.create_db_instance_read_replica(
                 DBInstanceIdentifier=self.primary_id,
                 SourceDBInstanceIdentifier=self.topo.db_instance_arn(DR),
@@ -321,17 +320,25 @@ class Failback:
         standby.scale_asg(self.dr.autoscaling, self.topo.web_asg_name(DR), min_size=size, desired=size)
         return {"asg": self.topo.web_asg_name(DR), "capacity": size}
 
+    def _flip(self) -> dict[str, Any]:
+        return standby.publish_switch(self.dr.cloudwatch, self.topo, 0)
+
     def _verify(self) -> dict[str, Any]:
-        target_group, dns = standby.web_entry(
-            self.primary.autoscaling, self.primary.elbv2, self.topo.web_asg_name(PRIMARY)
+        asg = self.topo.web_asg_name(PRIMARY)
+        target_group, dns = standby.web_entry(self.primary.autoscaling, self.primary.elbv2, asg)
+        waits: dict[str, Any] = {"poll_s": self.timeouts.poll_s, "sleep": self.sleep, "clock": self.clock}
+        wait_until(
+            f"a healthy target in {target_group}",
+            lambda: standby.healthy_targets(self.primary.elbv2, target_group) >= 1,
+            timeout_s=self.timeouts.targets_s,
+            **waits,
         )
-        for what, check, timeout_s in (
-            (f"a healthy target in {target_group}", lambda: standby.healthy_targets(self.primary.elbv2, target_group) >= 1, self.timeouts.targets_s),
-            (f"{self.topo.domain_name} to answer with {dns}", lambda: self.public_answer.resolves_to(self.topo.domain_name, dns), self.timeouts.dns_s),
-        ):  # fmt: skip
-            wait_until(
-                what, check, timeout_s=timeout_s, poll_s=self.timeouts.poll_s, sleep=self.sleep, clock=self.clock
-            )
+        wait_until(
+            f"{self.topo.domain_name} to answer with {dns}",
+            lambda: self.public_answer.resolves_to(self.topo.domain_name, dns),
+            timeout_s=self.timeouts.dns_s,
+            **waits,
+        )
         return {"domain": self.topo.domain_name, "alb": dns, "target_group": target_group}
 
 

@@ -145,7 +145,8 @@ class Standby:
             ],
         )
 
-    def switch_values(self) -> list[float]:
+    def switch_values(self, stat: str = "Maximum") -> list[float]:
+        """Per-minute values of the switch metric (a failover and failback in one minute: ask for the Minimum)."""
         now = datetime.now(UTC)
         data = self.dr.cloudwatch.get_metric_data(
             MetricDataQueries=[
@@ -158,14 +159,15 @@ class Standby:
                             "Dimensions": [{"Name": k, "Value": v} for k, v in self.topo.switch_dimensions.items()],
                         },
                         "Period": 60,
-                        "Stat": "Maximum",
+                        "Stat": stat,
                     },
                 }
             ],
             StartTime=now.replace(year=now.year - 1),
             EndTime=now.replace(year=now.year + 1),
         )
-        return [float(v) for v in data["MetricDataResults"][0]["Values"]]
+        result = data["MetricDataResults"][0]
+        return [float(v) for _, v in sorted(zip(result["Timestamps"], result["Values"], strict=True))]  # oldest first
 
     def db(self, region: Region, identifier: str) -> dict[str, Any] | None:
         found = [
