@@ -27,11 +27,13 @@ import json
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
+
+from runbooks import toolkit
 
 CLAUSE = "BAK-9"
 DRILL_TAG = "restore-drill"
@@ -141,43 +143,20 @@ class DrillRequest:
 
 
 @dataclass
-class AuditRecord:
-    drill_id: str
-    step: str
-    status: str  # planned | done | skipped | failed
-    detail: dict[str, Any] = field(default_factory=dict)
-    dry_run: bool = True
+class AuditRecord(toolkit.AuditRecord):
+    """The toolkit's record with this drill's clause; its run id is the drill id."""
+
     clause: str = CLAUSE
-    at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+    @property
+    def drill_id(self) -> str:
+        return self.run_id
 
 
-class AuditLog:
-    """Append-only JSON lines; also the drill's state for idempotency."""
+class AuditLog(toolkit.AuditLog):
+    """The toolkit's audit log; drill logs key runs by `drill_id` (the format predates the toolkit)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def records(self, drill_id: str) -> Iterator[dict[str, Any]]:
-        if not self.path.exists():
-            return
-        with self.path.open() as handle:
-            for line in handle:
-                if line.strip():
-                    record = json.loads(line)
-                    if record.get("drill_id") == drill_id:
-                        yield record
-
-    def done(self, drill_id: str, step: str) -> dict[str, Any] | None:
-        for record in self.records(drill_id):
-            if record["step"] == step and record["status"] == "done" and not record["dry_run"]:
-                return record
-        return None
-
-    def append(self, record: AuditRecord) -> AuditRecord:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a") as handle:
-            handle.write(json.dumps(asdict(record), default=str, sort_keys=True) + "\n")
-        return record
+    id_field = "drill_id"
 
 
 @dataclass
@@ -443,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     result = drill.run(request, execute=args.execute)
     print(json.dumps({"drill_id": result.drill_id, "outcome": result.outcome, "audit_log": str(args.audit_log)}))
-    return 1 if result.outcome == "failed" else 0
+    return toolkit.EXIT_STEP_FAILED if result.outcome == "failed" else toolkit.EXIT_OK
 
 
 if __name__ == "__main__":

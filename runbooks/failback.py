@@ -1,0 +1,418 @@
+"""Planned failback to the primary region, and re-arming the standby (DR-1, DR-2, OPS-5).
+
+Read `runbooks/failback.md` first. Unlike a failover this is planned work: it runs
+inside the announced maintenance window (OPS-5) unless `--outside-window` with a
+`--reason`, and it needs both regions to answer. The old primary database is never
+reused as a writer (it missed every write made during the failover): it is renamed
+`<id>-fenced-<run id>` and a new replica of the DR writer takes its name. The same
+toolkit rules as the failover apply: dry run by default, every step recorded, the
+irreversible steps (renames, promotion) recorded `started` before the call and never
+issued twice, a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from config.topology import DR, PRIMARY, FailoverTopology
+from runbooks import standby
+from runbooks.standby import PublicAnswer
+from runbooks.toolkit import (
+    AuditLog,
+    RefusedError,
+    RunResult,
+    Skip,
+    Step,
+    StepFailedError,
+    StepRunner,
+    maintenance_window,
+    wait_until,
+)
+
+CLAUSE = "DR-2"
+PROCEDURE = "failback"
+
+
+@dataclass(frozen=True)
+class FailbackOptions:
+    reason: str = ""
+    outside_window: bool = False
+    since: datetime | None = None  # when DR started taking writes; default: the failover audit log
+    failover_audit_log: Path | None = None
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    poll_s: float = 30.0
+    db_s: float = 4 * 3600.0  # creating a cross-region replica copies the whole database
+    lag_s: float = 3600.0
+    targets_s: float = 900.0
+    dns_s: float = 600.0
+
+
+@dataclass(frozen=True)
+class RegionClients:
+    rds: Any
+    autoscaling: Any
+    cloudwatch: Any
+    s3: Any
+    elbv2: Any
+
+
+class Failback:
+    def __init__(
+        self,
+        topology: FailoverTopology,
+        *,
+        dr: RegionClients,
+        primary: RegionClients,
+        public_answer: PublicAnswer,
+        audit_log: AuditLog,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        timeouts: Timeouts = Timeouts(),
+        out: TextIO | None = None,
+    ) -> None:
+        self.topo = topology
+        self.dr = dr
+        self.primary = primary
+        self.public_answer = public_answer
+        self.audit = audit_log
+        self.sleep = sleep
+        self.clock = clock
+        self.now = now
+        self.timeouts = timeouts
+        self.out = out
+        self.primary_id = topology.db_instance_id(PRIMARY)
+        self.dr_id = topology.db_instance_id(DR)
+
+    def run(self, options: FailbackOptions, *, run_id: str, execute: bool = False) -> RunResult:
+        self.options = options
+        self.run_id = run_id
+        self.fenced_id = f"{self.primary_id}-fenced-{run_id}"[:63]
+        self.retired_id = f"{self.dr_id}-retired-{run_id}"[:63]
+        runner = StepRunner(
+            self.audit, run_id=run_id, clause=CLAUSE, execute=execute, clock=self.clock, out=self.out,
+            final_step=PROCEDURE,
+        )  # fmt: skip
+        return runner.run(self.steps())
+
+    def steps(self) -> list[Step]:
+        return [
+            Step("preconditions", "check window and preconditions", lambda _: self._preconditions(), check=True),
+            Step("fence-old-primary", "rename the old primary DB", self._fence, irreversible=True),
+            Step("create-primary-replica", "create the primary replica of the DR writer", lambda _: self._replica()),
+            Step("reverse-replication", "replicate and copy DR objects back", lambda _: self._reverse()),
+            Step("scale-primary-web", "scale the primary web tier", lambda _: self._scale_primary()),
+            Step("promote-primary", "promote the primary replica", self._promote, irreversible=True),
+            Step("flip-switch", "switch traffic back (0)", lambda _: self._flip()),
+            Step("verify", "verify traffic reaches the primary", lambda _: self._verify()),
+            Step("retire-dr-writer", "rename the old DR writer", self._retire, irreversible=True),
+            Step("create-dr-replica", "re-arm the DR replica", lambda _: self._rearm()),
+            Step("remove-reverse-replication", "remove the reverse replication", lambda _: self._unreverse()),
+            Step("scale-dr-web", "scale the DR web tier to standby", lambda _: self._scale_dr()),
+        ]  # fmt: skip
+
+    # -- preconditions -------------------------------------------------------------------
+
+    def _recorded(self, step: str) -> bool:
+        return self.audit.latest(self.run_id, step, ("started", "done")) is not None
+
+    def _preconditions(self) -> dict[str, Any]:
+        now = self.now()
+        start, end = maintenance_window(
+            now, self.topo.maintenance_day, self.topo.maintenance_start_utc, self.topo.maintenance_duration_hours
+        )
+        inside = start <= now < end
+        if not inside:
+            if not self.options.outside_window:
+                raise RefusedError(
+                    f"{now:%a %H:%M} UTC is outside the announced maintenance window (OPS-5: "
+                    f"{self.topo.maintenance_day} {self.topo.maintenance_start_utc} UTC for "
+                    f"{self.topo.maintenance_duration_hours} h); --outside-window with --reason to override"
+                )
+            if not self.options.reason.strip():
+                raise RefusedError("--outside-window needs --reason (who approved it, and why)")
+        try:
+            primary_db = standby.describe_db(self.primary.rds, self.primary_id)
+        except Exception as error:
+            raise RefusedError(f"the primary region does not answer: {type(error).__name__}: {error}") from error
+        dr_db = standby.describe_db(self.dr.rds, self.dr_id)
+        if not self._recorded("retire-dr-writer") and (dr_db is None or standby.is_replica(dr_db)):
+            raise RefusedError(f"{self.dr_id} is not a writer: there was no failover to fail back from")
+        return {
+            "reason": self.options.reason,
+            "window": {"start": start.isoformat(), "end": end.isoformat(), "inside": inside},
+            "since": self._since().isoformat(),
+            "primary_db": primary_db["DBInstanceStatus"] if primary_db else "missing",
+        }
+
+    def _since(self) -> datetime:
+        if self.options.since is not None:
+            return self.options.since
+        path = self.options.failover_audit_log or Path(self.topo.audit_log_name("failover"))
+        flips = [r for r in _all_records(path) if r["step"] == "flip-switch" and r["status"] == "done"]
+        flips = [r for r in flips if not r["dry_run"]]
+        if not flips:
+            raise RefusedError(f"no executed flip-switch record in {path}: pass --since (when DR took writes)")
+        return datetime.fromisoformat(str(flips[-1].get("started_at") or flips[-1]["at"]))
+
+    # -- database ------------------------------------------------------------------------
+
+    def _fence(self, earlier: dict[str, Any] | None) -> dict[str, Any] | Skip:
+        old = standby.describe_db(self.primary.rds, self.primary_id)
+        if earlier is None and old is not None and not standby.is_replica(old):
+            self.primary.rds.modify_db_instance(
+                DBInstanceIdentifier=self.primary_id, NewDBInstanceIdentifier=self.fenced_id, ApplyImmediately=True
+            )
+        elif earlier is None:
+            return Skip(f"no old writer named {self.primary_id} in {self.topo.primary_region}")
+        self._wait_db(self.primary.rds, self.fenced_id, writer=False)
+        return {"renamed": self.primary_id, "to": self.fenced_id}
+
+    def _replica(self) -> dict[str, Any]:
+        existing = standby.describe_db(self.primary.rds, self.primary_id)
+        created = existing is None
+        if existing is None:
+            self.primary.rds.create_db_instance_read_replica(
+                DBInstanceIdentifier=self.primary_id,
+                SourceDBInstanceIdentifier=self.topo.db_instance_arn(DR),
+                KmsKeyId=self.topo.customer_key_alias_arn(PRIMARY),
+                SourceRegion=self.topo.dr_region,
+                MultiAZ=self.topo.db_multi_az,
+                **_settings(standby.describe_db(self.primary.rds, self.fenced_id)),
+            )
+        elif not standby.is_replica(existing):
+            raise StepFailedError(f"{self.primary_id} exists and is a writer: not the replica this step creates")
+        self._wait_db(self.primary.rds, self.primary_id, writer=False)
+        wait_until(
+            f"{self.primary_id} ReplicaLag == 0",
+            lambda: standby.replica_lag_seconds(self.primary.cloudwatch, self.primary_id, self.now()) == 0,
+            timeout_s=self.timeouts.lag_s,
+            poll_s=self.timeouts.poll_s,
+            sleep=self.sleep,
+            clock=self.clock,
+        )
+        return {"replica": self.primary_id, "source": self.topo.db_instance_arn(DR), "created": created}
+
+    def _promote(self, earlier: dict[str, Any] | None) -> dict[str, Any]:
+        db = standby.describe_db(self.primary.rds, self.primary_id)
+        called = False
+        if earlier is None and db is not None and standby.is_replica(db):
+            self.primary.rds.promote_read_replica(
+                DBInstanceIdentifier=self.primary_id, BackupRetentionPeriod=self.topo.db_backup_retention_days
+            )
+            called = True
+        writer = self._wait_db(self.primary.rds, self.primary_id, writer=True)
+        self.primary.rds.add_tags_to_resource(
+            ResourceName=writer["DBInstanceArn"], Tags=[{"Key": "backup-tier", "Value": "database"}]
+        )
+        return {"db": self.primary_id, "promote_called": called}
+
+    def _retire(self, earlier: dict[str, Any] | None) -> dict[str, Any]:
+        old = standby.describe_db(self.dr.rds, self.dr_id)
+        if earlier is None and old is not None and not standby.is_replica(old):
+            self.dr.rds.modify_db_instance(
+                DBInstanceIdentifier=self.dr_id, NewDBInstanceIdentifier=self.retired_id, ApplyImmediately=True
+            )
+        self._wait_db(self.dr.rds, self.retired_id, writer=True)
+        return {"renamed": self.dr_id, "to": self.retired_id}
+
+    def _rearm(self) -> dict[str, Any]:
+        created = standby.describe_db(self.dr.rds, self.dr_id) is None
+        if created:
+            self.dr.rds.create_db_instance_read_replica(
+                DBInstanceIdentifier=self.dr_id,
+                SourceDBInstanceIdentifier=self.topo.db_instance_arn(PRIMARY),
+                KmsKeyId=self.topo.customer_key_alias_arn(DR),
+                SourceRegion=self.topo.primary_region,
+                **_settings(standby.describe_db(self.dr.rds, self.retired_id)),
+            )
+        self._wait_db(self.dr.rds, self.dr_id, writer=False)
+        return {"replica": self.dr_id, "source": self.topo.db_instance_arn(PRIMARY), "created": created}
+
+    def _wait_db(self, rds: Any, identifier: str, *, writer: bool) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+
+        def ready() -> bool:
+            db = standby.describe_db(rds, identifier)
+            if db is None or db["DBInstanceStatus"] != "available" or (writer and standby.is_replica(db)):
+                return False
+            found.update(db)
+            return True
+
+        kind = "an available writer" if writer else "available"
+        wait_until(
+            f"{identifier} to be {kind}",
+            ready,
+            timeout_s=self.timeouts.db_s,
+            poll_s=self.timeouts.poll_s,
+            sleep=self.sleep,
+            clock=self.clock,
+        )
+        return found
+
+    # -- content -------------------------------------------------------------------------
+
+    def _reverse(self) -> dict[str, Any]:
+        source, target = self.topo.content_bucket(DR), self.topo.content_bucket(PRIMARY)
+        role = f"arn:aws:iam::{self.topo.account}:role/{self.topo.replication_role_name()}"
+        self.dr.s3.put_bucket_replication(
+            Bucket=source,
+            ReplicationConfiguration={
+                "Role": role,
+                "Rules": [
+                    {
+                        "ID": f"failback-{self.run_id}",
+                        "Status": "Enabled",
+                        "Priority": 1,
+                        "Filter": {},
+                        "DeleteMarkerReplication": {"Status": "Enabled"},
+                        "Destination": {"Bucket": f"arn:aws:s3:::{target}"},
+                    }
+                ],
+            },
+        )
+        since = self._since()
+        copied: list[str] = []
+        for page in self.dr.s3.get_paginator("list_object_versions").paginate(Bucket=source):
+            for version in page.get("Versions", []):
+                if version.get("IsLatest") and version["LastModified"] > since:
+                    self.primary.s3.copy_object(
+                        Bucket=target,
+                        Key=version["Key"],
+                        CopySource={"Bucket": source, "Key": version["Key"], "VersionId": version["VersionId"]},
+                    )
+                    copied.append(version["Key"])
+        pending = [key for key in copied if not self._same_object(source, target, key)]
+        if pending:
+            raise StepFailedError(f"objects still pending in {target}: {pending[:10]}")
+        return {"from": source, "to": target, "since": since.isoformat(), "copied": len(copied)}
+
+    def _same_object(self, source: str, target: str, key: str) -> bool:
+        try:
+            there = self.primary.s3.head_object(Bucket=target, Key=key)
+        except Exception:
+            return False
+        return bool(self.dr.s3.head_object(Bucket=source, Key=key)["ETag"] == there["ETag"])
+
+    def _unreverse(self) -> dict[str, Any]:
+        self.dr.s3.delete_bucket_replication(Bucket=self.topo.content_bucket(DR))
+        return {"bucket": self.topo.content_bucket(DR)}
+
+    # -- web tier and verification -------------------------------------------------------
+
+    def _scale_primary(self) -> dict[str, Any]:
+        size = self.topo.primary_web_min_capacity
+        standby.scale_asg(self.primary.autoscaling, self.topo.web_asg_name(PRIMARY), min_size=size, desired=size)
+        return {"asg": self.topo.web_asg_name(PRIMARY), "capacity": size}
+
+    def _scale_dr(self) -> dict[str, Any]:
+        size = self.topo.standby_web_min_capacity
+        standby.scale_asg(self.dr.autoscaling, self.topo.web_asg_name(DR), min_size=size, desired=size)
+        return {"asg": self.topo.web_asg_name(DR), "capacity": size}
+
+    def _flip(self) -> dict[str, Any]:
+        return standby.publish_switch(self.dr.cloudwatch, self.topo, 0)
+
+    def _verify(self) -> dict[str, Any]:
+        asg = self.topo.web_asg_name(PRIMARY)
+        target_group, dns = standby.web_entry(self.primary.autoscaling, self.primary.elbv2, asg)
+        waits: dict[str, Any] = {"poll_s": self.timeouts.poll_s, "sleep": self.sleep, "clock": self.clock}
+        wait_until(
+            f"a healthy target in {target_group}",
+            lambda: standby.healthy_targets(self.primary.elbv2, target_group) >= 1,
+            timeout_s=self.timeouts.targets_s,
+            **waits,
+        )
+        wait_until(
+            f"{self.topo.domain_name} to answer with {dns}",
+            lambda: self.public_answer.resolves_to(self.topo.domain_name, dns),
+            timeout_s=self.timeouts.dns_s,
+            **waits,
+        )
+        return {"domain": self.topo.domain_name, "alb": dns, "target_group": target_group}
+
+
+def _settings(template: dict[str, Any] | None) -> dict[str, Any]:
+    """Network, parameters and size of the instance a new replica replaces (when it still exists)."""
+    if template is None:
+        return {}
+    settings: dict[str, Any] = {"DBInstanceClass": template["DBInstanceClass"]}
+    if template.get("DBSubnetGroup", {}).get("DBSubnetGroupName"):
+        settings["DBSubnetGroupName"] = template["DBSubnetGroup"]["DBSubnetGroupName"]
+    groups = [group["VpcSecurityGroupId"] for group in template.get("VpcSecurityGroups", [])]
+    if groups:
+        settings["VpcSecurityGroupIds"] = groups
+    parameter_groups = template.get("DBParameterGroups", [])
+    if parameter_groups:
+        settings["DBParameterGroupName"] = parameter_groups[0]["DBParameterGroupName"]
+    return settings
+
+
+def _all_records(path: Path) -> list[dict[str, Any]]:
+    import json
+
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+# -- CLI ---------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    from runbooks.toolkit import add_common_args
+
+    parser = argparse.ArgumentParser(
+        prog="python -m runbooks.failback",
+        description=(
+            "Planned failback to the primary region inside the maintenance window (DR-1, DR-2, OPS-5), then "
+            "re-arm the standby. Every step is recorded as JSON lines. Dry run unless --execute."
+        ),
+    )
+    add_common_args(parser, procedure=PROCEDURE)
+    parser.add_argument("--reason", default="", help="who approved the failback, and why (required outside the window)")
+    parser.add_argument("--outside-window", action="store_true", help="run outside the OPS-5 window (needs --reason)")
+    parser.add_argument("--since", type=datetime.fromisoformat, default=None, help="ISO time DR started taking writes")
+    parser.add_argument("--failover-audit-log", type=Path, default=None, help="default: <deployment>-failover.jsonl")
+    parser.add_argument("--hosted-zone-id", default=None, help="verify with Route 53 TestDNSAnswer, not DNS")
+    return parser, parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from runbooks.cli import build_clients, public_answer
+    from runbooks.toolkit import new_run_id, resolve_topology
+
+    parser, args = parse_args(argv)
+    topology = resolve_topology(parser, args)
+    dr, primary = build_clients(topology)
+
+    def clients(region: Any) -> RegionClients:
+        return RegionClients(*(region.client(s) for s in ("rds", "autoscaling", "cloudwatch", "s3", "elbv2")))
+
+    failback = Failback(
+        topology,
+        dr=clients(dr),
+        primary=clients(primary),
+        public_answer=public_answer(dr, args.hosted_zone_id),
+        audit_log=AuditLog(args.audit_log or Path(topology.audit_log_name(PROCEDURE))),
+        out=sys.stdout,
+    )
+    options = FailbackOptions(args.reason, args.outside_window, args.since, args.failover_audit_log)
+    run_id = args.run_id or new_run_id()
+    result = failback.run(options, run_id=run_id, execute=args.execute)
+    print(f"failback {run_id}: {result.outcome}")
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

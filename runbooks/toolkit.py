@@ -1,0 +1,318 @@
+"""What every runbook automation shares: the audit log, the step runner and the CLI.
+
+The audit log (JSON lines, one record per step and status) is both the evidence an
+auditor reads and the only state a procedure keeps: a rerun with the same run id
+looks up what is already `done` and never does it again, so a crashed run is resumed
+by running the same command again.
+
+Exit codes (one meaning each, the same for every runbook):
+
+- `EXIT_OK` (0): the plan was printed (dry run), the procedure completed, or it had
+  already completed (nothing to do is success: a rerun of a finished procedure in a
+  script must not page anybody, so there is deliberately no separate code for it);
+- `EXIT_STEP_FAILED` (1): a step failed; the audit log names it; rerun to resume;
+- `EXIT_REFUSED` (2): bad arguments or a refused precondition: nothing was changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+from config import load_config
+from config.load import DEFAULT_CONFIG_PATH
+from config.topology import FailoverTopology
+
+EXIT_OK = 0
+EXIT_STEP_FAILED = 1
+EXIT_REFUSED = 2
+
+STATUSES = ("planned", "started", "done", "skipped", "failed")
+
+
+class RefusedError(RuntimeError):
+    """A precondition does not hold: the procedure stops before changing anything."""
+
+
+class StepFailedError(RuntimeError):
+    """A step could not do its job; rerunning resumes at this step."""
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Returned by a step that deliberately did nothing; the reason goes to the audit log."""
+
+    reason: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass
+class AuditRecord:
+    run_id: str
+    step: str
+    status: str  # planned | started | done | skipped | failed
+    detail: dict[str, Any] = field(default_factory=dict)
+    dry_run: bool = True
+    clause: str = ""
+    at: str = field(default_factory=now_iso)
+    started_at: str | None = None
+    duration_s: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """Timing fields are omitted when unknown so that older record shapes stay byte-identical."""
+        data = asdict(self)
+        for key in ("started_at", "duration_s"):
+            if data[key] is None:
+                del data[key]
+        return data
+
+
+RecordT = TypeVar("RecordT", bound=AuditRecord)
+
+
+class AuditLog:
+    """Append-only JSON lines; also each run's state for idempotency.
+
+    `id_field` is the JSON key that carries the run id (`drill_id` in restore-drill
+    logs written before this toolkit existed, `run_id` everywhere else).
+    """
+
+    id_field = "run_id"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def records(self, run_id: str) -> Iterator[dict[str, Any]]:
+        if not self.path.exists():
+            return
+        with self.path.open() as handle:
+            for line in handle:
+                if line.strip():
+                    record = json.loads(line)
+                    if record.get(self.id_field) == run_id:
+                        yield record
+
+    def latest(self, run_id: str, step: str, statuses: Sequence[str]) -> dict[str, Any] | None:
+        """The last executed (not dry-run) record of `step` with one of `statuses`."""
+        found = None
+        for record in self.records(run_id):
+            if record["step"] == step and record["status"] in statuses and not record["dry_run"]:
+                found = record
+        return found
+
+    def done(self, run_id: str, step: str) -> dict[str, Any] | None:
+        for record in self.records(run_id):
+            if record["step"] == step and record["status"] == "done" and not record["dry_run"]:
+                return record
+        return None
+
+    def append(self, record: RecordT) -> RecordT:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = record.as_json()
+        if self.id_field != "run_id":
+            data[self.id_field] = data.pop("run_id")
+        with self.path.open("a") as handle:
+            handle.write(json.dumps(data, default=str, sort_keys=True) + "\n")
+        return record
+
+
+# -- the step runner --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One recorded step.
+
+    `run` does the work (execute mode) and returns the audit detail or a `Skip`;
+    `plan` (dry run) may only read and returns what `run` would do. An `irreversible`
+    step is recorded `started` before `run` is called, and `run` receives the earlier
+    `started` record (or None) so that a rerun waits for the effect instead of
+    repeating the call.
+    """
+
+    name: str
+    title: str
+    run: Callable[[dict[str, Any] | None], dict[str, Any] | Skip]
+    plan: Callable[[], dict[str, Any]] = dict
+    irreversible: bool = False
+    check: bool = False  # read-only (preconditions): runs in dry run too, and again on every rerun
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    outcome: str  # planned | completed | already-completed | failed | refused
+    records: list[AuditRecord] = field(default_factory=list)
+    failed_step: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.outcome == "refused":
+            return EXIT_REFUSED
+        return EXIT_STEP_FAILED if self.outcome == "failed" else EXIT_OK
+
+
+class StepRunner:
+    """Runs steps in order, prints `[3/9] promote replica ... done (41.2 s)`, records each one."""
+
+    def __init__(
+        self,
+        audit: AuditLog,
+        *,
+        run_id: str,
+        clause: str,
+        execute: bool,
+        clock: Callable[[], float] = time.monotonic,
+        out: TextIO | None = None,
+        final_step: str = "procedure",
+    ) -> None:
+        self.audit = audit
+        self.run_id = run_id
+        self.clause = clause
+        self.execute = execute
+        self.clock = clock
+        self.out = out
+        self.final_step = final_step
+        self.result = RunResult(run_id=run_id, outcome="planned")
+
+    def record(self, step: str, status: str, detail: dict[str, Any], **timing: Any) -> AuditRecord:
+        record = AuditRecord(self.run_id, step, status, detail, dry_run=not self.execute, clause=self.clause, **timing)
+        self.result.records.append(self.audit.append(record))
+        return record
+
+    def already_completed(self) -> bool:
+        return self.audit.done(self.run_id, self.final_step) is not None
+
+    def _print(self, text: str) -> None:
+        if self.out is not None:
+            print(text, file=self.out, flush=True)
+
+    def run(self, steps: Sequence[Step]) -> RunResult:
+        if self.already_completed():
+            self.result.outcome = "already-completed"
+            self._print(f"{self.final_step} {self.run_id}: already completed, nothing to do")
+            return self.result
+        total = len(steps)
+        for index, step in enumerate(steps, start=1):
+            prefix = f"[{index}/{total}] {step.title} ..."
+            if self.execute and not step.check and self.audit.done(self.run_id, step.name) is not None:
+                self._print(f"{prefix} already done")
+                continue
+            started_at, start = now_iso(), self.clock()
+            try:
+                if not self.execute and not step.check:
+                    self.record(step.name, "planned", step.plan())
+                    self._print(f"{prefix} planned")
+                    continue
+                earlier = self.audit.latest(self.run_id, step.name, ("started",)) if step.irreversible else None
+                if step.irreversible and earlier is None:
+                    self.record(step.name, "started", {}, started_at=started_at)
+                outcome = step.run(earlier)
+            except RefusedError as error:
+                self._fail(step, str(error), started_at, start, refused=True)
+                self._print(f"{prefix} refused: {error}")
+                return self.result
+            except Exception as error:  # any step error is recorded; rerunning resumes here
+                self._fail(step, f"{type(error).__name__}: {error}", started_at, start, refused=False)
+                self._print(f"{prefix} failed: {error}")
+                return self.result
+            duration = round(self.clock() - start, 1)
+            if isinstance(outcome, Skip):
+                self.record(
+                    step.name,
+                    "skipped",
+                    {"reason": outcome.reason, **outcome.detail},
+                    started_at=started_at,
+                    duration_s=duration,
+                )
+                self._print(f"{prefix} skipped: {outcome.reason} ({duration} s)")
+            else:
+                self.record(step.name, "done", outcome, started_at=started_at, duration_s=duration)
+                self._print(f"{prefix} done ({duration} s)")
+        if self.execute:
+            self.record(self.final_step, "done", {"steps": [step.name for step in steps]})
+            self.result.outcome = "completed"
+        return self.result
+
+    def _fail(self, step: Step, error: str, started_at: str, start: float, *, refused: bool) -> None:
+        duration = round(self.clock() - start, 1)
+        detail: dict[str, Any] = {"error": error}
+        if refused:
+            detail["refused"] = True
+        self.record(step.name, "failed", detail, started_at=started_at, duration_s=duration)
+        self.result.outcome = "refused" if refused else "failed"
+        self.result.failed_step = step.name
+
+
+def wait_until(
+    what: str,
+    check: Callable[[], bool],
+    *,
+    timeout_s: float,
+    poll_s: float,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+) -> None:
+    """Poll `check` until true; raise StepFailedError after `timeout_s` (by `clock`, so tests need no real time)."""
+    deadline = clock() + timeout_s
+    while not check():
+        if clock() >= deadline:
+            raise StepFailedError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        sleep(poll_s)
+
+
+# -- CLI conventions ----------------------------------------------------------------------
+
+
+def add_common_args(parser: argparse.ArgumentParser, *, procedure: str) -> None:
+    parser.add_argument("--deployment", required=True, help="e.g. au-production (see config/deployments.toml)")
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH, help="deployments TOML file")
+    parser.add_argument(
+        "--audit-log", type=Path, default=None, help=f"JSON lines audit log (default: <deployment>-{procedure}.jsonl)"
+    )
+    parser.add_argument("--execute", action="store_true", help="really change things (default: dry run)")
+    parser.add_argument("--run-id", default=None, help="names the run; reuse it to resume (default: a new id)")
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M") + "-" + uuid.uuid4().hex[:6]
+
+
+def resolve_topology(parser: argparse.ArgumentParser, args: argparse.Namespace) -> FailoverTopology:
+    """The deployment's topology, or a usage error (exit 2) that lists the allowed names."""
+    try:
+        config = load_config(args.config)
+    except Exception as error:  # ConfigError or a missing file: a bad argument either way
+        parser.error(f"cannot load {args.config}: {error}")
+    try:
+        deployment = config.get(args.deployment)
+    except KeyError as error:
+        parser.error(str(error.args[0]))
+    return FailoverTopology.of(deployment)
+
+
+# -- the announced maintenance window (OPS-5) ---------------------------------------------
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def maintenance_window(now: datetime, day: str, start_utc: str, duration_hours: int) -> tuple[datetime, datetime]:
+    """The latest window (UTC) that starts at or before `now`: (start, end). `now` is in the window iff now < end."""
+    now = now.astimezone(UTC)
+    hour, minute = (int(part) for part in start_utc.split(":"))
+    days_back = (now.weekday() - WEEKDAYS.index(day)) % 7
+    start = (now - timedelta(days=days_back)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if start > now:
+        start -= timedelta(days=7)
+    return start, start + timedelta(hours=duration_hours)

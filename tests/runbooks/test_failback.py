@@ -1,0 +1,182 @@
+"""Failback automation (DR-2, OPS-5) against moto: fail over first, then come back."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config.topology import DR, PRIMARY
+from runbooks.failback import Failback, FailbackOptions, RegionClients
+from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, EXIT_STEP_FAILED, AuditLog
+from tests.runbooks.conftest import FakeAnswer, Recorder, Region, Standby, Unreachable, is_mutating
+from tests.runbooks.test_failover import Harness
+
+IN_WINDOW = datetime(2026, 12, 6, 17, 0, tzinfo=UTC)  # au-production: Sun 16:00 UTC for 3 h
+OUTSIDE = datetime(2026, 12, 7, 17, 0, tzinfo=UTC)
+STEPS = [
+    "preconditions",
+    "fence-old-primary",
+    "create-primary-replica",
+    "reverse-replication",
+    "scale-primary-web",
+    "promote-primary",
+    "flip-switch",
+    "verify",
+    "retire-dr-writer",
+    "create-dr-replica",
+    "remove-reverse-replication",
+    "scale-dr-web",
+]
+
+
+class Back:
+    def __init__(self, world: Standby, tmp_path: Path, failover_log: Path | None) -> None:
+        self.world = world
+        self.log = tmp_path / "failback.jsonl"
+        self.failover_log = failover_log
+        self.calls: list[tuple[str, str]] = []
+        self.answer = FakeAnswer()
+        self.dr = self._clients(world.dr)
+        self.primary = self._clients(world.primary)
+
+    def _clients(self, region: Region) -> RegionClients:
+        services = (region.rds, region.autoscaling, region.cloudwatch, region.s3, region.elbv2)
+        return RegionClients(*(Recorder(client, region.name, self.calls) for client in services))
+
+    def run(self, run_id: str = "fb-1", *, execute: bool = True, now: datetime = IN_WINDOW, **options: Any) -> Any:
+        failback = Failback(
+            self.world.topo,
+            dr=self.dr,
+            primary=self.primary,
+            public_answer=self.answer,
+            audit_log=AuditLog(self.log),
+            sleep=self.world.clock.sleep,
+            clock=self.world.clock,
+            now=lambda: now,
+            out=io.StringIO(),
+        )
+        values: dict[str, Any] = {"failover_audit_log": self.failover_log}
+        values.update(options)
+        return failback.run(FailbackOptions(**values), run_id=run_id, execute=execute)
+
+    def lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.log.read_text().splitlines()]
+
+    def count(self, method: str) -> int:
+        return sum(1 for _, name in self.calls if name == method)
+
+
+@pytest.fixture
+def failed_over(world: Standby, tmp_path: Path) -> Path:
+    """Fail over for real, then write to the DR bucket as the application would."""
+    topo = world.topo
+    world.primary.s3.put_object(Bucket=topo.content_bucket(PRIMARY), Key="old.txt", Body=b"before")
+    world.dr.s3.put_object(Bucket=topo.content_bucket(DR), Key="old.txt", Body=b"before")  # replicated (RTC)
+    harness = Harness(world, tmp_path / "failover.jsonl")
+    assert harness.run().exit_code == EXIT_OK
+    time.sleep(1.1)  # S3 LastModified has one-second resolution
+    for key in ("tenant-a/new.txt", "tenant-b/new.txt"):
+        world.dr.s3.put_object(Bucket=topo.content_bucket(DR), Key=key, Body=key.encode())
+    world.primary.cloudwatch.put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {
+                "MetricName": "ReplicaLag",
+                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": topo.db_instance_id(PRIMARY)}],
+                "Value": 0.0,
+                "Timestamp": IN_WINDOW - timedelta(minutes=1),  # the tests' clock for the failback
+            }
+        ],
+    )
+    return harness.log
+
+
+def test_failback_returns_to_the_starting_topology(world: Standby, tmp_path: Path, failed_over: Path) -> None:
+    back = Back(world, tmp_path, failed_over)
+    result = back.run()
+    assert result.exit_code == EXIT_OK, back.lines()[-1]
+    executed = [r["step"] for r in back.lines() if r["status"] in ("done", "skipped")]
+    assert executed == [*STEPS, "failback"]
+    assert all(r["clause"] == "DR-2" for r in back.lines())
+    topo = world.topo
+    writer = world.db(world.primary, topo.db_instance_id(PRIMARY))
+    assert writer is not None and not writer.get("ReadReplicaSourceDBInstanceIdentifier")
+    assert world.db(world.primary, f"{topo.db_instance_id(PRIMARY)}-fenced-fb-1") is not None
+    replica = world.db(world.dr, topo.db_instance_id(DR))
+    assert replica is not None
+    assert str(replica["ReadReplicaSourceDBInstanceIdentifier"]).endswith(topo.db_instance_id(PRIMARY))
+    assert world.db(world.dr, f"{topo.db_instance_id(DR)}-retired-fb-1") is not None
+    assert world.switch_values("Minimum")[-1] == 0.0
+    assert world.asg(world.primary, topo.web_asg_name(PRIMARY))["DesiredCapacity"] == topo.primary_web_min_capacity
+    assert world.asg(world.dr, topo.web_asg_name(DR))["DesiredCapacity"] == topo.standby_web_min_capacity
+    keys = {o["Key"] for o in world.primary.s3.list_objects_v2(Bucket=topo.content_bucket(PRIMARY))["Contents"]}
+    assert keys == {"old.txt", "tenant-a/new.txt", "tenant-b/new.txt"}
+    copied = next(r for r in back.lines() if r["step"] == "reverse-replication")
+    assert copied["detail"]["copied"] == 2
+    assert ("ap-southeast-4", "delete_bucket_replication") in back.calls
+    assert back.count("promote_read_replica") == 1
+
+
+def test_dry_run_changes_nothing(world: Standby, tmp_path: Path, failed_over: Path) -> None:
+    back = Back(world, tmp_path, failed_over)
+    result = back.run(execute=False)
+    assert result.outcome == "planned"
+    assert [c for c in back.calls if is_mutating(c[1])] == []
+    assert [r["status"] for r in back.lines()] == ["done"] + ["planned"] * (len(STEPS) - 1)
+
+
+def test_outside_the_window_is_refused_unless_overridden_with_a_reason(
+    world: Standby, tmp_path: Path, failed_over: Path
+) -> None:
+    back = Back(world, tmp_path, failed_over)
+    refused = back.run(now=OUTSIDE)
+    assert refused.exit_code == EXIT_REFUSED
+    assert "outside the announced maintenance window" in back.lines()[-1]["detail"]["error"]
+    assert back.run("fb-2", now=OUTSIDE, outside_window=True).exit_code == EXIT_REFUSED
+    assert "needs --reason" in back.lines()[-1]["detail"]["error"]
+    allowed = back.run("fb-3", now=OUTSIDE, outside_window=True, reason="CAB-7: approved by CTO", execute=False)
+    assert allowed.exit_code == EXIT_OK
+    assert [c for c in back.calls if is_mutating(c[1])] == []
+
+
+def test_no_failover_to_fail_back_from_is_refused(world: Standby, tmp_path: Path) -> None:
+    back = Back(world, tmp_path, None)
+    result = back.run(since=datetime(2026, 1, 1, tzinfo=UTC))
+    assert result.exit_code == EXIT_REFUSED
+    assert "is not a writer" in back.lines()[-1]["detail"]["error"]
+
+
+def test_missing_failover_time_is_refused(world: Standby, tmp_path: Path, failed_over: Path) -> None:
+    back = Back(world, tmp_path, tmp_path / "no-such-log.jsonl")
+    assert back.run().exit_code == EXIT_REFUSED
+    assert "pass --since" in back.lines()[-1]["detail"]["error"]
+
+
+def test_unreachable_primary_region_is_refused(world: Standby, tmp_path: Path, failed_over: Path) -> None:
+    back = Back(world, tmp_path, failed_over)
+    down = Unreachable(world.primary.name, back.calls)
+    back.primary = RegionClients(down, down, down, down, down)
+    assert back.run().exit_code == EXIT_REFUSED
+    assert "primary region does not answer" in back.lines()[-1]["detail"]["error"]
+
+
+def test_crash_after_promotion_resumes_without_repeating_it(world: Standby, tmp_path: Path, failed_over: Path) -> None:
+    back = Back(world, tmp_path, failed_over)
+    back.dr.cloudwatch.fail["put_metric_data"] = lambda: RuntimeError("process killed")
+    first = back.run()
+    assert first.exit_code == EXIT_STEP_FAILED and first.failed_step == "flip-switch"
+    second = back.run()
+    assert second.exit_code == EXIT_OK, back.lines()[-1]
+    assert back.count("promote_read_replica") == 1
+    assert back.count("create_db_instance_read_replica") == 2  # the new primary replica, the new DR replica
+    before, calls = back.log.read_text(), len(back.calls)
+    third = back.run()
+    assert third.outcome == "already-completed"
+    assert back.log.read_text() == before
+    assert [c for c in back.calls[calls:] if is_mutating(c[1])] == []
