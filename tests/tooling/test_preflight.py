@@ -315,10 +315,8 @@ def test_orphans_outside_any_stack_fail_with_import_or_remove_commands(
     assert all(r.status is Status.FAIL for r in results.values())
     bucket = results[CONTENT].remedy
     assert f"aws s3 rb s3://{CONTENT} --region {PRIMARY} --profile p" in bucket
-    assert (
-        f"""npx cdk import --app cdk.out {stage}/Data --resource-mapping-inline '{{"ContentBucket": {{"BucketName": "{CONTENT}"}}}}'"""
-        in bucket
-    )
+    mapping = json.dumps({"ContentBucket": {"BucketName": CONTENT}})
+    assert f"npx cdk import --app cdk.out {stage}/Data --resource-mapping-inline '{mapping}'" in bucket
     assert f"aws backup delete-backup-vault --backup-vault-name {stage}-vault" in results[f"{stage}-vault"].remedy
     assert "aws logs delete-log-group" in results[f"/aws/rds/instance/{stage}-postgres/postgresql"].remedy
     assert "aws secretsmanager delete-secret" in results[f"{stage}-postgres/master"].remedy
