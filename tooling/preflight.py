@@ -278,7 +278,8 @@ def check_bootstrap(
     problems = []
     if version < required:
         problems.append(f"BootstrapVersion {version} < {required} required by the assembly")
-    policies = {p.strip() for p in parameters.get("CloudFormationExecutionPolicies", "").split(",") if p.strip()}
+    # AWS returns the CommaDelimitedList as "arn1,arn2"; moto 5.2.5 as "['arn1', 'arn2']": read the ARNs.
+    policies = set(re.findall(r"arn:[^,'\"\]\s]+", parameters.get("CloudFormationExecutionPolicies", "")))
     expected = policy_arn(deployment, execution_policy_name(deployment))
     if ADMINISTRATOR_ACCESS in policies or not policies:
         problems.append("the execution role has AdministratorAccess (the default)")

@@ -171,12 +171,12 @@ def test_recorder_without_backup_types_warns(aws: ClientFactory) -> None:
 # --- (d) CDK bootstrap
 
 
-def _toolkit(region: str, version: str, policies: str, boundary: str = "") -> None:
+def _toolkit(region: str, version: str, policies: str, boundary: str = "", list_type: str = "String") -> None:
     template = {
         "Parameters": {
-            # The real bootstrap template declares a CommaDelimitedList, and DescribeStacks returns the
-            # comma-separated text; moto 5.2.5 renders such a list as a Python repr, so String here.
-            "CloudFormationExecutionPolicies": {"Type": "String", "Default": ""},
+            # The real bootstrap template declares a CommaDelimitedList and DescribeStacks returns the
+            # comma-separated text (String here); moto 5.2.5 renders a CommaDelimitedList as a Python repr.
+            "CloudFormationExecutionPolicies": {"Type": list_type, "Default": ""},
             "InputPermissionsBoundary": {"Type": "String", "Default": ""},
         },
         "Resources": {
@@ -218,9 +218,12 @@ def test_bootstrap_too_old_fails(aws: ClientFactory, deployment: Deployment) -> 
     assert result.status is Status.FAIL and "BootstrapVersion 5 < 8" in result.message
 
 
-def test_bootstrap_scoped_and_current_is_ok(aws: ClientFactory, deployment: Deployment) -> None:
+@pytest.mark.parametrize("list_type", ["String", "CommaDelimitedList"])
+def test_bootstrap_scoped_and_current_is_ok(aws: ClientFactory, deployment: Deployment, list_type: str) -> None:
     scoped = policy_arn(deployment, execution_policy_name(deployment))
-    _toolkit(PRIMARY, "30", scoped, boundary_policy_name(deployment))
+    _toolkit(
+        PRIMARY, "30", f"{scoped},arn:aws:iam::aws:policy/ReadOnlyAccess", boundary_policy_name(deployment), list_type
+    )
     result = check_bootstrap(
         aws("cloudformation", PRIMARY), PRIMARY, deployment, PreflightOptions(required_bootstrap_version=8)
     )
