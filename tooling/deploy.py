@@ -2,11 +2,15 @@
 
     python -m tooling.deploy                       # au-production into a local moto server
     python -m tooling.deploy --deployment us-staging
-    python -m tooling.deploy --target aws --profile prod-au   # a real account (see README)
+    python -m tooling.deploy --target aws --profile prod-au   # a real account (docs/REAL_ACCOUNT.md)
+    python -m tooling.deploy --target aws --profile prod-au --preflight-only   # read-only checks
     python -m tooling.deploy --server-url http://localhost:5000  # update a running emulator
 
 Synthesis covers every deployment (the CI gate); the deploy covers both regions
-of the chosen one (DR stage first, then primary).
+of the chosen one (DR stage first, then primary). Both targets bootstrap with the scoped
+execution policy and permissions boundary of tooling/bootstrap_policy.py (moto accepts
+the flags and enforces nothing). A real account is first checked read-only
+(tooling/preflight.py) and deployed in phases with a check between them.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from pathlib import Path
 
 import boto3
 
-from config import load_config
+from config import Deployment, load_config
 from stacks.stages import deploy_order
+from tooling import preflight
+from tooling.bootstrap_policy import bootstrap_command, ensure_bootstrap_policies
 from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
 from tooling.summary import render, summarize_region
 
@@ -48,38 +54,126 @@ def synthesize(env: dict[str, str], assembly: Path = ASSEMBLY, context: Sequence
         print(f"compliance report: {report}", flush=True)
 
 
-def deploy(deployment_name: str, env: dict[str, str], assembly: Path = ASSEMBLY) -> None:
-    """Bootstrap both regions, then deploy in the order of `stacks.stages.deploy_order`:
-    DR foundation -> primary -> DR standby."""
-    deployment = load_config().get(deployment_name)
-    targets = [f"aws://{deployment.account}/{region}" for region in deployment.regions]
-    run([str(CDK), "bootstrap", "--app", str(assembly), *targets], env=env)
-    for step in deploy_order(deployment):
-        print(f"== deploy {step.what}: {' '.join(step.selectors())}", flush=True)
-        run(
-            [
-                str(CDK),
-                "deploy",
-                "--app",
-                str(assembly),
-                "--require-approval",
-                "never",
-                "--progress",
-                "events",
-                "--exclusively",
-                *step.selectors(),
-            ],
-            env=env,
-        )
-
-
-def print_summary(deployment_name: str, env: dict[str, str]) -> None:
-    deployment = load_config().get(deployment_name)
-    session = boto3.Session(
+def _session(env: dict[str, str]) -> boto3.Session:
+    return boto3.Session(
         aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
         aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
         profile_name=env.get("AWS_PROFILE"),
     )
+
+
+def clients_for(env: dict[str, str]) -> preflight.ClientFactory:
+    session = _session(env)
+
+    def factory(service: str, region: str) -> object:
+        return session.client(service, region_name=region, endpoint_url=env.get("AWS_ENDPOINT_URL"))
+
+    return factory
+
+
+def bootstrap(deployment: Deployment, env: dict[str, str], assembly: Path = ASSEMBLY) -> None:
+    """Create/update the scoped execution policy and boundary, then bootstrap both regions with them."""
+    iam = clients_for(env)("iam", deployment.primary_region)
+    execution_arn, boundary = ensure_bootstrap_policies(iam, deployment)
+    print(f"bootstrap policies: execution {execution_arn}, boundary {boundary}", flush=True)
+    run(bootstrap_command(CDK, assembly, deployment), env=env)
+
+
+def cdk_deploy(env: dict[str, str], assembly: Path, *selectors: str) -> None:
+    """`cdk deploy --exclusively`: exactly the named stacks, so the deploy order stays explicit."""
+    run(
+        [
+            str(CDK),
+            "deploy",
+            "--app",
+            str(assembly),
+            "--require-approval",
+            "never",
+            "--progress",
+            "events",
+            "--exclusively",
+            *selectors,
+        ],
+        env=env,
+    )
+
+
+def deploy(deployment_name: str, env: dict[str, str], assembly: Path = ASSEMBLY) -> None:
+    """The emulator: bootstrap, then `stacks.stages.deploy_order`: DR foundation -> primary -> DR standby."""
+    deployment = load_config().get(deployment_name)
+    bootstrap(deployment, env, assembly)
+    for step in deploy_order(deployment):
+        print(f"\n== {step.what}: {' '.join(step.selectors())}", flush=True)
+        cdk_deploy(env, assembly, *step.selectors())
+
+
+class PreflightFailed(SystemExit):
+    """A check failed: the table and what to do are printed; nothing more is changed."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__(f"stopped {stage}: fix the FAIL rows above, then run the same command again")
+
+
+def _gate(results: list[preflight.CheckResult], stage: str) -> None:
+    print(preflight.render_table(results), flush=True)
+    if preflight.failed(results):
+        raise PreflightFailed(stage)
+
+
+def deploy_real_account(
+    deployment_name: str,
+    env: dict[str, str],
+    assembly: Path = ASSEMBLY,
+    *,
+    preflight_only: bool = False,
+    lookup_ns: preflight.NameServerLookup | None = None,
+) -> None:
+    """A real account, in phases with a read-only check before each (docs/REAL_ACCOUNT.md).
+
+    1. preflight (read-only); 2. scoped bootstrap policies + bootstrap of both regions, then
+    the bootstrap check again; 3. the DR foundation (`stacks.stages.DR_FOUNDATION`); 4. the
+    primary's public zone (`<deployment>-primary/Dns`), then the delegation check (stops until
+    the parent delegates); 5. the primary stage; 6. the DR standby (`DR_STANDBY`: the replica
+    needs the primary database). Every phase is idempotent: after a stop, fix what the table
+    says and run the same command again.
+    """
+    deployment = load_config().get(deployment_name)
+    clients = clients_for(env)
+    profile = env.get("AWS_PROFILE")
+    options = preflight.options_from_assembly(assembly, deployment, bootstrap_pending=True, profile=profile)
+    print(f"\n== preflight of account {deployment.account} ({', '.join(deployment.regions)}), read-only", flush=True)
+    _gate(preflight.run_preflight(deployment, clients, options, lookup_ns), "before bootstrap")
+    if preflight_only:
+        return
+
+    print("\n== scoped bootstrap of both regions", flush=True)
+    bootstrap(deployment, env, assembly)
+    strict = preflight.options_from_assembly(assembly, deployment, profile=profile)
+    _gate(
+        [
+            preflight.check_bootstrap(clients("cloudformation", region), region, deployment, strict)
+            for region in deployment.regions
+        ],
+        "after bootstrap",
+    )
+
+    foundation, primary, *standby = deploy_order(deployment)
+    print(f"\n== {foundation.what}: {' '.join(foundation.selectors())}", flush=True)
+    cdk_deploy(env, assembly, *foundation.selectors())
+    print(f"\n== public zone: {primary.stage}/Dns", flush=True)
+    cdk_deploy(env, assembly, f"{primary.stage}/Dns")
+    _gate(
+        [preflight.check_delegation(clients("route53", "us-east-1"), deployment, lookup_ns, strict)],
+        "before the primary stage (its certificate validates through the zone)",
+    )
+    for step in (primary, *standby):
+        print(f"\n== {step.what}: {' '.join(step.selectors())}", flush=True)
+        cdk_deploy(env, assembly, *step.selectors())
+
+
+def print_summary(deployment_name: str, env: dict[str, str]) -> None:
+    deployment = load_config().get(deployment_name)
+    session = _session(env)
     regions = []
     for role, region in (("primary", deployment.primary_region), ("dr", deployment.dr_region)):
         client = session.client("cloudformation", region_name=region, endpoint_url=env.get("AWS_ENDPOINT_URL"))
@@ -95,6 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", help="AWS profile for --target aws")
     parser.add_argument("--server-url", help="deploy into an already running emulator (an update)")
     parser.add_argument("--skip-synth", action="store_true", help="reuse ./cdk.out")
+    parser.add_argument(
+        "--preflight-only", action="store_true", help="--target aws: run the read-only account checks and stop"
+    )
     args = parser.parse_args(argv)
 
     names = [d.name for d in load_config().deployments]
@@ -102,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--deployment {args.deployment!r}: allowed {', '.join(names)}")
     if args.target == "aws" and args.server_url:
         parser.error("--server-url is for --target local only")
+    if args.preflight_only and args.target != "aws":
+        parser.error("--preflight-only is for --target aws")
 
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     if not args.skip_synth:
@@ -111,8 +210,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         env = dict(os.environ)
         if args.profile:
             env["AWS_PROFILE"] = args.profile
-        deploy(args.deployment, env)
-        print_summary(args.deployment, env)
+        deploy_real_account(
+            args.deployment, env, preflight_only=args.preflight_only, lookup_ns=preflight.default_lookup_ns()
+        )
+        if not args.preflight_only:
+            print_summary(args.deployment, env)
         return 0
 
     server: MotoServer | None = None

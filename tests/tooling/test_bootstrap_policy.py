@@ -1,0 +1,140 @@
+"""tooling/bootstrap_policy.py: the scoped execution policy, its boundary and the bootstrap command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from config import Deployment, load_config
+from patterns.team_roles import KMS_DESTRUCTIVE_ACTIONS
+from stacks.stages import RegionalStage
+from tooling.bootstrap_policy import (
+    RESOURCE_TYPE_SERVICES,
+    allowed_services,
+    bootstrap_command,
+    boundary_policy_document,
+    ensure_bootstrap_policies,
+    execution_policy_document,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+CDK = REPO / "node_modules" / ".bin" / "cdk"
+
+
+@pytest.fixture(scope="module")
+def deployment() -> Deployment:
+    return load_config().get("au-production")
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def _denied(document: dict[str, Any]) -> set[str]:
+    return {a for s in document["Statement"] if s["Effect"] == "Deny" for a in _actions(s)}
+
+
+def test_execution_policy_never_allows_everything(deployment: Deployment) -> None:
+    document = execution_policy_document(deployment)
+    for statement in document["Statement"]:
+        if statement["Effect"] == "Allow":
+            assert "*" not in _actions(statement)
+            assert "*:*" not in _actions(statement)
+            assert "iam:*" not in _actions(statement)
+    allowed = {a for s in document["Statement"] if s["Effect"] == "Allow" for a in _actions(s)}
+    assert not any(a.startswith(("iam:CreateUser", "iam:CreateAccessKey")) for a in allowed)
+
+
+@pytest.mark.parametrize("builder", [execution_policy_document, boundary_policy_document])
+def test_denies_what_the_team_boundary_denies(deployment: Deployment, builder: Any) -> None:
+    denied = _denied(builder(deployment))
+    assert set(KMS_DESTRUCTIVE_ACTIONS) <= denied
+    assert {"iam:CreateUser", "iam:CreateAccessKey", "iam:AttachUserPolicy", "iam:CreateLoginProfile"} <= denied
+    assert {"backup:DeleteBackupVault", "backup:DeleteRecoveryPoint"} <= denied
+    assert {"cloudtrail:StopLogging", "cloudtrail:DeleteTrail"} <= denied
+    statements = {s["Sid"]: s for s in builder(deployment)["Statement"]}
+    assert statements["DenyBreakGlassTrustChanges"]["Resource"] == [
+        f"arn:aws:iam::{deployment.account}:role/{deployment.break_glass_role_name}"
+    ]
+    assert (
+        f"arn:aws:iam::{deployment.account}:policy/{deployment.name}-team-boundary"
+        in (statements["DenyTeamBoundaryChanges"]["Resource"])
+    )
+    assert statements["DenyChangingBootstrapRoles"]["Resource"] == [f"arn:aws:iam::{deployment.account}:role/cdk-*"]
+
+
+def test_team_boundary_change_can_be_unfrozen_and_role_boundary_required(deployment: Deployment) -> None:
+    sids = {s["Sid"] for s in execution_policy_document(deployment, freeze_team_boundary=False)["Statement"]}
+    assert "DenyTeamBoundaryChanges" not in sids
+    strict = execution_policy_document(deployment, require_role_boundary=True)["Statement"]
+    assert any(s["Sid"] == "DenyRolesWithoutABoundary" for s in strict)
+
+
+def test_boundary_is_a_ceiling_with_the_denies(deployment: Deployment) -> None:
+    statements = boundary_policy_document(deployment)["Statement"]
+    assert statements[0] == {"Sid": "CeilingOnly", "Effect": "Allow", "Action": "*", "Resource": "*"}
+    assert all(s["Effect"] == "Deny" for s in statements[1:])
+
+
+def test_policies_fit_iam_size_limit(deployment: Deployment) -> None:
+    for document in (execution_policy_document(deployment), boundary_policy_document(deployment)):
+        # customer managed policies: 6,144 characters, whitespace not counted
+        assert len(json.dumps(document, separators=(",", ":"))) <= 6144
+
+
+def test_every_synthesized_resource_type_has_its_service(au_production: dict[str, RegionalStage]) -> None:
+    types = set()
+    for stage in au_production.values():
+        for template in Path(stage.outdir).glob("*.template.json"):
+            types |= {r["Type"] for r in json.loads(template.read_text())["Resources"].values()}
+    uncovered = {t for t in types - {"AWS::CDK::Metadata"} if not any(t.startswith(p) for p in RESOURCE_TYPE_SERVICES)}
+    assert not uncovered
+    assert "backup-storage" in allowed_services() and "iam" not in allowed_services()
+
+
+def test_bootstrap_command(deployment: Deployment) -> None:
+    command = bootstrap_command("cdk", "cdk.out", deployment)
+    assert command[:4] == ["cdk", "bootstrap", "--app", "cdk.out"]
+    flags = dict(zip(command[4:8:2], command[5:8:2], strict=True))
+    assert flags == {
+        "--cloudformation-execution-policies": f"arn:aws:iam::{deployment.account}:policy/au-production-cdk-execution",
+        "--custom-permissions-boundary": "au-production-cdk-boundary",
+    }
+    assert command[8:] == [f"aws://{deployment.account}/ap-southeast-2", f"aws://{deployment.account}/ap-southeast-4"]
+
+
+@pytest.mark.skipif(not CDK.exists(), reason="CDK CLI not installed")
+def test_the_pinned_cli_knows_the_flags(deployment: Deployment) -> None:
+    help_text = subprocess.run([str(CDK), "bootstrap", "--help"], capture_output=True, text=True, check=True).stdout
+    for flag in bootstrap_command("cdk", "cdk.out", deployment):
+        if flag.startswith("--"):
+            assert flag in help_text
+
+
+def test_ensure_creates_then_updates_without_piling_up_versions(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", deployment.account)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        iam = boto3.client("iam", region_name="us-east-1")
+        arn, boundary = ensure_bootstrap_policies(iam, deployment)
+        assert arn == f"arn:aws:iam::{deployment.account}:policy/au-production-cdk-execution"
+        assert boundary == "au-production-cdk-boundary"
+        ensure_bootstrap_policies(iam, deployment)  # unchanged: no new version
+        assert len(iam.list_policy_versions(PolicyArn=arn)["Versions"]) == 1
+        for flip in range(6):  # alternate documents: IAM's limit of five versions holds
+            ensure_bootstrap_policies(iam, deployment, freeze_team_boundary=flip % 2 == 1)
+        versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+        assert len(versions) <= 5
+        default = next(v for v in versions if v["IsDefaultVersion"])
+        document = iam.get_policy_version(PolicyArn=arn, VersionId=default["VersionId"])["PolicyVersion"]["Document"]
+        assert "DenyTeamBoundaryChanges" in json.dumps(document)

@@ -1,0 +1,64 @@
+"""tooling/deploy.py --target aws: the order of phases and the checks between them (no AWS calls)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tooling import deploy, preflight
+from tooling.preflight import CheckResult, Status
+
+OK = CheckResult("x", "global", Status.OK, "ok")
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+    commands: list[str] = []
+    monkeypatch.setattr(deploy, "run", lambda command, env=None: commands.append(" ".join(command[1:3] + command[-2:])))
+    monkeypatch.setattr(deploy, "ensure_bootstrap_policies", lambda iam, d: ("arn", "boundary"))
+    monkeypatch.setattr(deploy, "clients_for", lambda env: lambda service, region: object())
+    monkeypatch.setattr(preflight, "options_from_assembly", lambda *a, **k: preflight.PreflightOptions())
+    monkeypatch.setattr(preflight, "run_preflight", lambda *a, **k: [OK])
+    monkeypatch.setattr(preflight, "check_bootstrap", lambda *a, **k: OK)
+    monkeypatch.setattr(preflight, "check_delegation", lambda *a, **k: OK)
+    return commands
+
+
+def test_preflight_only_changes_nothing(recorded: list[str]) -> None:
+    deploy.deploy_real_account("au-production", {}, preflight_only=True)
+    assert recorded == []
+
+
+def test_a_failed_preflight_stops_before_bootstrap(recorded: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(preflight, "run_preflight", lambda *a, **k: [CheckResult("x", "r", Status.FAIL, "no")])
+    with pytest.raises(SystemExit, match="before bootstrap"):
+        deploy.deploy_real_account("au-production", {})
+    assert recorded == []
+
+
+def test_phases_in_order(recorded: list[str]) -> None:
+    deploy.deploy_real_account("au-production", {})
+    assert [c.split(" ")[0] + " " + c.split(" ")[-1] for c in recorded] == [
+        "bootstrap aws://111111111111/ap-southeast-4",
+        "deploy au-production-dr/*",
+        "deploy au-production-primary/Dns",
+        "deploy au-production-primary/*",
+        "deploy au-production-dr/*",
+    ]
+
+
+def test_undelegated_zone_stops_before_the_primary(recorded: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_delegated(*args: Any, **kwargs: Any) -> CheckResult:
+        return CheckResult("domain delegation", "global", Status.FAIL, "not delegated", "set NS")
+
+    monkeypatch.setattr(preflight, "check_delegation", not_delegated)
+    with pytest.raises(SystemExit, match="before the primary stage"):
+        deploy.deploy_real_account("au-production", {})
+    assert recorded[-1].endswith("au-production-primary/Dns")
+
+
+def test_preflight_only_is_for_aws() -> None:
+    with pytest.raises(SystemExit):
+        deploy.main(["--preflight-only", "--skip-synth"])

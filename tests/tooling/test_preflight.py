@@ -1,0 +1,420 @@
+"""tooling/preflight.py against moto (mock_aws); the account API through a fake (moto 5.2.5: 404)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from config import Deployment, load_config
+from tooling.bootstrap_policy import boundary_policy_name, execution_policy_name, policy_arn
+from tooling.preflight import (
+    ClientFactory,
+    NamedResource,
+    PreflightOptions,
+    Status,
+    check_bootstrap,
+    check_config_recorder,
+    check_delegation,
+    check_orphans,
+    check_region_opt_in,
+    check_session_document,
+    failed,
+    named_resources,
+    options_from_assembly,
+    render_table,
+    required_bootstrap_version,
+    run_preflight,
+)
+
+PRIMARY = "ap-southeast-2"
+DR = "ap-southeast-4"
+
+
+@pytest.fixture(scope="module")
+def deployment() -> Deployment:
+    return load_config().get("au-production")
+
+
+@pytest.fixture
+def aws(deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> Iterator[ClientFactory]:
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", deployment.account)
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+
+        def factory(service: str, region: str) -> Any:
+            if service == "account":
+                return FakeAccount({PRIMARY: "ENABLED_BY_DEFAULT", DR: "ENABLED"})
+            return boto3.client(service, region_name=region)
+
+        yield factory
+
+
+class FakeAccount:
+    def __init__(self, states: dict[str, str]) -> None:
+        self.states = states
+
+    def get_region_opt_status(self, RegionName: str) -> dict[str, str]:  # noqa: N803 - boto3's name
+        return {"RegionName": RegionName, "RegionOptStatus": self.states[RegionName]}
+
+
+# --- (a) region opt-in
+
+
+@pytest.mark.parametrize("state", ["ENABLED", "ENABLED_BY_DEFAULT"])
+def test_opt_in_enabled_is_ok(state: str) -> None:
+    assert check_region_opt_in(FakeAccount({DR: state}), DR).status is Status.OK
+
+
+@pytest.mark.parametrize("state", ["DISABLED", "DISABLING"])
+def test_opt_in_disabled_fails_with_the_enable_command(state: str) -> None:
+    result = check_region_opt_in(FakeAccount({DR: state}), DR, PreflightOptions(profile="p"))
+    assert result.status is Status.FAIL
+    assert "aws account enable-region --region-name ap-southeast-4 --profile p" in result.remedy
+
+
+def test_opt_in_enabling_fails_and_says_wait() -> None:
+    result = check_region_opt_in(FakeAccount({DR: "ENABLING"}), DR)
+    assert result.status is Status.FAIL and "wait" in result.remedy
+
+
+def test_moto_does_not_implement_get_region_opt_status(aws: ClientFactory) -> None:
+    """Why the tests inject a fake: the real client against moto is reported unverifiable."""
+    result = check_region_opt_in(boto3.client("account", region_name="us-east-1"), DR)
+    assert result.status is Status.WARN
+
+
+# --- (b) SSM-SessionManagerRunShell
+
+
+def _create_session_document(region: str) -> None:
+    boto3.client("ssm", region_name=region).create_document(
+        Name="SSM-SessionManagerRunShell",
+        DocumentType="Session",
+        DocumentFormat="JSON",
+        Content=json.dumps({"schemaVersion": "1.0", "description": "console", "sessionType": "Standard_Stream"}),
+    )
+
+
+def test_no_session_document_is_ok(aws: ClientFactory) -> None:
+    options = PreflightOptions(session_document_regions=frozenset({PRIMARY}))
+    assert check_session_document(aws("ssm", PRIMARY), PRIMARY, options).status is Status.OK
+
+
+def test_existing_session_document_is_information_when_stacks_do_not_create_it(aws: ClientFactory) -> None:
+    _create_session_document(PRIMARY)
+    result = check_session_document(aws("ssm", PRIMARY), PRIMARY, PreflightOptions())
+    assert result.status is Status.OK and "exists" in result.message and "information" in result.message
+
+
+def test_existing_session_document_fails_when_stacks_create_it(aws: ClientFactory) -> None:
+    _create_session_document(PRIMARY)
+    options = PreflightOptions(session_document_regions=frozenset({PRIMARY}))
+    result = check_session_document(aws("ssm", PRIMARY), PRIMARY, options)
+    assert result.status is Status.FAIL
+    assert "aws ssm delete-document --name SSM-SessionManagerRunShell --region ap-southeast-2" in result.remedy
+
+
+# --- (c) AWS Config recorder
+
+
+def _recorder(region: str, *, start: bool, all_supported: bool = True) -> None:
+    config = boto3.client("config", region_name=region)
+    group: dict[str, Any] = (
+        {"allSupported": True, "includeGlobalResourceTypes": False}
+        if all_supported
+        else {"allSupported": False, "resourceTypes": ["AWS::S3::Bucket"]}
+    )
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": "arn:aws:iam::111111111111:role/config",
+            "recordingGroup": group,
+        }
+    )
+    boto3.client("s3", region_name=region).create_bucket(
+        Bucket=f"config-{region}", CreateBucketConfiguration={"LocationConstraint": region}
+    )
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": f"config-{region}"})
+    if start:
+        config.start_configuration_recorder(ConfigurationRecorderName="default")
+
+
+def test_no_config_recorder_fails(aws: ClientFactory) -> None:
+    assert check_config_recorder(aws("config", DR), DR).status is Status.FAIL
+
+
+def test_stopped_config_recorder_fails(aws: ClientFactory) -> None:
+    _recorder(DR, start=False)
+    result = check_config_recorder(aws("config", DR), DR)
+    assert result.status is Status.FAIL and "not recording" in result.message
+
+
+def test_recording_config_recorder_is_ok(aws: ClientFactory) -> None:
+    _recorder(DR, start=True)
+    assert check_config_recorder(aws("config", DR), DR).status is Status.OK
+
+
+def test_recorder_without_backup_types_warns(aws: ClientFactory) -> None:
+    _recorder(DR, start=True, all_supported=False)
+    assert check_config_recorder(aws("config", DR), DR).status is Status.WARN
+
+
+# --- (d) CDK bootstrap
+
+
+def _toolkit(region: str, version: str, policies: str, boundary: str = "", list_type: str = "String") -> None:
+    template = {
+        "Parameters": {
+            # The real bootstrap template declares a CommaDelimitedList and DescribeStacks returns the
+            # comma-separated text (String here); moto 5.2.5 renders a CommaDelimitedList as a Python repr.
+            "CloudFormationExecutionPolicies": {"Type": list_type, "Default": ""},
+            "InputPermissionsBoundary": {"Type": "String", "Default": ""},
+        },
+        "Resources": {
+            "Version": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {"Name": "/cdk-bootstrap/hnb659fds/version", "Type": "String", "Value": version},
+            }
+        },
+        "Outputs": {"BootstrapVersion": {"Value": version}},
+    }
+    boto3.client("cloudformation", region_name=region).create_stack(
+        StackName="CDKToolkit",
+        TemplateBody=json.dumps(template),
+        Parameters=[
+            {"ParameterKey": "CloudFormationExecutionPolicies", "ParameterValue": policies},
+            {"ParameterKey": "InputPermissionsBoundary", "ParameterValue": boundary},
+        ],
+    )
+
+
+def test_bootstrap_missing_fails_or_warns_when_the_run_bootstraps(aws: ClientFactory, deployment: Deployment) -> None:
+    cfn = aws("cloudformation", PRIMARY)
+    assert check_bootstrap(cfn, PRIMARY, deployment).status is Status.FAIL
+    assert check_bootstrap(cfn, PRIMARY, deployment, PreflightOptions(bootstrap_pending=True)).status is Status.WARN
+
+
+def test_bootstrap_with_administrator_access_fails(aws: ClientFactory, deployment: Deployment) -> None:
+    _toolkit(PRIMARY, "30", "arn:aws:iam::aws:policy/AdministratorAccess")
+    result = check_bootstrap(aws("cloudformation", PRIMARY), PRIMARY, deployment)
+    assert result.status is Status.FAIL and "AdministratorAccess" in result.message
+
+
+def test_bootstrap_too_old_fails(aws: ClientFactory, deployment: Deployment) -> None:
+    scoped = policy_arn(deployment, execution_policy_name(deployment))
+    _toolkit(PRIMARY, "5", scoped, boundary_policy_name(deployment))
+    result = check_bootstrap(
+        aws("cloudformation", PRIMARY), PRIMARY, deployment, PreflightOptions(required_bootstrap_version=8)
+    )
+    assert result.status is Status.FAIL and "BootstrapVersion 5 < 8" in result.message
+
+
+@pytest.mark.parametrize("list_type", ["String", "CommaDelimitedList"])
+def test_bootstrap_scoped_and_current_is_ok(aws: ClientFactory, deployment: Deployment, list_type: str) -> None:
+    scoped = policy_arn(deployment, execution_policy_name(deployment))
+    _toolkit(
+        PRIMARY, "30", f"{scoped},arn:aws:iam::aws:policy/ReadOnlyAccess", boundary_policy_name(deployment), list_type
+    )
+    result = check_bootstrap(
+        aws("cloudformation", PRIMARY), PRIMARY, deployment, PreflightOptions(required_bootstrap_version=8)
+    )
+    assert result.status is Status.OK, result
+
+
+# --- (e) delegation
+
+
+def _zone(domain: str) -> list[str]:
+    route53 = boto3.client("route53", region_name="us-east-1")
+    zone = route53.create_hosted_zone(
+        Name=domain, CallerReference=f"ref-{len(route53.list_hosted_zones()['HostedZones'])}"
+    )
+    return list(zone["DelegationSet"]["NameServers"])
+
+
+def test_delegation_ok_when_the_parent_publishes_the_zone_name_servers(
+    aws: ClientFactory, deployment: Deployment
+) -> None:
+    servers = _zone(deployment.domain_name)
+    result = check_delegation(aws("route53", "us-east-1"), deployment, lambda _: {f"{s}." for s in servers})
+    assert result.status is Status.OK
+
+
+def test_delegation_fails_with_the_records_to_publish(aws: ClientFactory, deployment: Deployment) -> None:
+    servers = _zone(deployment.domain_name)
+    result = check_delegation(aws("route53", "us-east-1"), deployment, lambda _: {"ns1.parking.example."})
+    assert result.status is Status.FAIL
+    assert all(s.lower().rstrip(".") in result.remedy for s in servers)
+
+
+def test_delegation_without_a_resolver_is_unverified(aws: ClientFactory, deployment: Deployment) -> None:
+    _zone(deployment.domain_name)
+    result = check_delegation(aws("route53", "us-east-1"), deployment, None)
+    assert result.status is Status.WARN and "unverified" in result.message
+
+
+def test_missing_zone_warns_and_duplicate_zones_fail(aws: ClientFactory, deployment: Deployment) -> None:
+    route53 = aws("route53", "us-east-1")
+    assert check_delegation(route53, deployment, lambda _: set()).status is Status.WARN
+    _zone(deployment.domain_name)
+    _zone(deployment.domain_name)
+    assert check_delegation(route53, deployment, lambda _: set()).status is Status.FAIL
+
+
+# --- retained orphans (item 6)
+
+CONTENT = "au-production-primary-content-111111111111"
+
+
+def _named(deployment: Deployment) -> tuple[NamedResource, ...]:
+    stage = f"{deployment.name}-primary"
+    return (
+        NamedResource(PRIMARY, f"{stage}-data", f"{stage}/Data", "ContentBucket", "AWS::S3::Bucket", CONTENT),
+        NamedResource(
+            PRIMARY,
+            f"{stage}-data",
+            f"{stage}/Data",
+            "PostgresLogs",
+            "AWS::Logs::LogGroup",
+            f"/aws/rds/instance/{stage}-postgres/postgresql",
+        ),
+    )
+
+
+def test_no_orphans_is_ok(aws: ClientFactory, deployment: Deployment) -> None:
+    results = check_orphans(aws, PRIMARY, deployment, PreflightOptions(named_resources=_named(deployment)))
+    assert [r.status for r in results] == [Status.OK]
+
+
+def test_orphans_outside_any_stack_fail_with_import_or_remove_commands(
+    aws: ClientFactory, deployment: Deployment
+) -> None:
+    stage = f"{deployment.name}-primary"
+    boto3.client("s3", region_name=PRIMARY).create_bucket(
+        Bucket=CONTENT, CreateBucketConfiguration={"LocationConstraint": PRIMARY}
+    )
+    boto3.client("backup", region_name=PRIMARY).create_backup_vault(BackupVaultName=f"{stage}-vault")
+    boto3.client("logs", region_name=PRIMARY).create_log_group(
+        logGroupName=f"/aws/rds/instance/{stage}-postgres/postgresql"
+    )
+    boto3.client("secretsmanager", region_name=PRIMARY).create_secret(Name=f"{stage}-postgres/master", SecretString="x")
+    options = PreflightOptions(named_resources=_named(deployment), profile="p")
+    results = {r.message.split(" ")[1]: r for r in check_orphans(aws, PRIMARY, deployment, options)}
+    assert set(results) == {
+        CONTENT,
+        f"{stage}-vault",
+        f"/aws/rds/instance/{stage}-postgres/postgresql",
+        f"{stage}-postgres/master",
+    }
+    assert all(r.status is Status.FAIL for r in results.values())
+    bucket = results[CONTENT].remedy
+    assert f"aws s3 rb s3://{CONTENT} --region {PRIMARY} --profile p" in bucket
+    mapping = json.dumps({"ContentBucket": {"BucketName": CONTENT}})
+    assert f"npx cdk import --app cdk.out {stage}/Data --resource-mapping-inline '{mapping}'" in bucket
+    assert f"aws backup delete-backup-vault --backup-vault-name {stage}-vault" in results[f"{stage}-vault"].remedy
+    assert "aws logs delete-log-group" in results[f"/aws/rds/instance/{stage}-postgres/postgresql"].remedy
+    assert "aws secretsmanager delete-secret" in results[f"{stage}-postgres/master"].remedy
+
+
+def test_resources_of_a_live_stack_are_not_orphans(aws: ClientFactory, deployment: Deployment) -> None:
+    template = {
+        "Resources": {
+            "ContentBucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": CONTENT}},
+            "PostgresLogs": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {"LogGroupName": f"/aws/rds/instance/{deployment.name}-primary-postgres/postgresql"},
+            },
+        }
+    }
+    boto3.client("cloudformation", region_name=PRIMARY).create_stack(
+        StackName=f"{deployment.name}-primary-data", TemplateBody=json.dumps(template)
+    )
+    results = check_orphans(aws, PRIMARY, deployment, PreflightOptions(named_resources=_named(deployment)))
+    assert [r.status for r in results] == [Status.OK], render_table(results)
+
+
+# --- the assembly and the runner
+
+
+def _assembly(tmp_path: Path, deployment: Deployment) -> Path:
+    stage = f"{deployment.name}-primary"
+    nested = tmp_path / f"assembly-{stage}"
+    nested.mkdir()
+    (tmp_path / "manifest.json").write_text(json.dumps({"artifacts": {}}))
+    (nested / "Data.template.json").write_text(
+        json.dumps(
+            {
+                "Resources": {
+                    "ContentBucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": CONTENT}},
+                    "Prefs": {"Type": "AWS::SSM::Document", "Properties": {"Name": "SSM-SessionManagerRunShell"}},
+                    "Computed": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": {"Ref": "X"}}},
+                }
+            }
+        )
+    )
+    manifest = {
+        "artifacts": {
+            "Data": {
+                "type": "aws:cloudformation:stack",
+                "environment": f"aws://{deployment.account}/{PRIMARY}",
+                "displayName": f"{stage}/Data",
+                "properties": {
+                    "templateFile": "Data.template.json",
+                    "stackName": f"{stage}-data",
+                    "requiresBootstrapStackVersion": 8,
+                },
+            }
+        }
+    }
+    (nested / "manifest.json").write_text(json.dumps(manifest))
+    return tmp_path
+
+
+def test_assembly_gives_bootstrap_version_names_and_session_document_regions(
+    tmp_path: Path, deployment: Deployment
+) -> None:
+    assembly = _assembly(tmp_path, deployment)
+    assert required_bootstrap_version(assembly) == 8
+    assert required_bootstrap_version(tmp_path / "missing") == 6
+    names = named_resources(assembly, deployment)
+    assert [(r.stage_path, r.logical_id, r.name) for r in names if r.resource_type == "AWS::S3::Bucket"] == [
+        (f"{deployment.name}-primary/Data", "ContentBucket", CONTENT)
+    ]
+    options = options_from_assembly(assembly, deployment)
+    assert options.session_document_regions == frozenset({PRIMARY})
+    assert options.required_bootstrap_version == 8
+
+
+def test_runner_skips_a_disabled_region_and_fails(aws: ClientFactory, deployment: Deployment) -> None:
+    def clients(service: str, region: str) -> Any:
+        if service == "account":
+            return FakeAccount({PRIMARY: "ENABLED_BY_DEFAULT", DR: "DISABLED"})
+        return aws(service, region)
+
+    results = run_preflight(deployment, clients, PreflightOptions(), lambda _: set())
+    assert failed(results)
+    dr = [r for r in results if r.scope == DR]
+    assert [r.check for r in dr] == ["region opt-in", "regional checks"]
+    table = render_table(results)
+    assert "aws account enable-region --region-name ap-southeast-4" in table
+    assert table.splitlines()[0].startswith("status")
+
+
+def test_runner_passes_on_a_prepared_account(aws: ClientFactory, deployment: Deployment) -> None:
+    scoped = policy_arn(deployment, execution_policy_name(deployment))
+    servers: list[str] = _zone(deployment.domain_name)
+    for region in deployment.regions:
+        _recorder(region, start=True)
+        _toolkit(region, "30", scoped, boundary_policy_name(deployment))
+    results = run_preflight(deployment, aws, PreflightOptions(), lambda _: set(servers))
+    assert not failed(results), render_table(results)
+    assert all(r.status is Status.OK for r in results), render_table(results)

@@ -1,0 +1,372 @@
+"""The scoped CDK bootstrap (issue "Real-AWS readiness", item 13).
+
+By default `cdk bootstrap` gives the CloudFormation execution role `AdministratorAccess`.
+The Technical Director role may assume the bootstrap deploy role, and every deploy runs
+as that execution role, so a deploy could do what the team permissions boundary denies.
+This module builds two customer-managed policies, created before bootstrap (outside every
+stack, so no deploy can change them):
+
+* `<deployment>-cdk-execution`: the execution role's permissions. It allows the services
+  the stacks use (`service:*`, never `*:*`) and denies what the team boundary denies.
+* `<deployment>-cdk-boundary`: the execution role's permissions boundary
+  (`cdk bootstrap --custom-permissions-boundary`), a ceiling with the same denies.
+
+    python -m tooling.bootstrap_policy --deployment au-production --print   # the JSON only
+    python -m tooling.bootstrap_policy --deployment au-production --profile p  # create/update
+
+Differences from the team boundary, on purpose (CloudFormation must create and update
+what the stacks declare): `backup:PutBackupVaultAccessPolicy` and `backup:DeleteBackupPlan`
+(vault policies and plans are stack resources), `cloudtrail:UpdateTrail` and
+`cloudtrail:PutEventSelectors` (the trail is a stack resource) and role/policy creation
+stay allowed; creating roles is capped by `DenyRolesWithoutABoundary` only when
+`require_role_boundary` is set (the stacks must first put a boundary on every role).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import unquote
+
+from config import Deployment, load_config
+from patterns.team_roles import IAM_ESCALATION_ACTIONS, KMS_DESTRUCTIVE_ACTIONS
+
+PolicyDocument = dict[str, Any]
+
+# IAM service prefixes of every resource type the stacks declare (checked against the
+# synthesized templates by tests/tooling/test_bootstrap_policy.py).
+RESOURCE_TYPE_SERVICES: Final[dict[str, tuple[str, ...]]] = {
+    "AWS::AutoScaling": ("autoscaling",),
+    "AWS::Backup": ("backup", "backup-storage"),
+    "AWS::CertificateManager": ("acm",),
+    "AWS::CloudTrail": ("cloudtrail",),
+    "AWS::CloudWatch": ("cloudwatch",),
+    "AWS::EC2": ("ec2",),
+    "AWS::ElastiCache": ("elasticache",),
+    "AWS::ElasticLoadBalancingV2": ("elasticloadbalancing",),
+    "AWS::IAM": ("iam",),
+    "AWS::KMS": ("kms",),
+    "AWS::Lambda": ("lambda",),
+    "AWS::Logs": ("logs",),
+    "AWS::RDS": ("rds",),
+    "AWS::Route53": ("route53",),
+    "AWS::S3": ("s3",),
+    "AWS::SNS": ("sns",),
+    "AWS::SSM": ("ssm",),
+    "AWS::SecretsManager": ("secretsmanager",),
+    "AWS::WAFv2": ("wafv2",),
+    "Custom::": ("lambda",),  # CDK custom resources are Lambda-backed
+}
+# Needed beside the resource types: the hosted secret rotation is an AWS::Serverless
+# transform (CloudFormation change sets, Serverless Application Repository); the Backup
+# audit framework creates AWS Config rules.
+SUPPORTING_SERVICES: Final[tuple[str, ...]] = ("cloudformation", "serverlessrepo", "config")
+# IAM is scoped below (roles, policies, instance profiles), never `iam:*`.
+IAM_STACK_ACTIONS: Final[tuple[str, ...]] = (
+    "iam:AddRoleToInstanceProfile",
+    "iam:AttachRolePolicy",
+    "iam:CreateInstanceProfile",
+    "iam:CreatePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:CreateRole",
+    "iam:CreateServiceLinkedRole",
+    "iam:DeleteInstanceProfile",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:DeleteRole",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:Get*",
+    "iam:List*",
+    "iam:PassRole",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:RemoveRoleFromInstanceProfile",
+    "iam:TagInstanceProfile",
+    "iam:TagPolicy",
+    "iam:TagRole",
+    "iam:UntagInstanceProfile",
+    "iam:UntagPolicy",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+)
+ROLE_WRITE_ACTIONS: Final[tuple[str, ...]] = (
+    "iam:AttachRolePolicy",
+    "iam:DeleteRole",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+)
+POLICY_WRITE_ACTIONS: Final[tuple[str, ...]] = (
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+)
+# The execution role may create vaults, plans and vault policies, never delete what protects backups.
+BACKUP_PROTECTED_ACTIONS: Final[tuple[str, ...]] = (
+    "backup:DeleteBackupVault",
+    "backup:DeleteBackupVaultAccessPolicy",
+    "backup:DeleteBackupVaultLockConfiguration",
+    "backup:DeleteRecoveryPoint",
+    "backup:DisassociateRecoveryPoint",
+    "backup:UpdateRecoveryPointLifecycle",
+)
+AUDIT_PROTECTED_ACTIONS: Final[tuple[str, ...]] = (
+    "cloudtrail:DeleteTrail",
+    "cloudtrail:StopLogging",
+    "config:DeleteConfigurationRecorder",
+    "config:DeleteDeliveryChannel",
+    "config:StopConfigurationRecorder",
+)
+# Escalation actions of the team boundary that CloudFormation never needs for these stacks.
+USER_AND_GROUP_ESCALATION: Final[tuple[str, ...]] = tuple(
+    action
+    for action in IAM_ESCALATION_ACTIONS
+    if action not in ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:UpdateAssumeRolePolicy")
+)
+
+
+def execution_policy_name(deployment: Deployment) -> str:
+    return f"{deployment.name}-cdk-execution"
+
+
+def boundary_policy_name(deployment: Deployment) -> str:
+    return f"{deployment.name}-cdk-boundary"
+
+
+def team_boundary_name(deployment: Deployment) -> str:
+    """The team roles' boundary (patterns/team_roles.py, created by the primary Access stack)."""
+    return f"{deployment.name}-team-boundary"
+
+
+def policy_arn(deployment: Deployment, name: str) -> str:
+    return f"arn:aws:iam::{deployment.account}:policy/{name}"
+
+
+def allowed_services() -> tuple[str, ...]:
+    services = {s for group in RESOURCE_TYPE_SERVICES.values() for s in group} | set(SUPPORTING_SERVICES)
+    return tuple(sorted(services - {"iam"}))
+
+
+def deny_statements(deployment: Deployment, *, freeze_team_boundary: bool = True) -> list[PolicyDocument]:
+    """What the team boundary denies, as far as a CloudFormation execution role can be held to it."""
+    account = deployment.account
+    protected_policies = [
+        policy_arn(deployment, execution_policy_name(deployment)),
+        policy_arn(deployment, boundary_policy_name(deployment)),
+    ]
+    team_boundary = policy_arn(deployment, team_boundary_name(deployment))
+    statements: list[PolicyDocument] = [
+        {
+            "Sid": "DenyIamUsersGroupsAndKeys",
+            "Effect": "Deny",
+            "Action": list(USER_AND_GROUP_ESCALATION),
+            "Resource": "*",
+        },
+        {
+            "Sid": "DenyChangingTheBootstrapPolicies",
+            "Effect": "Deny",
+            "Action": list(POLICY_WRITE_ACTIONS),
+            "Resource": protected_policies,
+        },
+        {
+            "Sid": "DenyDeletingTheTeamBoundary",
+            "Effect": "Deny",
+            "Action": ["iam:DeletePolicy", "iam:DeletePolicyVersion"],
+            "Resource": [team_boundary],
+        },
+        {
+            "Sid": "DenyChangingBootstrapRoles",
+            "Effect": "Deny",
+            "Action": list(ROLE_WRITE_ACTIONS),
+            "Resource": [f"arn:aws:iam::{account}:role/cdk-*"],
+        },
+        {
+            "Sid": "DenyBreakGlassTrustChanges",
+            "Effect": "Deny",
+            "Action": ["iam:UpdateAssumeRolePolicy", "iam:DeleteRolePermissionsBoundary"],
+            "Resource": [f"arn:aws:iam::{account}:role/{deployment.break_glass_role_name}"],
+        },
+        {
+            "Sid": "DenyRemovingBoundaries",
+            "Effect": "Deny",
+            "Action": ["iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"],
+            "Resource": "*",
+        },
+        {"Sid": "DenyKeyDeletion", "Effect": "Deny", "Action": list(KMS_DESTRUCTIVE_ACTIONS), "Resource": "*"},
+        {"Sid": "DenyAuditStop", "Effect": "Deny", "Action": list(AUDIT_PROTECTED_ACTIONS), "Resource": "*"},
+        {"Sid": "DenyBackupDeletion", "Effect": "Deny", "Action": list(BACKUP_PROTECTED_ACTIONS), "Resource": "*"},
+    ]
+    if freeze_team_boundary:
+        # A deploy must not loosen the Technical Director's own boundary; a change to it is a
+        # break-glass step (docs/REAL_ACCOUNT.md, "Changing the team boundary").
+        statements.append(
+            {
+                "Sid": "DenyTeamBoundaryChanges",
+                "Effect": "Deny",
+                "Action": ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"],
+                "Resource": [team_boundary],
+            }
+        )
+    return statements
+
+
+def execution_policy_document(
+    deployment: Deployment, *, freeze_team_boundary: bool = True, require_role_boundary: bool = False
+) -> PolicyDocument:
+    """The CloudFormation execution role's permissions (`--cloudformation-execution-policies`)."""
+    account = deployment.account
+    statements: list[PolicyDocument] = [
+        {
+            "Sid": "StackServices",
+            "Effect": "Allow",
+            "Action": [f"{service}:*" for service in allowed_services()],
+            "Resource": "*",
+        },
+        {
+            "Sid": "StackIamRolesPoliciesProfiles",
+            "Effect": "Allow",
+            "Action": list(IAM_STACK_ACTIONS),
+            "Resource": [
+                f"arn:aws:iam::{account}:role/*",
+                f"arn:aws:iam::{account}:policy/*",
+                f"arn:aws:iam::{account}:instance-profile/*",
+            ],
+        },
+        *deny_statements(deployment, freeze_team_boundary=freeze_team_boundary),
+    ]
+    if require_role_boundary:
+        statements.append(
+            {
+                "Sid": "DenyRolesWithoutABoundary",
+                "Effect": "Deny",
+                "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
+                "Resource": "*",
+                "Condition": {
+                    "StringNotEquals": {
+                        "iam:PermissionsBoundary": [
+                            policy_arn(deployment, team_boundary_name(deployment)),
+                            policy_arn(deployment, boundary_policy_name(deployment)),
+                        ]
+                    }
+                },
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def boundary_policy_document(deployment: Deployment, *, freeze_team_boundary: bool = True) -> PolicyDocument:
+    """The execution role's permissions boundary: caps, never grants (attached as a boundary only)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "CeilingOnly", "Effect": "Allow", "Action": "*", "Resource": "*"},
+            *deny_statements(deployment, freeze_team_boundary=freeze_team_boundary),
+        ],
+    }
+
+
+def ensure_policy(iam: Any, arn: str, document: PolicyDocument, description: str) -> str:
+    """Create the customer-managed policy `arn`, or make `document` its default version; returns the ARN."""
+    name = arn.rsplit("/", 1)[1]
+    text = json.dumps(document, sort_keys=True)
+    try:
+        current = iam.get_policy(PolicyArn=arn)["Policy"]
+    except iam.exceptions.NoSuchEntityException:
+        iam.create_policy(PolicyName=name, PolicyDocument=text, Description=description)
+        return arn
+    default = iam.get_policy_version(PolicyArn=arn, VersionId=current["DefaultVersionId"])["PolicyVersion"]
+    existing = default["Document"]  # boto3 returns the decoded document
+    if isinstance(existing, str):
+        existing = json.loads(unquote(existing))
+    if existing == json.loads(text):
+        return arn
+    versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+    if len(versions) >= 5:  # IAM keeps at most five versions: drop the oldest non-default one
+        oldest = min((v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"])
+        iam.delete_policy_version(PolicyArn=arn, VersionId=oldest["VersionId"])
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=text, SetAsDefault=True)
+    return arn
+
+
+def ensure_bootstrap_policies(
+    iam: Any, deployment: Deployment, *, freeze_team_boundary: bool = True
+) -> tuple[str, str]:
+    """Create or update both policies; returns (execution policy ARN, boundary policy name)."""
+    execution_arn = ensure_policy(
+        iam,
+        policy_arn(deployment, execution_policy_name(deployment)),
+        execution_policy_document(deployment, freeze_team_boundary=freeze_team_boundary),
+        f"{deployment.name}: CDK CloudFormation execution role (scoped, replaces AdministratorAccess)",
+    )
+    ensure_policy(
+        iam,
+        policy_arn(deployment, boundary_policy_name(deployment)),
+        boundary_policy_document(deployment, freeze_team_boundary=freeze_team_boundary),
+        f"{deployment.name}: permissions boundary of the CDK CloudFormation execution role",
+    )
+    return execution_arn, boundary_policy_name(deployment)
+
+
+def bootstrap_command(cdk: Path | str, assembly: Path | str, deployment: Deployment) -> list[str]:
+    """`cdk bootstrap` of both regions with the scoped policy and the boundary (CDK CLI 2.1148 flags)."""
+    return [
+        str(cdk),
+        "bootstrap",
+        "--app",
+        str(assembly),
+        "--cloudformation-execution-policies",
+        policy_arn(deployment, execution_policy_name(deployment)),
+        "--custom-permissions-boundary",
+        boundary_policy_name(deployment),
+        *(f"aws://{deployment.account}/{region}" for region in deployment.regions),
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--deployment", default="au-production")
+    parser.add_argument("--profile")
+    parser.add_argument("--print", action="store_true", help="print both documents, call nothing")
+    parser.add_argument(
+        "--allow-team-boundary-change",
+        action="store_true",
+        help="break-glass only: let the next deploy change the team boundary (re-run without it afterwards)",
+    )
+    args = parser.parse_args(argv)
+    deployment = load_config().get(args.deployment)
+    freeze = not args.allow_team_boundary_change
+    if args.print:
+        print(
+            json.dumps(
+                {
+                    execution_policy_name(deployment): execution_policy_document(
+                        deployment, freeze_team_boundary=freeze
+                    ),
+                    boundary_policy_name(deployment): boundary_policy_document(deployment, freeze_team_boundary=freeze),
+                },
+                indent=2,
+            )
+        )
+        return 0
+    import boto3
+
+    iam = boto3.Session(profile_name=args.profile).client("iam")
+    execution_arn, boundary = ensure_bootstrap_policies(iam, deployment, freeze_team_boundary=freeze)
+    print(f"execution policy {execution_arn}\npermissions boundary {boundary}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

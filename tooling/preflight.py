@@ -1,0 +1,597 @@
+"""Read-only checks of a real AWS account before bootstrapping or deploying (issue "Real-AWS readiness").
+
+    python -m tooling.preflight --deployment au-production --profile au-production-admin
+
+Every check returns ok | warn | fail with a message and the remedy (an exact command where
+there is one); the runner prints a table and exits non-zero on any fail. Nothing here
+writes to the account. Clients come from a `ClientFactory(service, region)`, so tests pass
+moto clients (or a fake `account` client: moto 5.2.5 answers GetRegionOptStatus with 404).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Final
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from config import Deployment, load_config
+from patterns.session_manager import PREFERENCES_DOCUMENT
+from tooling.bootstrap_policy import boundary_policy_name, execution_policy_name, policy_arn
+
+ClientFactory = Callable[[str, str], Any]  # (service, region) -> boto3 client
+NameServerLookup = Callable[[str], set[str]]
+
+AWS_ERRORS: Final = (ClientError, BotoCoreError)
+TOOLKIT_STACK: Final = "CDKToolkit"
+DEFAULT_BOOTSTRAP_VERSION: Final = 6
+ADMINISTRATOR_ACCESS: Final = "arn:aws:iam::aws:policy/AdministratorAccess"
+ENABLED_STATES: Final = frozenset({"ENABLED", "ENABLED_BY_DEFAULT"})
+# Stack states whose resources CloudFormation no longer manages.
+GONE_STACK_STATES: Final = frozenset({"DELETE_COMPLETE", "ROLLBACK_COMPLETE"})
+GONE_RESOURCE_STATES: Final = frozenset({"DELETE_COMPLETE", "DELETE_SKIPPED"})
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str
+    scope: str  # a region, or "global"
+    status: Status
+    message: str
+    remedy: str = ""
+
+
+@dataclass(frozen=True)
+class PreflightOptions:
+    """What the checks expect; defaults come from the synthesized assembly (`from_assembly`)."""
+
+    required_bootstrap_version: int = DEFAULT_BOOTSTRAP_VERSION
+    # Regions where the stacks still create `SSM-SessionManagerRunShell` (then an existing one is a fail).
+    session_document_regions: frozenset[str] = frozenset()
+    # True inside the deploy job before it bootstraps: a missing/old/admin toolkit is then a warn.
+    bootstrap_pending: bool = False
+    # Named resources of the assembly: (region, stack name, logical id, type, physical name).
+    named_resources: tuple[NamedResource, ...] = ()
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class NamedResource:
+    region: str
+    stack_name: str
+    stage_path: str  # `au-production-primary/Data`, what `cdk import` takes
+    logical_id: str
+    resource_type: str
+    name: str
+
+
+# --- what the synthesized assembly requires -------------------------------------------------
+
+NAME_PROPERTIES: Final[dict[str, str]] = {
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::Backup::BackupVault": "BackupVaultName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::SecretsManager::Secret": "Name",
+    "AWS::SSM::Document": "Name",
+}
+
+
+def _stack_artifacts(assembly: Path, deployment: Deployment) -> Iterable[tuple[Path, str, str, str]]:
+    """(template path, stack name, stage path, region) of the deployment's stacks."""
+    for role in ("primary", "dr"):
+        stage = f"{deployment.name}-{role}"
+        manifest_path = assembly / f"assembly-{stage}" / "manifest.json"
+        if not manifest_path.exists():
+            continue
+        manifest = json.loads(manifest_path.read_text())
+        for artifact_id, artifact in manifest.get("artifacts", {}).items():
+            if artifact.get("type") != "aws:cloudformation:stack":
+                continue
+            props = artifact.get("properties", {})
+            region = str(artifact.get("environment", "")).rsplit("/", 1)[-1]
+            stack_name = props.get("stackName", artifact_id)
+            construct_id = artifact.get("displayName", stack_name).split("/")[-1]
+            template = manifest_path.parent / props.get("templateFile", f"{artifact_id}.template.json")
+            yield template, stack_name, f"{stage}/{construct_id}", region
+
+
+def required_bootstrap_version(assembly: Path) -> int:
+    """The highest `requiresBootstrapStackVersion` of every manifest in the assembly (default 6)."""
+    versions = [DEFAULT_BOOTSTRAP_VERSION]
+    for manifest in [*assembly.glob("manifest.json"), *assembly.glob("*/manifest.json")]:
+        for artifact in json.loads(manifest.read_text()).get("artifacts", {}).values():
+            version = artifact.get("properties", {}).get("requiresBootstrapStackVersion")
+            if isinstance(version, int):
+                versions.append(version)
+    return max(versions)
+
+
+def named_resources(assembly: Path, deployment: Deployment) -> tuple[NamedResource, ...]:
+    """Every retained resource with a literal physical name in the deployment's templates."""
+    found = []
+    for template_path, stack_name, stage_path, region in _stack_artifacts(assembly, deployment):
+        template = json.loads(template_path.read_text())
+        for logical_id, resource in template.get("Resources", {}).items():
+            prop = NAME_PROPERTIES.get(resource.get("Type", ""))
+            name = resource.get("Properties", {}).get(prop) if prop else None
+            if isinstance(name, str):
+                found.append(NamedResource(region, stack_name, stage_path, logical_id, resource["Type"], name))
+    return tuple(found)
+
+
+def options_from_assembly(assembly: Path, deployment: Deployment, **overrides: Any) -> PreflightOptions:
+    resources = named_resources(assembly, deployment)
+    session_regions = frozenset(
+        r.region for r in resources if r.resource_type == "AWS::SSM::Document" and r.name == PREFERENCES_DOCUMENT
+    )
+    values: dict[str, Any] = {
+        "required_bootstrap_version": required_bootstrap_version(assembly),
+        "session_document_regions": session_regions,
+        "named_resources": tuple(r for r in resources if r.resource_type != "AWS::SSM::Document"),
+    }
+    values.update(overrides)
+    return PreflightOptions(**values)
+
+
+# --- the checks -----------------------------------------------------------------------------
+
+
+def _error_code(error: Exception) -> str:
+    response = getattr(error, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+def _profile(options: PreflightOptions) -> str:
+    return f" --profile {options.profile}" if options.profile else ""
+
+
+def check_region_opt_in(account: Any, region: str, options: PreflightOptions = PreflightOptions()) -> CheckResult:
+    name = "region opt-in"
+    try:
+        status = str(account.get_region_opt_status(RegionName=region)["RegionOptStatus"])
+    except AWS_ERRORS as error:
+        return CheckResult(
+            name,
+            region,
+            Status.WARN,
+            f"could not read the opt-in status ({_error_code(error) or error})",
+            "grant account:GetRegionOptStatus, or check Account > AWS Regions in the console",
+        )
+    if status in ENABLED_STATES:
+        return CheckResult(name, region, Status.OK, status)
+    if status == "ENABLING":
+        return CheckResult(
+            name, region, Status.FAIL, "ENABLING: not usable yet", "wait until the status is ENABLED, then re-run"
+        )
+    return CheckResult(
+        name,
+        region,
+        Status.FAIL,
+        f"{status}: the region is opt-in and not enabled for this account",
+        f"aws account enable-region --region-name {region}{_profile(options)}  "
+        f"(then wait for `aws account get-region-opt-status --region-name {region}` to say ENABLED)",
+    )
+
+
+def check_session_document(ssm: Any, region: str, options: PreflightOptions = PreflightOptions()) -> CheckResult:
+    name = "session preferences"
+    created_by_stacks = region in options.session_document_regions
+    try:
+        document = ssm.describe_document(Name=PREFERENCES_DOCUMENT)["Document"]
+    except AWS_ERRORS as error:
+        if _error_code(error) == "InvalidDocument":
+            return CheckResult(name, region, Status.OK, f"no {PREFERENCES_DOCUMENT} document yet")
+        return CheckResult(name, region, Status.WARN, f"could not read {PREFERENCES_DOCUMENT}: {error}")
+    owner = document.get("Owner", "?")
+    message = f"{PREFERENCES_DOCUMENT} exists (owner {owner}, version {document.get('DocumentVersion', '?')})"
+    if not created_by_stacks:
+        return CheckResult(name, region, Status.OK, f"{message}; the stacks do not create it (information)")
+    return CheckResult(
+        name,
+        region,
+        Status.FAIL,
+        f"{message}, and the stacks create a document of that name: CloudFormation would fail with already exists",
+        f"save it (aws ssm get-document --name {PREFERENCES_DOCUMENT} --region {region}{_profile(options)}), "
+        f"then aws ssm delete-document --name {PREFERENCES_DOCUMENT} --region {region}{_profile(options)}",
+    )
+
+
+def check_config_recorder(config: Any, region: str, options: PreflightOptions = PreflightOptions()) -> CheckResult:
+    name = "AWS Config recorder"
+    remedy = (
+        "turn on AWS Config recording in this region (console: AWS Config > Settings, or "
+        f"aws configservice put-configuration-recorder ... && aws configservice start-configuration-recorder "
+        f"--configuration-recorder-name default --region {region}{_profile(options)}); "
+        "the AWS Backup audit framework evaluates only what Config records"
+    )
+    try:
+        recorders = config.describe_configuration_recorders()["ConfigurationRecorders"]
+        statuses = config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+    except AWS_ERRORS as error:
+        return CheckResult(name, region, Status.WARN, f"could not read Config recorders: {error}", remedy)
+    if not recorders:
+        return CheckResult(name, region, Status.FAIL, "no configuration recorder", remedy)
+    recording = [s["name"] for s in statuses if s.get("recording")]
+    if not recording:
+        return CheckResult(name, region, Status.FAIL, "a recorder exists but is not recording", remedy)
+    groups = [r.get("recordingGroup", {}) for r in recorders if r.get("name") in recording]
+    covers_backup = any(
+        g.get("allSupported")
+        or any(t.startswith("AWS::Backup::") for t in g.get("resourceTypes", []))
+        or (
+            g.get("recordingStrategy", {}).get("useOnly") == "EXCLUSION_BY_RESOURCE_TYPES"
+            and not any(
+                t.startswith("AWS::Backup::") for t in g.get("exclusionByResourceTypes", {}).get("resourceTypes", [])
+            )
+        )
+        for g in groups
+    )
+    if not covers_backup:
+        return CheckResult(
+            name,
+            region,
+            Status.WARN,
+            f"recording ({', '.join(recording)}) but no AWS::Backup::* resource types",
+            "add AWS::Backup::BackupPlan, AWS::Backup::BackupSelection, AWS::Backup::BackupVault and "
+            "AWS::Backup::RecoveryPoint to the recording group",
+        )
+    return CheckResult(name, region, Status.OK, f"recording ({', '.join(recording)})")
+
+
+def check_bootstrap(
+    cloudformation: Any, region: str, deployment: Deployment, options: PreflightOptions = PreflightOptions()
+) -> CheckResult:
+    name = "CDK bootstrap"
+    fix_status = Status.WARN if options.bootstrap_pending else Status.FAIL
+    remedy = (
+        "this run bootstraps next"
+        if options.bootstrap_pending
+        else f"./scripts/run --deployment {deployment.name} --target aws{_profile(options)} "
+        "(creates the scoped policies, then bootstraps both regions with them)"
+    )
+    try:
+        stack = cloudformation.describe_stacks(StackName=TOOLKIT_STACK)["Stacks"][0]
+    except AWS_ERRORS as error:
+        if "does not exist" in str(error):
+            return CheckResult(name, region, fix_status, f"no {TOOLKIT_STACK} stack: not bootstrapped", remedy)
+        return CheckResult(name, region, Status.WARN, f"could not read {TOOLKIT_STACK}: {error}")
+    outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    version_text = outputs.get("BootstrapVersion", "0")
+    version = int(version_text) if version_text.isdigit() else 0
+    required = options.required_bootstrap_version
+    problems = []
+    if version < required:
+        problems.append(f"BootstrapVersion {version} < {required} required by the assembly")
+    # AWS returns the CommaDelimitedList as "arn1,arn2"; moto 5.2.5 as "['arn1', 'arn2']": read the ARNs.
+    policies = set(re.findall(r"arn:[^,'\"\]\s]+", parameters.get("CloudFormationExecutionPolicies", "")))
+    expected = policy_arn(deployment, execution_policy_name(deployment))
+    if ADMINISTRATOR_ACCESS in policies or not policies:
+        problems.append("the execution role has AdministratorAccess (the default)")
+    elif expected not in policies:
+        problems.append(f"execution policies {sorted(policies)} do not include {expected}")
+    boundary = parameters.get("InputPermissionsBoundary", "")
+    if "InputPermissionsBoundary" in parameters and boundary != boundary_policy_name(deployment):
+        problems.append(f"permissions boundary {boundary or 'none'} is not {boundary_policy_name(deployment)}")
+    if stack.get("StackStatus", "").endswith("_FAILED") or stack.get("StackStatus") == "ROLLBACK_COMPLETE":
+        problems.append(f"stack status {stack['StackStatus']}")
+    if problems:
+        return CheckResult(name, region, fix_status, "; ".join(problems), remedy)
+    return CheckResult(name, region, Status.OK, f"version {version} (>= {required}), scoped execution policy")
+
+
+def _normalize(names: Iterable[str]) -> set[str]:
+    return {n.strip().lower().rstrip(".") for n in names if n.strip()}
+
+
+def check_delegation(
+    route53: Any,
+    deployment: Deployment,
+    lookup_ns: NameServerLookup | None,
+    options: PreflightOptions = PreflightOptions(),
+) -> CheckResult:
+    name = "domain delegation"
+    domain = deployment.domain_name.rstrip(".")
+    listed = route53.list_hosted_zones_by_name(DNSName=domain)["HostedZones"]
+    zones = [z for z in listed if z["Name"].rstrip(".").lower() == domain.lower() and not z["Config"]["PrivateZone"]]
+    if not zones:
+        return CheckResult(
+            name,
+            "global",
+            Status.WARN,
+            f"no public hosted zone {domain} yet",
+            f"the deploy creates it ({deployment.name}-primary/Dns) and stops until the parent delegates to it",
+        )
+    if len(zones) > 1:
+        ids = ", ".join(z["Id"].rsplit("/", 1)[-1] for z in zones)
+        return CheckResult(
+            name,
+            "global",
+            Status.FAIL,
+            f"{len(zones)} public hosted zones named {domain} ({ids}); a failed create leaves one behind",
+            "keep the zone of the Dns stack (its HostedZoneId output) and delete the other after emptying it: "
+            "aws route53 delete-hosted-zone --id <id>",
+        )
+    zone_id = zones[0]["Id"].rsplit("/", 1)[-1]
+    zone_ns = _normalize(route53.get_hosted_zone(Id=zone_id)["DelegationSet"]["NameServers"])
+    if lookup_ns is None:
+        return CheckResult(
+            name,
+            "global",
+            Status.WARN,
+            f"zone {zone_id} exists; delegation unverified (neither dig nor nslookup found), check manually",
+            f"dig NS {domain} must answer {', '.join(sorted(zone_ns))}",
+        )
+    published = _normalize(lookup_ns(domain))
+    if published and published == zone_ns:
+        return CheckResult(name, "global", Status.OK, f"{domain} delegated to zone {zone_id}")
+    return CheckResult(
+        name,
+        "global",
+        Status.FAIL,
+        f"{domain} resolves to NS {sorted(published) or 'nothing'}, not to zone {zone_id}",
+        f"in the parent zone, set the NS record of {domain} to: {' '.join(sorted(zone_ns))} "
+        "(certificate validation waits for it)",
+    )
+
+
+# --- orphans of a failed first create (item 6) ----------------------------------------------
+
+
+@dataclass
+class _Found:
+    resource_type: str
+    name: str
+    arn: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _managed_physical_ids(cloudformation: Any, deployment: Deployment) -> tuple[set[str], list[str]]:
+    """Physical ids of resources that live stacks of this deployment manage; and stacks to clean up."""
+    managed: set[str] = set()
+    failed: list[str] = []
+    paginator = cloudformation.get_paginator("list_stacks")
+    for page in paginator.paginate():
+        for summary in page["StackSummaries"]:
+            stack_name = summary["StackName"]
+            if not stack_name.startswith(f"{deployment.name}-"):
+                continue
+            if summary["StackStatus"] == "ROLLBACK_COMPLETE":
+                failed.append(stack_name)
+            if summary["StackStatus"] in GONE_STACK_STATES:
+                continue
+            for resources_page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+                for resource in resources_page["StackResourceSummaries"]:
+                    if resource.get("ResourceStatus") not in GONE_RESOURCE_STATES:
+                        managed.add(resource.get("PhysicalResourceId", ""))
+    return managed, failed
+
+
+def _existing(
+    clients: ClientFactory, region: str, deployment: Deployment, wanted: Sequence[NamedResource]
+) -> list[_Found]:
+    prefix = deployment.name
+    account = deployment.account
+    found: list[_Found] = []
+    wanted_names = {(r.resource_type, r.name) for r in wanted}
+    s3 = clients("s3", region)
+    bucket_pattern = re.compile(rf"^{re.escape(prefix)}-(primary|dr)-.+-{account}$")
+    for bucket in s3.list_buckets().get("Buckets", []):
+        name = bucket["Name"]
+        if not (bucket_pattern.match(name) or ("AWS::S3::Bucket", name) in wanted_names):
+            continue
+        location = s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
+        if location == region:
+            found.append(_Found("AWS::S3::Bucket", name))
+    backup = clients("backup", region)
+    for vault in backup.list_backup_vaults().get("BackupVaultList", []):
+        name = vault["BackupVaultName"]
+        if (
+            re.fullmatch(rf"{re.escape(prefix)}-(primary|dr)-vault", name)
+            or ("AWS::Backup::BackupVault", name) in wanted_names
+        ):
+            found.append(_Found("AWS::Backup::BackupVault", name, vault.get("BackupVaultArn", "")))
+    logs = clients("logs", region)
+    log_names = {r.name for r in wanted if r.resource_type == "AWS::Logs::LogGroup"}
+    for log_prefix in sorted({f"/aws/rds/instance/{prefix}-", *log_names}):
+        for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=log_prefix):
+            for group in page["logGroups"]:
+                name = group["logGroupName"]
+                if (name.startswith(f"/aws/rds/instance/{prefix}-") or name in log_names) and not any(
+                    f.name == name for f in found
+                ):
+                    found.append(_Found("AWS::Logs::LogGroup", name, group.get("arn", "")))
+    secrets = clients("secretsmanager", region)
+    for page in secrets.get_paginator("list_secrets").paginate(
+        IncludePlannedDeletion=True, Filters=[{"Key": "name", "Values": [f"{prefix}-"]}]
+    ):
+        for secret in page["SecretList"]:
+            if secret["Name"].startswith(f"{prefix}-"):
+                extra = {"deleted": "yes"} if secret.get("DeletedDate") else {}
+                found.append(_Found("AWS::SecretsManager::Secret", secret["Name"], secret["ARN"], extra))
+    return found
+
+
+def _remove_command(found: _Found, region: str, profile: str) -> str:
+    where = f"--region {region}{profile}"
+    if found.resource_type == "AWS::S3::Bucket":
+        return f"aws s3 rb s3://{found.name} {where}  (only if empty; it may hold logs you must keep)"
+    if found.resource_type == "AWS::Backup::BackupVault":
+        return (
+            f"aws backup delete-backup-vault --backup-vault-name {found.name} {where}  "
+            "(only if it has no recovery points and no compliance-mode lock past its grace time)"
+        )
+    if found.resource_type == "AWS::Logs::LogGroup":
+        return f"aws logs delete-log-group --log-group-name {found.name} {where}"
+    if found.extra.get("deleted"):
+        return (
+            f"aws secretsmanager restore-secret --secret-id {found.name} {where}  (scheduled for deletion: "
+            f"the name stays taken; restore and import it, or delete-secret --force-delete-without-recovery)"
+        )
+    return f"aws secretsmanager delete-secret --secret-id {found.name} --force-delete-without-recovery {where}"
+
+
+IMPORT_NAME_KEYS: Final[dict[str, str]] = {
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::Backup::BackupVault": "BackupVaultName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::SecretsManager::Secret": "Id",
+}
+
+
+def _import_command(found: _Found, resource: NamedResource, profile: str) -> str:
+    value = found.arn if found.resource_type == "AWS::SecretsManager::Secret" else found.name
+    mapping = json.dumps({resource.logical_id: {IMPORT_NAME_KEYS[found.resource_type]: value}})
+    return f"npx cdk import --app cdk.out {resource.stage_path} --resource-mapping-inline '{mapping}'{profile}"
+
+
+def check_orphans(
+    clients: ClientFactory, region: str, deployment: Deployment, options: PreflightOptions = PreflightOptions()
+) -> list[CheckResult]:
+    """Retained, named resources of this deployment in `region` that no live stack manages."""
+    name = "orphaned resources"
+    profile = _profile(options)
+    wanted = [r for r in options.named_resources if r.region == region]
+    managed, failed_stacks = _managed_physical_ids(clients("cloudformation", region), deployment)
+    results = [
+        CheckResult(
+            name,
+            region,
+            Status.WARN,
+            f"stack {stack} is ROLLBACK_COMPLETE (a failed first create)",
+            f"aws cloudformation delete-stack --stack-name {stack} --region {region}{profile} "
+            "(cdk deploy also deletes it before re-creating; retained resources stay and are listed here)",
+        )
+        for stack in failed_stacks
+    ]
+    for found in _existing(clients, region, deployment, wanted):
+        if found.name in managed or (found.arn and found.arn in managed):
+            continue
+        match = next((r for r in wanted if r.resource_type == found.resource_type and r.name == found.name), None)
+        remove = _remove_command(found, region, profile)
+        if match is None:
+            remedy = f"not in the current templates; remove: {remove}"
+        else:
+            remedy = (
+                f"the next create of {match.stack_name} fails with 'already exists'. Remove: {remove}  "
+                f"OR, once {match.stack_name} exists, import: {_import_command(found, match, profile)}"
+            )
+        results.append(
+            CheckResult(
+                name, region, Status.FAIL, f"{found.resource_type} {found.name} exists outside any stack", remedy
+            )
+        )
+    if not results:
+        results.append(CheckResult(name, region, Status.OK, "none"))
+    return results
+
+
+# --- the runner ----------------------------------------------------------------------------
+
+
+def default_lookup_ns() -> NameServerLookup | None:
+    """NS lookup with `dig` or `nslookup` if present; None (check reported unverified) otherwise."""
+    dig = shutil.which("dig")
+    if dig is not None:
+
+        def with_dig(name: str) -> set[str]:
+            output = subprocess.run(
+                [dig, "+short", "NS", name], capture_output=True, text=True, timeout=20, check=False
+            )
+            return {line.strip() for line in output.stdout.splitlines() if line.strip()}
+
+        return with_dig
+    nslookup = shutil.which("nslookup")
+    if nslookup is not None:
+
+        def with_nslookup(name: str) -> set[str]:
+            output = subprocess.run(
+                [nslookup, "-type=NS", name], capture_output=True, text=True, timeout=20, check=False
+            )
+            return set(re.findall(r"nameserver\s*=\s*(\S+)", output.stdout))
+
+        return with_nslookup
+    return None
+
+
+def run_preflight(
+    deployment: Deployment,
+    clients: ClientFactory,
+    options: PreflightOptions = PreflightOptions(),
+    lookup_ns: NameServerLookup | None = None,
+) -> list[CheckResult]:
+    """Every check, both regions; regions that are not enabled skip their regional checks."""
+    account = clients("account", "us-east-1")
+    results: list[CheckResult] = []
+    for region in deployment.regions:
+        opt_in = check_region_opt_in(account, region, options)
+        results.append(opt_in)
+        if opt_in.status is Status.FAIL:
+            results.append(CheckResult("regional checks", region, Status.FAIL, "skipped: region not enabled"))
+            continue
+        results.append(check_session_document(clients("ssm", region), region, options))
+        results.append(check_config_recorder(clients("config", region), region, options))
+        results.append(check_bootstrap(clients("cloudformation", region), region, deployment, options))
+        results.extend(check_orphans(clients, region, deployment, options))
+    results.append(check_delegation(clients("route53", "us-east-1"), deployment, lookup_ns, options))
+    return results
+
+
+def render_table(results: Sequence[CheckResult]) -> str:
+    header = ("status", "scope", "check", "message")
+    rows = [(r.status.value.upper(), r.scope, r.check, r.message) for r in results]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) if i < 3 else cell for i, cell in enumerate(row)) for row in [header, *rows]
+    ]
+    remedies = [f"  - [{r.scope}] {r.check}: {r.remedy}" for r in results if r.status is not Status.OK and r.remedy]
+    if remedies:
+        lines += ["", "What to do:", *remedies]
+    return "\n".join(lines)
+
+
+def failed(results: Sequence[CheckResult]) -> bool:
+    return any(r.status is Status.FAIL for r in results)
+
+
+def session_clients(profile: str | None = None, endpoint_url: str | None = None) -> ClientFactory:
+    import boto3
+
+    session = boto3.Session(profile_name=profile)
+
+    def factory(service: str, region: str) -> Any:
+        return session.client(service, region_name=region, endpoint_url=endpoint_url)
+
+    return factory
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--deployment", default="au-production")
+    parser.add_argument("--profile")
+    parser.add_argument("--assembly", type=Path, default=Path("cdk.out"), help="synthesized cloud assembly")
+    args = parser.parse_args(argv)
+    deployment = load_config().get(args.deployment)
+    options = options_from_assembly(args.assembly, deployment, profile=args.profile)
+    results = run_preflight(deployment, session_clients(args.profile), options, default_lookup_ns())
+    print(render_table(results))
+    return 1 if failed(results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
