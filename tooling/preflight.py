@@ -25,7 +25,7 @@ from typing import Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config import Deployment, load_config
-from patterns.session_manager import PREFERENCES_DOCUMENT
+from patterns.session_manager import DEFAULT_SESSION_DOCUMENT as PREFERENCES_DOCUMENT
 from tooling.bootstrap_policy import boundary_policy_name, execution_policy_name, policy_arn
 
 ClientFactory = Callable[[str, str], Any]  # (service, region) -> boto3 client
