@@ -133,4 +133,4 @@ class BackupAuditRecorder(Construct):
             s3_bucket_name=props.delivery_bucket.bucket_name,
             s3_kms_key_arn=props.delivery_key.key_arn,
         )
-        self.delivery_channel.add_dependency(self.recorder)
+        self.delivery_channel.add_resource_dependency(self.recorder)
