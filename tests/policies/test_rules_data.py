@@ -187,20 +187,23 @@ def test_noncurrent_retention_and_log_lifecycle() -> None:
     }
     assert check(s3.log_bucket_lifecycle, *_bucket(lifecycle, data_classification="logs")) is C
     # S3's default since Sept 2024 (all_storage_classes_128K): objects < 128 KB never move (BAK-7).
-    default_size = {"LifecycleConfiguration": {"Rules": lifecycle["LifecycleConfiguration"]["Rules"]}}
+    rules: list[dict[str, Any]] = [
+        {
+            "Status": "Enabled",
+            "Transitions": [{"StorageClass": "GLACIER", "TransitionInDays": 30}],
+            "ExpirationInDays": 2555,
+        }
+    ]
+    default_size: dict[str, Any] = {"LifecycleConfiguration": {"Rules": rules}}
     assert check(s3.log_bucket_lifecycle, *_bucket(default_size, data_classification="logs")) is N
     explicit_128k = {
         "LifecycleConfiguration": {
-            **default_size["LifecycleConfiguration"],
+            "Rules": rules,
             "TransitionDefaultMinimumObjectSize": "all_storage_classes_128K",
         }
     }
     assert check(s3.log_bucket_lifecycle, *_bucket(explicit_128k, data_classification="logs")) is N
-    size_filter = {
-        "LifecycleConfiguration": {
-            "Rules": [{**default_size["LifecycleConfiguration"]["Rules"][0], "ObjectSizeGreaterThan": 0}]
-        }
-    }
+    size_filter = {"LifecycleConfiguration": {"Rules": [{**rules[0], "ObjectSizeGreaterThan": 0}]}}
     assert check(s3.log_bucket_lifecycle, *_bucket(size_filter, data_classification="logs")) is C
     assert check(s3.log_bucket_lifecycle, *_bucket({}, data_classification="logs")) is N
     assert check(s3.log_bucket_lifecycle, *_bucket({})) is NA
