@@ -2,6 +2,7 @@
 
 from config.load import ConfigError, load_config, parse_config
 from config.model import (
+    AwsConfig,
     Deployment,
     Environment,
     Jurisdiction,
@@ -13,6 +14,7 @@ from config.model import (
 )
 
 __all__ = [
+    "AwsConfig",
     "ConfigError",
     "Deployment",
     "Environment",

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.model import (
+    AwsConfig,
     Deployment,
     Environment,
     Jurisdiction,
@@ -125,7 +126,7 @@ def _deployment(
             "accounts",
         },
     )
-    _only_keys(env_where, environment_raw, {"sizing", "retention", "maintenance", "standby"})
+    _only_keys(env_where, environment_raw, {"sizing", "retention", "maintenance", "standby", "aws_config"})
 
     account = str(accounts.get(environment.value, ""))
     if not _ACCOUNT.match(account):
@@ -179,6 +180,13 @@ def _deployment(
         f"{env_where}.maintenance",
     )
     standby = _build(Standby, _table(environment_raw, "standby", env_where), f"{env_where}.standby")
+    aws_config = (
+        _build(AwsConfig, _table(environment_raw, "aws_config", env_where), f"{env_where}.aws_config")
+        if "aws_config" in environment_raw
+        else AwsConfig()
+    )
+    if not isinstance(aws_config.create_recorder, bool):
+        raise ConfigError(f"{env_where}.aws_config.create_recorder", aws_config.create_recorder, "true or false")
     _check_sizing(sizing, environment, f"{env_where}.sizing")
     _check_standby(standby, sizing, environment, f"{env_where}.standby")
     _check_retention(retention, environment, f"{env_where}.retention")
@@ -199,6 +207,7 @@ def _deployment(
         retention=retention,
         maintenance=maintenance,
         standby=standby,
+        aws_config=aws_config,
     )
 
 

@@ -98,6 +98,17 @@ class Standby:
 
 
 @dataclass(frozen=True)
+class AwsConfig:
+    """AWS Config in the deployment's account (patterns/config_recorder.py, docs/aws-config-recorder.md).
+
+    A configuration recorder is an account-region singleton, usually the organisation's (Control
+    Tower). False (the default): the organisation provides it and the preflight checks it records
+    what the backup audit framework evaluates. True: the Backup stack creates one for those types."""
+
+    create_recorder: bool = False
+
+
+@dataclass(frozen=True)
 class Deployment:
     """One jurisdiction x environment: a primary region and its DR region."""
 
@@ -115,6 +126,7 @@ class Deployment:
     retention: Retention
     maintenance: MaintenanceWindow
     standby: Standby
+    aws_config: AwsConfig = AwsConfig()
 
     @property
     def name(self) -> str:

@@ -1,7 +1,14 @@
 """An AWS Backup Audit Manager framework that checks the backup promises continuously.
 
-AWS Backup Audit Manager evaluates these controls through AWS Config (a recorder
-must be on in the region). Control names and input parameters are the documented
+AWS Backup Audit Manager evaluates these controls through AWS Config: a configuration
+recorder must record, in this region, the types in
+`patterns.config_recorder.RECORDED_RESOURCE_TYPES`. A recorder is an account-region
+singleton, normally the organisation's (Control Tower): by default the platform creates
+none and the preflight checks the organisation's with
+`patterns.config_recorder.recorder_problems`; a deployment with
+`aws_config.create_recorder = true` gets its own, limited to those types, in the
+Backup stack (docs/aws-config-recorder.md). Without a recorder the framework is
+created but evaluates nothing. Control names and input parameters are the documented
 ones (AWS Backup developer guide, "Choosing your controls"):
 
 | control | parameters | clause |

@@ -1,10 +1,23 @@
 """ElastiCache for Redis (OSS) with the platform's controls (HOST-4, ENC-1, ENC-3, OPS-5).
 
 Multi-AZ with automatic failover as soon as there is a replica, at-rest encryption
-with the `customer` key, TLS required in transit, an AUTH token generated into
-Secrets Manager (encrypted with the `system` key), isolated subnets, a security
+with the `customer` key, TLS required in transit, isolated subnets, a security
 group that admits only the given clients, the announced maintenance window and
 daily snapshots kept for the configured days.
+
+Authentication: ElastiCache RBAC with **IAM authentication**, no static secret (ENC-4).
+A shared AUTH token is never rotated by Secrets Manager (no hosted rotation); IAM
+authentication replaces it with short-lived (15-minute) SigV4 tokens signed by the
+caller's role (ElastiCache user guide, "Authenticating with IAM"). Its requirements,
+all met here: Redis OSS 7.0 or later (`ENGINE_VERSION`), in-transit encryption
+required, a user group attached to the replication group, an ElastiCache user with
+authentication mode `iam` whose user id equals its user name, and the caller's IAM
+policy granting `elasticache:Connect` on the replication group and that user
+(`grant_connect`). Every user group must contain a user named `default`; ours is
+switched off (`off -@all`), so an unauthenticated or `default` connection can do nothing.
+
+`auth_token` stays as an attribute for the stacks that read it, and is None: there is
+no secret to hand out any more.
 """
 
 from __future__ import annotations
@@ -14,6 +27,7 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticache as elasticache
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -24,6 +38,9 @@ from policies.acknowledgments import acknowledge
 ENGINE_VERSION = "7.1"
 DEFAULT_PORT = 6380  # not 6379: AwsSolutions-AEC5
 SNAPSHOT_RETENTION_MAX_DAYS = 35  # the ElastiCache maximum
+IAM_AUTH_MIN_ENGINE = (7, 0)  # ElastiCache IAM authentication: Redis OSS 7.0 or later
+APP_ACCESS_STRING = "on ~* +@all -@dangerous"  # the application's commands; no FLUSHALL, CONFIG, DEBUG...
+DISABLED_ACCESS_STRING = "off -@all"  # the mandatory `default` user: switched off
 
 
 @dataclass(frozen=True)
@@ -33,7 +50,7 @@ class RedisProps:
     node_type: str
     replicas: int
     storage_key: kms.IKey  # the `customer` key
-    secret_key: kms.IKey  # the `system` key
+    secret_key: kms.IKey  # the `system` key (unused since IAM authentication; kept for callers)
     maintenance_window: str  # `ddd:hh24:mi-ddd:hh24:mi`
     snapshot_window: str  # `hh24:mi-hh24:mi`, outside the maintenance window
     snapshot_retention_days: int
@@ -60,28 +77,52 @@ class EncryptedRedis(Construct):
             cache_subnet_group_name=f"{props.replication_group_id}-subnets",
             subnet_ids=props.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids,
         )
-        self.auth_token = secretsmanager.Secret(
+        if tuple(int(part) for part in ENGINE_VERSION.split(".")[:2]) < IAM_AUTH_MIN_ENGINE:
+            raise ValueError(f"IAM authentication needs Redis OSS 7.0 or later, not {ENGINE_VERSION}")
+        # No static secret any more (see the module docstring); kept for the stacks that read it.
+        self.auth_token: secretsmanager.ISecret | None = None
+        # IAM authentication: the user id must equal the user name (lower case, letters/digits/hyphens).
+        self.user_id = f"{props.replication_group_id}-app"
+        self.user = elasticache.CfnUser(
             self,
-            "AuthToken",
-            secret_name=f"{props.replication_group_id}/auth-token",
-            description=f"AUTH token of {props.replication_group_id}",
-            encryption_key=props.secret_key,
-            generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True, password_length=64),
+            "AppUser",
+            engine="redis",
+            user_id=self.user_id,
+            user_name=self.user_id,
+            access_string=APP_ACCESS_STRING,
+            authentication_mode={"Type": "iam"},
         )
-        tag_data_classification(self.auth_token, "system")
-        self.auth_token.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-        acknowledge(
-            self.auth_token.node.default_child,  # type: ignore[arg-type]
-            [
-                "AwsSolutions-SMG4",
-                "NIST.800.53.R5-SecretsManagerRotationEnabled",
-                "HIPAA.Security-SecretsManagerRotationEnabled",
-                "DataSecurity-ENC4-SecretRotation",
-            ],
-            "Secrets Manager has no hosted rotation for a Redis AUTH token (rotation means "
-            "ModifyReplicationGroup with AuthTokenUpdateStrategy=ROTATE, then SET). Compensating "
-            "controls: 64-character generated token encrypted with the system CMK, TLS-only transit, "
-            "isolated subnets, security group admitting only the application tier.",
+        self.default_user = elasticache.CfnUser(
+            self,
+            "DefaultUser",
+            engine="redis",
+            user_id=f"{props.replication_group_id}-default",
+            user_name="default",
+            access_string=DISABLED_ACCESS_STRING,
+            no_password_required=True,
+        )
+        self.user_group_id = f"{props.replication_group_id}-users"
+        self.user_group = elasticache.CfnUserGroup(
+            self,
+            "Users",
+            engine="redis",
+            user_group_id=self.user_group_id,
+            user_ids=[self.user_id, self.default_user.user_id],
+        )
+        self.user_group.add_resource_dependency(self.user)
+        self.user_group.add_resource_dependency(self.default_user)
+        stack = cdk.Stack.of(self)
+        self.user_arn = stack.format_arn(
+            service="elasticache",
+            resource="user",
+            resource_name=self.user_id,
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.replication_group_arn = stack.format_arn(
+            service="elasticache",
+            resource="replicationgroup",
+            resource_name=props.replication_group_id,
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
 
         multi_az = props.replicas >= 1
@@ -100,7 +141,7 @@ class EncryptedRedis(Construct):
             kms_key_id=props.storage_key.key_arn,
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
-            auth_token=self.auth_token.secret_value.unsafe_unwrap(),  # a {{resolve:secretsmanager}} reference
+            user_group_ids=[self.user_group_id],
             port=props.port,
             cache_subnet_group_name=self.subnet_group.ref,
             security_group_ids=[self.security_group.security_group_id],
@@ -109,9 +150,26 @@ class EncryptedRedis(Construct):
             snapshot_retention_limit=props.snapshot_retention_days,
             auto_minor_version_upgrade=True,
         )
+        acknowledge(
+            self.replication_group,
+            ["AwsSolutions-AEC6"],
+            "The rule looks for a static Redis AUTH token; this group authenticates with ElastiCache RBAC "
+            "and IAM instead (a user group of one IAM-authenticated user, 15-minute SigV4 tokens, the "
+            "default user switched off), which needs no secret at all. Compensating controls: TLS required "
+            "in transit, elasticache:Connect granted per role, isolated subnets, closed security group.",
+        )
         tag_data_classification(self.replication_group, "customer")
         self.replication_group.apply_removal_policy(cdk.RemovalPolicy.SNAPSHOT)  # BAK-8
+        self.replication_group.add_resource_dependency(self.user_group)
         self.member_cluster_ids = [f"{props.replication_group_id}-{n:03d}" for n in range(1, props.replicas + 2)]
+
+    def grant_connect(self, grantee: iam.IGrantable) -> iam.Grant:
+        """`elasticache:Connect` as the IAM-authenticated user (the caller signs a 15-minute token)."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["elasticache:Connect"],
+            resource_arns=[self.replication_group_arn, self.user_arn],
+        )
 
     def admit(self, peer: ec2.IConnectable, description: str = "Application tier") -> None:
         """Let `peer` (e.g. the web tier's security group) reach Redis on its port."""

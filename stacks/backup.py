@@ -22,12 +22,14 @@ from patterns.backup_alarms import BackupAlarmsProps, BackupJobAlarms
 from patterns.backup_audit import BackupAuditFramework, BackupAuditProps
 from patterns.backup_plan import BACKUP_SERVICE_POLICY, PARTITION, BackupPlanProps, TieredBackupPlans
 from patterns.backup_vault import BackupVaultProps, SecureBackupVault
+from patterns.config_recorder import BackupAuditRecorder, BackupAuditRecorderProps
 from patterns.restore_testing import (
     RESTORE_SERVICE_POLICY,
     MonthlyRestoreTesting,
     RestoreTestingNetwork,
     RestoreTestingProps,
 )
+from patterns.secure_bucket import AccessLogBucket, AccessLogBucketProps, LogArchive, SecureBucket, SecureBucketProps
 from policies.acknowledgments import acknowledge
 from stacks.base import PlatformStack
 
@@ -57,6 +59,7 @@ class BackupStack(PlatformStack):
         data_key: kms.IKey,
         alarm_topics: Mapping[int, sns.ITopic] | None = None,
         vpc: ec2.IVpc | None = None,  # the platform VPC: monthly restore tests land in its isolated subnets
+        logs_key: kms.IKey | None = None,  # encrypts the AWS Config delivery bucket (aws_config.create_recorder)
     ) -> None:
         primary = role == "primary"
         super().__init__(
@@ -139,6 +142,16 @@ class BackupStack(PlatformStack):
                 break_glass_role_arn=self.break_glass_role_arn,
             ),
         )
+        # Backup Audit Manager needs an AWS Config recorder in the region (patterns/config_recorder.py):
+        # the organisation's by default (checked by the preflight), ours only where config says so.
+        self.config_recorder: BackupAuditRecorder | None = None
+        if deployment.aws_config.create_recorder:
+            if logs_key is None:
+                raise ValueError(
+                    f"{deployment.name}: aws_config.create_recorder needs the Backup stack's logs_key "
+                    "(the Config delivery bucket is a logs-class bucket, ENC-2)"
+                )
+            self.config_recorder = self._config_recorder(deployment, logs_key)
         if alarm_topics is not None:
             self.alarms = BackupJobAlarms(
                 self,
@@ -164,3 +177,31 @@ class BackupStack(PlatformStack):
         cdk.CfnOutput(self, "ComputePlanId", value=self.plans.plans["compute"].attr_backup_plan_id)
         cdk.CfnOutput(self, "CopyVaultArn", value=self.plans.copy_vault_arn)
         cdk.CfnOutput(self, "RestoreTestingPlanName", value=self.restore_testing.plan_name)
+
+    def _config_recorder(self, deployment: Deployment, logs_key: kms.IKey) -> BackupAuditRecorder:
+        retention = deployment.retention
+        access_logs = AccessLogBucket(
+            self,
+            "ConfigAccessLogs",
+            props=AccessLogBucketProps.from_retention(
+                retention, f"{self.name_prefix}-config-access-logs-{self.account}"
+            ),
+        ).bucket
+        bucket = SecureBucket(
+            self,
+            "ConfigDelivery",
+            props=SecureBucketProps(
+                encryption_key=logs_key,
+                access_log_bucket=access_logs,
+                access_log_prefix="config/",
+                noncurrent_version_days=retention.noncurrent_version_days,
+                data_class="logs",
+                archive=LogArchive.from_retention(retention),
+                bucket_name=f"{self.name_prefix}-config-{self.account}",
+            ),
+        ).bucket
+        return BackupAuditRecorder(
+            self,
+            "ConfigRecorder",
+            props=BackupAuditRecorderProps(name_prefix=self.name_prefix, delivery_bucket=bucket, delivery_key=logs_key),
+        )

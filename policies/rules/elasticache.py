@@ -3,7 +3,20 @@ OPS-5)."""
 
 from __future__ import annotations
 
-from policies.rules.base import Resource, Result, StackView, announced_window, fail, is_true, ok, rule
+from collections.abc import Mapping
+
+from policies.rules.base import (
+    Resource,
+    Result,
+    StackView,
+    announced_window,
+    as_list,
+    fail,
+    flatten,
+    is_true,
+    ok,
+    rule,
+)
 
 REDIS = ("AWS::ElastiCache::ReplicationGroup",)
 
@@ -71,4 +84,38 @@ def redis_window(resource: Resource, stack: StackView) -> Result:
     return announced_window(resource, stack)
 
 
-RULES = [redis_encrypted, redis_transit, redis_failover, redis_window]
+@rule(
+    "ENC4-RedisNoStaticSecret",
+    "ENC-4",
+    REDIS,
+    "ENC-4: no static secret protects the cache: clients authenticate through an RBAC user group whose users "
+    "use IAM authentication (short-lived tokens), and its mandatory `default` user is switched off; this "
+    "replication group uses an AUTH token, no user group, or a user with a password.",
+    "Seeds 001/003/004: credentials are never static shared secrets that staff could read.",
+)
+def redis_no_static_secret(resource: Resource, stack: StackView) -> Result:
+    if resource.prop("AuthToken") is not None:
+        return fail("AuthToken set: a static shared secret")
+    group_ids = {flatten(g) for g in as_list(resource.prop("UserGroupIds"))}
+    if not group_ids:
+        return fail("no UserGroupIds: anyone reaching the port is the `default` user")
+    groups = [
+        g for _, g in stack.in_region("AWS::ElastiCache::UserGroup") if flatten(g.prop("UserGroupId")) in group_ids
+    ]
+    if not groups:
+        return fail(f"user group(s) {sorted(group_ids)} not in this deployment's templates: cannot check the users")
+    user_ids = {flatten(u) for g in groups for u in as_list(g.prop("UserIds"))}
+    users = {flatten(u.prop("UserId")): u for _, u in stack.in_region("AWS::ElastiCache::User")}
+    for user_id in sorted(user_ids):
+        user = users.get(user_id)
+        if user is None:
+            return fail(f"user {user_id} not in this deployment's templates")
+        mode = user.prop("AuthenticationMode")
+        iam = isinstance(mode, Mapping) and mode.get("Type") == "iam"
+        disabled = flatten(user.prop("AccessString", default="")).split(" ")[0] == "off"
+        if not iam and not disabled:
+            return fail(f"user {user_id} authenticates with a password (or none) and is enabled")
+    return ok(f"IAM-authenticated users only ({', '.join(sorted(user_ids))})")
+
+
+RULES = [redis_encrypted, redis_transit, redis_failover, redis_window, redis_no_static_secret]

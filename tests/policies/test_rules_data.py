@@ -65,13 +65,19 @@ REDIS_OK = {
     "AutomaticFailoverEnabled": True,
     "NumCacheClusters": 2,
     "PreferredMaintenanceWindow": WINDOW,
+    "UserGroupIds": ["g"],
 }
+REDIS_USERS = (
+    res("G", "AWS::ElastiCache::UserGroup", {"UserGroupId": "g", "UserIds": ["app", "dflt"]}),
+    res("App", "AWS::ElastiCache::User", {"UserId": "app", "UserName": "app", "AuthenticationMode": {"Type": "iam"}}),
+    res("Dflt", "AWS::ElastiCache::User", {"UserId": "dflt", "UserName": "default", "AccessString": "off -@all"}),
+)
 
 
 def test_redis_rules() -> None:
     good = res("R", "AWS::ElastiCache::ReplicationGroup", REDIS_OK)
     for r in elasticache.RULES:
-        assert check(r, good) is C, r.id
+        assert check(r, good, stack(good, *REDIS_USERS)) is C, r.id
     assert (
         check(
             elasticache.redis_encrypted, res("R", "AWS::ElastiCache::ReplicationGroup", {**REDIS_OK, "KmsKeyId": None})
@@ -181,20 +187,23 @@ def test_noncurrent_retention_and_log_lifecycle() -> None:
     }
     assert check(s3.log_bucket_lifecycle, *_bucket(lifecycle, data_classification="logs")) is C
     # S3's default since Sept 2024 (all_storage_classes_128K): objects < 128 KB never move (BAK-7).
-    default_size = {"LifecycleConfiguration": {"Rules": lifecycle["LifecycleConfiguration"]["Rules"]}}
+    rules: list[dict[str, Any]] = [
+        {
+            "Status": "Enabled",
+            "Transitions": [{"StorageClass": "GLACIER", "TransitionInDays": 30}],
+            "ExpirationInDays": 2555,
+        }
+    ]
+    default_size: dict[str, Any] = {"LifecycleConfiguration": {"Rules": rules}}
     assert check(s3.log_bucket_lifecycle, *_bucket(default_size, data_classification="logs")) is N
     explicit_128k = {
         "LifecycleConfiguration": {
-            **default_size["LifecycleConfiguration"],
+            "Rules": rules,
             "TransitionDefaultMinimumObjectSize": "all_storage_classes_128K",
         }
     }
     assert check(s3.log_bucket_lifecycle, *_bucket(explicit_128k, data_classification="logs")) is N
-    size_filter = {
-        "LifecycleConfiguration": {
-            "Rules": [{**default_size["LifecycleConfiguration"]["Rules"][0], "ObjectSizeGreaterThan": 0}]
-        }
-    }
+    size_filter = {"LifecycleConfiguration": {"Rules": [{**rules[0], "ObjectSizeGreaterThan": 0}]}}
     assert check(s3.log_bucket_lifecycle, *_bucket(size_filter, data_classification="logs")) is C
     assert check(s3.log_bucket_lifecycle, *_bucket({}, data_classification="logs")) is N
     assert check(s3.log_bucket_lifecycle, *_bucket({})) is NA
@@ -325,3 +334,20 @@ def test_customer_bucket_data_events_are_recorded() -> None:
     assert check(rule, bucket, stack(bucket)) is N
     logs_bucket = res("L", "AWS::S3::Bucket", {"Tags": [{"Key": "data-classification", "Value": "logs"}]})
     assert check(rule, logs_bucket, stack(logs_bucket)) is NA
+
+
+def test_redis_without_a_static_secret() -> None:
+    """ENC-4: IAM-authenticated RBAC users only; an AUTH token, no user group or a password user fails."""
+    rule = elasticache.redis_no_static_secret
+    good = res("R", "AWS::ElastiCache::ReplicationGroup", REDIS_OK)
+    assert check(rule, good, stack(good, *REDIS_USERS)) is C
+    token = res("R", "AWS::ElastiCache::ReplicationGroup", {**REDIS_OK, "AuthToken": "{{resolve:secretsmanager:x}}"})
+    assert check(rule, token, stack(token, *REDIS_USERS)) is N
+    no_group = res("R", "AWS::ElastiCache::ReplicationGroup", {**REDIS_OK, "UserGroupIds": []})
+    assert check(rule, no_group, stack(no_group)) is N
+    password_user = res(
+        "App", "AWS::ElastiCache::User", {"UserId": "app", "AccessString": "on ~* +@all", "Passwords": ["x" * 16]}
+    )
+    assert check(rule, good, stack(good, REDIS_USERS[0], password_user, REDIS_USERS[2])) is N
+    enabled_default = res("Dflt", "AWS::ElastiCache::User", {"UserId": "dflt", "AccessString": "on ~* +@all"})
+    assert check(rule, good, stack(good, REDIS_USERS[0], REDIS_USERS[1], enabled_default)) is N

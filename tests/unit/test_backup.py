@@ -483,3 +483,93 @@ def test_vault_policy_changes_deploy_with_the_break_glass_session_not_a_service_
     assert "--stack-name au-production-primary-backup" in deploy
     assert "--role-arn" not in " ".join(commands)
     assert commands[0] == "npx cdk synth -q -c deployment=au-production"
+
+
+def test_config_recorder_check_for_the_preflight() -> None:
+    from patterns.config_recorder import RECORDED_RESOURCE_TYPES, recorder_problems
+
+    good = [{"name": "org", "recordingGroup": {"allSupported": True}}]
+    on = [{"name": "org", "recording": True}]
+    assert recorder_problems(good, on) == []
+    assert recorder_problems([], []) and "no AWS Config" in recorder_problems([], [])[0]
+    assert "not recording" in recorder_problems(good, [{"name": "org", "recording": False}])[0]
+    narrow = [{"name": "org", "recordingGroup": {"allSupported": False, "resourceTypes": ["AWS::RDS::DBInstance"]}}]
+    assert "AWS::Backup::RecoveryPoint" in recorder_problems(narrow, on)[0]
+    excluding = [
+        {
+            "name": "org",
+            "recordingGroup": {
+                "allSupported": True,
+                "exclusionByResourceTypes": {"resourceTypes": ["AWS::Config::ResourceCompliance"]},
+            },
+        }
+    ]
+    assert "AWS::Config::ResourceCompliance" in recorder_problems(excluding, on)[0]
+    exact = [{"name": "ours", "recordingGroup": {"resourceTypes": list(RECORDED_RESOURCE_TYPES)}}]
+    assert recorder_problems(exact, [{"name": "ours", "recording": True}]) == []
+
+
+def test_create_recorder_flag_builds_a_recorder_for_the_audit_types_only(platform_config: PlatformConfig) -> None:
+    import dataclasses
+
+    from aws_cdk import aws_kms as kms
+
+    from config import AwsConfig
+    from patterns.config_recorder import RECORDED_RESOURCE_TYPES
+    from stacks.backup import BackupStack
+
+    deployment = dataclasses.replace(platform_config.get("au-production"), aws_config=AwsConfig(create_recorder=True))
+    assert platform_config.get("au-production").aws_config.create_recorder is False  # default: the organisation's
+    app = cdk.App()
+    env = cdk.Environment(account=deployment.account, region=deployment.primary_region)
+    keys = cdk.Stack(app, "Keys", env=env)
+    stack = BackupStack(
+        app,
+        "Backup",
+        deployment=deployment,
+        role="primary",
+        backup_key=kms.Key(keys, "Backup"),
+        data_key=kms.Key(keys, "Data"),
+        logs_key=kms.Key(keys, "Logs"),
+    )
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::Config::ConfigurationRecorder", 1)
+    template.has_resource_properties(
+        "AWS::Config::ConfigurationRecorder",
+        {
+            "RecordingGroup": {
+                "AllSupported": False,
+                "IncludeGlobalResourceTypes": False,
+                "ResourceTypes": list(RECORDED_RESOURCE_TYPES),
+                "RecordingStrategy": {"UseOnly": "INCLUSION_BY_RESOURCE_TYPES"},
+            }
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Config::DeliveryChannel", {"S3KmsKeyArn": Match.any_value(), "S3BucketName": Match.any_value()}
+    )
+    with pytest.raises(ValueError, match="logs_key"):
+        BackupStack(
+            app,
+            "Backup2",
+            deployment=deployment,
+            role="primary",
+            backup_key=kms.Key(keys, "Backup2"),
+            data_key=kms.Key(keys, "Data2"),
+        )
+
+
+def test_aws_config_flag_is_validated() -> None:
+    import tomllib
+
+    from config import ConfigError, parse_config
+    from tests.conftest import REPO
+
+    raw = tomllib.loads((REPO / "config" / "deployments.toml").read_text())
+    raw.setdefault("overrides", {})["au-development"] = {"aws_config": {"create_recorder": True}}
+    parsed = parse_config(raw)
+    assert parsed.get("au-development").aws_config.create_recorder is True
+    assert parsed.get("au-production").aws_config.create_recorder is False
+    raw["overrides"]["au-development"] = {"aws_config": {"create_recorder": "yes"}}
+    with pytest.raises(ConfigError):
+        parse_config(raw)

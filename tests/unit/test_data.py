@@ -211,7 +211,6 @@ def test_database_subnets_are_the_isolated_ones(data: Template) -> None:
 
 def test_redis_is_multi_az_with_failover_and_encrypted_both_ways(data: Template) -> None:
     customer_key = KeyRef()
-    system_key = KeyRef()
     data.has_resource(
         "AWS::ElastiCache::ReplicationGroup",
         {
@@ -226,7 +225,7 @@ def test_redis_is_multi_az_with_failover_and_encrypted_both_ways(data: Template)
                     "KmsKeyId": customer_key,
                     "TransitEncryptionEnabled": True,
                     "TransitEncryptionMode": "required",
-                    "AuthToken": Match.object_like({"Fn::Join": Match.any_value()}),
+                    "UserGroupIds": ["au-production-primary-redis-users"],
                     "Port": 6380,
                     "PreferredMaintenanceWindow": "sun:16:00-sun:19:00",
                     "SnapshotRetentionLimit": 35,
@@ -235,17 +234,37 @@ def test_redis_is_multi_az_with_failover_and_encrypted_both_ways(data: Template)
             ),
         },
     )
-    token = _one(data, "AWS::ElastiCache::ReplicationGroup")["Properties"]["AuthToken"]
-    assert "{{resolve:secretsmanager:" in str(token)
-    data.has_resource(
-        "AWS::SecretsManager::Secret",
+    customer_key.names("CustomerKey")
+
+
+def test_redis_authenticates_with_iam_and_has_no_static_secret(data: Template) -> None:
+    """ENC-4: RBAC with IAM authentication (Redis OSS >= 7, TLS required, user id == user name,
+    authentication mode iam); the mandatory `default` user is switched off; no AUTH token, no secret."""
+    group = _one(data, "AWS::ElastiCache::ReplicationGroup")["Properties"]
+    assert "AuthToken" not in group
+    assert tuple(int(p) for p in group["EngineVersion"].split(".")[:2]) >= (7, 0)
+    data.has_resource_properties(
+        "AWS::ElastiCache::User",
         {
-            "Properties": Match.object_like({"Name": "au-production-primary-redis/auth-token", "KmsKeyId": system_key}),
-            "DeletionPolicy": "Retain",
+            "Engine": "redis",
+            "UserId": "au-production-primary-redis-app",
+            "UserName": "au-production-primary-redis-app",
+            "AuthenticationMode": {"Type": "iam"},
         },
     )
-    customer_key.names("CustomerKey")
-    system_key.names("SystemKey")
+    data.has_resource_properties(
+        "AWS::ElastiCache::User",
+        {"UserName": "default", "AccessString": Match.string_like_regexp("^off "), "NoPasswordRequired": True},
+    )
+    data.has_resource_properties(
+        "AWS::ElastiCache::UserGroup",
+        {
+            "UserGroupId": "au-production-primary-redis-users",
+            "UserIds": ["au-production-primary-redis-app", "au-production-primary-redis-default"],
+        },
+    )
+    for secret in data.find_resources("AWS::SecretsManager::Secret").values():
+        assert "redis" not in json.dumps(secret["Properties"].get("Name", ""))
 
 
 def test_redis_lives_in_isolated_subnets_behind_a_closed_group(data: Template) -> None:

@@ -1,0 +1,81 @@
+"""IdentityStack (ENC-4, BAK-8): the user pool that owns end-user passwords, built in a bare app."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_cognito as cognito
+from aws_cdk.assertions import Template
+
+from config import PlatformConfig
+from policies.rules import cognito as cognito_rules
+from policies.rules.base import Compliance, Resource
+from stacks.identity import IdentityStack
+from tests.policies.rulekit import stack as view_of
+
+
+@pytest.fixture(scope="module")
+def identity(platform_config: PlatformConfig) -> Template:
+    app = cdk.App()
+    return Template.from_stack(IdentityStack(app, "Identity", deployment=platform_config.get("au-production")))
+
+
+def _pool(template: Template) -> Resource:
+    ((logical_id, raw),) = template.find_resources("AWS::Cognito::UserPool").items()
+    return Resource.from_template(logical_id, raw)
+
+
+def test_password_policy_encodes_enc4(identity: Template) -> None:
+    identity.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {
+            "UserPoolName": "au-production-users",
+            "Policies": {
+                "PasswordPolicy": {
+                    "MinimumLength": 8,
+                    "RequireUppercase": True,
+                    "RequireLowercase": True,
+                    "RequireNumbers": True,
+                    "RequireSymbols": True,
+                    "TemporaryPasswordValidityDays": 3,
+                }
+            },
+            "MfaConfiguration": "OPTIONAL",
+            "DeletionProtection": "ACTIVE",
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+        },
+    )
+
+
+def test_user_pool_is_retained(identity: Template) -> None:
+    (pool,) = identity.find_resources("AWS::Cognito::UserPool").values()
+    assert pool["DeletionPolicy"] == "Retain"
+    assert pool["UpdateReplacePolicy"] == "Retain"
+
+
+def test_enc4_rule_passes_the_pool_and_fails_a_weaker_one(identity: Template) -> None:
+    pool = _pool(identity)
+    view = view_of(pool)
+    assert cognito_rules.user_pool_password_policy.check(pool, view).status is Compliance.COMPLIANT
+    app = cdk.App()
+    weak_stack = cdk.Stack(app, "Weak")
+    cognito.UserPool(
+        weak_stack,
+        "Weak",
+        password_policy=cognito.PasswordPolicy(min_length=12, require_symbols=False),
+    )
+    weak = _pool(Template.from_stack(weak_stack))
+    result = cognito_rules.user_pool_password_policy.check(weak, view_of(weak))
+    assert result.status is Compliance.NON_COMPLIANT
+    assert "RequireSymbols" in result.detail
+
+
+def test_identity_stack_passes_every_pack(platform_config: PlatformConfig, tmp_path: object) -> None:
+    """All five packs (DataSecurity included) run on the stack; a finding raises ValidationFailed."""
+    from policies.registration import FAIL_ON_FINDINGS, register_policy_packs
+    from tests.conftest import CDK_JSON_CONTEXT
+
+    app = cdk.App(outdir=str(tmp_path), context=CDK_JSON_CONTEXT, post_cli_context=FAIL_ON_FINDINGS)
+    IdentityStack(app, "Identity", deployment=platform_config.get("au-production"))
+    register_policy_packs(app)
+    app.synth()
