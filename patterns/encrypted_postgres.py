@@ -213,7 +213,9 @@ class EncryptedPostgres(Construct):
                 "plans copied to the DR region, deletion protection and a final snapshot.",
             )
 
-        grant_enhanced_monitoring(self.monitoring_role, self.instance.instance_resource_id)
+        resource_id = self.instance.instance_resource_id
+        assert resource_id is not None  # a new instance always has one
+        grant_enhanced_monitoring(self.monitoring_role, resource_id)
 
         secret = self.instance.secret
         assert secret is not None  # generated above

@@ -42,22 +42,23 @@ _VCPUS = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32, "
 _BURSTABLE_MEMORY_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
 
 
-def _content_replication(deployment: Deployment) -> dict[str, object]:
+NO_STANDBY_REASON = (
+    "This deployment has no warm standby (config standby.enabled = false; DR-1 requires one in production): "
+    "recovery is from the backups copied to the DR vault."
+)
+
+
+def _content_replication(deployment: Deployment) -> ReplicationTarget | None:
     """DR-1: with a warm standby, customer files replicate into the DR region's bucket."""
     if not deployment.standby.enabled:
-        return {
-            "no_replication_reason": "This deployment has no warm standby (config standby.enabled = false; "
-            "DR-1 requires one in production): recovery is from the backups copied to the DR vault."
-        }
+        return None
     topology = FailoverTopology.of(deployment)
-    return {
-        "replication": ReplicationTarget(
-            bucket_name=topology.content_bucket(DR),
-            region=deployment.dr_region,
-            key_alias=topology.customer_key_alias(),
-            role_name=topology.replication_role_name(),
-        )
-    }
+    return ReplicationTarget(
+        bucket_name=topology.content_bucket(DR),
+        region=deployment.dr_region,
+        key_alias=topology.customer_key_alias(),
+        role_name=topology.replication_role_name(),
+    )
 
 
 def estimated_max_connections(instance_class: str) -> int:
@@ -127,7 +128,8 @@ class DataStack(PlatformStack):
                 noncurrent_version_days=retention.noncurrent_version_days,
                 data_class="customer",
                 bucket_name=self.content_bucket_name,
-                **_content_replication(deployment),
+                replication=_content_replication(deployment),
+                no_replication_reason=None if deployment.standby.enabled else NO_STANDBY_REASON,
             ),
         ).bucket
 
@@ -175,7 +177,6 @@ class DataStack(PlatformStack):
         )
         self.cache = self.redis.replication_group
         self.cache_security_group = self.redis.security_group
-        self.cache_secret = self.redis.auth_token
         self.cache_port = self.redis.port
 
         self._alarms(topics, sizing.db_allocated_storage_gib, sizing.db_instance_class)

@@ -32,6 +32,7 @@ from stacks.backup import BackupStack
 from stacks.data import DataStack
 from stacks.dns import DnsStack
 from stacks.failover import FailoverSwitchStack
+from stacks.identity import IdentityStack
 from stacks.keys import KeysStack
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
@@ -161,8 +162,8 @@ class DisasterRecoveryStage(RegionalStage):
                 database_endpoint=data.database_endpoint,
                 cache_security_group=data.cache_security_group,
                 cache_port=data.cache_port,
-                cache_secret=data.cache_secret,
                 cache_endpoint=data.cache_endpoint,
+                cache=data.redis,
                 content_bucket_name=self.storage.content_bucket_name,
                 content_key=key_ring.customer,
                 server_access_logs_bucket=self.storage.access_log_bucket,
@@ -198,6 +199,7 @@ class PrimaryStage(RegionalStage):
             data_key=key_ring.customer,
             alarm_topics=self.alerts.topics,
             vpc=self.network.network.vpc,
+            logs_key=key_ring.logs,
         )
         # Route 53 and IAM are global: the zone, team roles and Session Manager live here.
         self.dns = DnsStack(self, "Dns", deployment=deployment, role=self.role)
@@ -212,6 +214,8 @@ class PrimaryStage(RegionalStage):
             content_key=key_ring.customer,
         )
         self.patching = PatchingStack(self, "Patching", deployment=deployment, role=self.role, logs_key=key_ring.logs)
+        # End users' passwords live in Cognito (ENC-4); a user pool is regional, see the README.
+        self.identity = IdentityStack(self, "Identity", deployment=deployment, role=self.role)
         self.web = self._build_web_tier(deployment)
         # Built last: the dashboard of the primary region (OPS-2), with the web tier's ALB and alarms.
         self.monitoring = MonitoringStack(
@@ -247,8 +251,8 @@ class PrimaryStage(RegionalStage):
                 database_endpoint=data.database.db_instance_endpoint_address,
                 cache_security_group=data.cache_security_group,
                 cache_port=data.cache_port,
-                cache_secret=data.cache_secret,
                 cache_endpoint=data.cache.attr_primary_end_point_address,
+                cache=data.redis,
                 content_bucket_name=data.content_bucket_name,
                 content_key=key_ring.customer,
                 server_access_logs_bucket=data.access_log_bucket,

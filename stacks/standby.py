@@ -161,7 +161,6 @@ class StandbyDataStack(PlatformStack):
         )
         self.cache = self.redis.replication_group
         self.cache_security_group = self.redis.security_group
-        self.cache_secret = self.redis.auth_token
         self.cache_port = self.redis.port
         self.cache_endpoint = self.cache.attr_primary_end_point_address
 

@@ -29,6 +29,7 @@ from config.topology import FAILOVER_RECORD_PRIMARY, FAILOVER_RECORD_SECONDARY, 
 from patterns.alb_log_bucket import AlbLogBucket, AlbLogBucketProps
 from patterns.log_retention import retention_days
 from patterns.patching import PatchManagement
+from patterns.redis import EncryptedRedis
 from patterns.session_manager import SessionManagerPreferences
 from patterns.tagging import TENANT_PREFIX_ALL
 from patterns.team_roles import iam5_resource_finding
@@ -52,8 +53,8 @@ class DataStoreAccess:
     database_endpoint: str | None = None
     cache_security_group: ec2.ISecurityGroup | None = None
     cache_port: int = 6379
-    cache_secret: secretsmanager.ISecret | None = None
     cache_endpoint: str | None = None
+    cache: EncryptedRedis | None = None  # IAM-authenticated Redis: the web role gets elasticache:Connect
     content_bucket_name: str | None = None  # literal name (see AccessStack): readable, no extra dependency
     content_key: kms.IKey | None = None
     server_access_logs_bucket: s3.IBucket | None = None
@@ -288,6 +289,7 @@ class WebStack(PlatformStack):
             "database_secret_arn": data.database_secret.secret_arn if data.database_secret else None,
             "cache_endpoint": data.cache_endpoint,
             "cache_port": data.cache_port,
+            "cache_user": data.cache.user_id if data.cache else None,
             "content_bucket": data.content_bucket_name,
         }
         self.app_config = ssm.StringParameter(
@@ -305,9 +307,11 @@ class WebStack(PlatformStack):
             web.allow_to(data.database_security_group, ec2.Port.tcp(data.database_port), "web tier to PostgreSQL")
         if data.cache_security_group is not None:
             web.allow_to(data.cache_security_group, ec2.Port.tcp(data.cache_port), "web tier to Redis")
+        if data.cache is not None:
+            data.cache.grant_connect(web.instance_role)
         # Explicit statements, not Secret.grant_read: that grant puts the instance role into the key
         # policy of the Keys stack (a ViaService principal), which would make Keys depend on this stack.
-        secrets = [secret for secret in (data.database_secret, data.cache_secret) if secret is not None]
+        secrets = [secret for secret in (data.database_secret,) if secret is not None]
         if secrets:
             web.instance_role.add_to_principal_policy(
                 iam.PolicyStatement(

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from stacks.stages import DR_FOUNDATION, DR_STANDBY
 from tooling import deploy, preflight
 from tooling.preflight import CheckResult, Status
 
@@ -16,7 +17,7 @@ OK = CheckResult("x", "global", Status.OK, "ok")
 @pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
     commands: list[str] = []
-    monkeypatch.setattr(deploy, "run", lambda command, env=None: commands.append(" ".join(command[1:3] + command[-2:])))
+    monkeypatch.setattr(deploy, "run", lambda command, env=None: commands.append(" ".join(command[1:])))
     monkeypatch.setattr(deploy, "ensure_bootstrap_policies", lambda iam, d: ("arn", "boundary"))
     monkeypatch.setattr(deploy, "clients_for", lambda env: lambda service, region: object())
     monkeypatch.setattr(preflight, "options_from_assembly", lambda *a, **k: preflight.PreflightOptions())
@@ -40,13 +41,17 @@ def test_a_failed_preflight_stops_before_bootstrap(recorded: list[str], monkeypa
 
 def test_phases_in_order(recorded: list[str]) -> None:
     deploy.deploy_real_account("au-production", {})
-    assert [c.split(" ")[0] + " " + c.split(" ")[-1] for c in recorded] == [
-        "bootstrap aws://111111111111/ap-southeast-4",
-        "deploy au-production-dr/*",
+    phases = [c.split(" ")[0] + " " + " ".join(w for w in c.split(" ") if "au-production-" in w) for c in recorded]
+    foundation = " ".join(f"au-production-dr/{s}" for s in DR_FOUNDATION)
+    standby = " ".join(f"au-production-dr/{s}" for s in DR_STANDBY)
+    assert phases[0].startswith("bootstrap")
+    assert phases[1:] == [
+        f"deploy {foundation}",
         "deploy au-production-primary/Dns",
         "deploy au-production-primary/*",
-        "deploy au-production-dr/*",
+        f"deploy {standby}",
     ]
+    assert all("--exclusively" in c for c in recorded[1:])
 
 
 def test_undelegated_zone_stops_before_the_primary(recorded: list[str], monkeypatch: pytest.MonkeyPatch) -> None:

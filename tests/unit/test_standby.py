@@ -273,8 +273,8 @@ def test_primary_master_secret_is_replicated_with_the_dr_system_key(
 def test_dr_stage_reads_nothing_from_the_primary_region(au_production: Stages) -> None:
     """Acceptance (DR-1): the DR side deploys with no value read from the primary region. The only
     mention of the primary region in a DR template is the replica's source ARN, built from config."""
-    primary_region = au_production["primary"].region
-    dr_region = au_production["dr"].region
+    primary_region = str(au_production["primary"].region)
+    dr_region = str(au_production["dr"].region)
     for stack in au_production["dr"].stacks:
         body = Template.from_stack(stack).to_json()
         template = json.dumps(body)
