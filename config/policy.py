@@ -1,4 +1,4 @@
-"""Hard limits that ../shared/POLICY.md puts on configuration.
+"""Hard limits that docs/POLICY.md (the specification) puts on configuration.
 
 These numbers are the policy, not defaults: configuration may be stricter, never
 looser. Each constant names the clause it comes from, and validation errors quote

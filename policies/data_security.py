@@ -1,4 +1,4 @@
-"""`DataSecurityChecks`: the project's cdk-nag 3 pack for ../shared/POLICY.md (copy in docs/POLICY.md).
+"""`DataSecurityChecks`: the project's cdk-nag 3 pack for docs/POLICY.md.
 
 Design (for synth speed): the rules are pure Python functions over the synthesized
 templates (`policies/rules/`). cdk-nag walks the construct tree in Node and calls

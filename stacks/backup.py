@@ -198,6 +198,7 @@ class BackupStack(PlatformStack):
                 data_class="logs",
                 archive=LogArchive.from_retention(retention),
                 bucket_name=f"{self.name_prefix}-config-{self.account}",
+                no_replication_reason="AWS Config's configuration history of this region; each region records its own.",
             ),
         ).bucket
         return BackupAuditRecorder(

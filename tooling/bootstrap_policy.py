@@ -45,6 +45,8 @@ RESOURCE_TYPE_SERVICES: Final[dict[str, tuple[str, ...]]] = {
     "AWS::CertificateManager": ("acm",),
     "AWS::CloudTrail": ("cloudtrail",),
     "AWS::CloudWatch": ("cloudwatch",),
+    "AWS::Cognito": ("cognito-idp",),
+    "AWS::Config": ("config",),
     "AWS::EC2": ("ec2",),
     "AWS::ElastiCache": ("elasticache",),
     "AWS::ElasticLoadBalancingV2": ("elasticloadbalancing",),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # moto reads the bucket name out of the template URL the CDK CLI sends; with an IP
-# address it answers "The specified bucket does not exist" (../shared/TOOLCHAIN.md).
+# address it answers "The specified bucket does not exist".
 HOST_NAME = "localhost"
 BIND_ADDRESS = "127.0.0.1"
 

@@ -3,7 +3,7 @@ into a moto server on loopback, check what was built through boto3, deploy again
 (an update must not fail), stop the server.
 
 moto accepts but does not model some types (AWS Backup, ElastiCache, WAF,
-CloudTrail, ...; see ../shared/TOOLCHAIN.md), so those are checked on the
+CloudTrail, ...; README "Local emulator notes"), so those are checked on the
 templates by the unit tests; here we check what moto does create.
 """
 
