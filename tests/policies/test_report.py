@@ -9,9 +9,10 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_sns as sns
 
+from policies.coverage import NOT_CHECKED_AT_SYNTH
 from policies.data_security import DataSecurityChecks
 from policies.registration import FAIL_ON_FINDINGS
-from policies.report import parse_clauses, write_report
+from policies.report import _status, parse_clauses, write_report
 from stacks.base import PlatformStack
 from tests.policies.rulekit import deployment, platform
 
@@ -76,3 +77,25 @@ def test_runbook_clauses_link_runbooks_or_say_none(passing_report: dict) -> None
         else:
             runbooks = clause["runbooks"]
             assert runbooks == "no runbook yet" or all((Path(__file__).parents[2] / p).exists() for p in runbooks)
+
+
+def test_partly_checked_clauses_are_partial_never_pass(passing_report: dict) -> None:  # type: ignore[type-arg]
+    by_id = {c["id"]: c for c in passing_report["clauses"]}
+    for clause_id, why in NOT_CHECKED_AT_SYNTH.items():
+        clause = by_id[clause_id]  # every entry names a real clause of docs/POLICY.md
+        assert clause["status"] in ("PARTIAL", "FAIL"), clause_id
+        assert clause["not_checked_at_synth"] == why
+    assert by_id["ENC-1"]["status"] == "PASS" and "not_checked_at_synth" not in by_id["ENC-1"]
+
+
+@pytest.mark.parametrize(
+    "results,has_rules,clause,expected",
+    [
+        pytest.param(["PASS"], True, "ENC-1", "PASS", id="fully-checked"),
+        pytest.param(["PASS"], True, "DR-1", "PARTIAL", id="partly-checked"),
+        pytest.param(["PASS", "FAIL"], True, "DR-1", "FAIL", id="fail-beats-partial"),
+        pytest.param([], False, "OPS-3", "RUNBOOK", id="no-rules"),
+    ],
+)
+def test_clause_status(results: list[str], has_rules: bool, clause: str, expected: str) -> None:
+    assert _status(clause, [{"result": r} for r in results], has_rules) == expected

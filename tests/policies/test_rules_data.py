@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from policies.rules import cloudtrail, elasticache, kms, logs, rds, s3, secretsmanager, sns
 from tests.policies.rulekit import NA, C, N, check, res, stack
 
@@ -165,6 +167,21 @@ def test_alb_log_bucket_may_use_sse_s3() -> None:
     assert check(s3.s3_kms, *_bucket({"BucketEncryption": sse_s3}, policy=elb)) is NA
 
 
+@pytest.mark.parametrize(
+    "principal,expected",
+    [
+        # Regions opened since 2022 (ap-southeast-4) deliver ALB logs as this service principal.
+        pytest.param({"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}, NA, id="elb-service-principal"),
+        pytest.param({"Service": "logging.s3.amazonaws.com"}, NA, id="s3-server-access-logs"),
+        pytest.param({"Service": "delivery.logs.amazonaws.com"}, N, id="other-service-no-exemption"),
+    ],
+)
+def test_enc1_s3_kms_log_delivery_principals(principal: dict[str, str], expected: object) -> None:
+    policy = {"Statement": [{"Effect": "Allow", "Principal": principal, "Action": "s3:PutObject", "Resource": "x"}]}
+    sse_s3 = {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+    assert check(s3.s3_kms, *_bucket({"BucketEncryption": sse_s3}, policy=policy)) is expected
+
+
 def test_noncurrent_retention_and_log_lifecycle() -> None:
     short = {
         "LifecycleConfiguration": {
@@ -220,6 +237,23 @@ def test_tenant_scoped_access() -> None:
     scoped = {"Fn::Join": ["", [{"Fn::GetAtt": ["B", "Arn"]}, "/tenants/${aws:PrincipalTag/tenant-id}/*"]]}
     assert policy(scoped) is C
     assert policy({"Fn::Join": ["", [{"Fn::GetAtt": ["B", "Arn"]}, "/*"]]}) is N
+
+
+@pytest.mark.parametrize(
+    "actions,expected",
+    [
+        # S3 replication (DR-1) copies the whole bucket as S3 itself: not a tenant's access.
+        pytest.param(["s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"], "NA", id="replication-only"),
+        pytest.param(["s3:ReplicateObject", "s3:ReplicateDelete"], "NA", id="replicate-writes"),
+        pytest.param(["s3:GetObjectVersionForReplication", "s3:GetObject"], "N", id="replication-plus-read"),
+    ],
+)
+def test_host5_replication_grants_are_not_tenant_access(actions: list[str], expected: str) -> None:
+    bucket = res("B", "AWS::S3::Bucket", {"Tags": [{"Key": "data-classification", "Value": "customer"}]})
+    everything = {"Fn::Join": ["", [{"Fn::GetAtt": ["B", "Arn"]}, "/*"]]}
+    doc = {"Statement": [{"Effect": "Allow", "Action": actions, "Resource": everything}]}
+    view = stack(bucket, res("P", "AWS::IAM::ManagedPolicy", {"PolicyDocument": doc}))
+    assert check(s3.tenant_scoped_access, view.resources["P"], view) is {"NA": NA, "N": N}[expected]
 
 
 def test_kms_rules() -> None:
