@@ -199,7 +199,7 @@ def _deployment(
         primary_region=primary,
         dr_region=dr,
         timezone=timezone,
-        domain_name=domain,
+        domain_name=environment_domain(domain, environment),
         alarm_email=email,
         owner=str(defaults.get("owner", "")) or _missing("defaults.owner"),
         service=str(defaults.get("service", "")) or _missing("defaults.service"),
@@ -209,6 +209,14 @@ def _deployment(
         standby=standby,
         aws_config=aws_config,
     )
+
+
+def environment_domain(domain: str, environment: Environment) -> str:
+    """Production serves the jurisdiction's domain; staging and development get a sub-domain
+    of it (`staging.au.example.com`), each its own public zone in its own account: one name
+    can be delegated to one zone only, so three environments sharing a zone name would leave
+    two of them with certificates that never validate."""
+    return domain if environment is Environment.PRODUCTION else f"{environment.value}.{domain}"
 
 
 def _check_region(field: str, region: str, jurisdiction: Jurisdiction) -> None:

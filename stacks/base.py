@@ -7,6 +7,7 @@ from constructs import Construct
 
 from config import Deployment
 from config.policy import JURISDICTION_REGIONS
+from patterns.retention import RetainExceptOnCreate
 
 
 class PlatformStack(cdk.Stack):
@@ -44,6 +45,8 @@ class PlatformStack(cdk.Stack):
         # the template, so auditors read them in the synthesized JSON too.
         for key, value in stack_tags.items():
             cdk.Tags.of(self).add(key, value)
+        # A failed first create can be retried: named retained resources clean up (issue 9, BAK-8).
+        cdk.Aspects.of(self).add(RetainExceptOnCreate())
 
     @property
     def name_prefix(self) -> str:

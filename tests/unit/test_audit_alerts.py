@@ -134,7 +134,7 @@ def test_trail_log_group_is_encrypted_with_retention_and_kept(audit: Template) -
                 "KmsKeyId": Match.any_value(),
                 "RetentionInDays": 365,
             },
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
         },
     )
     audit.resource_count_is("AWS::IAM::Policy", 0)
@@ -144,7 +144,7 @@ def test_trail_bucket_is_kms_versioned_logged_archived_and_retained(audit: Templ
     audit.has_resource(
         "AWS::S3::Bucket",
         {
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
             "Properties": Match.object_like(
                 {
                     "BucketName": "au-production-primary-audit-111111111111",

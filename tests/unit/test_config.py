@@ -234,3 +234,16 @@ def _to_toml(data: dict[str, Any]) -> str:
     for key, value in data.items():
         table([key], value)
     return "\n".join(lines) + "\n"
+
+
+def test_every_deployment_has_its_own_public_zone_name(platform_config: PlatformConfig) -> None:
+    """Issue 9 item 1: a domain can be delegated to one zone only; environments sharing a zone
+    name would leave the others' certificates waiting for validation forever."""
+    names = [d.domain_name for d in platform_config.deployments]
+    assert len(names) == len(set(names))
+    au = {d.environment.value: d.domain_name for d in platform_config.deployments if d.jurisdiction.value == "au"}
+    assert au == {
+        "production": "au.saas.example.com",
+        "staging": "staging.au.saas.example.com",
+        "development": "development.au.saas.example.com",
+    }

@@ -63,7 +63,7 @@ def test_replica_is_an_encrypted_cross_region_copy_of_the_primary(
                     "DBSubnetGroupName": Match.any_value(),
                 }
             ),
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
         },
     )
     # The DR region's customer key, from this region's Keys stack, never the primary's.
@@ -146,7 +146,7 @@ def test_replica_bucket_in_the_dr_foundation_is_versioned_kms_and_tls_only(
                     },
                 }
             ),
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
         },
     )
     storage.has_resource_properties(
@@ -314,5 +314,5 @@ def test_development_content_bucket_is_not_replicated(au_development: Stages, te
     for bucket in data.find_resources("AWS::S3::Bucket").values():
         assert "ReplicationConfiguration" not in bucket["Properties"]
     web = template_of(au_development, "primary", "Web")
-    web.has_resource_properties("AWS::Route53::RecordSet", {"Name": "au.saas.example.com.", "Type": "A"})
+    web.has_resource_properties("AWS::Route53::RecordSet", {"Name": "development.au.saas.example.com.", "Type": "A"})
     assert not web.find_resources("AWS::Route53::RecordSet", {"Properties": {"Failover": Match.any_value()}})
