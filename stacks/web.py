@@ -28,6 +28,7 @@ from config import Deployment
 from config.topology import FAILOVER_RECORD_PRIMARY, FAILOVER_RECORD_SECONDARY, FailoverTopology
 from patterns.alb_log_bucket import AlbLogBucket, AlbLogBucketProps
 from patterns.log_retention import retention_days
+from patterns.outside_probe import OutsideProbe, OutsideProbeProps
 from patterns.patching import PatchManagement
 from patterns.redis import EncryptedRedis
 from patterns.session_manager import SessionManagerPreferences
@@ -212,6 +213,18 @@ class WebStack(PlatformStack):
             ],
         )
         self._app_config(data)
+        self.probe = OutsideProbe(
+            self,
+            "OutsideProbe",
+            props=OutsideProbeProps(
+                canary_name=f"{deployment.jurisdiction.value}-{deployment.environment.value[:4]}-{role}-web",
+                domain_name=deployment.domain_name,
+                load_balancer_dns_name=self.web.alb.load_balancer_dns_name,
+                health_check_path=self.web.props.health_check_path,
+                artifacts_bucket=self.access_logs.bucket,
+                alarm_topics=alarm_topics,
+            ),
+        )
 
         cdk.CfnOutput(self, "LoadBalancerDnsName", value=self.web.alb.load_balancer_dns_name)
         cdk.CfnOutput(self, "AutoScalingGroupName", value=self.web.auto_scaling_group.auto_scaling_group_name)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from policies.rules import backup, cloudwatch, cognito, generic, iam, ssm
 from tests.policies.rulekit import NA, C, N, check, res, stack
 
@@ -389,3 +391,44 @@ def test_every_resource_rules() -> None:
     tagged = res("B", "AWS::S3::Bucket", {"Tags": [{"Key": "data-classification", "Value": "customer"}]})
     assert check(generic.data_classification, tagged) is C
     assert check(generic.data_classification, res("B", "AWS::S3::Bucket", {})) is N
+
+
+@pytest.mark.parametrize(
+    "resources,expected",
+    [
+        pytest.param(
+            [
+                res("Canary", "AWS::Synthetics::Canary"),
+                res(
+                    "A",
+                    "AWS::CloudWatch::Alarm",
+                    {"Namespace": "CloudWatchSynthetics", "MetricName": "SuccessPercent", "AlarmActions": ["t"]},
+                ),
+            ],
+            C,
+            id="canary-with-paging-alarm",
+        ),
+        pytest.param([res("Canary", "AWS::Synthetics::Canary")], N, id="canary-without-alarm"),
+        pytest.param(
+            [
+                res("Canary", "AWS::Synthetics::Canary"),
+                res(
+                    "A", "AWS::CloudWatch::Alarm", {"Namespace": "CloudWatchSynthetics", "MetricName": "SuccessPercent"}
+                ),
+            ],
+            N,
+            id="alarm-without-action",
+        ),
+        pytest.param(
+            [res("A", "AWS::CloudWatch::Alarm", {"Namespace": "CloudWatchSynthetics", "MetricName": "SuccessPercent"})],
+            N,
+            id="no-canary",
+        ),
+    ],
+)
+def test_ops2_outside_in_alarm(resources: list[Any], expected: object) -> None:
+    alb = res("Alb", "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": "internet-facing"})
+    view = stack(alb, *resources)
+    assert check(cloudwatch.outside_in_alarm, alb, view) is expected
+    internal = res("Int", "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": "internal"})
+    assert check(cloudwatch.outside_in_alarm, internal, view) is NA

@@ -419,7 +419,8 @@ def test_dns_zone_alias_record_and_external_health_check(
 ) -> None:
     dns = template_of(au_production, "primary", "Dns")
     dns.has_resource(
-        "AWS::Route53::HostedZone", {"Properties": {"Name": "au.saas.example.com."}, "DeletionPolicy": "RetainExceptOnCreate"}
+        "AWS::Route53::HostedZone",
+        {"Properties": {"Name": "au.saas.example.com."}, "DeletionPolicy": "RetainExceptOnCreate"},
     )
     web.has_resource_properties(
         "AWS::Route53::RecordSet", {"Name": "au.saas.example.com.", "Type": "A", "AliasTarget": Match.any_value()}
