@@ -60,6 +60,7 @@ RESOURCE_TYPE_SERVICES: Final[dict[str, tuple[str, ...]]] = {
     "AWS::SNS": ("sns",),
     "AWS::SSM": ("ssm",),
     "AWS::SecretsManager": ("secretsmanager",),
+    "AWS::Synthetics": ("synthetics", "lambda"),  # a canary runs as a Lambda function Synthetics creates
     "AWS::WAFv2": ("wafv2",),
     "Custom::": ("lambda",),  # CDK custom resources are Lambda-backed
 }
