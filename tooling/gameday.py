@@ -35,6 +35,7 @@ import argparse
 import os
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -185,11 +186,16 @@ def run_failback(
 
 
 def run_gameday(
-    deployment_name: str, env: dict[str, str], assembly: Path = ASSEMBLY, *, workdir: Path = REPO / "build"
+    deployment_name: str,
+    env: dict[str, str],
+    assembly: Path = ASSEMBLY,
+    *,
+    workdir: Path = REPO / "build",
+    report: GameDayReport | None = None,
 ) -> GameDayReport:
     """Deploy into the emulator at env's endpoint, then fail over and back; the report holds every check."""
     topo = FailoverTopology.of(load_config().get(deployment_name))
-    report = GameDayReport(deployment_name, env["AWS_ENDPOINT_URL"])
+    report = report or GameDayReport(deployment_name, env["AWS_ENDPOINT_URL"])
     aws = client_factory(env)
     run_id = f"gameday-{datetime.now(UTC):%Y%m%dT%H%M%S}"
     audits = (workdir / "gameday" / f"{run_id}-failover.jsonl", workdir / "gameday" / f"{run_id}-failback.jsonl")
@@ -258,8 +264,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         server = start_moto_server(config.get(args.deployment).account, REPO / "build" / "gameday_moto_server.log")
         url = server.endpoint_url
         print(f"moto server on {url} (pid {server.process.pid})", flush=True)
+    report = GameDayReport(args.deployment, url)
     try:
-        report = run_gameday(args.deployment, emulator_environment(url))
+        run_gameday(args.deployment, emulator_environment(url), report=report)
+    except Exception as error:  # reported as a failed check, with the report written all the same
+        traceback.print_exc()
+        report.check("the game day ran to the end", False, f"{type(error).__name__}: {error}")
     finally:
         if server is not None:
             server.stop()
