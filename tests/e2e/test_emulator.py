@@ -588,6 +588,7 @@ def secret_and_parameter_template() -> str:
         "AppConfig": {
             "Type": "AWS::SSM::Parameter",
             "Properties": {
+                "Name": "/unit-primary/app/config",
                 "Type": "String",
                 "Value": {"Fn::Join": ["", ['{"secret":"', {"Ref": "Master"}, '"}']]},
                 "Tags": {"deployment-role": "primary", "owner": "platform-engineering"},
@@ -612,6 +613,7 @@ def test_replicated_secret_and_tagged_json_parameter_from_a_template(aws: Client
     assert replica["PrimaryRegion"] == PRIMARY
 
     (name,) = [o["OutputValue"] for o in stack["Outputs"]]
+    assert name == "/unit-primary/app/config"
     ssm = aws("ssm", PRIMARY)
     assert json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"]) == {"secret": described["ARN"]}
     tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=name)["TagList"]

@@ -1,4 +1,4 @@
-"""SSM: `AWS::SSM::Parameter` whose `Tags` is the template's key-value map."""
+"""SSM: `AWS::SSM::Parameter` whose `Tags` is the template's key-value map, or that has no `Name`."""
 
 from __future__ import annotations
 
@@ -22,7 +22,10 @@ def _tag_list(properties: dict[str, Any]) -> dict[str, Any]:
 def create_parameter_with_tag_map(
     resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
 ) -> Parameter:
-    fixed = {**cloudformation_json, "Properties": _tag_list(cloudformation_json.get("Properties", {}))}
+    properties = _tag_list(cloudformation_json.get("Properties", {}))
+    if not properties.get("Name"):  # AWS names it; moto passes the generated name but reads only `Name`
+        properties = {**properties, "Name": resource_name}
+    fixed = {**cloudformation_json, "Properties": properties}
     parameter: Parameter = _create_parameter(resource_name, fixed, account_id, region_name, **kwargs)
     return parameter
 
