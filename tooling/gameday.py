@@ -88,6 +88,7 @@ def timed(report: GameDayReport, phase: str) -> Iterator[None]:
 
 def publish_replica_lag(aws: checks.ClientFactory, region: str, db_instance_id: str, seconds: float) -> None:
     """moto publishes no RDS metrics: the game day stands in for RDS with one `ReplicaLag` datapoint."""
+    print(f"emulator stands in for RDS: ReplicaLag {seconds:g} s for {db_instance_id} in {region}", flush=True)
     aws("cloudwatch", region).put_metric_data(
         Namespace="AWS/RDS",
         MetricData=[
