@@ -282,10 +282,13 @@ class Failback:
             },
         )
         since = self._since()
+        # LastModified has one-second resolution: a write in the flip's own second (after the flip) reads
+        # as earlier than `since`; copying from the start of that second also copies it (a copy is harmless).
+        cutoff = since.replace(microsecond=0)
         copied: list[str] = []
         for page in self.dr.s3.get_paginator("list_object_versions").paginate(Bucket=source):
             for version in page.get("Versions", []):
-                if version.get("IsLatest") and version["LastModified"] > since:
+                if version.get("IsLatest") and version["LastModified"] >= cutoff:
                     self.primary.s3.copy_object(
                         Bucket=target,
                         Key=version["Key"],
