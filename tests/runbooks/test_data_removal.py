@@ -43,7 +43,7 @@ def lines(tmp_path: Path) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def seeded(ops_world: OpsWorld) -> OpsWorld:
+def seeded(ops_world: OpsWorld) -> OpsWorld:  # noqa: F811 (the imported fixture)
     ops_world.put_both(T1 + "a.pdf", versions=3)
     ops_world.put_both(T1 + "people/person-9/photo.png")
     ops_world.s3.delete_object(Bucket=ops_world.topo.content_bucket(PRIMARY), Key=T1 + "a.pdf")  # a delete marker
