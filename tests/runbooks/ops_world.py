@@ -127,8 +127,7 @@ class OpsWorld:
         return list(ops.iter_versions(client, self.topo.content_bucket(role), prefix))
 
 
-@pytest.fixture
-def ops_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpsWorld]:
+def tls_policies_allow_boto3(monkeypatch: pytest.MonkeyPatch) -> None:
     # moto 5.2 evaluates bucket policies without their conditions, so the TLS-only deny
     # (`aws:SecureTransport` false) would deny every call; boto3 always uses TLS, so in AWS
     # that statement never applies to these calls. Neutralise moto's evaluation HERE ONLY.
@@ -136,6 +135,11 @@ def ops_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpsWorld]:
     from moto.s3.models import FakeBucket
 
     monkeypatch.setattr(FakeBucket, "get_permission", lambda self, action, resource: PermissionResult.NEUTRAL)
+
+
+@pytest.fixture
+def ops_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpsWorld]:
+    tls_policies_allow_boto3(monkeypatch)
     deployment = load_config().get(DEPLOYMENT)
     topo = FailoverTopology.of(deployment)
     with mock_aws():

@@ -17,7 +17,10 @@ import pytest
 from runbooks import ops
 from runbooks.data_export import DataExport, ExportRequest
 from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, AuditLog, RefusedError
-from tests.runbooks.ops_world import OpsWorld, ops_world, out  # noqa: F401
+from tests.runbooks import ops_world as world
+from tests.runbooks.ops_world import OpsWorld, out
+
+ops_world = world.ops_world  # the fixture
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -40,7 +43,7 @@ def lines(tmp_path: Path) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def seeded(ops_world: OpsWorld) -> OpsWorld:  # noqa: F811 (the imported fixture)
+def seeded(ops_world: OpsWorld) -> OpsWorld:
     ops_world.put("tenants/tenant-0001/a.pdf", b"alpha")
     ops_world.put("tenants/tenant-0001/dir/b.txt", b"beta")
     ops_world.put("tenants/tenant-0002/other.pdf", b"not yours")

@@ -17,7 +17,10 @@ from runbooks import ops
 from runbooks.backup_holdings import database_rules
 from runbooks.data_removal import DataRemoval, RemovalRequest
 from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, AuditLog, RefusedError
-from tests.runbooks.ops_world import OpsWorld, ops_world, out  # noqa: F401
+from tests.runbooks import ops_world as world
+from tests.runbooks.ops_world import OpsWorld, out
+
+ops_world = world.ops_world  # the fixture
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -43,7 +46,7 @@ def lines(tmp_path: Path) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def seeded(ops_world: OpsWorld) -> OpsWorld:  # noqa: F811 (the imported fixture)
+def seeded(ops_world: OpsWorld) -> OpsWorld:
     ops_world.put_both(T1 + "a.pdf", versions=3)
     ops_world.put_both(T1 + "people/person-9/photo.png")
     ops_world.s3.delete_object(Bucket=ops_world.topo.content_bucket(PRIMARY), Key=T1 + "a.pdf")  # a delete marker
