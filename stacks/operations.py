@@ -19,6 +19,8 @@ from constructs import Construct
 from config import Deployment
 from patterns.keys import DataClassKeyRing
 from patterns.secure_bucket import AccessLogBucket, AccessLogBucketProps, LogArchive, SecureBucket, SecureBucketProps
+from policies.acknowledgments import acknowledge
+from policies.rules.base import PACK_NAME
 from stacks.base import PlatformStack
 
 EXPORT_DAYS = 30
@@ -59,6 +61,13 @@ class OperationsStack(PlatformStack):
                 ),
             ),
         ).bucket
+        acknowledge(
+            self.export_bucket.node.default_child,  # type: ignore[arg-type]
+            [f"{PACK_NAME}::{PACK_NAME}-DR1-BucketReplicationRtc"],
+            "DR-1 replicates customer files into the DR content bucket; exports are derived, short-lived copies of "
+            "those files and of the database. Compensating controls: after a failover the export runbook produces "
+            "the export again from the DR replica and the promoted database; versioned, KMS-encrypted, TLS-only.",
+        )
         self.export_bucket.add_lifecycle_rule(id="ExportsExpire", expiration=cdk.Duration.days(EXPORT_DAYS))
         self.evidence_bucket = SecureBucket(
             self,

@@ -98,3 +98,12 @@ def test_stack_is_named_and_protected_like_every_platform_stack(operations: tupl
     stack = primary.node.find_child("Operations")
     assert isinstance(stack, cdk.Stack)
     assert stack.stack_name == "au-production-primary-operations" and stack.termination_protection
+
+
+def test_the_trail_records_data_events_of_the_export_bucket(operations: tuple[Template, Any]) -> None:
+    """ACC-3: every download of an export is in CloudTrail (the Audit stack selects the bucket by name)."""
+    _, primary = operations
+    trail = Template.from_stack(primary.node.find_child("Audit")).find_resources("AWS::CloudTrail::Trail")
+    [properties] = [t["Properties"] for t in trail.values()]
+    selectors = str(properties["AdvancedEventSelectors"])
+    assert f"arn:aws:s3:::{ops.export_bucket(FailoverTopology.of(primary.deployment))}/" in selectors
