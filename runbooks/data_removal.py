@@ -139,20 +139,23 @@ class DataRemoval:
 
     def _inventory(self) -> dict[str, Any]:
         removed_at = self.now()
+        request = {"ref": self.request.request_ref, "tenant": self.request.tenant, "kind": self.request.kind}
+        if self.request.person:
+            request["person"] = self.request.person
+        objects = {self.topo.content_bucket(role): self._targets(role) for role, _ in self._clients()}
+        backups = [h.as_json() for h in holdings(self.deployment, removed_at)]
         manifest = {
             "clause": CLAUSE,
             "deployment": self.topo.deployment,
-            "request": {"ref": self.request.request_ref, "tenant": self.request.tenant, "kind": self.request.kind},
+            "request": request,
             "removed_at": removed_at.isoformat(),
-            "objects": {self.topo.content_bucket(role): self._targets(role) for role, _ in self._clients()},
-            "backups_still_holding": [h.as_json() for h in holdings(self.deployment, removed_at)],
+            "objects": objects,
+            "backups_still_holding": backups,
         }
-        if self.request.person:
-            manifest["request"]["person"] = self.request.person
         self.manifest_dir.mkdir(parents=True, exist_ok=True)
         self.manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        counts = {bucket: len(versions) for bucket, versions in manifest["objects"].items()}
-        return {"manifest": str(self.manifest_path), "versions": counts, "backups": manifest["backups_still_holding"]}
+        counts = {bucket: len(versions) for bucket, versions in objects.items()}
+        return {"manifest": str(self.manifest_path), "versions": counts, "backups": backups}
 
     def _remove(self, role: str) -> dict[str, Any] | Skip:
         if role == DR and not self.topo.standby_enabled:

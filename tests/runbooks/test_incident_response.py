@@ -17,7 +17,7 @@ from config import load_config
 from config.topology import DR, PRIMARY, FailoverTopology
 from runbooks import incident_response
 from runbooks.incident_response import list_alarms
-from runbooks.incident_steps import DEFAULT_STEPS, SEVERITY_MATRIX, first_steps
+from runbooks.incident_steps import DEFAULT_STEPS, PAGED, SEVERITY_MATRIX, first_steps
 from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, EXIT_STEP_FAILED, RefusedError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -123,7 +123,7 @@ def test_wrong_region_and_unknown_role_are_refused(alarms: Alarms) -> None:
 def test_the_matrix_is_the_one_the_alarms_carry() -> None:
     from patterns.alerting import PAGED_SEVERITIES, RESPONSE_TIMES
 
-    assert SEVERITY_MATRIX == RESPONSE_TIMES and incident_response.PAGED == PAGED_SEVERITIES
+    assert SEVERITY_MATRIX == RESPONSE_TIMES and PAGED == PAGED_SEVERITIES
     assert first_steps("x-BackupJobsFailed") != DEFAULT_STEPS and first_steps("x-unknown") == DEFAULT_STEPS
 
 

@@ -43,7 +43,8 @@ def operations(platform_config: PlatformConfig, tmp_path_factory: pytest.TempPat
 def _bucket(template: Template, name: str) -> dict[str, Any]:
     found = template.find_resources("AWS::S3::Bucket", {"Properties": {"BucketName": name}})
     assert len(found) == 1, name
-    return next(iter(found.values()))["Properties"]
+    properties: dict[str, Any] = next(iter(found.values()))["Properties"]
+    return properties
 
 
 def test_bucket_names_are_the_ones_the_runbooks_derive(operations: tuple[Template, Any]) -> None:
