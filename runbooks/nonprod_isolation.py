@@ -21,7 +21,7 @@ from config import PlatformConfig, load_config
 from config.load import DEFAULT_CONFIG_PATH
 from config.model import Deployment
 from runbooks import ops
-from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, EXIT_STEP_FAILED, RefusedError
+from runbooks.toolkit import EXIT_OK, EXIT_STEP_FAILED, RefusedError
 
 CLAUSE = "DATA-3"
 
@@ -160,5 +160,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-assert EXIT_REFUSED == 2  # argparse's usage errors exit 2: the toolkit's "refused"
