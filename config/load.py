@@ -139,9 +139,11 @@ class _Errors:
 
     def __init__(self) -> None:
         self.found: list[ConfigError] = []
+        self.count = 0  # every error reported, repeats included: "did this part fail?" compares it
         self._seen: set[tuple[str, str, str, str | None]] = set()
 
     def add(self, field: str, value: object, allowed: str, clause: str | None = None) -> None:
+        self.count += 1
         key = (field, repr(value), allowed, clause)
         if key not in self._seen:
             self._seen.add(key)
@@ -208,6 +210,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "configuration") -> Platf
                     environment_tables[Environment(key)] = table
 
     specs: list[_JurisdictionSpec] = []
+    names = {f"{j}-{e.value}" for j in (jurisdictions or {}) for e in environment_tables}
     if jurisdictions is not None:
         for position, key in enumerate(jurisdictions):
             spec = _jurisdiction(key, jurisdictions.get(key), position, tuple(environment_tables), errors)
@@ -216,11 +219,9 @@ def parse_config(raw: Mapping[str, Any], source: str = "configuration") -> Platf
         _check_jurisdictions_distinct(specs, errors)
 
     deployments: list[Deployment] = []
-    names: set[str] = set()
     for spec in specs:
         for environment, environment_raw in environment_tables.items():
             name = f"{spec.key.value}-{environment.value}"
-            names.add(name)
             merged = _with_override(environment_raw, overrides.get(name), f"overrides.{name}", errors)
             deployment = _deployment(spec, environment, owner, service, merged, errors)
             if deployment is not None:
@@ -242,7 +243,7 @@ def _jurisdiction(
     errors: _Errors,
 ) -> _JurisdictionSpec | None:
     where = f"jurisdictions.{key}"
-    before = len(errors.found)
+    before = errors.count
     if not _JURISDICTION_KEY.match(key):
         errors.add(where, key, "a key of 2 to 8 lower-case letters and digits, starting with a letter (e.g. 'au')")
     if not isinstance(raw, Mapping):
@@ -285,7 +286,7 @@ def _jurisdiction(
             errors.add(f"{where}.accounts.{environment.value}", account, "a 12-digit AWS account id")
         accounts[environment] = account
 
-    if len(errors.found) > before:
+    if errors.count > before:
         return None
     assert type(cidr_index) is int
     return _JurisdictionSpec(
@@ -369,7 +370,7 @@ def _deployment(
     errors: _Errors,
 ) -> Deployment | None:
     env_where = f"environments.{environment.value}"
-    before = len(errors.found)
+    before = errors.count
     errors.only_keys(env_where, environment_raw, _ENVIRONMENT_KEYS)
 
     sizing = _section(Sizing, environment_raw, "sizing", env_where, errors)
@@ -391,7 +392,7 @@ def _deployment(
         _check_maintenance(maintenance, f"{env_where}.maintenance", errors)
 
     if (
-        len(errors.found) > before
+        errors.count > before
         or sizing is None
         or retention is None
         or maintenance is None
@@ -576,7 +577,7 @@ def _section(
         return None
     where = f"{where}.{key}"
     expected = {f.name: f.type for f in fields(cls)}
-    before = len(errors.found)
+    before = errors.count
     errors.only_keys(where, table, expected)
     values: dict[str, Any] = {}
     for name, type_name in expected.items():
@@ -589,6 +590,6 @@ def _section(
             errors.add(f"{where}.{name}", value, f"a value of type {wanted.__name__}")
             continue
         values[name] = value
-    if len(errors.found) > before:
+    if errors.count > before:
         return None
     return cls(**values)
