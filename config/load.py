@@ -85,7 +85,7 @@ class ConfigError(ValueError):
         super().__init__(f"{prefix}invalid config {field} = {value!r}: allowed {allowed}")
 
 
-class ConfigErrors(ConfigError):
+class ConfigErrors(ConfigError):  # noqa: N818 (the plural of ConfigError: every error of a file)
     """Every error of one configuration file, one per line of the message.
 
     A `ConfigError` (so `except ConfigError` catches it); `field`, `value`, `allowed` and
@@ -263,7 +263,7 @@ def _jurisdiction(
         errors.add(
             f"{where}.cidr_index",
             cidr_index,
-            f"an integer 0 to {CIDR_INDEX_MAX} (the jurisdiction's VPC address block; default: its position in the file)",
+            f"an integer 0 to {CIDR_INDEX_MAX} (the jurisdiction's VPC address block; default: its place in the file)",
         )
 
     timezone = str(raw.get("timezone", ""))
@@ -305,7 +305,9 @@ def _jurisdiction(
 def _allowed_regions(value: object, field: str, errors: _Errors) -> tuple[str, ...]:
     """HOST-2's allow-list: known regions (config/regions.py), at least two (primary and DR), no repeats."""
     if not isinstance(value, list) or len(value) < 2 or not all(isinstance(r, str) for r in value):
-        errors.add(field, value, "a list of at least two region names (the primary and DR regions among them)", "HOST-2")
+        errors.add(
+            field, value, "a list of at least two region names (the primary and DR regions among them)", "HOST-2"
+        )
         return ()
     for index, region in enumerate(value):
         if region not in KNOWN_REGIONS:
@@ -568,9 +570,7 @@ def _check_accounts_separate(deployments: Sequence[Deployment], errors: _Errors)
 _Section = TypeVar("_Section", Sizing, Retention, MaintenanceWindow, Standby, AwsConfig)
 
 
-def _section(
-    cls: type[_Section], raw: Mapping[str, Any], key: str, where: str, errors: _Errors
-) -> _Section | None:
+def _section(cls: type[_Section], raw: Mapping[str, Any], key: str, where: str, errors: _Errors) -> _Section | None:
     """Build one section's dataclass, reporting every missing, unknown or mistyped field."""
     table = errors.table(raw, key, where)
     if table is None:

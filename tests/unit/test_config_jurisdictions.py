@@ -98,7 +98,9 @@ def test_a_jurisdiction_added_by_config_alone_synthesizes_with_every_pack(canada
     assert dr_vpc["Properties"]["CidrBlock"] == "10.113.0.0/16"
     subnets = Template.from_stack(primary).find_resources("AWS::EC2::Subnet").values()
     zones = {s["Properties"]["AvailabilityZone"] for s in subnets}
-    assert zones == set(REGION_AVAILABILITY_ZONES["ca-central-1"]) == {"ca-central-1a", "ca-central-1b", "ca-central-1d"}
+    assert (
+        zones == set(REGION_AVAILABILITY_ZONES["ca-central-1"]) == {"ca-central-1a", "ca-central-1b", "ca-central-1d"}
+    )
 
 
 def test_vpc_blocks_of_every_jurisdiction_are_distinct_and_keep_the_shipped_ones(
@@ -221,12 +223,12 @@ def test_toml_syntax_error_names_the_file_and_the_line(tmp_path: Path) -> None:
 
 
 def test_missing_config_file_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="config file .*missing.toml.*an existing TOML file"):
+    with pytest.raises(ConfigError, match=r"config file .*missing\.toml.*an existing TOML file"):
         load_config(tmp_path / "missing.toml")
 
 
 def test_every_known_region_pins_three_availability_zones() -> None:
-    assert KNOWN_REGIONS == tuple(sorted(REGION_AVAILABILITY_ZONES))
+    assert tuple(sorted(REGION_AVAILABILITY_ZONES)) == KNOWN_REGIONS
     for region, zones in REGION_AVAILABILITY_ZONES.items():
         assert len(zones) == 3, region
         assert all(zone.startswith(region) and len(zone) == len(region) + 1 for zone in zones), region
