@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from config.policy import JURISDICTION_REGIONS
 from policies.rules.base import (
     Resource,
     Result,
@@ -302,7 +301,7 @@ def copy_to_dr(resource: Resource, stack: StackView) -> Result:
     deployment = stack.deployment
     if deployment is None:
         return fail("no deployment, so no DR region")
-    allowed = JURISDICTION_REGIONS.get(deployment.jurisdiction.value, ())
+    allowed = deployment.allowed_regions
     wanted = deployment.dr_region if stack.region == deployment.primary_region else deployment.primary_region
     rules = plan_rules(resource)
     if not rules:
