@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.rules.base import Resource, Result, StackView, as_list, fail, ok, ref_id, rule
+from policies.rules.cfn import as_list, ref_id
+from policies.rules.model import Resource, Result, StackView, fail, ok, rule
 
 ASG = ("AWS::AutoScaling::AutoScalingGroup",)
 

@@ -9,82 +9,19 @@ database, the web-tier Auto Scaling group), so a finding names what is left unpr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from config.policy import JURISDICTION_REGIONS
-from policies.rules.base import (
-    Resource,
-    Result,
-    StackView,
-    arn_region,
-    as_list,
-    fail,
-    flatten,
-    is_true,
-    na,
-    ok,
-    ref_id,
-    regions_in,
-    rule,
-    statements,
-    tags_of,
-)
+from policies.rules.cfn import arn_region, as_list, flatten, is_true, ref_id, regions_in, tags_of
+from policies.rules.iam_match import statements
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
+from policies.rules.schedule import Cron
 
 DATABASE = "database"
 COMPUTE = "compute"
 DB_TYPES = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
 ASG = ("AWS::AutoScaling::AutoScalingGroup",)
 DAILY_0300 = "cron(0 3 * * ? *)"
-
-
-@dataclass(frozen=True)
-class Cron:
-    minute: str
-    hour: str
-    day_of_month: str
-    month: str
-    day_of_week: str
-
-    @classmethod
-    def parse(cls, expression: str) -> Cron | None:
-        text = expression.strip()
-        if text.startswith("rate(") and text.endswith(")"):
-            amount, _, unit = text[5:-1].partition(" ")
-            if unit.startswith("hour"):
-                return cls("0", "*" if amount == "1" else f"*/{amount}", "*", "*", "?")
-            if unit.startswith("day") and amount == "1":
-                return cls("0", "0", "*", "*", "?")
-            return None
-        if not (text.startswith("cron(") and text.endswith(")")):
-            return None
-        fields = text[5:-1].split()
-        return cls(*fields[:5]) if len(fields) == 6 else None
-
-    @property
-    def every_day(self) -> bool:
-        return self.day_of_month in ("*", "?") and self.day_of_week in ("*", "?") and self.month == "*"
-
-    @property
-    def hourly(self) -> bool:
-        return self.every_day and self.hour in ("*", "0/1", "*/1")
-
-    @property
-    def twice_daily(self) -> bool:
-        if not self.every_day:
-            return False
-        if self.hour in ("*/12", "0/12"):
-            return True
-        hours = self.hour.split(",")
-        return len(hours) == 2 and all(h.isdigit() for h in hours) and abs(int(hours[0]) - int(hours[1])) == 12
-
-    @property
-    def daily(self) -> bool:
-        return self.every_day and self.hour.isdigit()
-
-    @property
-    def monthly(self) -> bool:
-        return self.day_of_month.isdigit() and self.month == "*"
 
 
 def plan_rules(plan: Resource) -> list[Mapping[str, Any]]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.rules.base import Resource, Result, StackView, fail, is_true, ok, rule
+from policies.rules.cfn import is_true
+from policies.rules.model import Resource, Result, StackView, fail, ok, rule
 
 
 @rule(

@@ -12,17 +12,8 @@ from collections.abc import Iterator
 
 from config.policy import DATABASE_RPO_MAX_SECONDS, JURISDICTION_REGIONS, OBJECT_RPO_MAX_MINUTES
 from config.topology import DR, PRIMARY, FailoverTopology
-from policies.rules.base import (
-    Resource,
-    Result,
-    StackView,
-    as_list,
-    fail,
-    flatten,
-    na,
-    ok,
-    rule,
-)
+from policies.rules.cfn import as_list, flatten
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
 VPC = ("AWS::EC2::VPC",)
 

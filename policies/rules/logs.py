@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.rules.base import Resource, Result, StackView, fail, flatten, ok, rule
+from policies.rules.cfn import flatten
+from policies.rules.model import Resource, Result, StackView, fail, ok, rule
 
 LOG_GROUP = ("AWS::Logs::LogGroup",)
 

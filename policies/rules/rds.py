@@ -3,19 +3,9 @@
 
 from __future__ import annotations
 
-from policies.rules.base import (
-    Resource,
-    Result,
-    StackView,
-    announced_window,
-    fail,
-    flatten,
-    is_true,
-    na,
-    ok,
-    refs_in,
-    rule,
-)
+from policies.rules.cfn import flatten, is_true, refs_in
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
+from policies.rules.schedule import announced_window
 
 DB = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
 

@@ -7,20 +7,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from policies.rules.base import (
-    Resource,
-    Result,
-    StackView,
-    as_list,
-    fail,
-    flatten,
-    na,
-    ok,
-    ref_id,
-    refs_in,
-    rule,
-    statements,
-)
+from policies.rules.cfn import as_list, flatten, ref_id, refs_in
+from policies.rules.iam_match import statements
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
 BUCKET = ("AWS::S3::Bucket",)
 # What S3 itself needs to replicate a bucket (DR-1): the whole bucket, never a tenant's view of it.

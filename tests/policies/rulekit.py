@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 from config import Deployment, PlatformConfig, load_config
-from policies.rules.base import Compliance, Resource, Rule, StackView
+from policies.rules.model import Compliance, Resource, Rule, StackView
 
 
 @cache

@@ -10,7 +10,7 @@ import pytest
 from config.policy import DATABASE_RPO_MAX_SECONDS
 from config.topology import DR, PRIMARY, FailoverTopology
 from policies.rules import dr
-from policies.rules.base import StackView
+from policies.rules.model import StackView
 from tests.policies.rulekit import NA, C, N, check, deployment, res, stack
 
 T = FailoverTopology.of(deployment("au-production"))
