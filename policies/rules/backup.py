@@ -127,9 +127,8 @@ def database_hourly(resource: Resource, stack: StackView) -> Result:
     early = _needs(resource, stack, DATABASE)
     if early:
         return early
-    retention = stack.deployment.retention if stack.deployment else None
-    hourly_min = retention.hourly_backup_days if retention else 1
-    twice_min = retention.twice_daily_backup_days if retention else 7
+    hourly_min = stack.retention_days("hourly_backup_days")
+    twice_min = stack.retention_days("twice_daily_backup_days")
     rules = _tier_rules(stack, DATABASE)
     hourly = [r for c, r in rules if c.hourly and (_delete_after(r) or 0) >= hourly_min]
     twice = [r for c, r in rules if c.twice_daily and (_delete_after(r) or 0) >= twice_min]
@@ -158,7 +157,7 @@ def compute_daily(resource: Resource, stack: StackView) -> Result:
 
 
 def _compute_daily_0300(stack: StackView) -> Result:
-    minimum = max(90, stack.deployment.retention.ebs_snapshot_days if stack.deployment else 90)
+    minimum = stack.retention_days("ebs_snapshot_days")
     zone = stack.deployment.timezone if stack.deployment else None
     seen = []
     for plan in plans_for_tier(stack, COMPUTE):
@@ -199,7 +198,7 @@ def database_daily(resource: Resource, stack: StackView) -> Result:
     early = _needs(resource, stack, DATABASE)
     if early:
         return early
-    minimum = max(30, stack.deployment.retention.rds_daily_backup_days if stack.deployment else 30)
+    minimum = stack.retention_days("rds_daily_backup_days")
     daily = [r for c, r in _tier_rules(stack, DATABASE) if c.daily and (_delete_after(r) or 0) >= minimum]
     return ok(f"daily rule {daily[0].get('RuleName')}") if daily else fail(f"no daily rule kept >= {minimum} d")
 
@@ -217,7 +216,7 @@ def monthly_archive(resource: Resource, stack: StackView) -> Result:
     early = _needs(resource, stack, tier)
     if early:
         return early
-    minimum = max(365, stack.deployment.retention.monthly_archive_days if stack.deployment else 365)
+    minimum = stack.retention_days("monthly_archive_days")
     for cron, plan_rule in _tier_rules(stack, tier):
         lifecycle = plan_rule.get("Lifecycle") or {}
         if cron.monthly and lifecycle.get("MoveToColdStorageAfterDays") and (_delete_after(plan_rule) or 0) >= minimum:

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from config import Deployment
+from config.policy import retention_minimum
 from policies.rules.cfn import ref_id, tags_of
 
 PACK_NAME = "DataSecurity"
@@ -124,6 +125,14 @@ class StackView:
     @property
     def is_production(self) -> bool:
         return self.deployment is not None and self.deployment.is_production
+
+    def retention_days(self, field: str) -> int:
+        """The retention (days) a rule demands for a `Retention` field: the deployment's configured value,
+        never below the policy minimum of `config/policy.py` (which alone applies without a deployment)."""
+        minimum = retention_minimum(field)
+        if self.deployment is None:
+            return minimum
+        return max(minimum, int(getattr(self.deployment.retention, field)))
 
 
 Check = Callable[[Resource, StackView], Result]

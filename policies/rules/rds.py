@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from config.policy import retention_minimum
 from policies.rules.cfn import flatten, is_true, refs_in
 from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 from policies.rules.schedule import announced_window
@@ -116,7 +117,8 @@ def rds_retention(resource: Resource, stack: StackView) -> Result:
         days = int(resource.prop("BackupRetentionPeriod", default=1))
     except (TypeError, ValueError):
         return fail(f"BackupRetentionPeriod={resource.prop('BackupRetentionPeriod')!r}")
-    return ok(f"{days} days") if days >= 30 else fail(f"BackupRetentionPeriod={days} days")
+    minimum = retention_minimum("rds_automated_backup_days")
+    return ok(f"{days} days") if days >= minimum else fail(f"BackupRetentionPeriod={days} days")
 
 
 @rule(

@@ -122,7 +122,7 @@ def versioning(resource: Resource, stack: StackView) -> Result:
     "Seed 002: versioning is only a backup while old versions are kept.",
 )
 def noncurrent_retention(resource: Resource, stack: StackView) -> Result:
-    minimum = stack.deployment.retention.noncurrent_version_days if stack.deployment else 30
+    minimum = stack.retention_days("noncurrent_version_days")
     days = [
         r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays", r.get("NoncurrentVersionExpirationInDays"))
         for r in as_list(resource.prop("LifecycleConfiguration", "Rules"))
@@ -179,9 +179,8 @@ def _small_objects_transition(bucket: Resource, item: Mapping[str, Any]) -> bool
 def log_bucket_lifecycle(resource: Resource, stack: StackView) -> Result:
     if not _is_log_bucket(resource, stack):
         return na("not a log bucket")
-    retention = stack.deployment.retention if stack.deployment else None
-    transition_min = retention.log_archive_transition_days if retention else 30
-    expiry_min = retention.log_archive_expiry_days if retention else 365
+    transition_min = stack.retention_days("log_archive_transition_days")
+    expiry_min = stack.retention_days("log_archive_expiry_days")
     for item in as_list(resource.prop("LifecycleConfiguration", "Rules")):
         if not isinstance(item, dict) or item.get("Status") != "Enabled":
             continue
