@@ -1,15 +1,15 @@
-"""AWS Backup, IAM, monitoring, SSM, identity and every-resource rules: compliant and non-compliant cases."""
+"""Tests of policies/rules/backup.py (AWS Backup rules): compliant and non-compliant cases per rule."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from policies.rules import backup, cloudwatch, cognito, generic, iam, ssm
+from policies.rules import backup
 from tests.policies.rulekit import NA, C, N, check, res, stack
 
 DR_VAULT = "arn:aws:backup:ap-southeast-4:111111111111:backup-vault:au-production-dr-vault"
+
+
 ZONE = "Australia/Sydney"
 
 
@@ -29,10 +29,14 @@ DB_PLAN = [
     _rule("daily", "cron(0 3 * * ? *)", 35),
     _rule("monthly", "cron(0 4 1 * ? *)", 2555, MoveToColdStorageAfterDays=30),
 ]
+
+
 COMPUTE_PLAN = [
     _rule("daily", "cron(0 3 * * ? *)", 90),
     _rule("monthly", "cron(0 4 1 * ? *)", 2555, MoveToColdStorageAfterDays=30),
 ]
+
+
 TIER = [{"Key": "backup-tier", "Value": "database"}]
 
 
@@ -212,223 +216,3 @@ def test_vault_rules() -> None:
     governance = res("V", "AWS::Backup::BackupVault", {"LockConfiguration": {"MinRetentionDays": 1}})
     assert check(backup.vault_lock, governance) is N
     assert check(backup.vault_lock, res("V", "AWS::Backup::BackupVault", {}), stack(name="au-development")) is NA
-
-
-def _role(name: str = "app", trust: str = "ec2.amazonaws.com", **props: Any) -> Any:
-    doc = {
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": trust} if "." in trust else {"AWS": trust},
-                "Action": "sts:AssumeRole",
-            }
-        ]
-    }
-    return res("R", "AWS::IAM::Role", {"RoleName": name, "AssumeRolePolicyDocument": doc, **props})
-
-
-def _inline(*statements: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"PolicyName": "p", "PolicyDocument": {"Statement": list(statements)}}]
-
-
-def test_iam_rules() -> None:
-    admin = _inline({"Effect": "Allow", "Action": "*", "Resource": "*"})
-    assert check(iam.no_wildcard_admin, _role(Policies=admin)) is N
-    assert check(iam.no_wildcard_admin, _role("au-production-break-glass", "arn:aws:iam::1:root", Policies=admin)) is NA
-    assert check(iam.no_wildcard_admin, _role(ManagedPolicyArns=["arn:aws:iam::aws:policy/AdministratorAccess"])) is N
-    assert check(iam.no_wildcard_admin, _role()) is C
-
-    assert check(iam.human_role_boundary, _role("dev", "arn:aws:iam::1:root", PermissionsBoundary="arn:b")) is C
-    assert check(iam.human_role_boundary, _role("dev", "arn:aws:iam::1:root")) is N
-    assert check(iam.human_role_boundary, _role()) is NA
-
-    read_only = _role(
-        "au-production-auditor", "arn:aws:iam::1:root", ManagedPolicyArns=["arn:aws:iam::aws:policy/SecurityAudit"]
-    )
-    assert check(iam.auditor_read_only, read_only) is C
-    writer = _role(
-        "au-production-auditor",
-        "arn:aws:iam::1:root",
-        Policies=_inline({"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}),
-    )
-    assert check(iam.auditor_read_only, writer) is N
-
-    assert (
-        check(
-            iam.web_role_no_backup_access,
-            _role(Policies=_inline({"Effect": "Allow", "Action": "ssm:UpdateInstanceInformation", "Resource": "*"})),
-        )
-        is C
-    )
-    assert (
-        check(
-            iam.web_role_no_backup_access,
-            _role(Policies=_inline({"Effect": "Allow", "Action": "backup:*", "Resource": "*"})),
-        )
-        is N
-    )
-    assert (
-        check(
-            iam.web_role_no_backup_access,
-            _role(Policies=_inline({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})),
-        )
-        is N
-    )
-    assert (
-        check(iam.web_role_no_backup_access, _role(ManagedPolicyArns=["arn:aws:iam::aws:policy/AWSBackupFullAccess"]))
-        is N
-    )
-
-
-def test_monitoring_rules() -> None:
-    def alarm(metric: str) -> Any:
-        return res(f"A{metric}", "AWS::CloudWatch::Alarm", {"MetricName": metric, "AlarmActions": [{"Ref": "Topic"}]})
-
-    alb = res("Alb", "AWS::ElasticLoadBalancingV2::LoadBalancer", {})
-    watched = stack(
-        alb, alarm("HTTPCode_Target_5XX_Count"), alarm("UnHealthyHostCount"), res("H", "AWS::Route53::HealthCheck")
-    )
-    assert check(cloudwatch.alb_alarms, alb, watched) is C
-    assert check(cloudwatch.alb_alarms, alb) is N
-    assert check(cloudwatch.health_check, alb, watched) is C
-    assert check(cloudwatch.health_check, alb) is N
-    assert check(cloudwatch.alarm_notifies, alarm("CPUUtilization")) is C
-    assert check(cloudwatch.alarm_notifies, res("A", "AWS::CloudWatch::Alarm", {})) is N
-    db = res("Db", "AWS::RDS::DBInstance", {})
-    assert check(cloudwatch.database_alarms, db, stack(db, alarm("CPUUtilization"), alarm("FreeStorageSpace"))) is C
-    assert check(cloudwatch.database_alarms, db) is N
-    plan = res("P", "AWS::Backup::BackupPlan", {})
-    assert check(cloudwatch.backup_failure_alarm, plan, stack(plan, alarm("NumberOfBackupJobsFailed"))) is C
-    assert check(cloudwatch.backup_failure_alarm, plan) is N
-
-
-def test_ssm_and_cognito_rules() -> None:
-    window = res("W", "AWS::SSM::MaintenanceWindow", {"Schedule": "cron(0 16 ? * SUN *)"})
-    task = res(
-        "T",
-        "AWS::SSM::MaintenanceWindowTask",
-        {
-            "WindowId": {"Ref": "W"},
-            "TaskArn": "AWS-RunPatchBaseline",
-            "TaskInvocationParameters": {
-                "MaintenanceWindowRunCommandParameters": {"Parameters": {"Operation": ["Install"]}}
-            },
-        },
-    )
-    asg = res("Asg", "AWS::AutoScaling::AutoScalingGroup", {})
-    assert check(ssm.patch_manager, asg, stack(asg, window, task)) is C
-    assert check(ssm.patch_manager, asg) is N
-    assert check(ssm.patch_window, window) is C
-    assert check(ssm.patch_window, res("W", "AWS::SSM::MaintenanceWindow", {"Schedule": "cron(0 1 ? * MON *)"})) is N
-    session = {
-        "DocumentType": "Session",
-        "Content": {"inputs": {"cloudWatchLogGroupName": "g", "cloudWatchEncryptionEnabled": True, "kmsKeyId": "k"}},
-    }
-    assert check(ssm.session_logging, res("D", "AWS::SSM::Document", session)) is C
-    assert (
-        check(
-            ssm.session_logging, res("D", "AWS::SSM::Document", {"DocumentType": "Session", "Content": {"inputs": {}}})
-        )
-        is N
-    )
-
-    strong = {
-        "Policies": {
-            "PasswordPolicy": {
-                "MinimumLength": 12,
-                "RequireUppercase": True,
-                "RequireLowercase": True,
-                "RequireNumbers": True,
-                "RequireSymbols": True,
-            }
-        }
-    }
-    assert check(cognito.user_pool_password_policy, res("U", "AWS::Cognito::UserPool", strong)) is C
-    assert (
-        check(
-            cognito.user_pool_password_policy,
-            res("U", "AWS::Cognito::UserPool", {"Policies": {"PasswordPolicy": {"MinimumLength": 6}}}),
-        )
-        is N
-    )
-
-
-def test_every_resource_rules() -> None:
-    topic = res("T", "AWS::SNS::Topic", {"TopicName": "x"})
-    assert check(generic.stack_region, topic) is C
-    assert check(generic.stack_region, topic, stack(topic, region="us-east-1")) is N
-    copy = res("P", "AWS::Backup::BackupPlan", {"Dest": "arn:aws:backup:us-east-1:111111111111:backup-vault:x"})
-    assert check(generic.region_references, copy) is N
-    assert check(generic.region_references, res("P", "AWS::Backup::BackupPlan", {"Dest": DR_VAULT})) is C
-
-    grant = res(
-        "K", "AWS::KMS::Key", {"KeyPolicy": {"Statement": [{"Principal": {"AWS": "arn:aws:iam::111111111111:root"}}]}}
-    )
-    dev = stack(grant, name="au-development")
-    assert check(generic.no_production_reference, grant, dev) is N
-    named = res("Q", "AWS::SNS::Topic", {"TopicName": "au-production-alerts"})
-    assert check(generic.no_production_reference, named, stack(named, name="au-development")) is N
-    assert check(generic.no_production_reference, topic, stack(topic, name="au-development")) is C
-    assert check(generic.no_production_reference, topic) is NA
-
-    assert (
-        check(generic.no_plaintext_secrets, res("D", "AWS::RDS::DBInstance", {"MasterUserPassword": "hunter2!"})) is N
-    )
-    assert check(generic.no_plaintext_secrets, res("S", "AWS::SecretsManager::Secret", {"SecretString": "x"})) is N
-    assert (
-        check(
-            generic.no_plaintext_secrets,
-            res("D", "AWS::RDS::DBInstance", {"MasterUserPassword": "{{resolve:secretsmanager:s}}"}),
-        )
-        is C
-    )
-
-    retained = res("B", "AWS::S3::Bucket", {}, DeletionPolicy="Retain", UpdateReplacePolicy="Retain")
-    assert check(generic.retain_stateful, retained) is C
-    assert check(generic.retain_stateful, res("B", "AWS::S3::Bucket", {})) is N
-    assert check(generic.termination_protection, retained) is C
-    assert check(generic.termination_protection, retained, stack(retained, termination_protection=False)) is N
-    tagged = res("B", "AWS::S3::Bucket", {"Tags": [{"Key": "data-classification", "Value": "customer"}]})
-    assert check(generic.data_classification, tagged) is C
-    assert check(generic.data_classification, res("B", "AWS::S3::Bucket", {})) is N
-
-
-@pytest.mark.parametrize(
-    "resources,expected",
-    [
-        pytest.param(
-            [
-                res("Canary", "AWS::Synthetics::Canary"),
-                res(
-                    "A",
-                    "AWS::CloudWatch::Alarm",
-                    {"Namespace": "CloudWatchSynthetics", "MetricName": "SuccessPercent", "AlarmActions": ["t"]},
-                ),
-            ],
-            C,
-            id="canary-with-paging-alarm",
-        ),
-        pytest.param([res("Canary", "AWS::Synthetics::Canary")], N, id="canary-without-alarm"),
-        pytest.param(
-            [
-                res("Canary", "AWS::Synthetics::Canary"),
-                res(
-                    "A", "AWS::CloudWatch::Alarm", {"Namespace": "CloudWatchSynthetics", "MetricName": "SuccessPercent"}
-                ),
-            ],
-            N,
-            id="alarm-without-action",
-        ),
-        pytest.param(
-            [res("A", "AWS::CloudWatch::Alarm", {"Namespace": "CloudWatchSynthetics", "MetricName": "SuccessPercent"})],
-            N,
-            id="no-canary",
-        ),
-    ],
-)
-def test_ops2_outside_in_alarm(resources: list[Any], expected: object) -> None:
-    alb = res("Alb", "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": "internet-facing"})
-    view = stack(alb, *resources)
-    assert check(cloudwatch.outside_in_alarm, alb, view) is expected
-    internal = res("Int", "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": "internal"})
-    assert check(cloudwatch.outside_in_alarm, internal, view) is NA

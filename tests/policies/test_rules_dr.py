@@ -1,4 +1,4 @@
-"""DR-1 rules: a compliant standby, and one non-compliant case per condition each rule checks."""
+"""Tests of policies/rules/dr.py (DR-1 rules): compliant and non-compliant cases per rule."""
 
 from __future__ import annotations
 
@@ -14,7 +14,11 @@ from policies.rules.model import StackView
 from tests.policies.rulekit import NA, C, N, check, deployment, res, stack
 
 T = FailoverTopology.of(deployment("au-production"))
+
+
 SOURCE = T.db_instance_arn(PRIMARY)
+
+
 DEST = f"arn:aws:s3:::{T.content_bucket(DR)}"
 
 

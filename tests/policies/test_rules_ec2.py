@@ -1,8 +1,8 @@
-"""EC2/VPC/ASG/ELB rules: compliant and non-compliant cases (ACC-2, ENC-1, HOST-1, HOST-4, ACC-3, DR-1)."""
+"""Tests of policies/rules/ec2.py (EC2 and VPC rules): compliant and non-compliant cases per rule."""
 
 from __future__ import annotations
 
-from policies.rules import autoscaling, ec2, elbv2
+from policies.rules import ec2
 from tests.policies.rulekit import NA, C, N, check, res, stack
 
 LT_OK = {
@@ -73,60 +73,3 @@ def test_flow_logs() -> None:
     with_log = stack(res("Vpc", "AWS::EC2::VPC"), res("F", "AWS::EC2::FlowLog", {"ResourceId": {"Ref": "Vpc"}}))
     assert check(ec2.vpc_flow_logs, with_log.resources["Vpc"], with_log) is C
     assert check(ec2.vpc_flow_logs, res("Vpc", "AWS::EC2::VPC")) is N
-
-
-def _asg_stack(**asg: object) -> tuple:  # type: ignore[type-arg]
-    props = {"MinSize": "2", "VPCZoneIdentifier": ["a", "b"], "TargetGroupARNs": [{"Ref": "Tg"}], **asg}
-    view = stack(
-        res("Asg", "AWS::AutoScaling::AutoScalingGroup", props),
-        res("Alb", "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Type": "application"}),
-        res(
-            "P",
-            "AWS::AutoScaling::ScalingPolicy",
-            {"AutoScalingGroupName": {"Ref": "Asg"}, "PolicyType": "TargetTrackingScaling"},
-        ),
-    )
-    return view.resources["Asg"], view
-
-
-def test_asg_rules() -> None:
-    asg, view = _asg_stack()
-    for r in (
-        autoscaling.asg_capacity,
-        autoscaling.asg_target_tracking,
-        autoscaling.asg_behind_alb,
-        autoscaling.asg_multi_az,
-    ):
-        assert check(r, asg, view) is C, r.id
-    assert check(autoscaling.asg_capacity, *_asg_stack(MinSize="1")) is N
-    assert check(autoscaling.asg_multi_az, *_asg_stack(VPCZoneIdentifier=["a"])) is N
-    assert check(autoscaling.asg_behind_alb, *_asg_stack(TargetGroupARNs=[])) is N
-    lonely = res("Asg", "AWS::AutoScaling::AutoScalingGroup", {"MinSize": "2"})
-    assert check(autoscaling.asg_target_tracking, lonely) is N
-
-
-def test_alb_listener_and_logs() -> None:
-    https = res(
-        "L",
-        "AWS::ElasticLoadBalancingV2::Listener",
-        {"Protocol": "HTTPS", "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"},
-    )
-    redirect = res(
-        "L",
-        "AWS::ElasticLoadBalancingV2::Listener",
-        {"Protocol": "HTTP", "DefaultActions": [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS"}}]},
-    )
-    plain = res(
-        "L", "AWS::ElasticLoadBalancingV2::Listener", {"Protocol": "HTTP", "DefaultActions": [{"Type": "forward"}]}
-    )
-    old_tls = res(
-        "L", "AWS::ElasticLoadBalancingV2::Listener", {"Protocol": "HTTPS", "SslPolicy": "ELBSecurityPolicy-2016-08"}
-    )
-    assert [check(elbv2.alb_https_only, r) for r in (https, redirect, plain, old_tls)] == [C, C, N, N]
-    logged = res(
-        "A",
-        "AWS::ElasticLoadBalancingV2::LoadBalancer",
-        {"LoadBalancerAttributes": [{"Key": "access_logs.s3.enabled", "Value": "true"}]},
-    )
-    assert check(elbv2.alb_access_logs, logged) is C
-    assert check(elbv2.alb_access_logs, res("A", "AWS::ElasticLoadBalancingV2::LoadBalancer")) is N

@@ -1,0 +1,69 @@
+"""Tests of policies/rules/cloudtrail.py (CloudTrail rules): compliant and non-compliant cases per rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policies.rules import cloudtrail
+from tests.policies.rulekit import NA, C, N, check, res, stack
+
+
+def test_cloudtrail_rules() -> None:
+    trail = {"IsMultiRegionTrail": True, "EnableLogFileValidation": True, "IsLogging": True, "KMSKeyId": "k"}
+    assert check(cloudtrail.trail_configuration, res("T", "AWS::CloudTrail::Trail", trail)) is C
+    assert (
+        check(
+            cloudtrail.trail_configuration, res("T", "AWS::CloudTrail::Trail", {**trail, "IsMultiRegionTrail": False})
+        )
+        is N
+    )
+    assert check(cloudtrail.trail_kms, res("T", "AWS::CloudTrail::Trail", trail)) is C
+    assert check(cloudtrail.trail_kms, res("T", "AWS::CloudTrail::Trail", {})) is N
+    with_trail = stack(res("Vpc", "AWS::EC2::VPC"), res("T", "AWS::CloudTrail::Trail", trail))
+    assert check(cloudtrail.trail_present, with_trail.resources["Vpc"], with_trail) is C
+    assert check(cloudtrail.trail_present, res("Vpc", "AWS::EC2::VPC")) is N
+
+
+def _content_bucket(name: str = "au-production-primary-content-111111111111") -> Any:
+    return res(
+        "Content",
+        "AWS::S3::Bucket",
+        {"BucketName": name, "Tags": [{"Key": "data-classification", "Value": "customer"}]},
+    )
+
+
+MANAGEMENT = {"Name": "m", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
+
+
+def _data_selector(*prefixes: str) -> dict[str, Any]:
+    fields: list[dict[str, Any]] = [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+    ]
+    if prefixes:
+        fields.append({"Field": "resources.ARN", "StartsWith": list(prefixes)})
+    return {"Name": "d", "FieldSelectors": fields}
+
+
+def _trail(*selectors: dict[str, Any]) -> Any:
+    props: dict[str, Any] = {"IsMultiRegionTrail": True, "IsLogging": True}
+    if selectors:
+        props["AdvancedEventSelectors"] = list(selectors)
+    return res("Trail", "AWS::CloudTrail::Trail", props)
+
+
+def test_customer_bucket_data_events_are_recorded() -> None:
+    """ACC-3: object-level access to customer content is in CloudTrail (data events), management kept."""
+    rule = cloudtrail.customer_data_events
+    bucket = _content_bucket()
+    own = "arn:aws:s3:::au-production-primary-content-111111111111/"
+    good = stack(bucket, _trail(MANAGEMENT, _data_selector(own, "arn:aws:s3:::au-production-dr-content-1/")))
+    assert check(rule, bucket, good) is C
+    assert check(rule, bucket, stack(bucket, _trail(MANAGEMENT, _data_selector()))) is C  # every bucket
+    # non-compliant: management events only (the default trail), another bucket, no management selector, no trail
+    assert check(rule, bucket, stack(bucket, _trail())) is N
+    assert check(rule, bucket, stack(bucket, _trail(MANAGEMENT, _data_selector("arn:aws:s3:::other/")))) is N
+    assert check(rule, bucket, stack(bucket, _trail(_data_selector(own)))) is N
+    assert check(rule, bucket, stack(bucket)) is N
+    logs_bucket = res("L", "AWS::S3::Bucket", {"Tags": [{"Key": "data-classification", "Value": "logs"}]})
+    assert check(rule, logs_bucket, stack(logs_bucket)) is NA

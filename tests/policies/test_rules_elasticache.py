@@ -1,0 +1,77 @@
+"""Tests of policies/rules/elasticache.py (Redis rules): compliant and non-compliant cases per rule."""
+
+from __future__ import annotations
+
+from policies.rules import elasticache
+from tests.policies.rulekit import C, N, check, res, stack
+
+WINDOW = "sun:16:00-sun:19:00"
+
+
+REDIS_OK = {
+    "AtRestEncryptionEnabled": True,
+    "KmsKeyId": {"Ref": "Key"},
+    "TransitEncryptionEnabled": True,
+    "MultiAZEnabled": True,
+    "AutomaticFailoverEnabled": True,
+    "NumCacheClusters": 2,
+    "PreferredMaintenanceWindow": WINDOW,
+    "UserGroupIds": ["g"],
+}
+
+
+REDIS_USERS = (
+    res("G", "AWS::ElastiCache::UserGroup", {"UserGroupId": "g", "UserIds": ["app", "dflt"]}),
+    res("App", "AWS::ElastiCache::User", {"UserId": "app", "UserName": "app", "AuthenticationMode": {"Type": "iam"}}),
+    res("Dflt", "AWS::ElastiCache::User", {"UserId": "dflt", "UserName": "default", "AccessString": "off -@all"}),
+)
+
+
+def test_redis_rules() -> None:
+    good = res("R", "AWS::ElastiCache::ReplicationGroup", REDIS_OK)
+    for r in elasticache.RULES:
+        assert check(r, good, stack(good, *REDIS_USERS)) is C, r.id
+    assert (
+        check(
+            elasticache.redis_encrypted, res("R", "AWS::ElastiCache::ReplicationGroup", {**REDIS_OK, "KmsKeyId": None})
+        )
+        is N
+    )
+    assert (
+        check(
+            elasticache.redis_transit,
+            res("R", "AWS::ElastiCache::ReplicationGroup", {**REDIS_OK, "TransitEncryptionMode": "preferred"}),
+        )
+        is N
+    )
+    assert (
+        check(
+            elasticache.redis_failover,
+            res("R", "AWS::ElastiCache::ReplicationGroup", {**REDIS_OK, "NumCacheClusters": 1}),
+        )
+        is N
+    )
+    assert (
+        check(
+            elasticache.redis_window,
+            res("R", "AWS::ElastiCache::ReplicationGroup", {**REDIS_OK, "PreferredMaintenanceWindow": "x"}),
+        )
+        is N
+    )
+
+
+def test_redis_without_a_static_secret() -> None:
+    """ENC-4: IAM-authenticated RBAC users only; an AUTH token, no user group or a password user fails."""
+    rule = elasticache.redis_no_static_secret
+    good = res("R", "AWS::ElastiCache::ReplicationGroup", REDIS_OK)
+    assert check(rule, good, stack(good, *REDIS_USERS)) is C
+    token = res("R", "AWS::ElastiCache::ReplicationGroup", {**REDIS_OK, "AuthToken": "{{resolve:secretsmanager:x}}"})
+    assert check(rule, token, stack(token, *REDIS_USERS)) is N
+    no_group = res("R", "AWS::ElastiCache::ReplicationGroup", {**REDIS_OK, "UserGroupIds": []})
+    assert check(rule, no_group, stack(no_group)) is N
+    password_user = res(
+        "App", "AWS::ElastiCache::User", {"UserId": "app", "AccessString": "on ~* +@all", "Passwords": ["x" * 16]}
+    )
+    assert check(rule, good, stack(good, REDIS_USERS[0], password_user, REDIS_USERS[2])) is N
+    enabled_default = res("Dflt", "AWS::ElastiCache::User", {"UserId": "dflt", "AccessString": "on ~* +@all"})
+    assert check(rule, good, stack(good, REDIS_USERS[0], REDIS_USERS[1], enabled_default)) is N
