@@ -185,6 +185,10 @@ class Harness:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         items = list(session.items)
+        if session.testsfailed:
+            print("collection errors: fix the tests first", file=sys.stderr)
+            self.baseline_ok = False
+            return True
         failing = self._run(items)
         if failing is not None:
             print(f"baseline fails ({failing}): fix the tests first", file=sys.stderr)

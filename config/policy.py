@@ -60,6 +60,9 @@ WEB_MIN_INSTANCES: Final = 2
 # HOST-4: the web tier survives an AZ failure, so it spans at least this many availability zones.
 WEB_MIN_AVAILABILITY_ZONES: Final = 2
 
+# ENC-4: user passwords are at least this long (with upper, lower, digit and symbol).
+PASSWORD_MIN_LENGTH: Final = 8
+
 # RDS caps automated backup retention at 35 days.
 RDS_AUTOMATED_BACKUP_MAX_DAYS: Final = 35
 
