@@ -93,3 +93,8 @@ def test_host1_asg_behind_alb(lb_type: str, groups: list[Any], expected: object)
     asg = res("Asg", "AWS::AutoScaling::AutoScalingGroup", {"TargetGroupARNs": groups})
     view = stack(asg, res("Lb", "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Type": lb_type}))
     assert check(autoscaling.asg_behind_alb, asg, view) is expected
+
+
+def test_host1_asg_capacity_unset_min_size_reads_as_zero() -> None:
+    asg = res("Asg", "AWS::AutoScaling::AutoScalingGroup", {})
+    assert autoscaling.asg_capacity.check(asg, stack(asg)).detail == "MinSize=0"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from policies.rules import elasticache
 from tests.policies.rulekit import C, N, check, res, stack
 
@@ -27,7 +31,7 @@ REDIS_USERS = (
 )
 
 
-def test_redis_rules() -> None:
+def test_enc1_enc3_host4_ops5_redis_rules() -> None:
     good = res("R", "AWS::ElastiCache::ReplicationGroup", REDIS_OK)
     for r in elasticache.RULES:
         assert check(r, good, stack(good, *REDIS_USERS)) is C, r.id
@@ -60,7 +64,7 @@ def test_redis_rules() -> None:
     )
 
 
-def test_redis_without_a_static_secret() -> None:
+def test_enc4_redis_without_a_static_secret() -> None:
     """ENC-4: IAM-authenticated RBAC users only; an AUTH token, no user group or a password user fails."""
     rule = elasticache.redis_no_static_secret
     good = res("R", "AWS::ElastiCache::ReplicationGroup", REDIS_OK)
@@ -75,3 +79,21 @@ def test_redis_without_a_static_secret() -> None:
     assert check(rule, good, stack(good, REDIS_USERS[0], password_user, REDIS_USERS[2])) is N
     enabled_default = res("Dflt", "AWS::ElastiCache::User", {"UserId": "dflt", "AccessString": "on ~* +@all"})
     assert check(rule, good, stack(good, REDIS_USERS[0], REDIS_USERS[1], enabled_default)) is N
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        pytest.param({}, C, id="HOST4-RedisFailover-two-cache-clusters"),
+        pytest.param({"NumCacheClusters": 1}, N, id="HOST4-RedisFailover-one-cache-cluster"),
+        pytest.param({"NumCacheClusters": None, "ReplicasPerNodeGroup": 1}, C, id="HOST4-RedisFailover-one-replica"),
+        pytest.param({"NumCacheClusters": None, "ReplicasPerNodeGroup": 0}, N, id="HOST4-RedisFailover-no-replica"),
+        pytest.param({"NumCacheClusters": None}, N, id="HOST4-RedisFailover-replicas-unset"),
+        pytest.param({"NumCacheClusters": "two"}, N, id="HOST4-RedisFailover-unreadable-count"),
+        pytest.param({"MultiAZEnabled": False}, N, id="HOST4-RedisFailover-single-az"),
+        pytest.param({"AutomaticFailoverEnabled": "false"}, N, id="HOST4-RedisFailover-no-automatic-failover"),
+    ],
+)
+def test_host4_redis_failover(changes: dict[str, Any], expected: object) -> None:
+    props = {k: v for k, v in {**REDIS_OK, **changes}.items() if v is not None}
+    assert check(elasticache.redis_failover, res("R", "AWS::ElastiCache::ReplicationGroup", props)) is expected

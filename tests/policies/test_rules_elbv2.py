@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from policies.rules import elbv2
-from tests.policies.rulekit import C, N, check, res
+from tests.policies.rulekit import NA, C, N, check, res, stack
+
+REDIRECT = {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS"}}
 
 
-def test_alb_listener_and_logs() -> None:
+def test_enc3_acc3_alb_listener_and_logs() -> None:
     https = res(
         "L",
         "AWS::ElasticLoadBalancingV2::Listener",
@@ -31,3 +37,31 @@ def test_alb_listener_and_logs() -> None:
     )
     assert check(elbv2.alb_access_logs, logged) is C
     assert check(elbv2.alb_access_logs, res("A", "AWS::ElasticLoadBalancingV2::LoadBalancer")) is N
+
+
+@pytest.mark.parametrize(
+    ("listener", "expected"),
+    [
+        pytest.param(
+            {"Protocol": "HTTP", "DefaultActions": [REDIRECT]}, C, id="ENC3-AlbHttpsOnly-http-redirects-to-https"
+        ),
+        pytest.param({"Protocol": "HTTP"}, N, id="ENC3-AlbHttpsOnly-http-without-actions"),
+        pytest.param(
+            {"Protocol": "HTTP", "DefaultActions": [REDIRECT, {"Type": "forward"}]},
+            N,
+            id="ENC3-AlbHttpsOnly-http-also-forwards",
+        ),
+        pytest.param(
+            {"Protocol": "HTTPS", "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}, C, id="ENC3-AlbHttpsOnly-tls12"
+        ),
+        pytest.param({"Protocol": "TLS", "SslPolicy": "ELBSecurityPolicy-2016-08"}, N, id="ENC3-AlbHttpsOnly-old-tls"),
+        pytest.param({"Protocol": "TCP"}, NA, id="ENC3-AlbHttpsOnly-other-protocol"),
+    ],
+)
+def test_enc3_alb_https_only(listener: dict[str, Any], expected: object) -> None:
+    assert check(elbv2.alb_https_only, res("L", "AWS::ElasticLoadBalancingV2::Listener", listener)) is expected
+
+
+def test_enc3_alb_https_only_names_the_default_policy() -> None:
+    listener = res("L", "AWS::ElasticLoadBalancingV2::Listener", {"Protocol": "HTTPS"})
+    assert elbv2.alb_https_only.check(listener, stack(listener)).detail == "SslPolicy=default allows TLS below 1.2"

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import pytest
+
 from policies.rules import kms
 from tests.policies.rulekit import C, N, check, res, stack
 
 
-def test_kms_rules() -> None:
+def test_enc2_kms_rules() -> None:
     root = {
         "Statement": [
             {
@@ -38,3 +43,49 @@ def test_kms_rules() -> None:
         ]
     }
     assert check(kms.key_policy, res("K", "AWS::KMS::Key", {"KeyPolicy": service_star})) is N
+
+
+ROOT = {"AWS": "arn:aws:iam::111111111111:root"}
+ROLE = {"AWS": "arn:aws:iam::111111111111:role/app"}
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        pytest.param({"Principal": ROOT, "Action": "kms:*"}, C, id="ENC2-KeyPolicyLeastPrivilege-root-kms-star"),
+        pytest.param(
+            {"Principal": {"AWS": "111111111111"}, "Action": "*"}, C, id="ENC2-KeyPolicyLeastPrivilege-root-id"
+        ),
+        pytest.param({"Principal": ROLE, "Action": "kms:Decrypt"}, C, id="ENC2-KeyPolicyLeastPrivilege-role-decrypt"),
+        pytest.param({"Principal": ROLE, "Action": "kms:*"}, N, id="ENC2-KeyPolicyLeastPrivilege-role-kms-star"),
+        pytest.param({"Principal": ROLE, "Action": "*"}, N, id="ENC2-KeyPolicyLeastPrivilege-role-star"),
+        pytest.param({"Principal": "*", "Action": "kms:Decrypt"}, N, id="ENC2-KeyPolicyLeastPrivilege-everyone"),
+        pytest.param(
+            {"Principal": {"AWS": "*"}, "Action": "kms:Decrypt"}, N, id="ENC2-KeyPolicyLeastPrivilege-aws-star"
+        ),
+        pytest.param(
+            {"Principal": {"AWS": [ROLE["AWS"], "*"]}, "Action": "kms:Decrypt"},
+            N,
+            id="ENC2-KeyPolicyLeastPrivilege-star-in-a-list",
+        ),
+        pytest.param(
+            {"Principal": "*", "Action": "kms:Decrypt", "Condition": {"StringEquals": {"kms:CallerAccount": "1"}}},
+            C,
+            id="ENC2-KeyPolicyLeastPrivilege-everyone-with-a-condition",
+        ),
+        pytest.param(
+            {"Effect": "Deny", "Principal": ROLE, "Action": "kms:*"}, C, id="ENC2-KeyPolicyLeastPrivilege-deny-ignored"
+        ),
+    ],
+)
+def test_enc2_key_policy(statement: dict[str, Any], expected: object) -> None:
+    policy = {"Statement": [{"Effect": "Allow", "Resource": "*", **statement}]}
+    assert check(kms.key_policy, res("K", "AWS::KMS::Key", {"KeyPolicy": policy})) is expected
+
+
+def test_enc2_key_policy_finding_quotes_the_principal_up_to_80_characters() -> None:
+    principal = {"AWS": "arn:aws:iam::111111111111:role/" + "r" * 100}
+    policy = {"Statement": [{"Sid": "Wide", "Effect": "Allow", "Principal": principal, "Action": "kms:*"}]}
+    key = res("K", "AWS::KMS::Key", {"KeyPolicy": policy})
+    quoted = json.dumps(principal)[:80]
+    assert kms.key_policy.check(key, stack(key)).detail == f"statement Wide gives {quoted} kms:*"

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from config.policy import retention_minimum
 from policies.rules import rds
 from tests.policies.rulekit import NA, C, N, check, res, stack
 
@@ -46,7 +51,7 @@ def test_rds_rules_fail_on_each_broken_promise() -> None:
     assert check(rds.replica_encrypted, *_db(SourceDBInstanceIdentifier="arn")) is C
 
 
-def test_db_password_from_rotated_secret() -> None:
+def test_enc4_db_password_from_rotated_secret() -> None:
     password = {"Fn::Join": ["", ["{{resolve:secretsmanager:", {"Ref": "Secret"}, ":SecretString:password::}}"]]}
     rotated = stack(
         res("Db", "AWS::RDS::DBInstance", {"MasterUserPassword": password}),
@@ -55,3 +60,48 @@ def test_db_password_from_rotated_secret() -> None:
     )
     assert check(rds.db_credentials, rotated.resources["Db"], rotated) is C
     assert check(rds.db_credentials, res("Db", "AWS::RDS::DBInstance", {"MasterUserPassword": password})) is N
+
+
+RDS_MINIMUM = retention_minimum("rds_automated_backup_days")
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        pytest.param({"BackupRetentionPeriod": RDS_MINIMUM}, C, id="BAK3-RdsRetention-exactly-the-policy-minimum"),
+        pytest.param({"BackupRetentionPeriod": RDS_MINIMUM - 1}, N, id="BAK3-RdsRetention-one-below"),
+        pytest.param({"BackupRetentionPeriod": "x"}, N, id="BAK3-RdsRetention-unreadable"),
+        pytest.param({"SourceDBInstanceIdentifier": "arn"}, NA, id="BAK3-RdsRetention-replica"),
+    ],
+)
+def test_bak3_rds_retention(changes: dict[str, Any], expected: object) -> None:
+    assert check(rds.rds_retention, *_db(**changes)) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "changes", "expected"),
+    [
+        pytest.param("au-production", {}, C, id="HOST4-RdsMultiAz-production-multi-az"),
+        pytest.param("au-production", {"MultiAZ": False}, N, id="HOST4-RdsMultiAz-production-single-az"),
+        pytest.param(
+            "au-production",
+            {"MultiAZ": False, "SourceDBInstanceIdentifier": "arn"},
+            NA,
+            id="HOST4-RdsMultiAz-production-replica",
+        ),
+        pytest.param("au-development", {"MultiAZ": False}, NA, id="HOST4-RdsMultiAz-non-production"),
+    ],
+)
+def test_host4_rds_multi_az(name: str, changes: dict[str, Any], expected: object) -> None:
+    db = res("Db", "AWS::RDS::DBInstance", {**DB_OK, **changes})
+    assert check(rds.rds_multi_az, db, stack(db, name=name)) is expected
+
+
+def test_host4_rds_multi_az_aurora_not_applicable() -> None:
+    assert check(rds.rds_multi_az, res("C", "AWS::RDS::DBCluster", {})) is NA
+
+
+def test_bak3_rds_retention_unset_is_the_rds_default_of_one_day() -> None:
+    db = res("Db", "AWS::RDS::DBInstance", {k: v for k, v in DB_OK.items() if k != "BackupRetentionPeriod"})
+    assert check(rds.rds_retention, db) is N
+    assert rds.rds_retention.check(db, stack(db)).detail == "BackupRetentionPeriod=1 days"
