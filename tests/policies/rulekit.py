@@ -50,3 +50,10 @@ def check(rule: Rule, resource: Resource, view: StackView | None = None) -> Comp
 
 
 C, N, NA = Compliance.COMPLIANT, Compliance.NON_COMPLIANT, Compliance.NOT_APPLICABLE
+
+
+def linked(*views: StackView) -> StackView:
+    """Make `views` the stacks of one deployment (each sees all of them); return the first."""
+    for view in views:
+        view.deployment_stacks = list(views)
+    return views[0]

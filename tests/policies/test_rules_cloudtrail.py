@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from policies.rules import cloudtrail
-from tests.policies.rulekit import NA, C, N, check, res, stack
+from tests.policies.rulekit import NA, C, N, check, linked, res, stack
 
 
-def test_cloudtrail_rules() -> None:
+def test_acc3_enc1_cloudtrail_rules() -> None:
     trail = {"IsMultiRegionTrail": True, "EnableLogFileValidation": True, "IsLogging": True, "KMSKeyId": "k"}
     assert check(cloudtrail.trail_configuration, res("T", "AWS::CloudTrail::Trail", trail)) is C
     assert (
@@ -52,7 +54,7 @@ def _trail(*selectors: dict[str, Any]) -> Any:
     return res("Trail", "AWS::CloudTrail::Trail", props)
 
 
-def test_customer_bucket_data_events_are_recorded() -> None:
+def test_acc3_customer_bucket_data_events_are_recorded() -> None:
     """ACC-3: object-level access to customer content is in CloudTrail (data events), management kept."""
     rule = cloudtrail.customer_data_events
     bucket = _content_bucket()
@@ -67,3 +69,38 @@ def test_customer_bucket_data_events_are_recorded() -> None:
     assert check(rule, bucket, stack(bucket)) is N
     logs_bucket = res("L", "AWS::S3::Bucket", {"Tags": [{"Key": "data-classification", "Value": "logs"}]})
     assert check(rule, logs_bucket, stack(logs_bucket)) is NA
+
+
+TRAIL = {"IsMultiRegionTrail": True, "IsLogging": True}
+
+
+@pytest.mark.parametrize(
+    ("trail", "role", "expected"),
+    [
+        pytest.param(TRAIL, "primary", C, id="ACC3-TrailPresent-multi-region-trail-in-a-sibling-stack"),
+        pytest.param({**TRAIL, "IsMultiRegionTrail": False}, "primary", N, id="ACC3-TrailPresent-single-region"),
+        pytest.param(TRAIL, "dr", NA, id="ACC3-TrailPresent-dr-region"),
+    ],
+)
+def test_acc3_trail_present(trail: dict[str, Any], role: str, expected: object) -> None:
+    vpc = res("Vpc", "AWS::EC2::VPC")
+    view = linked(stack(vpc, role=role), stack(res("T", "AWS::CloudTrail::Trail", trail)))
+    assert check(cloudtrail.trail_present, vpc, view) is expected
+
+
+@pytest.mark.parametrize(
+    ("bucket_name", "expected"),
+    [
+        pytest.param("au-production-primary-content-111111111111", C, id="ACC3-CustomerDataEvents-literal-name"),
+        pytest.param({"Ref": "Name"}, N, id="ACC3-CustomerDataEvents-name-not-literal"),
+        pytest.param(None, N, id="ACC3-CustomerDataEvents-no-bucket-name"),
+    ],
+)
+def test_acc3_customer_data_events_need_a_literal_bucket_name(bucket_name: Any, expected: object) -> None:
+    """Every-bucket data events would cover any name, but a finding must be able to name the bucket."""
+    props: dict[str, Any] = {"Tags": [{"Key": "data-classification", "Value": "customer"}]}
+    if bucket_name is not None:
+        props["BucketName"] = bucket_name
+    bucket = res("Content", "AWS::S3::Bucket", props)
+    view = linked(stack(bucket), stack(_trail(MANAGEMENT, _data_selector())))
+    assert check(cloudtrail.customer_data_events, bucket, view) is expected

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from policies.rules import cloudwatch
-from tests.policies.rulekit import NA, C, N, check, res, stack
+from tests.policies.rulekit import NA, C, N, check, linked, res, stack
 
 
-def test_monitoring_rules() -> None:
+def test_ops2_monitoring_rules() -> None:
     def alarm(metric: str) -> Any:
         return res(f"A{metric}", "AWS::CloudWatch::Alarm", {"MetricName": metric, "AlarmActions": [{"Ref": "Topic"}]})
 
@@ -71,3 +71,59 @@ def test_ops2_outside_in_alarm(resources: list[Any], expected: object) -> None:
     assert check(cloudwatch.outside_in_alarm, alb, view) is expected
     internal = res("Int", "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": "internal"})
     assert check(cloudwatch.outside_in_alarm, internal, view) is NA
+
+
+def _alarm(metric: str, namespace: str = "AWS/Backup") -> Any:
+    return res(
+        f"A{metric}",
+        "AWS::CloudWatch::Alarm",
+        {"Namespace": namespace, "MetricName": metric, "AlarmActions": [{"Ref": "Topic"}]},
+    )
+
+
+def _event_rule(source: str, targets: list[Any]) -> Any:
+    return res("E", "AWS::Events::Rule", {"EventPattern": {"source": [source]}, "Targets": targets})
+
+
+@pytest.mark.parametrize(
+    ("watchers", "expected"),
+    [
+        pytest.param([_alarm("NumberOfBackupJobsFailed")], C, id="OPS2-BackupFailureAlarm-backup-jobs-alarm"),
+        pytest.param([_alarm("NumberOfCopyJobsFailed")], C, id="OPS2-BackupFailureAlarm-copy-jobs-alarm"),
+        pytest.param([_alarm("NumberOfBackupJobsCompleted")], N, id="OPS2-BackupFailureAlarm-other-metric"),
+        pytest.param([_event_rule("aws.backup", [{"Arn": "t"}])], C, id="OPS2-BackupFailureAlarm-event-rule"),
+        pytest.param([_event_rule("aws.backup", [])], N, id="OPS2-BackupFailureAlarm-event-rule-without-target"),
+        pytest.param([_event_rule("aws.ec2", [{"Arn": "t"}])], N, id="OPS2-BackupFailureAlarm-event-rule-other-source"),
+    ],
+)
+def test_ops2_backup_failure_alarm(watchers: list[Any], expected: object) -> None:
+    plan = res("P", "AWS::Backup::BackupPlan", {})
+    assert check(cloudwatch.backup_failure_alarm, plan, stack(plan, *watchers)) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "scheme", "expected"),
+    [
+        pytest.param("au-production", "internet-facing", C, id="OPS2-HealthCheck-in-a-sibling-stack"),
+        pytest.param("au-production", "internal", NA, id="OPS2-HealthCheck-internal-load-balancer"),
+        pytest.param("au-development", "internet-facing", NA, id="OPS2-HealthCheck-non-production"),
+    ],
+)
+def test_ops2_health_check(name: str, scheme: str, expected: object) -> None:
+    alb = res("Alb", "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": scheme})
+    view = linked(stack(alb, name=name), stack(res("H", "AWS::Route53::HealthCheck"), name=name))
+    assert check(cloudwatch.health_check, alb, view) is expected
+
+
+@pytest.mark.parametrize(
+    ("namespace", "metric", "expected"),
+    [
+        pytest.param("CloudWatchSynthetics", "SuccessPercent", C, id="OPS2-OutsideInAlarm-success-percent"),
+        pytest.param("CloudWatchSynthetics", "Duration", N, id="OPS2-OutsideInAlarm-other-canary-metric"),
+        pytest.param("AWS/ApplicationELB", "SuccessPercent", N, id="OPS2-OutsideInAlarm-other-namespace"),
+    ],
+)
+def test_ops2_outside_in_alarm_watches_the_canary_success(namespace: str, metric: str, expected: object) -> None:
+    alb = res("Alb", "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": "internet-facing"})
+    view = stack(alb, res("Canary", "AWS::Synthetics::Canary"), _alarm(metric, namespace))
+    assert check(cloudwatch.outside_in_alarm, alb, view) is expected
