@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from policies.rules import generic
-from tests.policies.rulekit import NA, C, N, check, res, stack
+from tests.policies.rulekit import NA, C, N, check, deployment, res, stack
 
 DR_VAULT = "arn:aws:backup:ap-southeast-4:111111111111:backup-vault:au-production-dr-vault"
 
 
-def test_every_resource_rules() -> None:
+def test_host2_host3_enc4_bak8_host5_every_resource_rules() -> None:
     topic = res("T", "AWS::SNS::Topic", {"TopicName": "x"})
     assert check(generic.stack_region, topic) is C
     assert check(generic.stack_region, topic, stack(topic, region="us-east-1")) is N
@@ -46,3 +50,109 @@ def test_every_resource_rules() -> None:
     tagged = res("B", "AWS::S3::Bucket", {"Tags": [{"Key": "data-classification", "Value": "customer"}]})
     assert check(generic.data_classification, tagged) is C
     assert check(generic.data_classification, res("B", "AWS::S3::Bucket", {})) is N
+
+
+PRODUCTION_ACCOUNT = deployment("au-production").account
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        pytest.param(
+            f"arn:aws:iam::{PRODUCTION_ACCOUNT}:role/" + "r" * 200,
+            "refers to production account {account} in {quoted}",
+            id="HOST3-NoProductionReference-account-quoted-to-120-characters",
+        ),
+        pytest.param(
+            "au-production-alerts-" + "x" * 200,
+            "refers to production deployment 'au-production' in {quoted}",
+            id="HOST3-NoProductionReference-name-quoted-to-120-characters",
+        ),
+    ],
+)
+def test_host3_no_production_reference_quotes_the_reference(text: str, detail: str) -> None:
+    topic = res("Q", "AWS::SNS::Topic", {"TopicName": text})
+    result = generic.no_production_reference.check(topic, stack(topic, name="au-development"))
+    assert result.detail == detail.format(account=PRODUCTION_ACCOUNT, quoted=repr(text[:120]))
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [
+        pytest.param(
+            res("D", "AWS::RDS::DBInstance", {"MasterUserPassword": 12345678}),
+            N,
+            id="ENC4-NoPlaintextSecrets-numeric-password",
+        ),
+        pytest.param(
+            res("D", "AWS::RDS::DBInstance", {"MasterUserPassword": "{{resolve:ssm-secure:p}}"}),
+            C,
+            id="ENC4-NoPlaintextSecrets-ssm-secure-reference",
+        ),
+        pytest.param(
+            res("D", "AWS::RDS::DBInstance", {"MasterUserPassword": ""}), C, id="ENC4-NoPlaintextSecrets-empty-value"
+        ),
+        pytest.param(
+            res("S", "AWS::SecretsManager::Secret", {"GenerateSecretString": {"PasswordLength": 32}}),
+            C,
+            id="ENC4-NoPlaintextSecrets-generated-secret",
+        ),
+        pytest.param(
+            res("S", "AWS::SecretsManager::Secret", {"SecretString": "{{resolve:ssm-secure:p}}"}),
+            N,
+            id="ENC4-NoPlaintextSecrets-secret-string-even-as-a-reference",
+        ),
+        pytest.param(
+            res("P", "AWS::SSM::Parameter", {"Value": "{{resolve:ssm-secure:p}}", "SecretString": ""}),
+            C,
+            id="ENC4-NoPlaintextSecrets-empty-secret-string-outside-a-secret",
+        ),
+    ],
+)
+def test_enc4_no_plaintext_secrets(resource: Any, expected: object) -> None:
+    assert check(generic.no_plaintext_secrets, resource) is expected
+
+
+@pytest.mark.parametrize(
+    ("type_", "policy", "expected"),
+    [
+        pytest.param("AWS::RDS::DBInstance", "Snapshot", C, id="BAK8-RetainStateful-database-snapshot"),
+        pytest.param("AWS::S3::Bucket", "Snapshot", N, id="BAK8-RetainStateful-bucket-cannot-snapshot"),
+        pytest.param("AWS::S3::Bucket", "RetainExceptOnCreate", C, id="BAK8-RetainStateful-retain-except-on-create"),
+        pytest.param("AWS::S3::Bucket", "Delete", N, id="BAK8-RetainStateful-delete"),
+    ],
+)
+def test_bak8_retain_stateful(type_: str, policy: str, expected: object) -> None:
+    resource = res("R", type_, {}, DeletionPolicy=policy, UpdateReplacePolicy=policy)
+    assert check(generic.retain_stateful, resource) is expected
+
+
+def test_bak8_retain_stateful_names_the_default() -> None:
+    bucket = res("B", "AWS::S3::Bucket", {}, DeletionPolicy="Retain")
+    assert generic.retain_stateful.check(bucket, stack(bucket)).detail == "UpdateReplacePolicy=Delete (default)"
+
+
+def test_bak8_termination_protection_not_applicable_outside_production() -> None:
+    bucket = res("B", "AWS::S3::Bucket", {}, DeletionPolicy="Retain")
+    view = stack(bucket, name="au-development", termination_protection=False)
+    assert check(generic.termination_protection, bucket, view) is NA
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [
+        pytest.param(
+            res("V", "AWS::Backup::BackupVault", {"BackupVaultTags": {"data-classification": "backup"}}),
+            C,
+            id="HOST5-DataClassification-vault-tags",
+        ),
+        pytest.param(res("V", "AWS::Backup::BackupVault", {}), N, id="HOST5-DataClassification-untagged-vault"),
+        pytest.param(
+            res("B", "AWS::S3::Bucket", {"Tags": [{"Key": "data-classification", "Value": "secret"}]}),
+            N,
+            id="HOST5-DataClassification-unknown-class",
+        ),
+    ],
+)
+def test_host5_data_classification(resource: Any, expected: object) -> None:
+    assert check(generic.data_classification, resource) is expected
