@@ -251,3 +251,67 @@ def test_dr1_switch_missing_in_dr_region() -> None:
 def test_dr1_standby_capacity_boundaries(asg: tuple[str, str], expected: object) -> None:
     _, standby = _world(asg=asg)
     assert check(dr.standby_capacity, standby.resources["Asg"], standby) is expected
+
+
+def test_dr1_standby_region_fails_when_the_dr_region_is_the_primary_region() -> None:
+    """DR1-StandbyRegion: a standby in the primary's own region is no standby, whatever it holds."""
+    primary, _ = _world()
+    same_region = stack(
+        res("Vpc", "AWS::EC2::VPC"), res("Key", "AWS::KMS::Key"), region=T.dr_region, deployment=deployment()
+    )
+    assert check(dr.standby_region, same_region.resources["Vpc"], same_region) is N
+    assert check(dr.standby_region, primary.resources["Vpc"], primary) is C
+
+
+def _lag_alarm(logical_id: str, metric: str, instance: str, actions: list[str]) -> Any:
+    return res(
+        logical_id,
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": metric,
+            "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": instance}],
+            "Threshold": DATABASE_RPO_MAX_SECONDS,
+            "AlarmActions": actions,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("other", "expected"),
+    [
+        pytest.param(
+            _lag_alarm("Cpu", "CPUUtilization", T.db_instance_id(DR), []),
+            C,
+            id="DR1-ReplicaLagAlarm-other-metric-of-the-replica-ignored",
+        ),
+        pytest.param(
+            _lag_alarm("OtherLag", "ReplicaLag", "another-db", []),
+            C,
+            id="DR1-ReplicaLagAlarm-lag-of-another-instance-ignored",
+        ),
+    ],
+)
+def test_dr1_replica_lag_alarm_reads_only_its_own_lag_alarm(other: Any, expected: object) -> None:
+    replica = res(
+        "Replica",
+        "AWS::RDS::DBInstance",
+        {"DBInstanceIdentifier": T.db_instance_id(DR), "SourceDBInstanceIdentifier": SOURCE},
+    )
+    own = _lag_alarm("Lag", "ReplicaLag", T.db_instance_id(DR), ["topic"])
+    view = stack(replica, other, own, role="dr")
+    assert check(dr.replica_lag_alarm, replica, view) is expected
+
+
+def test_dr1_replica_lag_alarm_without_threshold_reads_as_zero() -> None:
+    _, standby = _world()
+    lag = standby.resources["Lag"]
+    standby.resources["Lag"] = res("Lag", lag.type, {k: v for k, v in lag.properties.items() if k != "Threshold"})
+    assert dr.replica_lag_alarm.check(standby.resources["Replica"], standby).detail == "ReplicaLag alarm at 0 s"
+
+
+def test_dr1_standby_capacity_unset_sizes_read_as_zero() -> None:
+    """DR1-StandbyCapacity: an Auto Scaling group without MinSize/MaxSize is reported as 0/0."""
+    _, standby = _world()
+    asg = res("Asg", "AWS::AutoScaling::AutoScalingGroup", {})
+    detail = dr.standby_capacity.check(asg, standby).detail
+    assert detail.startswith("min 0, max 0: needs min >= ")

@@ -190,8 +190,8 @@ def test_enc1_s3_kms(props: dict[str, Any], expected: object) -> None:
     ],
 )
 def test_enc3_s3_deny_non_tls(effect: str, secure_transport: str, expected: object) -> None:
-    statement = {"Effect": effect, "Principal": "*", "Action": "s3:*", "Condition": {"Bool": {}}}
-    statement["Condition"]["Bool"]["aws:SecureTransport"] = secure_transport
+    condition = {"Bool": {"aws:SecureTransport": secure_transport}}
+    statement = {"Effect": effect, "Principal": "*", "Action": "s3:*", "Condition": condition}
     assert check(s3.s3_deny_non_tls, *_bucket({}, policy={"Statement": [statement]})) is expected
 
 
