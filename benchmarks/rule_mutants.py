@@ -82,6 +82,15 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("generic", "no_plaintext_secrets", '"{{resolve:" not in text', "not in -> in"): (
         "dead branch: _secret_values recurses into dicts, so a secret value is never a dict"
     ),
+    ("backup", "database_hourly", "(_delete_after(r) or 0) >= twice_min", "0 -> 1"): (
+        "a rule kept forever reads as 0 or 1 days: both below the 7-day BAK-1 minimum, never counted"
+    ),
+    ("backup", "database_daily", "(_delete_after(r) or 0) >= minimum", "0 -> 1"): (
+        "a rule kept forever reads as 0 or 1 days: both below the 30-day BAK-3 minimum, never counted"
+    ),
+    ("backup", "monthly_archive", "(_delete_after(plan_rule) or 0) >= minimum", "0 -> 1"): (
+        "a rule kept forever reads as 0 or 1 days: both below the 365-day BAK-4 minimum, never counted"
+    ),
     ("cognito", "user_pool_password_policy", 'policy.get("MinimumLength", 0)', "0 -> 1"): (
         "an unset MinimumLength reads as 0 or 1: both below PASSWORD_MIN_LENGTH, same finding"
     ),

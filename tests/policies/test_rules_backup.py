@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from config.policy import retention_minimum
 from policies.rules import backup
-from tests.policies.rulekit import NA, C, N, check, res, stack
+from tests.policies.rulekit import NA, C, N, check, deployment, res, stack
 
 DR_VAULT = "arn:aws:backup:ap-southeast-4:111111111111:backup-vault:au-production-dr-vault"
 
@@ -78,7 +83,7 @@ def _world(
     )
 
 
-def test_coverage_rules_pass_on_a_complete_backup_design() -> None:
+def test_bak1_bak2_bak3_bak4_bak5_bak9_coverage_rules_pass_on_a_complete_backup_design() -> None:
     world = _world()
     for r, anchor in [
         (backup.database_hourly, "Db"),
@@ -194,7 +199,7 @@ VAULT_POLICY = {
 }
 
 
-def test_vault_rules() -> None:
+def test_enc1_acc4_vault_rules() -> None:
     vault = {
         "EncryptionKeyArn": "arn:k",
         "AccessPolicy": VAULT_POLICY,
@@ -216,3 +221,173 @@ def test_vault_rules() -> None:
     governance = res("V", "AWS::Backup::BackupVault", {"LockConfiguration": {"MinRetentionDays": 1}})
     assert check(backup.vault_lock, governance) is N
     assert check(backup.vault_lock, res("V", "AWS::Backup::BackupVault", {}), stack(name="au-development")) is NA
+
+
+HOURLY, TWICE, DAILY, MONTHLY = "cron(0 * * * ? *)", "cron(0 0/12 * * ? *)", "cron(0 3 * * ? *)", "cron(0 4 1 * ? *)"
+LONG = 10_000
+
+
+def _hourly(days: int) -> list[dict[str, Any]]:
+    return [_rule("h", HOURLY, days), _rule("t", TWICE, LONG)]
+
+
+def _twice(days: int) -> list[dict[str, Any]]:
+    return [_rule("h", HOURLY, LONG), _rule("t", TWICE, days)]
+
+
+def _daily(days: int) -> list[dict[str, Any]]:
+    return [_rule("d", DAILY, days)]
+
+
+def _monthly(days: int) -> list[dict[str, Any]]:
+    return [_rule("m", MONTHLY, days, MoveToColdStorageAfterDays=30)]
+
+
+RETENTION_RULES: list[tuple[str, str, str, Callable[[int], list[dict[str, Any]]]]] = [
+    ("BAK1-DatabaseHourly", "hourly_backup_days", "Db", _hourly),
+    ("BAK1-DatabaseHourly", "twice_daily_backup_days", "Db", _twice),
+    ("BAK2-ComputeDaily0300", "ebs_snapshot_days", "Asg", _daily),
+    ("BAK3-DatabaseDaily", "rds_daily_backup_days", "Db", _daily),
+    ("BAK4-MonthlyArchive", "monthly_archive_days", "Db", _monthly),
+]
+
+
+def _retention_cases() -> list[Any]:
+    """For each retention rule and deployment (and none): exactly the demanded days passes, one below fails."""
+    cases = []
+    for name in ("au-production", "au-development", None):
+        for rule_id, field, anchor, plan in RETENTION_RULES:
+            demanded = getattr(deployment(name).retention, field) if name else retention_minimum(field)
+            for days, expected, label in ((demanded, C, "exactly"), (demanded - 1, N, "one-below")):
+                case_id = f"{rule_id}-{field}-{name or 'no-deployment'}-{label}"
+                cases.append(pytest.param(rule_id, name, anchor, plan(days), expected, id=case_id))
+    return cases
+
+
+RULES_BY_ID = {r.suffix: r for r in backup.RULES}
+
+
+@pytest.mark.parametrize(("rule_id", "name", "anchor", "plan", "expected"), _retention_cases())
+def test_bak1_bak2_bak3_bak4_retention_boundaries(
+    rule_id: str, name: str | None, anchor: str, plan: list[dict[str, Any]], expected: object
+) -> None:
+    options: dict[str, Any] = {"name": name} if name else {"deployment": None}
+    world = _world(db_rules=plan, compute_rules=plan, **options)
+    assert check(RULES_BY_ID[rule_id], world.resources[anchor], world) is expected
+
+
+@pytest.mark.parametrize(
+    ("plan", "expected"),
+    [
+        pytest.param([_rule("t", TWICE, LONG), _rule("d", DAILY, LONG)], N, id="BAK1-DatabaseHourly-no-hourly-rule"),
+        pytest.param(
+            [{**_rule("h", HOURLY, 1), "Lifecycle": {}}, _rule("t", TWICE, LONG)],
+            N,
+            id="BAK1-DatabaseHourly-hourly-rule-kept-forever-is-not-counted",
+        ),
+    ],
+)
+def test_bak1_database_hourly_conditions(plan: list[dict[str, Any]], expected: object) -> None:
+    world = _world(db_rules=plan, name="au-development")
+    assert check(backup.database_hourly, world.resources["Db"], world) is expected
+
+
+def _copy_plan(*vaults: str) -> Any:
+    rule = {**_rule("h", HOURLY, 2), "CopyActions": [{"DestinationBackupVaultArn": v} for v in vaults]}
+    return res("DbPlan", "AWS::Backup::BackupPlan", {"BackupPlan": {"BackupPlanRule": [rule]}})
+
+
+PRIMARY_VAULT = DR_VAULT.replace("ap-southeast-4", "ap-southeast-2")
+US_VAULT = DR_VAULT.replace("ap-southeast-4", "us-east-1")
+
+
+@pytest.mark.parametrize(
+    ("plan", "expected"),
+    [
+        pytest.param(_copy_plan(DR_VAULT), C, id="BAK5-CopyToDrRegion-dr-vault"),
+        pytest.param(_copy_plan(DR_VAULT, PRIMARY_VAULT), C, id="BAK5-CopyToDrRegion-every-jurisdiction-region"),
+        pytest.param(_copy_plan(DR_VAULT, US_VAULT), N, id="BAK5-CopyToDrRegion-also-outside-the-jurisdiction"),
+        pytest.param(_copy_plan(PRIMARY_VAULT), N, id="BAK5-CopyToDrRegion-not-the-dr-region"),
+        pytest.param(res("DbPlan", "AWS::Backup::BackupPlan", {}), N, id="BAK5-CopyToDrRegion-no-rules"),
+    ],
+)
+def test_bak5_copy_to_dr(plan: Any, expected: object) -> None:
+    assert check(backup.copy_to_dr, plan) is expected
+
+
+def test_bak5_copy_to_dr_needs_a_deployment() -> None:
+    plan = _copy_plan(DR_VAULT)
+    assert check(backup.copy_to_dr, plan, stack(plan, deployment=None)) is N
+
+
+BREAK_GLASS = {"ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::111111111111:role/au-production-break-glass"}}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        pytest.param({}, C, id="ACC4-VaultAccessPolicy-deny-all-but-break-glass"),
+        pytest.param({"Principal": "*"}, C, id="ACC4-VaultAccessPolicy-principal-star"),
+        pytest.param({"Action": "backup:*"}, C, id="ACC4-VaultAccessPolicy-backup-star"),
+        pytest.param({"Effect": "Allow"}, N, id="ACC4-VaultAccessPolicy-allow-is-no-protection"),
+        pytest.param(
+            {"Principal": {"AWS": "arn:aws:iam::111111111111:role/app"}},
+            N,
+            id="ACC4-VaultAccessPolicy-deny-to-one-role-only",
+        ),
+        pytest.param({"Condition": {}}, N, id="ACC4-VaultAccessPolicy-no-break-glass-exception"),
+    ],
+)
+def test_acc4_vault_access_policy(changes: dict[str, Any], expected: object) -> None:
+    statement = {**VAULT_POLICY["Statement"][0], "Condition": BREAK_GLASS, **changes}
+    vault = res("V", "AWS::Backup::BackupVault", {"AccessPolicy": {"Statement": [statement]}})
+    assert check(backup.vault_access_policy, vault) is expected
+
+
+def test_acc4_vault_access_policy_reads_a_json_string() -> None:
+    vault = res("V", "AWS::Backup::BackupVault", {"AccessPolicy": json.dumps(VAULT_POLICY)})
+    assert check(backup.vault_access_policy, vault) is C
+
+
+@pytest.mark.parametrize(
+    ("name", "lock", "expected"),
+    [
+        pytest.param(
+            "au-production", {"MinRetentionDays": 1, "ChangeableForDays": 3}, C, id="ACC4-VaultLock-compliance"
+        ),
+        pytest.param("au-production", {"ChangeableForDays": 3}, N, id="ACC4-VaultLock-no-min-retention"),
+        pytest.param("au-production", {"MinRetentionDays": 1}, N, id="ACC4-VaultLock-governance"),
+        pytest.param("au-production", None, N, id="ACC4-VaultLock-no-lock"),
+        pytest.param("au-development", {"MinRetentionDays": 1}, C, id="ACC4-VaultLock-non-production-locked"),
+        pytest.param("au-development", None, NA, id="ACC4-VaultLock-non-production-unlocked"),
+    ],
+)
+def test_acc4_vault_lock(name: str, lock: dict[str, int] | None, expected: object) -> None:
+    vault = res("V", "AWS::Backup::BackupVault", {"LockConfiguration": lock} if lock else {})
+    assert check(backup.vault_lock, vault, stack(vault, name=name)) is expected
+
+
+@pytest.mark.parametrize(
+    ("schedule", "target", "expected"),
+    [
+        pytest.param("cron(0 5 2 * ? *)", {"Ref": "Rtp"}, C, id="BAK9-RestoreTesting-monthly"),
+        pytest.param("cron(0 5 ? * MON *)", {"Ref": "Rtp"}, C, id="BAK9-RestoreTesting-weekly"),
+        pytest.param("cron(0 5 * * ? *)", {"Ref": "Rtp"}, C, id="BAK9-RestoreTesting-daily"),
+        pytest.param("cron(0 5 1 1 ? *)", {"Ref": "Rtp"}, N, id="BAK9-RestoreTesting-yearly"),
+        pytest.param("every month", {"Ref": "Rtp"}, N, id="BAK9-RestoreTesting-unreadable-schedule"),
+        pytest.param("cron(0 5 2 * ? *)", "monthly", C, id="BAK9-RestoreTesting-selection-by-plan-name"),
+        pytest.param("cron(0 5 2 * ? *)", "another-plan", N, id="BAK9-RestoreTesting-selection-of-another-plan"),
+    ],
+)
+def test_bak9_restore_testing(schedule: str, target: Any, expected: object) -> None:
+    plan = res("DbPlan", "AWS::Backup::BackupPlan", {})
+    view = stack(
+        plan,
+        res(
+            "Rtp",
+            "AWS::Backup::RestoreTestingPlan",
+            {"RestoreTestingPlanName": "monthly", "ScheduleExpression": schedule},
+        ),
+        res("Rts", "AWS::Backup::RestoreTestingSelection", {"RestoreTestingPlanName": target}),
+    )
+    assert check(backup.restore_testing, plan, view) is expected
