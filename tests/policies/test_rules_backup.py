@@ -391,3 +391,40 @@ def test_bak9_restore_testing(schedule: str, target: Any, expected: object) -> N
         res("Rts", "AWS::Backup::RestoreTestingSelection", {"RestoreTestingPlanName": target}),
     )
     assert check(backup.restore_testing, plan, view) is expected
+
+
+@pytest.mark.parametrize(
+    ("resource", "compute_rules", "expected"),
+    [
+        pytest.param(
+            res("V", "AWS::EC2::Volume", {"Tags": [{"Key": "backup-tier", "Value": "compute"}]}),
+            COMPUTE_PLAN,
+            C,
+            id="BAK2-DataVolumeDaily0300-tagged-volume",
+        ),
+        pytest.param(res("V", "AWS::EC2::Volume", {}), COMPUTE_PLAN, N, id="BAK2-DataVolumeDaily0300-untagged"),
+        pytest.param(
+            res("I", "AWS::EC2::Instance", {"Tags": [{"Key": "backup-tier", "Value": "compute"}]}),
+            [_rule("daily", "cron(0 4 * * ? *)", 90)],
+            N,
+            id="BAK2-DataVolumeDaily0300-not-at-0300",
+        ),
+    ],
+)
+def test_bak2_data_volume_daily(resource: Any, compute_rules: list[dict[str, Any]], expected: object) -> None:
+    world = _world(compute_rules=compute_rules)
+    assert check(backup.data_volume_daily, resource, world) is expected
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        pytest.param("arn:aws:kms:ap-southeast-2:111111111111:key/k", C, id="ENC1-BackupVaultKms-customer-key"),
+        pytest.param({"Fn::GetAtt": ["Key", "Arn"]}, C, id="ENC1-BackupVaultKms-key-of-this-stack"),
+        pytest.param("arn:aws:kms:ap-southeast-2:111111111111:alias/aws/backup", N, id="ENC1-BackupVaultKms-aws-key"),
+        pytest.param(None, N, id="ENC1-BackupVaultKms-default-key"),
+    ],
+)
+def test_enc1_backup_vault_kms(key: Any, expected: object) -> None:
+    vault = res("V", "AWS::Backup::BackupVault", {} if key is None else {"EncryptionKeyArn": key})
+    assert check(backup.vault_kms, vault) is expected

@@ -104,3 +104,23 @@ def test_acc3_customer_data_events_need_a_literal_bucket_name(bucket_name: Any, 
     bucket = res("Content", "AWS::S3::Bucket", props)
     view = linked(stack(bucket), stack(_trail(MANAGEMENT, _data_selector())))
     assert check(cloudtrail.customer_data_events, bucket, view) is expected
+
+
+FULL_TRAIL = {"IsMultiRegionTrail": True, "EnableLogFileValidation": "true", "IsLogging": True, "KMSKeyId": "k"}
+
+
+@pytest.mark.parametrize(
+    ("rule", "changes", "expected"),
+    [
+        pytest.param(cloudtrail.trail_configuration, {}, C, id="ACC3-TrailConfiguration-complete"),
+        *(
+            pytest.param(cloudtrail.trail_configuration, {flag: False}, N, id=f"ACC3-TrailConfiguration-no-{flag}")
+            for flag in ("IsMultiRegionTrail", "EnableLogFileValidation", "IsLogging")
+        ),
+        pytest.param(cloudtrail.trail_kms, {}, C, id="ENC1-TrailKms-customer-key"),
+        pytest.param(cloudtrail.trail_kms, {"KMSKeyId": None}, N, id="ENC1-TrailKms-no-key"),
+    ],
+)
+def test_trail_rule_cases(rule: Any, changes: dict[str, Any], expected: object) -> None:
+    props = {k: v for k, v in {**FULL_TRAIL, **changes}.items() if v is not None}
+    assert check(rule, res("T", "AWS::CloudTrail::Trail", props)) is expected

@@ -127,3 +127,45 @@ def test_ops2_outside_in_alarm_watches_the_canary_success(namespace: str, metric
     alb = res("Alb", "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": "internet-facing"})
     view = stack(alb, res("Canary", "AWS::Synthetics::Canary"), _alarm(metric, namespace))
     assert check(cloudwatch.outside_in_alarm, alb, view) is expected
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        pytest.param({"AlarmActions": [{"Ref": "Topic"}]}, C, id="OPS2-AlarmNotifies-with-action"),
+        pytest.param({"AlarmActions": []}, N, id="OPS2-AlarmNotifies-no-action"),
+    ],
+)
+def test_ops2_alarm_notifies(props: dict[str, Any], expected: object) -> None:
+    assert check(cloudwatch.alarm_notifies, res("A", "AWS::CloudWatch::Alarm", props)) is expected
+
+
+@pytest.mark.parametrize(
+    ("metrics", "expected"),
+    [
+        pytest.param(["HTTPCode_Target_5XX_Count", "UnHealthyHostCount"], C, id="OPS2-AlbAlarms-target-5xx-unhealthy"),
+        pytest.param(["HTTPCode_ELB_5XX_Count", "HealthyHostCount"], C, id="OPS2-AlbAlarms-elb-5xx-healthy"),
+        pytest.param(["UnHealthyHostCount"], N, id="OPS2-AlbAlarms-no-5xx-alarm"),
+        pytest.param(["HTTPCode_Target_5XX_Count"], N, id="OPS2-AlbAlarms-no-host-health-alarm"),
+    ],
+)
+def test_ops2_alb_alarms(metrics: list[str], expected: object) -> None:
+    alb = res("Alb", "AWS::ElasticLoadBalancingV2::LoadBalancer", {})
+    assert check(cloudwatch.alb_alarms, alb, stack(alb, *(_alarm(m) for m in metrics))) is expected
+
+
+@pytest.mark.parametrize(
+    ("replica", "metrics", "expected"),
+    [
+        pytest.param(False, ["CPUUtilization", "FreeStorageSpace"], C, id="OPS2-DatabaseAlarms-cpu-and-storage"),
+        pytest.param(False, ["CPUUtilization"], N, id="OPS2-DatabaseAlarms-no-storage-alarm"),
+        pytest.param(False, ["FreeStorageSpace"], N, id="OPS2-DatabaseAlarms-no-cpu-alarm"),
+        pytest.param(True, ["CPUUtilization", "FreeStorageSpace"], N, id="OPS2-DatabaseAlarms-replica-without-lag"),
+        pytest.param(
+            True, ["CPUUtilization", "FreeStorageSpace", "ReplicaLag"], C, id="OPS2-DatabaseAlarms-replica-with-lag"
+        ),
+    ],
+)
+def test_ops2_database_alarms(replica: bool, metrics: list[str], expected: object) -> None:
+    db = res("Db", "AWS::RDS::DBInstance", {"SourceDBInstanceIdentifier": "arn"} if replica else {})
+    assert check(cloudwatch.database_alarms, db, stack(db, *(_alarm(m) for m in metrics))) is expected

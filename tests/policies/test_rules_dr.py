@@ -150,9 +150,12 @@ def test_dr1_standby_region_fails_without_dr_network_or_keys() -> None:
 @pytest.mark.parametrize(
     "replica",
     [
-        pytest.param({"SourceDBInstanceIdentifier": "arn:aws:rds:us-west-2:111111111111:db:x"}, id="other-source"),
-        pytest.param({"SourceDBInstanceIdentifier": SOURCE}, id="no-kms-key"),
-        pytest.param({"KmsKeyId": {"Ref": "Key"}}, id="not-a-replica"),
+        pytest.param(
+            {"SourceDBInstanceIdentifier": "arn:aws:rds:us-west-2:111111111111:db:x"},
+            id="DR1-ReplicaOfPrimary-other-source",
+        ),
+        pytest.param({"SourceDBInstanceIdentifier": SOURCE}, id="DR1-ReplicaOfPrimary-no-kms-key"),
+        pytest.param({"KmsKeyId": {"Ref": "Key"}}, id="DR1-ReplicaOfPrimary-not-a-replica"),
     ],
 )
 def test_dr1_replica_of_primary_fails(replica: dict[str, Any]) -> None:
@@ -163,8 +166,8 @@ def test_dr1_replica_of_primary_fails(replica: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        pytest.param({"lag_threshold": DATABASE_RPO_MAX_SECONDS + 1}, id="threshold-above-rpo"),
-        pytest.param({"lag_actions": False}, id="no-action"),
+        pytest.param({"lag_threshold": DATABASE_RPO_MAX_SECONDS + 1}, id="DR1-ReplicaLagAlarm-threshold-above-rpo"),
+        pytest.param({"lag_actions": False}, id="DR1-ReplicaLagAlarm-no-action"),
     ],
 )
 def test_dr1_replica_lag_alarm_fails(changes: dict[str, Any]) -> None:
@@ -184,16 +187,18 @@ def test_dr1_replica_lag_alarm_boundary_and_missing_alarm() -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        pytest.param({"Status": "Disabled"}, id="rule-disabled"),
-        pytest.param({"Destination__Bucket": "arn:aws:s3:::elsewhere"}, id="other-destination"),
-        pytest.param({"Destination__ReplicationTime__Status": "Disabled"}, id="rtc-off"),
-        pytest.param({"Destination__ReplicationTime__Time__Minutes": 16}, id="rtc-over-15"),
-        pytest.param({"Destination__Metrics__Status": "Disabled"}, id="metrics-off"),
-        pytest.param({"DeleteMarkerReplication__Status": "Disabled"}, id="delete-markers-off"),
-        pytest.param({"Destination__EncryptionConfiguration": {}}, id="no-replica-key"),
+        pytest.param({"Status": "Disabled"}, id="DR1-BucketReplicationRtc-rule-disabled"),
+        pytest.param(
+            {"Destination__Bucket": "arn:aws:s3:::elsewhere"}, id="DR1-BucketReplicationRtc-other-destination"
+        ),
+        pytest.param({"Destination__ReplicationTime__Status": "Disabled"}, id="DR1-BucketReplicationRtc-rtc-off"),
+        pytest.param({"Destination__ReplicationTime__Time__Minutes": 16}, id="DR1-BucketReplicationRtc-rtc-over-15"),
+        pytest.param({"Destination__Metrics__Status": "Disabled"}, id="DR1-BucketReplicationRtc-metrics-off"),
+        pytest.param({"DeleteMarkerReplication__Status": "Disabled"}, id="DR1-BucketReplicationRtc-delete-markers-off"),
+        pytest.param({"Destination__EncryptionConfiguration": {}}, id="DR1-BucketReplicationRtc-no-replica-key"),
         pytest.param(
             {"Destination__EncryptionConfiguration__ReplicaKmsKeyID": T.customer_key_alias_arn(PRIMARY)},
-            id="replica-key-in-primary-region",
+            id="DR1-BucketReplicationRtc-replica-key-in-primary-region",
         ),
     ],
 )
@@ -213,8 +218,8 @@ def test_dr1_bucket_replication_only_for_customer_buckets() -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        pytest.param({"secondary": False}, id="no-secondary"),
-        pytest.param({"switch_region": "ap-southeast-2"}, id="switch-in-primary-region"),
+        pytest.param({"secondary": False}, id="DR1-FailoverRecords-no-secondary"),
+        pytest.param({"switch_region": "ap-southeast-2"}, id="DR1-FailoverRecords-switch-in-primary-region"),
     ],
 )
 def test_dr1_failover_records_fail(changes: dict[str, Any]) -> None:
@@ -228,7 +233,13 @@ def test_dr1_failover_records_fail_without_primary_health_check() -> None:
     assert check(dr.failover_records, primary.resources["Vpc"], primary) is N
 
 
-@pytest.mark.parametrize("missing", ["missing", "breaching", "notBreaching"])
+@pytest.mark.parametrize(
+    "missing",
+    [
+        pytest.param(m, id=f"DR1-SwitchInDrRegion-treat-missing-data-{m}")
+        for m in ("missing", "breaching", "notBreaching")
+    ],
+)
 def test_dr1_switch_must_hold_its_state(missing: str) -> None:
     primary, _ = _world(switch_missing=missing)
     assert check(dr.switch_in_dr_region, primary.resources["Vpc"], primary) is N
@@ -243,9 +254,9 @@ def test_dr1_switch_missing_in_dr_region() -> None:
 @pytest.mark.parametrize(
     "asg,expected",
     [
-        pytest.param(("2", "2"), C, id="max-equals-primary-min"),
-        pytest.param(("1", "12"), N, id="min-below-2"),
-        pytest.param(("2", "1"), N, id="max-below-primary-min"),
+        pytest.param(("2", "2"), C, id="DR1-StandbyCapacity-max-equals-primary-min"),
+        pytest.param(("1", "12"), N, id="DR1-StandbyCapacity-min-below-2"),
+        pytest.param(("2", "1"), N, id="DR1-StandbyCapacity-max-below-primary-min"),
     ],
 )
 def test_dr1_standby_capacity_boundaries(asg: tuple[str, str], expected: object) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from policies.rules import ec2
@@ -118,3 +120,38 @@ def test_enc1_ebs_encrypted_ignores_instance_store_mappings() -> None:
 def test_host4_nat_per_az_boundary(nats: int, azs: int, expected: object) -> None:
     view = stack(*_vpc(nats, azs))
     assert check(ec2.nat_per_az, view.resources["Vpc"], view) is expected
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [
+        pytest.param(res("Lt", "AWS::EC2::LaunchTemplate", LT_OK), C, id="ACC2-NoKeyPair-launch-template-without-key"),
+        pytest.param(
+            res("Lt", "AWS::EC2::LaunchTemplate", {"LaunchTemplateData": {"KeyName": "ops"}}),
+            N,
+            id="ACC2-NoKeyPair-launch-template-key",
+        ),
+        pytest.param(res("I", "AWS::EC2::Instance", {"KeyName": "ops"}), N, id="ACC2-NoKeyPair-instance-key"),
+        pytest.param(res("K", "AWS::EC2::KeyPair", {"KeyName": "x"}), N, id="ACC2-NoKeyPair-key-pair-resource"),
+    ],
+)
+def test_acc2_no_key_pair(resource: Any, expected: object) -> None:
+    assert check(ec2.no_key_pair, resource) is expected
+
+
+def test_host1_no_standalone_instance() -> None:
+    """HOST1-NoStandaloneInstance: every instance is part of an Auto Scaling group, so any instance fails."""
+    assert check(ec2.no_standalone_instance, res("I", "AWS::EC2::Instance", {})) is N
+
+
+@pytest.mark.parametrize(
+    ("flow_log_target", "expected"),
+    [
+        pytest.param({"Ref": "Vpc"}, C, id="ACC3-VpcFlowLogs-flow-log-on-this-vpc"),
+        pytest.param({"Ref": "OtherVpc"}, N, id="ACC3-VpcFlowLogs-flow-log-on-another-vpc"),
+    ],
+)
+def test_acc3_vpc_flow_logs(flow_log_target: Any, expected: object) -> None:
+    vpc = res("Vpc", "AWS::EC2::VPC")
+    view = stack(vpc, res("F", "AWS::EC2::FlowLog", {"ResourceId": flow_log_target, "TrafficType": "ALL"}))
+    assert check(ec2.vpc_flow_logs, vpc, view) is expected

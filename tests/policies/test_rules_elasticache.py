@@ -97,3 +97,39 @@ def test_enc4_redis_without_a_static_secret() -> None:
 def test_host4_redis_failover(changes: dict[str, Any], expected: object) -> None:
     props = {k: v for k, v in {**REDIS_OK, **changes}.items() if v is not None}
     assert check(elasticache.redis_failover, res("R", "AWS::ElastiCache::ReplicationGroup", props)) is expected
+
+
+@pytest.mark.parametrize(
+    ("rule", "changes", "expected"),
+    [
+        pytest.param(elasticache.redis_encrypted, {}, C, id="ENC1-RedisEncrypted-customer-key"),
+        pytest.param(
+            elasticache.redis_encrypted, {"AtRestEncryptionEnabled": False}, N, id="ENC1-RedisEncrypted-unencrypted"
+        ),
+        pytest.param(elasticache.redis_encrypted, {"KmsKeyId": None}, N, id="ENC1-RedisEncrypted-aws-owned-key"),
+        pytest.param(elasticache.redis_transit, {}, C, id="ENC3-RedisTransit-tls"),
+        pytest.param(
+            elasticache.redis_transit, {"TransitEncryptionMode": "required"}, C, id="ENC3-RedisTransit-tls-required"
+        ),
+        pytest.param(elasticache.redis_transit, {"TransitEncryptionEnabled": False}, N, id="ENC3-RedisTransit-off"),
+        pytest.param(
+            elasticache.redis_transit, {"TransitEncryptionMode": "preferred"}, N, id="ENC3-RedisTransit-preferred"
+        ),
+        pytest.param(elasticache.redis_window, {}, C, id="OPS5-RedisMaintenanceWindow-announced"),
+        pytest.param(
+            elasticache.redis_window,
+            {"PreferredMaintenanceWindow": "mon:01:00-mon:02:00"},
+            N,
+            id="OPS5-RedisMaintenanceWindow-other",
+        ),
+    ],
+)
+def test_redis_rule_cases(rule: Any, changes: dict[str, Any], expected: object) -> None:
+    props = {k: v for k, v in {**REDIS_OK, **changes}.items() if v is not None}
+    assert check(rule, res("R", "AWS::ElastiCache::ReplicationGroup", props)) is expected
+
+
+def test_enc4_redis_no_static_secret_ids() -> None:
+    """ENC4-RedisNoStaticSecret: see test_enc4_redis_without_a_static_secret for each condition."""
+    good = res("R", "AWS::ElastiCache::ReplicationGroup", REDIS_OK)
+    assert check(elasticache.redis_no_static_secret, good, stack(good, *REDIS_USERS)) is C

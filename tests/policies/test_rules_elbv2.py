@@ -65,3 +65,17 @@ def test_enc3_alb_https_only(listener: dict[str, Any], expected: object) -> None
 def test_enc3_alb_https_only_names_the_default_policy() -> None:
     listener = res("L", "AWS::ElasticLoadBalancingV2::Listener", {"Protocol": "HTTPS"})
     assert elbv2.alb_https_only.check(listener, stack(listener)).detail == "SslPolicy=default allows TLS below 1.2"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("true", C, id="ACC3-AlbAccessLogs-enabled"),
+        pytest.param("false", N, id="ACC3-AlbAccessLogs-disabled"),
+        pytest.param(None, N, id="ACC3-AlbAccessLogs-attribute-missing"),
+    ],
+)
+def test_acc3_alb_access_logs(value: str | None, expected: object) -> None:
+    attributes = [] if value is None else [{"Key": "access_logs.s3.enabled", "Value": value}]
+    alb = res("A", "AWS::ElasticLoadBalancingV2::LoadBalancer", {"LoadBalancerAttributes": attributes})
+    assert check(elbv2.alb_access_logs, alb) is expected

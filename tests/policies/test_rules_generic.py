@@ -156,3 +156,45 @@ def test_bak8_termination_protection_not_applicable_outside_production() -> None
 )
 def test_host5_data_classification(resource: Any, expected: object) -> None:
     assert check(generic.data_classification, resource) is expected
+
+
+@pytest.mark.parametrize(
+    ("region", "with_deployment", "expected"),
+    [
+        pytest.param("ap-southeast-2", True, C, id="HOST2-StackRegion-primary-region"),
+        pytest.param("ap-southeast-4", True, C, id="HOST2-StackRegion-other-jurisdiction-region"),
+        pytest.param("us-east-1", True, N, id="HOST2-StackRegion-outside-the-jurisdiction"),
+        pytest.param("ap-southeast-2", False, N, id="HOST2-StackRegion-no-deployment"),
+    ],
+)
+def test_host2_stack_region(region: str, with_deployment: bool, expected: object) -> None:
+    topic = res("T", "AWS::SNS::Topic", {})
+    view = stack(topic, region=region) if with_deployment else stack(topic, region=region, deployment=None)
+    assert check(generic.stack_region, topic, view) is expected
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        pytest.param({"Dest": DR_VAULT}, C, id="HOST2-RegionReferences-inside"),
+        pytest.param({"Az": "ap-southeast-2a"}, C, id="HOST2-RegionReferences-availability-zone"),
+        pytest.param({"Dest": DR_VAULT.replace("ap-southeast-4", "eu-west-2")}, N, id="HOST2-RegionReferences-outside"),
+        pytest.param({"Name": "x"}, NA, id="HOST2-RegionReferences-names-no-region"),
+    ],
+)
+def test_host2_region_references(props: dict[str, Any], expected: object) -> None:
+    assert check(generic.region_references, res("P", "AWS::Backup::BackupPlan", props)) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "protected", "expected"),
+    [
+        pytest.param("au-production", True, C, id="BAK8-TerminationProtection-production-protected"),
+        pytest.param("au-production", False, N, id="BAK8-TerminationProtection-production-unprotected"),
+        pytest.param("au-development", False, NA, id="BAK8-TerminationProtection-non-production"),
+    ],
+)
+def test_bak8_termination_protection(name: str, protected: bool, expected: object) -> None:
+    bucket = res("B", "AWS::S3::Bucket", {}, DeletionPolicy="Retain")
+    view = stack(bucket, name=name, termination_protection=protected)
+    assert check(generic.termination_protection, bucket, view) is expected

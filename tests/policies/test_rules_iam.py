@@ -202,3 +202,16 @@ def test_acc5_web_role_no_backup_access_names_the_targets_up_to_100_characters()
     detail = iam.web_role_no_backup_access.check(role, stack(role)).detail
     assert detail == f"statement Read grants decrypt/read on {targets.lower()[:100]}"
     assert check(iam.web_role_no_backup_access, _role("app", HUMAN)) is NA
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        pytest.param(_role("dev", HUMAN, PermissionsBoundary="arn:b"), C, id="ACC1-HumanRoleBoundary-bounded"),
+        pytest.param(_role("dev", HUMAN), N, id="ACC1-HumanRoleBoundary-unbounded"),
+        pytest.param(_role(), NA, id="ACC1-HumanRoleBoundary-service-role"),
+        pytest.param(_role("au-production-break-glass", HUMAN), NA, id="ACC1-HumanRoleBoundary-break-glass"),
+    ],
+)
+def test_acc1_human_role_boundary(role: Any, expected: object) -> None:
+    assert check(iam.human_role_boundary, role) is expected

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from policies.rules import kms
-from tests.policies.rulekit import C, N, check, res, stack
+from tests.policies.rulekit import NA, C, N, check, res, stack
 
 
 def test_enc2_kms_rules() -> None:
@@ -89,3 +89,34 @@ def test_enc2_key_policy_finding_quotes_the_principal_up_to_80_characters() -> N
     key = res("K", "AWS::KMS::Key", {"KeyPolicy": policy})
     quoted = json.dumps(principal)[:80]
     assert kms.key_policy.check(key, stack(key)).detail == f"statement Wide gives {quoted} kms:*"
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        pytest.param({"EnableKeyRotation": True}, C, id="ENC1-KeyRotation-on"),
+        pytest.param({"EnableKeyRotation": False}, N, id="ENC1-KeyRotation-off"),
+        pytest.param({"KeySpec": "RSA_2048"}, NA, id="ENC1-KeyRotation-asymmetric"),
+    ],
+)
+def test_enc1_key_rotation(props: dict[str, Any], expected: object) -> None:
+    assert check(kms.key_rotation, res("K", "AWS::KMS::Key", props)) is expected
+
+
+def _key(logical_id: str, data_class: str | None) -> Any:
+    tags = [] if data_class is None else [{"Key": "data-classification", "Value": data_class}]
+    return res(logical_id, "AWS::KMS::Key", {"Tags": tags})
+
+
+@pytest.mark.parametrize(
+    ("data_class", "sibling", "expected"),
+    [
+        pytest.param("customer", "logs", C, id="ENC2-KeyPerDataClass-one-key-per-class"),
+        pytest.param("customer", "customer", N, id="ENC2-KeyPerDataClass-class-shared"),
+        pytest.param("secret", "logs", N, id="ENC2-KeyPerDataClass-unknown-class"),
+        pytest.param(None, "logs", N, id="ENC2-KeyPerDataClass-untagged"),
+    ],
+)
+def test_enc2_key_per_data_class(data_class: str | None, sibling: str, expected: object) -> None:
+    key = _key("K", data_class)
+    assert check(kms.key_per_data_class, key, stack(key, _key("Other", sibling))) is expected

@@ -60,3 +60,14 @@ def test_bak7_lambda_log_group(function: dict[str, Any], group_name: str, expect
     fn = res("F", "AWS::Lambda::Function", function)
     view = stack(fn, res("G", "AWS::Logs::LogGroup", {"LogGroupName": group_name}))
     assert check(logs.lambda_log_group, fn, view) is expected
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        pytest.param({"KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]}}, C, id="ENC1-LogGroupKms-customer-key"),
+        pytest.param({}, N, id="ENC1-LogGroupKms-no-key"),
+    ],
+)
+def test_enc1_log_group_kms(props: dict[str, Any], expected: object) -> None:
+    assert check(logs.log_group_kms, res("G", "AWS::Logs::LogGroup", props)) is expected

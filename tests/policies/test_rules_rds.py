@@ -105,3 +105,76 @@ def test_bak3_rds_retention_unset_is_the_rds_default_of_one_day() -> None:
     db = res("Db", "AWS::RDS::DBInstance", {k: v for k, v in DB_OK.items() if k != "BackupRetentionPeriod"})
     assert check(rds.rds_retention, db) is N
     assert rds.rds_retention.check(db, stack(db)).detail == "BackupRetentionPeriod=1 days"
+
+
+@pytest.mark.parametrize(
+    ("rule", "changes", "expected"),
+    [
+        pytest.param(rds.rds_encrypted, {}, C, id="ENC1-RdsEncrypted-customer-key"),
+        pytest.param(rds.rds_encrypted, {"StorageEncrypted": False}, N, id="ENC1-RdsEncrypted-unencrypted"),
+        pytest.param(rds.rds_encrypted, {"KmsKeyId": None}, N, id="ENC1-RdsEncrypted-aws-owned-key"),
+        pytest.param(rds.rds_encrypted, {"KmsKeyId": "alias/aws/rds"}, N, id="ENC1-RdsEncrypted-aws-managed-key"),
+        pytest.param(
+            rds.rds_encrypted,
+            {"StorageEncrypted": None, "SourceDBInstanceIdentifier": "arn"},
+            C,
+            id="ENC1-RdsEncrypted-replica-with-key",
+        ),
+        pytest.param(
+            rds.rds_encrypted,
+            {"KmsKeyId": None, "SourceDBInstanceIdentifier": "arn"},
+            N,
+            id="ENC1-RdsEncrypted-replica-without-key",
+        ),
+        pytest.param(rds.rds_force_ssl, {}, C, id="ENC3-RdsForceSsl-parameter-group-forces-ssl"),
+        pytest.param(
+            rds.rds_force_ssl, {"DBParameterGroupName": "default.postgres16"}, N, id="ENC3-RdsForceSsl-default-group"
+        ),
+        pytest.param(rds.db_credentials, {}, C, id="ENC4-DbCredentialsManaged-rds-managed-secret"),
+        pytest.param(
+            rds.db_credentials,
+            {"ManageMasterUserPassword": None, "MasterUserPassword": "hunter2hunter2"},
+            N,
+            id="ENC4-DbCredentialsManaged-literal-password",
+        ),
+        pytest.param(
+            rds.db_credentials, {"SourceDBInstanceIdentifier": "arn"}, NA, id="ENC4-DbCredentialsManaged-replica"
+        ),
+        pytest.param(rds.deletion_protection, {}, C, id="BAK8-DeletionProtection-on"),
+        pytest.param(rds.deletion_protection, {"DeletionProtection": False}, N, id="BAK8-DeletionProtection-off"),
+        pytest.param(rds.rds_window, {}, C, id="OPS5-RdsMaintenanceWindow-announced"),
+        pytest.param(
+            rds.rds_window,
+            {"PreferredMaintenanceWindow": WINDOW.upper()},
+            C,
+            id="OPS5-RdsMaintenanceWindow-announced-any-case",
+        ),
+        pytest.param(
+            rds.rds_window,
+            {"PreferredMaintenanceWindow": "mon:01:00-mon:02:00"},
+            N,
+            id="OPS5-RdsMaintenanceWindow-other",
+        ),
+        pytest.param(rds.replica_encrypted, {}, NA, id="DR1-ReplicaEncrypted-not-a-replica"),
+        pytest.param(
+            rds.replica_encrypted, {"SourceDBInstanceIdentifier": "arn"}, C, id="DR1-ReplicaEncrypted-with-key"
+        ),
+        pytest.param(
+            rds.replica_encrypted,
+            {"SourceDBInstanceIdentifier": "arn", "KmsKeyId": None},
+            N,
+            id="DR1-ReplicaEncrypted-without-key",
+        ),
+    ],
+)
+def test_rds_rule_cases(rule: Any, changes: dict[str, Any], expected: object) -> None:
+    db, view = _db(**changes)
+    props = {k: v for k, v in db.properties.items() if v is not None}
+    db = res("Db", "AWS::RDS::DBInstance", props)
+    view.resources["Db"] = db
+    assert check(rule, db, view) is expected
+
+
+def test_ops5_rds_maintenance_window_needs_a_deployment() -> None:
+    db = res("Db", "AWS::RDS::DBInstance", DB_OK)
+    assert check(rds.rds_window, db, stack(db, deployment=None)) is N

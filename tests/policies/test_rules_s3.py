@@ -330,3 +330,32 @@ def test_host5_tenant_scoped_access_counts_the_grants() -> None:
     grant = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": TENANT_PREFIX}
     policy = res("P", "AWS::IAM::ManagedPolicy", {"PolicyDocument": {"Statement": [grant, grant]}})
     assert s3.tenant_scoped_access.check(policy, stack(CUSTOMER, policy)).detail == "2 tenant-scoped grant(s)"
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        pytest.param({"VersioningConfiguration": {"Status": "Enabled"}}, C, id="BAK6-Versioning-enabled"),
+        pytest.param({"VersioningConfiguration": {"Status": "Suspended"}}, N, id="BAK6-Versioning-suspended"),
+        pytest.param({}, N, id="BAK6-Versioning-never-enabled"),
+    ],
+)
+def test_bak6_versioning(props: dict[str, Any], expected: object) -> None:
+    assert check(s3.versioning, *_bucket(props)) is expected
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        pytest.param({"LoggingConfiguration": {"DestinationBucketName": "l"}}, C, id="ACC3-S3AccessLogs-logging-on"),
+        pytest.param({}, N, id="ACC3-S3AccessLogs-logging-off"),
+    ],
+)
+def test_acc3_s3_access_logs(props: dict[str, Any], expected: object) -> None:
+    assert check(s3.s3_access_logs, *_bucket(props)) is expected
+
+
+def test_acc3_s3_access_logs_log_destination_not_applicable() -> None:
+    logs = res("L", "AWS::S3::Bucket", {})
+    source = res("B", "AWS::S3::Bucket", {"LoggingConfiguration": {"DestinationBucketName": {"Ref": "L"}}})
+    assert check(s3.s3_access_logs, logs, stack(logs, source)) is NA

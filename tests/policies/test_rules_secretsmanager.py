@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from policies.rules import secretsmanager
@@ -34,3 +36,16 @@ def test_enc4_secret_rotation(schedule_target: dict[str, str], expected: object)
         res("R", "AWS::SecretsManager::RotationSchedule", {"SecretId": schedule_target}),
     )
     assert check(secretsmanager.secret_rotation, secret, view) is expected
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        pytest.param({"Ref": "K"}, C, id="ENC1-SecretKms-customer-key"),
+        pytest.param("alias/aws/secretsmanager", N, id="ENC1-SecretKms-aws-managed-key"),
+        pytest.param(None, N, id="ENC1-SecretKms-default-key"),
+    ],
+)
+def test_enc1_secret_kms(key: Any, expected: object) -> None:
+    secret = res("S", "AWS::SecretsManager::Secret", {} if key is None else {"KmsKeyId": key})
+    assert check(secretsmanager.secret_kms, secret) is expected
