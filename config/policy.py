@@ -63,6 +63,9 @@ WEB_MIN_AVAILABILITY_ZONES: Final = 2
 # ENC-4: user passwords are at least this long (with upper, lower, digit and symbol).
 PASSWORD_MIN_LENGTH: Final = 8
 
+# BAK-2 (and BAK-3's daily snapshot): taken daily at 03:00 in the deployment's time zone.
+DAILY_SNAPSHOT_SCHEDULE: Final = "cron(0 3 * * ? *)"
+
 # RDS caps automated backup retention at 35 days.
 RDS_AUTOMATED_BACKUP_MAX_DAYS: Final = 35
 

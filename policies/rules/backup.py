@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from config.policy import JURISDICTION_REGIONS
+from config.policy import DAILY_SNAPSHOT_SCHEDULE, JURISDICTION_REGIONS
 from policies.rules.cfn import arn_region, as_list, flatten, is_true, ref_id, regions_in, tags_of
 from policies.rules.iam_match import statements
 from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
@@ -21,7 +21,6 @@ DATABASE = "database"
 COMPUTE = "compute"
 DB_TYPES = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
 ASG = ("AWS::AutoScaling::AutoScalingGroup",)
-DAILY_0300 = "cron(0 3 * * ? *)"
 
 
 def plan_rules(plan: Resource) -> list[Mapping[str, Any]]:
@@ -162,7 +161,7 @@ def _compute_daily_0300(stack: StackView) -> Result:
     seen = []
     for plan in plans_for_tier(stack, COMPUTE):
         for plan_rule in plan_rules(plan):
-            if flatten(plan_rule.get("ScheduleExpression", "")) != DAILY_0300:
+            if flatten(plan_rule.get("ScheduleExpression", "")) != DAILY_SNAPSHOT_SCHEDULE:
                 continue
             days = _delete_after(plan_rule) or 0
             rule_zone = plan_rule.get("ScheduleExpressionTimezone")
