@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from config.policy import DAILY_SNAPSHOT_SCHEDULE, JURISDICTION_REGIONS
+from config.policy import DAILY_SNAPSHOT_SCHEDULE
 from policies.rules.cfn import arn_region, as_list, flatten, is_true, ref_id, regions_in, tags_of
 from policies.rules.iam_match import statements
 from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
@@ -237,7 +237,7 @@ def copy_to_dr(resource: Resource, stack: StackView) -> Result:
     deployment = stack.deployment
     if deployment is None:
         return fail("no deployment, so no DR region")
-    allowed = JURISDICTION_REGIONS.get(deployment.jurisdiction.value, ())
+    allowed = deployment.allowed_regions
     wanted = deployment.dr_region if stack.region == deployment.primary_region else deployment.primary_region
     rules = plan_rules(resource)
     if not rules:

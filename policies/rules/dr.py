@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 from config.policy import (
     DATABASE_RPO_MAX_SECONDS,
-    JURISDICTION_REGIONS,
     OBJECT_RPO_MAX_MINUTES,
     STANDBY_MIN_WEB_CAPACITY,
 )
@@ -66,7 +65,7 @@ def standby_region(resource: Resource, stack: StackView) -> Result:
         return na("only the primary VPC of a deployment with a standby anchors DR-1")
     assert stack.deployment is not None
     dr = topology.dr_region
-    if dr == stack.region or dr not in JURISDICTION_REGIONS.get(stack.deployment.jurisdiction.value, ()):
+    if dr == stack.region or dr not in stack.deployment.allowed_regions:
         return fail(f"DR region {dr} is the primary region or outside {stack.deployment.jurisdiction.value}")
     types = {r.type for _, r in _in(stack, dr, "AWS::EC2::VPC", "AWS::KMS::Key")}
     missing = [t for t in ("AWS::EC2::VPC", "AWS::KMS::Key") if t not in types]
