@@ -36,6 +36,24 @@ RETENTION_MINIMUMS: Final[Mapping[str, tuple[int, str]]] = MappingProxyType(
     }
 )
 
+
+def retention_minimum(field: str) -> int:
+    """The policy minimum (days) of a `Retention` field, from RETENTION_MINIMUMS."""
+    return RETENTION_MINIMUMS[field][0]
+
+
+# HOST-1: the web tier runs at least this many instances.
+WEB_MIN_INSTANCES: Final = 2
+
+# HOST-4: the web tier survives an AZ failure, so it spans at least this many availability zones.
+WEB_MIN_AVAILABILITY_ZONES: Final = 2
+
+# ENC-4: user passwords are at least this long (with upper, lower, digit and symbol).
+PASSWORD_MIN_LENGTH: Final = 8
+
+# BAK-2 (and BAK-3's daily snapshot): taken daily at 03:00 in the deployment's time zone.
+DAILY_SNAPSHOT_SCHEDULE: Final = "cron(0 3 * * ? *)"
+
 # RDS caps automated backup retention at 35 days.
 RDS_AUTOMATED_BACKUP_MAX_DAYS: Final = 35
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from policies.rules.base import Resource, Result, StackView, as_list, fail, na, ok, rule
+from policies.rules.cfn import as_list
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
 
 def _alarm_metrics(stack: StackView) -> set[str]:

@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import re
 
-from policies.rules.base import (
-    Resource,
-    Result,
-    StackView,
-    fail,
-    flatten,
-    na,
-    ok,
-    regions_in,
-    rule,
-    strings_in,
-)
+from policies.rules.cfn import flatten, regions_in, strings_in
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
 STATEFUL_TYPES = (
     "AWS::RDS::DBInstance",

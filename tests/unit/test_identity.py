@@ -9,7 +9,7 @@ from aws_cdk.assertions import Template
 
 from config import PlatformConfig
 from policies.rules import cognito as cognito_rules
-from policies.rules.base import Compliance, Resource
+from policies.rules.model import Compliance, Resource
 from stacks.identity import IdentityStack
 from tests.policies.rulekit import stack as view_of
 
