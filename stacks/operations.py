@@ -20,7 +20,7 @@ from config import Deployment
 from patterns.keys import DataClassKeyRing
 from patterns.secure_bucket import AccessLogBucket, AccessLogBucketProps, LogArchive, SecureBucket, SecureBucketProps
 from policies.acknowledgments import acknowledge
-from policies.rules.base import PACK_NAME
+from policies.rules.model import PACK_NAME
 from stacks.base import PlatformStack
 
 EXPORT_DAYS = 30

@@ -56,6 +56,11 @@ def deployed(server: MotoServer, deployment: Deployment, tmp_path_factory: pytes
     return env
 
 
+def test_the_emulator_answered_every_request_of_the_deploy(deployed: dict[str, str], server: MotoServer) -> None:
+    """A change set that crashes inside moto still shows as deployed in the CDK CLI."""
+    assert server.request_errors() == []
+
+
 def client(env: dict[str, str], service: str, region: str) -> Any:
     return boto3.client(
         service,
