@@ -20,6 +20,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from patterns.keys import allow_auto_scaling_service_role
+
 SEVERITIES: Final[tuple[int, ...]] = (1, 2, 3, 4)
 
 # OPS-4 incident matrix: (start work within, workaround within, fix within).
@@ -140,3 +142,9 @@ def severity_alarm(
     alarm.add_alarm_action(action)
     alarm.add_ok_action(action)
     return alarm
+
+
+def allow_auto_scaling_notifications(key: kms.Key, stack: cdk.Stack) -> None:
+    """The key of the encrypted severity topics must admit the Auto Scaling service role, which
+    publishes the web tier's launch and terminate notifications."""
+    allow_auto_scaling_service_role(key, stack, "AllowAutoScalingNotificationsToEncryptedTopics", grants=False)

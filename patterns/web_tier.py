@@ -33,6 +33,7 @@ from constructs import Construct
 
 from patterns.alerting import severity_label
 from patterns.iam import ManagedPolicyRole
+from patterns.keys import allow_auto_scaling_service_role
 from patterns.tagging import PATCH_GROUP, tag_data_classification, tag_stateless
 from policies.acknowledgments import acknowledge_in_public_packs
 
@@ -165,7 +166,7 @@ class WebTier(Construct):
         tag_stateless(self.launch_template)
         tag_data_classification(self.launch_template, "customer")
         cdk.Tags.of(self.launch_template).add(PATCH_GROUP, props.patch_group)
-        _allow_auto_scaling_service_role(props.volume_key, stack, "AllowAutoScalingToUseKeyForEncryptedVolumes")
+        allow_auto_scaling_service_role(props.volume_key, stack, "AllowAutoScalingToUseKeyForEncryptedVolumes")
 
         # --- Auto Scaling group in the private subnets of every AZ
         # Launch/terminate errors page the Sev3 queue; ordinary launches and terminations go to Sev4.
@@ -401,40 +402,3 @@ def _user_data(app_port: int, health_check_path: str) -> ec2.UserData:
         "systemctl enable --now app.service",
     )
     return user_data
-
-
-def _allow_auto_scaling_service_role(key: kms.Key, stack: cdk.Stack, sid: str, *, grants: bool = True) -> None:
-    """Auto Scaling launches instances (and publishes notifications) as its service-linked
-    role, which needs the key to create encrypted volumes. KMS rejects a key policy
-    that names a role that does not exist yet, and the role only appears with the
-    account's first Auto Scaling group, so the principal is matched by condition."""
-    service_role_arn = (
-        f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/"
-        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
-    )
-    conditions = {"ArnEquals": {"aws:PrincipalArn": service_role_arn}}
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid=sid,
-            principals=[iam.AnyPrincipal()],
-            actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-            resources=["*"],
-            conditions=conditions,
-        )
-    )
-    if not grants:
-        return
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid=f"{sid}Grants",
-            principals=[iam.AnyPrincipal()],
-            actions=["kms:CreateGrant"],
-            resources=["*"],
-            conditions={**conditions, "Bool": {"kms:GrantIsForAWSResource": "true"}},
-        )
-    )
-
-
-def allow_auto_scaling_notifications(key: kms.Key, stack: cdk.Stack) -> None:
-    """The key of an encrypted SNS topic must admit the Auto Scaling service role."""
-    _allow_auto_scaling_service_role(key, stack, "AllowAutoScalingNotificationsToEncryptedTopics", grants=False)

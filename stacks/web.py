@@ -27,6 +27,7 @@ from constructs import Construct
 from config import Deployment
 from config.topology import FAILOVER_RECORD_PRIMARY, FAILOVER_RECORD_SECONDARY, FailoverTopology
 from patterns.alb_log_bucket import AlbLogBucket, AlbLogBucketProps
+from patterns.alerting import allow_auto_scaling_notifications
 from patterns.log_retention import retention_days
 from patterns.nag_findings import iam5_resource_finding
 from patterns.outside_probe import OutsideProbe, OutsideProbeProps
@@ -35,7 +36,7 @@ from patterns.redis import EncryptedRedis
 from patterns.session_manager import SessionManagerPreferences
 from patterns.tagging import TENANT_PREFIX_ALL
 from patterns.web_acl import RegionalWebAcl, WebAclProps
-from patterns.web_tier import WebTier, WebTierProps, allow_auto_scaling_notifications
+from patterns.web_tier import WebTier, WebTierProps
 from policies.acknowledgments import acknowledge, acknowledge_in_public_packs
 from stacks.base import PlatformStack
 from stacks.patching import web_patch_group
