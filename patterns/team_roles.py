@@ -29,7 +29,7 @@ from constructs import Construct
 
 from patterns.iam import ManagedPolicyRole
 from patterns.nag_findings import IAM5, PUBLIC_PACK_PREFIXES, iam5_resource_finding
-from patterns.tagging import PATCH_GROUP, TENANT_ID, TENANT_PREFIX_ABAC
+from patterns.tagging import PATCH_GROUP
 from patterns.team_actions import (
     BACKUP_DESTRUCTIVE_ACTIONS,
     CLOUDTRAIL_DISABLING_ACTIONS,
@@ -41,6 +41,7 @@ from patterns.team_actions import (
     TENANT_READ_ACTIONS,
     TENANT_WRITE_ACTIONS,
 )
+from patterns.tenant_access import tenant_object_grant
 from policies.acknowledgments import acknowledge
 
 
@@ -319,49 +320,19 @@ class TeamRoles(Construct):
         """ABAC (HOST-5): the caller's principal tag tenant-id selects the only prefix it can reach."""
         bucket_name = self.props.content_bucket_name
         assert bucket_name is not None
-        prefix = TENANT_PREFIX_ABAC
-        bucket_arn = stack.format_arn(service="s3", region="", account="", resource=bucket_name)
-        objects_arn = f"{bucket_arn}/{prefix}*"
-        statements = [
-            iam.PolicyStatement(
-                sid="OwnTenantObjects",
-                actions=list(actions),
-                resources=[objects_arn],
-                conditions={"Null": {f"aws:PrincipalTag/{TENANT_ID}": "false"}},
-            ),
-            iam.PolicyStatement(
-                sid="ListOwnTenantPrefix",
-                actions=["s3:ListBucket"],
-                resources=[bucket_arn],
-                conditions={
-                    "StringLike": {"s3:prefix": [f"{prefix}*"]},
-                    "Null": {f"aws:PrincipalTag/{TENANT_ID}": "false"},
-                },
-            ),
-        ]
-        key = self.props.content_key
-        if key is not None:
-            key_actions = (
-                ["kms:Decrypt"] if set(actions) == set(TENANT_READ_ACTIONS) else ["kms:Decrypt", "kms:GenerateDataKey"]
-            )
-            statements.append(
-                iam.PolicyStatement(
-                    sid="ContentKeyThroughS3Only",
-                    actions=key_actions,
-                    resources=[key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
-                )
-            )
+        grant = tenant_object_grant(
+            stack, bucket_name=bucket_name, actions=actions, own_tenant_only=True, content_key=self.props.content_key
+        )
         policy = iam.ManagedPolicy(
             self,
             id,
             managed_policy_name=f"{self.props.name_prefix}-{_kebab(id)}",
             description="Objects under tenants/<principal tag tenant-id>/ of the content bucket only (ABAC)",
-            statements=statements,
+            statements=grant.statements,
         )
         acknowledge(
             policy,
-            [iam5_resource_finding(stack, objects_arn)],
+            [iam5_resource_finding(stack, grant.objects_arn)],
             "ABAC (HOST-5): the wildcard is the object key below the caller's own tenant prefix, "
             "tenants/${aws:PrincipalTag/tenant-id}/; compensating controls: a session without the tag "
             "matches nothing (Null condition), the key is usable only through S3, MFA-only trust, boundary.",

@@ -34,7 +34,8 @@ from patterns.outside_probe import OutsideProbe, OutsideProbeProps
 from patterns.patching import PatchManagement
 from patterns.redis import EncryptedRedis
 from patterns.session_manager import SessionManagerPreferences
-from patterns.tagging import TENANT_PREFIX_ALL
+from patterns.team_actions import TENANT_READ_ACTIONS, TENANT_WRITE_ACTIONS
+from patterns.tenant_access import tenant_object_grant
 from patterns.web_acl import RegionalWebAcl, WebAclProps
 from patterns.web_tier import WebTier, WebTierProps
 from policies.acknowledgments import acknowledge, acknowledge_in_public_packs
@@ -347,39 +348,24 @@ class WebStack(PlatformStack):
                     )
                 )
         if data.content_bucket_name is not None:
-            bucket_arn = self.format_arn(service="s3", region="", account="", resource=data.content_bucket_name)
-            objects = f"{bucket_arn}/{TENANT_PREFIX_ALL}*"
-            web.instance_role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="TenantObjectsOnly",
-                    actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"],
-                    resources=[objects],
-                )
+            grant = tenant_object_grant(
+                self,
+                bucket_name=data.content_bucket_name,
+                actions=(*TENANT_READ_ACTIONS, *TENANT_WRITE_ACTIONS),
+                own_tenant_only=False,
+                content_key=data.content_key,
             )
-            web.instance_role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="ListTenantPrefixOnly",
-                    actions=["s3:ListBucket"],
-                    resources=[bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": [f"{TENANT_PREFIX_ALL}*"]}},
-                )
-            )
+            for statement in grant.bucket_statements:
+                web.instance_role.add_to_principal_policy(statement)
             acknowledge(
                 web.instance_role.grants_policy,
-                [iam5_resource_finding(self, objects)],
+                [iam5_resource_finding(self, grant.objects_arn)],
                 "The multi-tenant web tier serves every tenant, so its object grant is the tenants/ prefix "
                 "(HOST-5); compensating controls: nothing outside tenants/, no bucket or policy actions, the "
                 "key usable only through S3, and no backup, archive or backup-key access (ACC-5).",
             )
-            if data.content_key is not None:
-                web.instance_role.add_to_principal_policy(
-                    iam.PolicyStatement(
-                        sid="ContentKeyThroughS3Only",
-                        actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                        resources=[data.content_key.key_arn],
-                        conditions={"StringEquals": {"kms:ViaService": f"s3.{self.region}.amazonaws.com"}},
-                    )
-                )
+            if grant.key_statement is not None:
+                web.instance_role.add_to_principal_policy(grant.key_statement)
 
     def _server_access_log_target(self, data: DataStoreAccess, source_bucket_name: str) -> s3.IBucket | None:
         """The data tier's access-log bucket, referenced by name: CDK would otherwise add the
