@@ -123,9 +123,17 @@ def severity_alarm(
     datapoints_to_alarm: int | None = None,
     treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.MISSING,
     alarm_name: str | None = None,
+    with_response_times: bool = True,
+    notify_ok: bool = True,
 ) -> cloudwatch.Alarm:
-    """An alarm whose description starts with its severity and its OPS-4 response times,
-    publishing ALARM and OK to that severity's topic (OPS-2)."""
+    """The platform's one way to build an alarm: its description starts with its severity
+    (`Sev2: <summary>`, then the OPS-4 response times unless `with_response_times` is off), and it
+    publishes ALARM (and OK, unless `notify_ok` is off) to that severity's topic (OPS-2)."""
+    if severity not in topics:
+        raise ValueError(f"[OPS-2] no {severity_label(severity)} topic for alarm {id}")
+    description = f"{severity_label(severity)}: {summary}"
+    if with_response_times:
+        description = f"{description}. {severity_summary(severity)}."
     alarm = cloudwatch.Alarm(
         scope,
         id,
@@ -136,11 +144,12 @@ def severity_alarm(
         evaluation_periods=evaluation_periods,
         datapoints_to_alarm=datapoints_to_alarm,
         treat_missing_data=treat_missing_data,
-        alarm_description=f"{severity_label(severity)}: {summary}. {severity_summary(severity)}.",
+        alarm_description=description,
     )
     action = cloudwatch_actions.SnsAction(topics[severity])
     alarm.add_alarm_action(action)
-    alarm.add_ok_action(action)
+    if notify_ok:
+        alarm.add_ok_action(action)
     return alarm
 
 

@@ -15,14 +15,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
@@ -31,7 +30,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from patterns.alerting import severity_label
+from patterns.alerting import severity_alarm
 from patterns.iam import ManagedPolicyRole
 from patterns.keys import allow_auto_scaling_service_role
 from patterns.tagging import PATCH_GROUP, tag_data_classification, tag_stateless
@@ -82,7 +81,7 @@ class WebTierProps:
     requests_per_target_per_minute: int
     deletion_protection: bool
     patch_group: str
-    alarm_topics: Mapping[int, sns.ITopic] = field(default_factory=dict)  # severity -> topic
+    alarm_topics: Mapping[int, sns.ITopic]  # severity -> topic: every alarm and notification pages one
     app_port: int = 8080
     health_check_path: str = "/health"
     root_volume_gib: int = 30
@@ -292,77 +291,89 @@ class WebTier(Construct):
         self.app_security_group.connections.allow_to(peer, port, description)
 
     def _alarms(self, props: WebTierProps) -> dict[str, cloudwatch.Alarm]:
+        """Sev1 when the site is down, Sev2 on 5xx answers, Sev3 on degraded instances (OPS-2, OPS-4)."""
         alb_metrics = self.alb.metrics
         tg_metrics = self.target_group.metrics
         five_minutes = cdk.Duration.minutes(5)
         one_minute = cdk.Duration.minutes(1)
-        definitions: dict[str, tuple[int, str, cloudwatch.IMetric, float, cloudwatch.ComparisonOperator, int]] = {
-            "NoHealthyHosts": (
-                1,
-                "no healthy web instance behind the load balancer: the site is down",
-                tg_metrics.healthy_host_count(period=one_minute, statistic="Minimum"),
-                1,
-                cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                2,
-            ),
-            "Elb5xx": (
-                2,
-                "the load balancer answers 5xx (no target could serve the request)",
-                alb_metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=five_minutes, statistic="Sum"),
-                10,
-                cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                1,
-            ),
-            "Target5xx": (
-                2,
-                "web instances answer 5xx",
-                tg_metrics.http_code_target(
-                    elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=five_minutes, statistic="Sum"
-                ),
-                25,
-                cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                1,
-            ),
-            "UnhealthyHosts": (
-                3,
-                "at least one web instance fails its health check",
-                tg_metrics.unhealthy_host_count(period=one_minute, statistic="Maximum"),
-                1,
-                cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                5,
-            ),
-            "TargetResponseTime": (
-                3,
-                f"p95 target response time above {props.target_response_time_seconds} s",
-                tg_metrics.target_response_time(period=five_minutes, statistic="p95"),
-                props.target_response_time_seconds,
-                cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                3,
-            ),
-        }
+        at_least = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+
         alarms: dict[str, cloudwatch.Alarm] = {}
-        for name, (severity, what, metric, threshold, comparison, periods) in definitions.items():
-            alarm = cloudwatch.Alarm(
+
+        def alarm(
+            name: str,
+            severity: int,
+            what: str,
+            *,
+            metric: cloudwatch.IMetric,
+            threshold: float,
+            comparison: cloudwatch.ComparisonOperator,
+            evaluation_periods: int,
+            treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+        ) -> None:
+            alarms[name] = severity_alarm(
                 self,
                 f"{name}Alarm",
+                topics=props.alarm_topics,
+                severity=severity,
+                summary=f"{props.name_prefix} {what}",
+                with_response_times=False,
                 alarm_name=f"{props.name_prefix}-web-{name}",
-                alarm_description=f"{severity_label(severity)}: {props.name_prefix} {what}",
                 metric=metric,
                 threshold=threshold,
-                comparison_operator=comparison,
-                evaluation_periods=periods,
-                treat_missing_data=(
-                    cloudwatch.TreatMissingData.BREACHING
-                    if name == "NoHealthyHosts"
-                    else cloudwatch.TreatMissingData.NOT_BREACHING
-                ),
+                comparison=comparison,
+                evaluation_periods=evaluation_periods,
+                treat_missing_data=treat_missing_data,
             )
-            topic = props.alarm_topics.get(severity)
-            if topic is not None:
-                action = cloudwatch_actions.SnsAction(topic)
-                alarm.add_alarm_action(action)
-                alarm.add_ok_action(action)
-            alarms[name] = alarm
+
+        alarm(
+            "NoHealthyHosts",
+            1,
+            "no healthy web instance behind the load balancer: the site is down",
+            metric=tg_metrics.healthy_host_count(period=one_minute, statistic="Minimum"),
+            threshold=1,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=2,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+        alarm(
+            "Elb5xx",
+            2,
+            "the load balancer answers 5xx (no target could serve the request)",
+            metric=alb_metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=five_minutes, statistic="Sum"),
+            threshold=10,
+            comparison=at_least,
+            evaluation_periods=1,
+        )
+        alarm(
+            "Target5xx",
+            2,
+            "web instances answer 5xx",
+            metric=tg_metrics.http_code_target(
+                elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=five_minutes, statistic="Sum"
+            ),
+            threshold=25,
+            comparison=at_least,
+            evaluation_periods=1,
+        )
+        alarm(
+            "UnhealthyHosts",
+            3,
+            "at least one web instance fails its health check",
+            metric=tg_metrics.unhealthy_host_count(period=one_minute, statistic="Maximum"),
+            threshold=1,
+            comparison=at_least,
+            evaluation_periods=5,
+        )
+        alarm(
+            "TargetResponseTime",
+            3,
+            f"p95 target response time above {props.target_response_time_seconds} s",
+            metric=tg_metrics.target_response_time(period=five_minutes, statistic="p95"),
+            threshold=props.target_response_time_seconds,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=3,
+        )
         return alarms
 
 
