@@ -26,23 +26,24 @@ from constructs import Construct
 
 from config import Deployment
 from config.topology import FAILOVER_RECORD_PRIMARY, FAILOVER_RECORD_SECONDARY, FailoverTopology
-from patterns.alb_log_bucket import AlbLogBucket, AlbLogBucketProps
 from patterns.alerting import allow_auto_scaling_notifications
 from patterns.log_retention import retention_days
 from patterns.nag_findings import iam5_resource_finding
 from patterns.outside_probe import OutsideProbe, OutsideProbeProps
 from patterns.patching import PatchManagement
 from patterns.redis import EncryptedRedis
+from patterns.secure_bucket import ALB_ACCESS_LOGS, AccessLogBucket, AccessLogBucketProps, LogArchive
 from patterns.session_manager import SessionManagerPreferences
 from patterns.team_actions import TENANT_READ_ACTIONS, TENANT_WRITE_ACTIONS
 from patterns.tenant_access import tenant_object_grant
 from patterns.web_acl import RegionalWebAcl, WebAclProps
 from patterns.web_tier import WebTier, WebTierProps
-from policies.acknowledgments import acknowledge, acknowledge_in_public_packs
+from policies.acknowledgments import acknowledge
 from stacks.base import PlatformStack
 from stacks.patching import web_patch_group
 
 HEALTH_CHECK_INTERVAL_SECONDS = 30
+ALB_LOG_BUCKET_ACCESS_LOG_PREFIX = "alb-logs/"  # its own access logs, in the data tier's access-log bucket
 HEALTH_CHECK_FAILURE_THRESHOLD = 3
 
 
@@ -128,18 +129,19 @@ class WebStack(PlatformStack):
             validation=acm.CertificateValidation.from_dns(record.zone),
         )
         alb_log_bucket_name = f"{self.name_prefix}-alb-logs-{self.account}"
-        self.access_logs = AlbLogBucket(
+        self.access_logs = AccessLogBucket(
             self,
             "AlbLogs",
-            props=AlbLogBucketProps(
-                transition_days=retention.log_archive_transition_days,
-                expiry_days=retention.log_archive_expiry_days,
+            props=AccessLogBucketProps(
                 noncurrent_version_days=retention.noncurrent_version_days,
+                archive=LogArchive.from_retention(retention),
                 bucket_name=alb_log_bucket_name,
+                delivery=ALB_ACCESS_LOGS,
                 server_access_logs_bucket=self._server_access_log_target(data, alb_log_bucket_name),
+                server_access_logs_prefix=ALB_LOG_BUCKET_ACCESS_LOG_PREFIX,
+                combined_lifecycle_rule_id="archive-then-expire",
             ),
         )
-        self._acknowledge_alb_log_bucket(logged=data.server_access_logs_bucket is not None)
 
         allow_auto_scaling_notifications(system_key, self)
         self.web = WebTier(
@@ -380,7 +382,7 @@ class WebStack(PlatformStack):
                 sid="AlbLogBucketAccessLogDelivery",
                 principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
                 actions=["s3:PutObject"],
-                resources=[target.arn_for_objects(f"{AlbLogBucketProps.server_access_logs_prefix}*")],
+                resources=[target.arn_for_objects(f"{ALB_LOG_BUCKET_ACCESS_LOG_PREFIX}*")],
                 conditions={
                     "ArnLike": {"aws:SourceArn": source_arn},
                     "StringEquals": {"aws:SourceAccount": self.account},
@@ -388,28 +390,3 @@ class WebStack(PlatformStack):
             )
         )
         return target
-
-    def _acknowledge_alb_log_bucket(self, *, logged: bool) -> None:
-        bucket = self.access_logs.bucket.node.default_child
-        assert isinstance(bucket, s3.CfnBucket)
-        acknowledge_in_public_packs(
-            bucket,
-            "S3DefaultEncryptionKMS",
-            "Elastic Load Balancing delivers access logs only to SSE-S3 buckets; compensating controls: the "
-            "bucket holds request logs only (no customer content), is TLS-only, private, versioned, retained, "
-            "and moves logs to Glacier after 30 days.",
-        )
-        acknowledge_in_public_packs(
-            bucket,
-            "S3BucketReplicationEnabled",
-            "Load-balancer request logs of this region are operational records, not customer data; "
-            "compensating controls: versioning, RETAIN, Glacier lifecycle, and the DR region keeps its own "
-            "load-balancer logs.",
-        )
-        if not logged:
-            reason = (
-                "This bucket is itself a log destination; logging its access into itself would loop; "
-                "compensating control: CloudTrail records every management call on it."
-            )
-            acknowledge_in_public_packs(bucket, "S3BucketLoggingEnabled", reason)
-            acknowledge(bucket, ["AwsSolutions-S1"], reason)
