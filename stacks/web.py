@@ -119,17 +119,35 @@ class WebStack(PlatformStack):
             role=role,
             summary="HTTPS ALB with WAF in front of an Auto Scaling group over 3 AZs (HOST-1, ENC-3)",
         )
-        retention = deployment.retention
-        sizing = deployment.sizing
-
         self.certificate = acm.Certificate(
             self,
             "Certificate",
             domain_name=deployment.domain_name,
             validation=acm.CertificateValidation.from_dns(record.zone),
         )
+        self.access_logs = self._alb_log_bucket(data)
+        allow_auto_scaling_notifications(system_key, self)
+        self.web = self._web_tier(vpc, customer_key, alarm_topics, min_capacity)
+        self.web_acl = self._web_acl(logs_key)
+        if sessions is not None:
+            sessions.grant_instance(self.web.instance_role)
+        if patching is not None:
+            patching.grant_instance_output(self.web.instance_role)
+        self._wire_data_tier(data)
+        self.record = self._public_record(record)
+        self.health_check = self._alb_health_check()
+        self._app_config(data)
+        self.probe = self._outside_probe(alarm_topics)
+        cdk.CfnOutput(self, "LoadBalancerDnsName", value=self.web.alb.load_balancer_dns_name)
+        cdk.CfnOutput(self, "AutoScalingGroupName", value=self.web.auto_scaling_group.auto_scaling_group_name)
+        cdk.CfnOutput(self, "WebAclArn", value=self.web_acl.web_acl.attr_arn)
+        cdk.CfnOutput(self, "AlbHealthCheckId", value=self.health_check.attr_health_check_id)
+
+    def _alb_log_bucket(self, data: DataStoreAccess) -> AccessLogBucket:
+        """The ALB's access logs (ACC-3), its own access logged into the data tier's log bucket."""
+        retention = self.deployment.retention
         alb_log_bucket_name = f"{self.name_prefix}-alb-logs-{self.account}"
-        self.access_logs = AccessLogBucket(
+        return AccessLogBucket(
             self,
             "AlbLogs",
             props=AccessLogBucketProps(
@@ -143,8 +161,12 @@ class WebStack(PlatformStack):
             ),
         )
 
-        allow_auto_scaling_notifications(system_key, self)
-        self.web = WebTier(
+    def _web_tier(
+        self, vpc: ec2.IVpc, customer_key: kms.Key, alarm_topics: Mapping[int, sns.ITopic], min_capacity: int | None
+    ) -> WebTier:
+        """The ALB and Auto Scaling group sized from configuration, with their acknowledgments."""
+        deployment, sizing = self.deployment, self.deployment.sizing
+        web = WebTier(
             self,
             "WebTier",
             props=WebTierProps(
@@ -155,7 +177,7 @@ class WebStack(PlatformStack):
                 volume_key=customer_key,
                 instance_type=sizing.web_instance_type,
                 min_capacity=min_capacity if min_capacity is not None else sizing.web_min_capacity,
-                auto_scaling_group_name=FailoverTopology.of(deployment).web_asg_name(role),
+                auto_scaling_group_name=FailoverTopology.of(deployment).web_asg_name(self.role),
                 max_capacity=sizing.web_max_capacity,
                 cpu_target_percent=sizing.web_cpu_target_percent,
                 requests_per_target_per_minute=sizing.web_requests_per_target,
@@ -165,21 +187,25 @@ class WebStack(PlatformStack):
             ),
         )
         acknowledge(
-            self.web.alb_security_group.node.default_child,  # type: ignore[arg-type]
+            web.alb_security_group.node.default_child,  # type: ignore[arg-type]
             ["AwsSolutions-EC23"],
             "The internet-facing load balancer must accept the public on 443 (and 80, which only redirects "
             "to 443); compensating controls: WAF managed rules and rate limit, TLS 1.2+ policy, instances "
             "admit only the load balancer on the app port.",
         )
         acknowledge(
-            self.web.instance_role.grants_policy,
+            web.instance_role.grants_policy,
             ["AwsSolutions-IAM5[Resource::*]"],
             "The SSM agent's ssm/ssmmessages/ec2messages actions and logs:DescribeLogGroups have no resource "
             "type; compensating controls: agent actions only (no parameter or data reads), instances in "
             "private subnets, IMDSv2, and no backup, archive or backup-key permissions (ACC-5).",
         )
+        return web
 
-        self.web_acl = RegionalWebAcl(
+    def _web_acl(self, logs_key: kms.IKey) -> RegionalWebAcl:
+        """WAF managed rules and rate limit in front of the ALB, logged under the `logs` key."""
+        retention = self.deployment.retention
+        web_acl = RegionalWebAcl(
             self,
             "Waf",
             props=WebAclProps(
@@ -188,18 +214,13 @@ class WebStack(PlatformStack):
                 log_retention=retention_days(retention.log_retention_days),
             ),
         )
-        self.web_acl.associate("AlbAssociation", self.web.alb.load_balancer_arn)
+        web_acl.associate("AlbAssociation", self.web.alb.load_balancer_arn)
+        return web_acl
 
-        if sessions is not None:
-            sessions.grant_instance(self.web.instance_role)
-        if patching is not None:
-            patching.grant_instance_output(self.web.instance_role)
-        self._wire_data_tier(data)
-
-        self.record = self._public_record(record)
-        # Each region's ALB is probed from outside by its own name (OPS-2): the public name
-        # answers with whichever region serves, so probing it would hide the other region.
-        self.health_check = route53.CfnHealthCheck(
+    def _alb_health_check(self) -> route53.CfnHealthCheck:
+        """Each region's ALB is probed from outside by its own name (OPS-2): the public name
+        answers with whichever region serves, so probing it would hide the other region."""
+        return route53.CfnHealthCheck(
             self,
             "AlbHealthCheck",
             health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
@@ -212,16 +233,19 @@ class WebStack(PlatformStack):
             ),
             health_check_tags=[
                 route53.CfnHealthCheck.HealthCheckTagProperty(
-                    key="Name", value=FailoverTopology.of(deployment).alb_health_check_name(role)
+                    key="Name", value=FailoverTopology.of(self.deployment).alb_health_check_name(self.role)
                 )
             ],
         )
-        self._app_config(data)
-        self.probe = OutsideProbe(
+
+    def _outside_probe(self, alarm_topics: Mapping[int, sns.ITopic]) -> OutsideProbe:
+        """The canary that requests the public name and this region's ALB, paging Sev1 (OPS-2)."""
+        deployment = self.deployment
+        return OutsideProbe(
             self,
             "OutsideProbe",
             props=OutsideProbeProps(
-                canary_name=f"{deployment.jurisdiction.value}-{deployment.environment.value[:4]}-{role}-web",
+                canary_name=f"{deployment.jurisdiction.value}-{deployment.environment.value[:4]}-{self.role}-web",
                 domain_name=deployment.domain_name,
                 load_balancer_dns_name=self.web.alb.load_balancer_dns_name,
                 health_check_path=self.web.props.health_check_path,
@@ -229,11 +253,6 @@ class WebStack(PlatformStack):
                 alarm_topics=alarm_topics,
             ),
         )
-
-        cdk.CfnOutput(self, "LoadBalancerDnsName", value=self.web.alb.load_balancer_dns_name)
-        cdk.CfnOutput(self, "AutoScalingGroupName", value=self.web.auto_scaling_group.auto_scaling_group_name)
-        cdk.CfnOutput(self, "WebAclArn", value=self.web_acl.web_acl.attr_arn)
-        cdk.CfnOutput(self, "AlbHealthCheckId", value=self.health_check.attr_health_check_id)
 
     def _public_record(self, record: PublicRecord) -> cdk.CfnResource:
         alb = self.web.alb
