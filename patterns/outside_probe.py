@@ -30,7 +30,7 @@ from constructs import Construct
 
 from patterns.alerting import severity_alarm
 from patterns.iam import ManagedPolicyRole
-from patterns.team_roles import iam5_resource_finding
+from patterns.nag_findings import iam5_resource_finding
 from policies.acknowledgments import acknowledge
 
 RUNTIME: Final = synthetics.Runtime.SYNTHETICS_NODEJS_PUPPETEER_9_1
