@@ -259,3 +259,49 @@ class SecureBucket(Construct):
             )
         else:
             raise ValueError(f"{id}: replicate the bucket or give no_replication_reason")
+
+
+class LoggedBuckets:
+    """One stack's access-log bucket and the secure buckets that log into it.
+
+    Every stack that keeps data in S3 has the same shape: an SSE-S3 access-log bucket
+    (`<id>` of the caller's choosing, usually `AccessLogs`) and KMS buckets whose server
+    access logs land in it under `<bucket id lower-cased>/`. Construct ids are the
+    caller's, at the stack's scope, so logical ids do not depend on this helper.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, retention: Retention, bucket_name: str) -> None:
+        self.scope = scope
+        self.retention = retention
+        self.access_logs = AccessLogBucket(
+            scope, id, props=AccessLogBucketProps.from_retention(retention, bucket_name)
+        ).bucket
+
+    def secure(
+        self,
+        id: str,
+        *,
+        key: kms.IKey,
+        data_class: str,
+        bucket_name: str,
+        archive: bool = False,
+        replication: ReplicationTarget | None = None,
+        no_replication_reason: str | None = None,
+        log_prefix: str | None = None,
+    ) -> s3.Bucket:
+        """A `SecureBucket`; `archive=True` makes it a log bucket (Glacier, then expiry: BAK-7)."""
+        return SecureBucket(
+            self.scope,
+            id,
+            props=SecureBucketProps(
+                encryption_key=key,
+                access_log_bucket=self.access_logs,
+                access_log_prefix=log_prefix or f"{id.lower()}/",
+                noncurrent_version_days=self.retention.noncurrent_version_days,
+                data_class=data_class,
+                archive=LogArchive.from_retention(self.retention) if archive else None,
+                bucket_name=bucket_name,
+                replication=replication,
+                no_replication_reason=no_replication_reason,
+            ),
+        ).bucket

@@ -29,7 +29,7 @@ from patterns.restore_testing import (
     RestoreTestingNetwork,
     RestoreTestingProps,
 )
-from patterns.secure_bucket import AccessLogBucket, AccessLogBucketProps, LogArchive, SecureBucket, SecureBucketProps
+from patterns.secure_bucket import LoggedBuckets
 from policies.acknowledgments import acknowledge
 from stacks.base import PlatformStack
 
@@ -181,27 +181,21 @@ class BackupStack(PlatformStack):
 
     def _config_recorder(self, deployment: Deployment, logs_key: kms.IKey) -> BackupAuditRecorder:
         retention = deployment.retention
-        access_logs = AccessLogBucket(
+        buckets = LoggedBuckets(
             self,
             "ConfigAccessLogs",
-            props=AccessLogBucketProps.from_retention(
-                retention, f"{self.name_prefix}-config-access-logs-{self.account}"
-            ),
-        ).bucket
-        bucket = SecureBucket(
-            self,
+            retention=retention,
+            bucket_name=f"{self.name_prefix}-config-access-logs-{self.account}",
+        )
+        bucket = buckets.secure(
             "ConfigDelivery",
-            props=SecureBucketProps(
-                encryption_key=logs_key,
-                access_log_bucket=access_logs,
-                access_log_prefix="config/",
-                noncurrent_version_days=retention.noncurrent_version_days,
-                data_class="logs",
-                archive=LogArchive.from_retention(retention),
-                bucket_name=f"{self.name_prefix}-config-{self.account}",
-                no_replication_reason="AWS Config's configuration history of this region; each region records its own.",
-            ),
-        ).bucket
+            key=logs_key,
+            data_class="logs",
+            archive=True,
+            log_prefix="config/",
+            bucket_name=f"{self.name_prefix}-config-{self.account}",
+            no_replication_reason="AWS Config's configuration history of this region; each region records its own.",
+        )
         return BackupAuditRecorder(
             self,
             "ConfigRecorder",

@@ -26,13 +26,7 @@ from patterns.encrypted_postgres import EncryptedPostgres, EncryptedPostgresProp
 from patterns.keys import DataClassKeyRing
 from patterns.log_retention import retention_days
 from patterns.redis import EncryptedRedis, RedisProps
-from patterns.secure_bucket import (
-    AccessLogBucket,
-    AccessLogBucketProps,
-    LogArchive,
-    SecureBucket,
-    SecureBucketProps,
-)
+from patterns.secure_bucket import LoggedBuckets
 from stacks.base import PlatformStack
 
 GIB = 1024**3
@@ -95,43 +89,29 @@ class DataStack(PlatformStack):
         window = deployment.maintenance
         # Deterministic, so the Access and Web stacks can scope IAM to it without a reference.
         self.content_bucket_name = f"{self.name_prefix}-content-{self.account}"
-        archive = LogArchive.from_retention(retention)
 
-        self.access_log_bucket = AccessLogBucket(
-            self,
-            "AccessLogs",
-            props=AccessLogBucketProps.from_retention(retention, f"{self.name_prefix}-access-logs-{self.account}"),
-        ).bucket
-        self.log_bucket = SecureBucket(
-            self,
+        buckets = LoggedBuckets(
+            self, "AccessLogs", retention=retention, bucket_name=f"{self.name_prefix}-access-logs-{self.account}"
+        )
+        self.access_log_bucket = buckets.access_logs
+        self.log_bucket = buckets.secure(
             "Logs",
-            props=SecureBucketProps(
-                encryption_key=key_ring.logs,
-                access_log_bucket=self.access_log_bucket,
-                access_log_prefix="logs/",
-                noncurrent_version_days=retention.noncurrent_version_days,
-                data_class="logs",
-                archive=archive,
-                bucket_name=f"{self.name_prefix}-logs-{self.account}",
-                no_replication_reason="Application and platform logs of this region; each region keeps its own.",
-            ),
-        ).bucket
+            key=key_ring.logs,
+            data_class="logs",
+            archive=True,
+            bucket_name=f"{self.name_prefix}-logs-{self.account}",
+            no_replication_reason="Application and platform logs of this region; each region keeps its own.",
+        )
         # HOST-5: objects of tenant T live under `tenants/<T>/` (patterns.tagging.TENANT_PREFIX_TEMPLATE)
         # and carry the object tag tenant-id=T, so IAM conditions and DATA-1 removal can scope by tenant.
-        self.content_bucket = SecureBucket(
-            self,
+        self.content_bucket = buckets.secure(
             "Content",
-            props=SecureBucketProps(
-                encryption_key=key_ring.customer,
-                access_log_bucket=self.access_log_bucket,
-                access_log_prefix="content/",
-                noncurrent_version_days=retention.noncurrent_version_days,
-                data_class="customer",
-                bucket_name=self.content_bucket_name,
-                replication=_content_replication(deployment),
-                no_replication_reason=None if deployment.standby.enabled else NO_STANDBY_REASON,
-            ),
-        ).bucket
+            key=key_ring.customer,
+            data_class="customer",
+            bucket_name=self.content_bucket_name,
+            replication=_content_replication(deployment),
+            no_replication_reason=None if deployment.standby.enabled else NO_STANDBY_REASON,
+        )
 
         self.postgres = EncryptedPostgres(
             self,
@@ -178,6 +158,8 @@ class DataStack(PlatformStack):
         self.cache = self.redis.replication_group
         self.cache_security_group = self.redis.security_group
         self.cache_port = self.redis.port
+        self.database_endpoint = self.database.db_instance_endpoint_address
+        self.cache_endpoint = self.cache.attr_primary_end_point_address
 
         self._alarms(topics, sizing.db_allocated_storage_gib, sizing.db_instance_class)
 

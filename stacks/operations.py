@@ -18,7 +18,7 @@ from constructs import Construct
 
 from config import Deployment
 from patterns.keys import DataClassKeyRing
-from patterns.secure_bucket import AccessLogBucket, AccessLogBucketProps, LogArchive, SecureBucket, SecureBucketProps
+from patterns.secure_bucket import LoggedBuckets
 from policies.acknowledgments import acknowledge
 from policies.rules.model import PACK_NAME
 from stacks.base import PlatformStack
@@ -38,29 +38,23 @@ class OperationsStack(PlatformStack):
             summary="encrypted, TLS-only export and compliance-evidence buckets (DATA-2, OPS-6)",
         )
         retention = deployment.retention
-        self.access_log_bucket = AccessLogBucket(
+        buckets = LoggedBuckets(
             self,
             "AccessLogs",
-            props=AccessLogBucketProps.from_retention(
-                retention, f"{self.name_prefix}-operations-access-logs-{self.account}"
-            ),
-        ).bucket
-        self.export_bucket = SecureBucket(
-            self,
+            retention=retention,
+            bucket_name=f"{self.name_prefix}-operations-access-logs-{self.account}",
+        )
+        self.access_log_bucket = buckets.access_logs
+        self.export_bucket = buckets.secure(
             "Exports",
-            props=SecureBucketProps(
-                encryption_key=key_ring.customer,
-                access_log_bucket=self.access_log_bucket,
-                access_log_prefix="exports/",
-                noncurrent_version_days=retention.noncurrent_version_days,
-                data_class="customer",
-                bucket_name=f"{self.name_prefix}-exports-{self.account}",
-                no_replication_reason=(
-                    "Tenant exports are short-lived copies of data that is itself replicated (the content "
-                    "bucket) or backed up (the database); a lost export is produced again by the runbook."
-                ),
+            key=key_ring.customer,
+            data_class="customer",
+            bucket_name=f"{self.name_prefix}-exports-{self.account}",
+            no_replication_reason=(
+                "Tenant exports are short-lived copies of data that is itself replicated (the content "
+                "bucket) or backed up (the database); a lost export is produced again by the runbook."
             ),
-        ).bucket
+        )
         acknowledge(
             self.export_bucket.node.default_child,  # type: ignore[arg-type]
             [f"{PACK_NAME}::{PACK_NAME}-DR1-BucketReplicationRtc"],
@@ -69,22 +63,16 @@ class OperationsStack(PlatformStack):
             "the export again from the DR replica and the promoted database; versioned, KMS-encrypted, TLS-only.",
         )
         self.export_bucket.add_lifecycle_rule(id="ExportsExpire", expiration=cdk.Duration.days(EXPORT_DAYS))
-        self.evidence_bucket = SecureBucket(
-            self,
+        self.evidence_bucket = buckets.secure(
             "Evidence",
-            props=SecureBucketProps(
-                encryption_key=key_ring.logs,
-                access_log_bucket=self.access_log_bucket,
-                access_log_prefix="evidence/",
-                noncurrent_version_days=retention.noncurrent_version_days,
-                data_class="logs",
-                archive=LogArchive.from_retention(retention),
-                bucket_name=f"{self.name_prefix}-evidence-{self.account}",
-                no_replication_reason=(
-                    "Evidence bundles are regenerated from their sources (multi-region CloudTrail, both backup "
-                    "vaults, SSM); each bundle's JSON also stays with the change record."
-                ),
+            key=key_ring.logs,
+            data_class="logs",
+            archive=True,
+            bucket_name=f"{self.name_prefix}-evidence-{self.account}",
+            no_replication_reason=(
+                "Evidence bundles are regenerated from their sources (multi-region CloudTrail, both backup "
+                "vaults, SSM); each bundle's JSON also stays with the change record."
             ),
-        ).bucket
+        )
         for name, bucket in (("ExportBucketName", self.export_bucket), ("EvidenceBucketName", self.evidence_bucket)):
             cdk.CfnOutput(self, name, value=bucket.bucket_name)

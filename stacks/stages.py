@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from config import Deployment
@@ -67,6 +69,25 @@ def deploy_order(deployment: Deployment) -> list[DeployStep]:
     if deployment.standby.enabled:
         steps.append(DeployStep("DR standby", f"{deployment.name}-{DR}", DR_STANDBY))
     return steps
+
+
+def data_store_access(
+    data: DataStack | StandbyDataStack, *, bucket_name: str, key: kms.IKey, access_logs: s3.IBucket
+) -> DataStoreAccess:
+    """What a web tier may reach in the data tier of its own region (primary or DR standby)."""
+    return DataStoreAccess(
+        database_security_group=data.db_security_group,
+        database_port=data.database_port,
+        database_secret=data.db_secret,
+        database_endpoint=data.database_endpoint,
+        cache_security_group=data.cache_security_group,
+        cache_port=data.cache_port,
+        cache_endpoint=data.cache_endpoint,
+        cache=data.redis,
+        content_bucket_name=bucket_name,
+        content_key=key,
+        server_access_logs_bucket=access_logs,
+    )
 
 
 class RegionalStage(cdk.Stage):
@@ -155,18 +176,11 @@ class DisasterRecoveryStage(RegionalStage):
             alarm_topics=self.alerts.topics,
             min_capacity=deployment.standby.web_min_capacity,
             patching=self.standby_patching.patching,
-            data=DataStoreAccess(
-                database_security_group=data.db_security_group,
-                database_port=data.database_port,
-                database_secret=data.db_secret,
-                database_endpoint=data.database_endpoint,
-                cache_security_group=data.cache_security_group,
-                cache_port=data.cache_port,
-                cache_endpoint=data.cache_endpoint,
-                cache=data.redis,
-                content_bucket_name=self.storage.content_bucket_name,
-                content_key=key_ring.customer,
-                server_access_logs_bucket=self.storage.access_log_bucket,
+            data=data_store_access(
+                data,
+                bucket_name=self.storage.content_bucket_name,
+                key=key_ring.customer,
+                access_logs=self.storage.access_log_bucket,
             ),
         )
 
@@ -244,17 +258,7 @@ class PrimaryStage(RegionalStage):
             alarm_topics=self.alerts.topics,
             sessions=self.access.sessions,
             patching=self.patching.patching,
-            data=DataStoreAccess(
-                database_security_group=data.db_security_group,
-                database_port=data.database_port,
-                database_secret=data.db_secret,
-                database_endpoint=data.database.db_instance_endpoint_address,
-                cache_security_group=data.cache_security_group,
-                cache_port=data.cache_port,
-                cache_endpoint=data.cache.attr_primary_end_point_address,
-                cache=data.redis,
-                content_bucket_name=data.content_bucket_name,
-                content_key=key_ring.customer,
-                server_access_logs_bucket=data.access_log_bucket,
+            data=data_store_access(
+                data, bucket_name=data.content_bucket_name, key=key_ring.customer, access_logs=data.access_log_bucket
             ),
         )

@@ -24,7 +24,7 @@ from patterns.keys import DataClassKeyRing
 from patterns.log_retention import retention_days
 from patterns.postgres_replica import EncryptedPostgresReplica, PostgresReplicaProps
 from patterns.redis import EncryptedRedis, RedisProps
-from patterns.secure_bucket import AccessLogBucket, AccessLogBucketProps, SecureBucket, SecureBucketProps
+from patterns.secure_bucket import LoggedBuckets
 from stacks.base import PlatformStack
 
 
@@ -43,27 +43,20 @@ class StandbyStorageStack(PlatformStack):
         topology = FailoverTopology.of(deployment)
         retention = deployment.retention
         self.content_bucket_name = topology.content_bucket(DR)
-        self.access_log_bucket = AccessLogBucket(
-            self,
-            "AccessLogs",
-            props=AccessLogBucketProps.from_retention(retention, f"{self.name_prefix}-access-logs-{self.account}"),
-        ).bucket
-        self.content_bucket = SecureBucket(
-            self,
+        buckets = LoggedBuckets(
+            self, "AccessLogs", retention=retention, bucket_name=f"{self.name_prefix}-access-logs-{self.account}"
+        )
+        self.access_log_bucket = buckets.access_logs
+        self.content_bucket = buckets.secure(
             "Content",
-            props=SecureBucketProps(
-                encryption_key=key_ring.customer,
-                access_log_bucket=self.access_log_bucket,
-                access_log_prefix="content/",
-                noncurrent_version_days=retention.noncurrent_version_days,
-                data_class="customer",
-                bucket_name=self.content_bucket_name,
-                no_replication_reason=(
-                    "This bucket is the cross-region replica of the primary's content bucket (DR-1); the "
-                    "failback runbook replicates it back while the DR region serves."
-                ),
+            key=key_ring.customer,
+            data_class="customer",
+            bucket_name=self.content_bucket_name,
+            no_replication_reason=(
+                "This bucket is the cross-region replica of the primary's content bucket (DR-1); the "
+                "failback runbook replicates it back while the DR region serves."
             ),
-        ).bucket
+        )
         cdk.CfnOutput(self, "ContentBucketName", value=self.content_bucket.bucket_name)
 
 
