@@ -35,7 +35,9 @@ def main() -> None:
         print(f"policy check failed: {error}", file=sys.stderr)
         sys.exit(1)
     finally:  # the auditor's report, also when the policy check failed (policies/README.md)
-        write_report(app.outdir, config, pack_enabled=pack is not None)
+        # The pack's own evaluations when it ran: the rules are evaluated once per synth.
+        evaluations = pack.evaluations_of(app.outdir) if pack is not None else None
+        write_report(app.outdir, config, pack_enabled=pack is not None, evaluations=evaluations)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,7 @@ class DataSecurityChecks(NagPack):
         self._outdir = outdir
         self._findings: dict[str, list[Evaluation]] | None = None
         self.evaluations: list[Evaluation] = []
+        self._evaluated_outdir: Path | None = None
 
     @property
     def name(self) -> str:
@@ -82,7 +83,19 @@ class DataSecurityChecks(NagPack):
 
     def validate(self, context: Any) -> Any:
         self._findings = None  # a new synth: read the new assembly
+        self._evaluated_outdir = None
         return super().validate(context)
+
+    def evaluations_of(self, outdir: Path | str) -> list[Evaluation] | None:
+        """This synth's evaluations of the assembly at `outdir`, or None if the pack did not evaluate it.
+
+        The auditor's report (`policies/report.py`) reuses them instead of evaluating every
+        rule a second time; None (no resource reached the pack, the synth failed before
+        validation, another outdir) makes the report evaluate the assembly itself.
+        """
+        if self._evaluated_outdir is None or self._evaluated_outdir != Path(outdir).resolve():
+            return None
+        return self.evaluations
 
     def _load(self) -> dict[str, list[Evaluation]]:
         stage = self._scope if isinstance(self._scope, cdk.Stage) else cdk.Stage.of(self._scope)
@@ -91,6 +104,7 @@ class DataSecurityChecks(NagPack):
         outdir = self._outdir or stage.outdir  # type: ignore[union-attr]
         config = self._config or load_config()
         self.evaluations = evaluate(load_assembly(Path(outdir), config))
+        self._evaluated_outdir = Path(outdir).resolve()
         findings: dict[str, list[Evaluation]] = defaultdict(list)
         for evaluation in self.evaluations:
             if evaluation.status is Compliance.NON_COMPLIANT:

@@ -31,18 +31,30 @@ PUBLIC_PACKS = (
 )
 
 
-# `-c dataSecurityPack=off` leaves the project's own pack out (benchmarks/synth_time.py
+# `-c dataSecurityPack=off` leaves the project's own pack out (benchmarks/run.py
 # measures its cost this way); the default, and what CI gates on, is on.
 DATA_SECURITY_PACK_CONTEXT = "dataSecurityPack"
 
 
+# `-c policyPacks=off` registers no pack at all: only for measuring what the five packs
+# cost (`python -m benchmarks.run --only packs`); never used by CI or the tests.
+POLICY_PACKS_CONTEXT = "policyPacks"
+_OFF = ("off", "false", "0", "no")
+
+
 def data_security_pack_enabled(app: cdk.App) -> bool:
     value = app.node.try_get_context(DATA_SECURITY_PACK_CONTEXT)
-    return str(value).lower() not in ("off", "false", "0", "no")
+    return str(value).lower() not in _OFF
+
+
+def policy_packs_enabled(app: cdk.App) -> bool:
+    return str(app.node.try_get_context(POLICY_PACKS_CONTEXT)).lower() not in _OFF
 
 
 def register_policy_packs(app: cdk.App, config: PlatformConfig | None = None) -> DataSecurityChecks | None:
     """Register the four public packs and, unless switched off, the DataSecurity pack."""
+    if not policy_packs_enabled(app):
+        return None
     cdk.Validations.of(app).add_plugins(*(pack(app) for pack in PUBLIC_PACKS))
     if not data_security_pack_enabled(app):
         return None

@@ -136,8 +136,17 @@ def _status(clause_id: str, rows: list[dict[str, Any]], has_rules: bool) -> str:
     return "PARTIAL" if clause_id in NOT_CHECKED_AT_SYNTH else "PASS"
 
 
-def build_report(outdir: Path, config: PlatformConfig, *, pack_enabled: bool = True) -> dict[str, Any]:
-    evaluations = evaluate(load_assembly(Path(outdir), config))
+def build_report(
+    outdir: Path,
+    config: PlatformConfig,
+    *,
+    pack_enabled: bool = True,
+    evaluations: list[Evaluation] | None = None,
+) -> dict[str, Any]:
+    """The report's data; `evaluations` are the pack's own results of this synth when it has them
+    (`DataSecurityChecks.evaluations_of`), so the rules run once per synth; None evaluates here."""
+    if evaluations is None:
+        evaluations = evaluate(load_assembly(Path(outdir), config))
     acks = acknowledgments(Path(outdir))
     findings = validation_findings(Path(outdir))
     rows: list[dict[str, Any]] = []
@@ -270,8 +279,14 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(outdir: Path | str, config: PlatformConfig, *, pack_enabled: bool = True) -> Path:
-    report = build_report(Path(outdir), config, pack_enabled=pack_enabled)
+def write_report(
+    outdir: Path | str,
+    config: PlatformConfig,
+    *,
+    pack_enabled: bool = True,
+    evaluations: list[Evaluation] | None = None,
+) -> Path:
+    report = build_report(Path(outdir), config, pack_enabled=pack_enabled, evaluations=evaluations)
     target = Path(outdir) / REPORT_DIR
     target.mkdir(parents=True, exist_ok=True)
     (target / "compliance-report.json").write_text(json.dumps(report, indent=2) + "\n")
