@@ -9,6 +9,12 @@ runs) and evaluates every rule on every resource in one Python pass
 construct path and calls `_apply_rule` for its NON_COMPLIANT findings; compliant
 resources cost one callback and no rule round trips. cdk-nag still owns
 acknowledgments (`Validations.of(c).acknowledge(...)`) and the report format.
+
+`validate` evaluates the assembly before cdk-nag's walk: when no rule found anything
+NON_COMPLIANT (every passing synth), the walk could only call `_check_resource` once
+per resource (three jsii round trips each, thousands for the whole app) to report
+nothing, so the pack returns cdk-nag's empty report itself. With a finding, the walk
+runs as before, so acknowledgments and the report stay cdk-nag's.
 """
 
 from __future__ import annotations
@@ -82,8 +88,11 @@ class DataSecurityChecks(NagPack):
         return PACK_NAME
 
     def validate(self, context: Any) -> Any:
-        self._findings = None  # a new synth: read the new assembly
         self._evaluated_outdir = None
+        self._findings = self._load()  # a new synth: read the new assembly
+        if not self._findings:
+            # What cdk-nag's NagPack.validateScope returns when no rule applied a violation.
+            return cdk.PolicyValidationPluginReport(success=True, violations=[])
         return super().validate(context)
 
     def evaluations_of(self, outdir: Path | str) -> list[Evaluation] | None:
