@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import aws_cdk as cdk
-from cdk_nag import (
-    AwsSolutionsChecks,
-    HIPAASecurityChecks,
-    NIST80053R5Checks,
-    PCIDSS321Checks,
-)
 
 from config import PlatformConfig
-from policies.data_security import DataSecurityChecks
+
+if TYPE_CHECKING:
+    from cdk_nag import NagPack
+
+    from policies.data_security import DataSecurityChecks
 
 # Context that makes a finding fail synth in the app itself. The CDK CLI sets
 # failSynthOnValidationErrors=false and filters the report by the stacks it was
@@ -23,12 +23,13 @@ FAIL_ON_FINDINGS = {
     "@aws-cdk/core:appMode": "inmemory",
 }
 
-PUBLIC_PACKS = (
-    AwsSolutionsChecks,
-    NIST80053R5Checks,
-    HIPAASecurityChecks,
-    PCIDSS321Checks,
-)
+
+def public_packs() -> tuple[type[NagPack], ...]:
+    """The four public cdk-nag packs. cdk-nag is imported here, not at module level: loading
+    its jsii assembly costs about 0.6 s, which app.py spends only once the configuration is good."""
+    from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
+
+    return (AwsSolutionsChecks, NIST80053R5Checks, HIPAASecurityChecks, PCIDSS321Checks)
 
 
 # `-c dataSecurityPack=off` leaves the project's own pack out (benchmarks/run.py
@@ -55,7 +56,9 @@ def register_policy_packs(app: cdk.App, config: PlatformConfig | None = None) ->
     """Register the four public packs and, unless switched off, the DataSecurity pack."""
     if not policy_packs_enabled(app):
         return None
-    cdk.Validations.of(app).add_plugins(*(pack(app) for pack in PUBLIC_PACKS))
+    from policies.data_security import DataSecurityChecks
+
+    cdk.Validations.of(app).add_plugins(*(pack(app) for pack in public_packs()))
     if not data_security_pack_enabled(app):
         return None
     pack = DataSecurityChecks(app, config=config)
