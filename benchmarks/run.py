@@ -255,6 +255,7 @@ def measure_tests(runs: int, env: dict[str, str], work: Path) -> dict[str, Any]:
     """`scripts/test`, its phases timed by the markers it prints (== ruff, == mypy, == pytest)."""
     totals: list[dict[str, float]] = []
     summary = ""
+    failed = 0
     for run in range(runs):
         start = time.perf_counter()
         marks: dict[str, float] = {}
@@ -271,9 +272,10 @@ def measure_tests(runs: int, env: dict[str, str], work: Path) -> dict[str, Any]:
                     marks[line[3:].strip()] = time.perf_counter() - start
             returncode = process.wait()
         end = time.perf_counter() - start
-        if returncode != 0:
-            sys.exit(f"benchmark: scripts/test failed (exit {returncode}), see {log}")
         summary = next((ln for ln in reversed(log.read_text().splitlines()) if re.search(r"\d+ passed", ln)), "")
+        if returncode != 0:  # still timed (a flaky e2e test should not hide the figure), but said
+            print(f"benchmark: scripts/test exited {returncode}: {summary}", file=sys.stderr)
+            failed += 1
         totals.append(
             {
                 "total_s": end,
@@ -286,6 +288,7 @@ def measure_tests(runs: int, env: dict[str, str], work: Path) -> dict[str, Any]:
         )
     return {key: round(median([t[key] for t in totals]), 1) for key in totals[0]} | {
         "runs": len(totals),
+        "failed_runs": failed,
         "pytest_summary": summary.strip("= "),
     }
 
@@ -295,6 +298,7 @@ def measure_deploy(runs: int, env: dict[str, str], work: Path) -> dict[str, Any]
     variant = VARIANTS["one"]
     synths: list[float] = []
     deploys: list[float] = []
+    failed = 0
     for run in range(runs):
         result = run_measured(
             [str(CDK), "synth", "--quiet", "--output", str(REPO / "cdk.out"), *variant.args],
@@ -308,9 +312,15 @@ def measure_deploy(runs: int, env: dict[str, str], work: Path) -> dict[str, Any]
         command = [sys.executable, "-m", "tooling.deploy", "--deployment", DEPLOYMENT, "--skip-synth"]
         deployed = run_measured(command, env, log=log)
         if deployed.returncode != 0:
-            sys.exit(f"benchmark: local deploy failed (exit {deployed.returncode}), see {log}")
+            print(f"benchmark: local deploy exited {deployed.returncode}:\n{log.read_text()[-2000:]}", file=sys.stderr)
+            failed += 1
         deploys.append(deployed.wall_s)
-    return {"deployment": DEPLOYMENT, "synth_s": round(median(synths), 1), "deploy_s": round(median(deploys), 1)}
+    return {
+        "deployment": DEPLOYMENT,
+        "synth_s": round(median(synths), 1),
+        "deploy_s": round(median(deploys), 1),
+        "failed_runs": failed,
+    }
 
 
 def read_gameday(path: Path = GAMEDAY_JSON) -> dict[str, Any] | None:
@@ -385,8 +395,10 @@ def render(results: Results) -> str:
             f"| test command `scripts/test` (set-up {t['setup_s']:.0f} s, ruff {t['ruff_s']:.0f} s, "
             f"mypy {t['mypy_s']:.0f} s) | {t['total_s']:.1f} | | | | < 90 s | {_met(t['total_s'], 90)} |"
         )
+        failed = f", {t['failed_runs']} failed run(s)" if t["failed_runs"] else ""
         lines.append(
-            f"| pytest ({t['pytest_summary']}) | {t['pytest_s']:.1f} | | | | < 60 s | {_met(t['pytest_s'], 60)} |"
+            f"| pytest ({t['pytest_summary']}{failed}) | {t['pytest_s']:.1f} | | | | < 60 s "
+            f"| {_met(t['pytest_s'], 60)} |"
         )
     if "deploy" in f:
         d = f["deploy"]
