@@ -166,10 +166,13 @@ def build_report(
         statuses[(evaluation.rule_id, evaluation.path)] = status
         rows.append({**evaluation.to_json(), "result": status})
 
+    rows_by_clause: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:  # in evaluation order, as a filter per clause would give
+        rows_by_clause[row["clause"]].append(row)
     clauses_out = []
     for clause in load_clauses():
         rules = [r for r in ALL_RULES if r.clause == clause.id]
-        mine = [row for row in rows if row["clause"] == clause.id]
+        mine = rows_by_clause.get(clause.id, [])
         per_stack: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for row in mine:
             per_stack[(row["stack"], row["region"])][row["result"]] += 1
