@@ -1,6 +1,6 @@
 """Deployment configuration: typed model, policy limits and the validating loader."""
 
-from config.load import ConfigError, load_config, parse_config
+from config.load import ConfigError, ConfigErrors, ConfigSyntaxError, load_config, parse_config
 from config.model import (
     AwsConfig,
     Deployment,
@@ -16,6 +16,8 @@ from config.model import (
 __all__ = [
     "AwsConfig",
     "ConfigError",
+    "ConfigErrors",
+    "ConfigSyntaxError",
     "Deployment",
     "Environment",
     "Jurisdiction",

@@ -1,20 +1,26 @@
 """Load and validate the deployment configuration: the one place config is read.
 
-Every check raises `ConfigError` naming the field, the value and what is allowed
-(and the policy clause where one applies), before any construct is created.
+Validation reads the whole file and reports every error at once (`ConfigErrors`), each
+naming the field, the value and what is allowed (and the policy clause where one
+applies), before any construct is created. A TOML syntax error names the file and line.
+
+Jurisdictions are configuration: a `[jurisdictions.<key>]` table with its regions, its
+HOST-2 allow-list (`allowed_regions`, regions of `config/regions.py`), time zone, domain
+and accounts is all a new one needs.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import fields
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.model import (
+    CIDR_INDEX_MAX,
     AwsConfig,
     Deployment,
     Environment,
@@ -28,13 +34,13 @@ from config.model import (
 from config.policy import (
     COLD_STORAGE_MIN_DAYS,
     DATABASE_RPO_MAX_SECONDS,
-    JURISDICTION_REGIONS,
     LOG_RETENTION_ALLOWED_DAYS,
     RDS_AUTOMATED_BACKUP_MAX_DAYS,
     RETENTION_MINIMUMS,
     STANDBY_MIN_WEB_CAPACITY,
     WEEKDAYS,
 )
+from config.regions import KNOWN_REGIONS
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("deployments.toml")
 
@@ -43,6 +49,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _INSTANCE = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z0-9]+)+$")
+# Part of every stack and physical name (`<jurisdiction>-<environment>-...`): short and plain.
+_JURISDICTION_KEY = re.compile(r"^[a-z][a-z0-9]{1,7}$")
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)$|\(at end of document\)$")
 _BACKUP_RETENTIONS = (
     "hourly_backup_days",
     "twice_daily_backup_days",
@@ -50,6 +59,18 @@ _BACKUP_RETENTIONS = (
     "rds_daily_backup_days",
     "monthly_archive_days",
 )
+_TOP_KEYS = {"defaults", "environments", "jurisdictions", "overrides"}
+_JURISDICTION_KEYS = {
+    "primary_region",
+    "dr_region",
+    "allowed_regions",
+    "cidr_index",
+    "timezone",
+    "domain_name",
+    "alarm_email",
+    "accounts",
+}
+_ENVIRONMENT_KEYS = {"sizing", "retention", "maintenance", "standby", "aws_config"}
 
 
 class ConfigError(ValueError):
@@ -64,238 +85,403 @@ class ConfigError(ValueError):
         super().__init__(f"{prefix}invalid config {field} = {value!r}: allowed {allowed}")
 
 
+class ConfigErrors(ConfigError):  # noqa: N818 (the plural of ConfigError: every error of a file)
+    """Every error of one configuration file, one per line of the message.
+
+    A `ConfigError` (so `except ConfigError` catches it); `field`, `value`, `allowed` and
+    `clause` are those of the first error, `errors` holds them all in file order."""
+
+    def __init__(self, errors: Sequence[ConfigError], source: str = "configuration"):
+        if not errors:
+            raise ValueError("ConfigErrors needs at least one error")
+        self.errors = tuple(errors)
+        self.source = source
+        first = self.errors[0]
+        self.field, self.value, self.allowed, self.clause = first.field, first.value, first.allowed, first.clause
+        count = f"{len(self.errors)} error" + ("s" if len(self.errors) > 1 else "")
+        lines = [f"{count} in {source}:", *(f"  {error}" for error in self.errors)]
+        ValueError.__init__(self, "\n".join(lines))
+
+
+class ConfigSyntaxError(ConfigError):
+    """The file cannot be read as TOML: its path, line and column, and why."""
+
+    def __init__(self, path: Path, line: int | None, column: int | None, reason: str):
+        self.path, self.line, self.column, self.reason = path, line, column, reason
+        where = f"{path}:{line}:{column}" if line is not None else str(path)
+        position = f"line {line}, column {column}" if line is not None else "end of file"
+        self.field, self.value, self.allowed, self.clause = where, reason, "valid TOML", None
+        ValueError.__init__(self, f"{where}: invalid TOML at {position}: {reason}")
+
+
 def load_config(path: Path = DEFAULT_CONFIG_PATH) -> PlatformConfig:
-    with path.open("rb") as handle:
-        return parse_config(tomllib.load(handle))
+    try:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError("config file", str(path), "an existing TOML file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise _syntax_error(path, error) from None
+    return parse_config(raw, source=str(path))
 
 
-def parse_config(raw: Mapping[str, Any]) -> PlatformConfig:
-    _only_keys("", raw, {"defaults", "environments", "jurisdictions", "overrides"})
-    defaults = _table(raw, "defaults")
-    environments = _table(raw, "environments")
-    jurisdictions = _table(raw, "jurisdictions")
+def _syntax_error(path: Path, error: tomllib.TOMLDecodeError) -> ConfigSyntaxError:
+    message = str(error)
+    match = _TOML_POSITION.search(message)
+    reason = message[: match.start()].strip() if match else message
+    if match and match.group(1):
+        return ConfigSyntaxError(path, int(match.group(1)), int(match.group(2)), reason)
+    return ConfigSyntaxError(path, None, None, reason)
+
+
+class _Errors:
+    """Collects every error of a file (once each) instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.found: list[ConfigError] = []
+        self.count = 0  # every error reported, repeats included: "did this part fail?" compares it
+        self._seen: set[tuple[str, str, str, str | None]] = set()
+
+    def add(self, field: str, value: object, allowed: str, clause: str | None = None) -> None:
+        self.count += 1
+        key = (field, repr(value), allowed, clause)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.found.append(ConfigError(field, value, allowed, clause))
+
+    def table(self, raw: Mapping[str, Any], key: str, where: str = "") -> Mapping[str, Any] | None:
+        value = raw.get(key)
+        if not isinstance(value, Mapping):
+            self.add(f"{where}.{key}" if where else key, value, "a table")
+            return None
+        return value
+
+    def only_keys(self, where: str, raw: Mapping[str, Any], allowed: Iterable[str]) -> None:
+        names = set(allowed)
+        for key in raw:
+            if key not in names:
+                self.add(f"{where}.{key}" if where else key, key, f"one of: {', '.join(sorted(names))}")
+
+    def string(self, raw: Mapping[str, Any], key: str, where: str) -> str:
+        value = raw.get(key)
+        if not isinstance(value, str) or not value:
+            self.add(f"{where}.{key}", value, "a non-empty string")
+            return ""
+        return value
+
+
+@dataclass(frozen=True)
+class _JurisdictionSpec:
+    """One `[jurisdictions.<key>]` table, validated."""
+
+    key: Jurisdiction
+    primary_region: str
+    dr_region: str
+    allowed_regions: tuple[str, ...]
+    cidr_index: int
+    timezone: str
+    domain_name: str
+    alarm_email: str
+    accounts: Mapping[Environment, str]
+
+
+def parse_config(raw: Mapping[str, Any], source: str = "configuration") -> PlatformConfig:
+    """Validate a whole configuration; raise `ConfigErrors` listing every error found."""
+    errors = _Errors()
+    errors.only_keys("", raw, _TOP_KEYS)
+    defaults = errors.table(raw, "defaults")
+    environments = errors.table(raw, "environments")
+    jurisdictions = errors.table(raw, "jurisdictions")
     overrides = raw.get("overrides", {})
-    _only_keys("environments", environments, {e.value for e in Environment})
-    _only_keys("jurisdictions", jurisdictions, {j.value for j in Jurisdiction})
+    if not isinstance(overrides, Mapping):
+        errors.add("overrides", overrides, "a table of deployment names")
+        overrides = {}
+
+    owner = errors.string(defaults, "owner", "defaults") if defaults is not None else ""
+    service = errors.string(defaults, "service", "defaults") if defaults is not None else ""
+
+    environment_tables: dict[Environment, Mapping[str, Any]] = {}
+    if environments is not None:
+        errors.only_keys("environments", environments, (e.value for e in Environment))
+        for key in environments:
+            if key in {e.value for e in Environment}:
+                table = errors.table(environments, key, "environments")
+                if table is not None:
+                    environment_tables[Environment(key)] = table
+
+    specs: list[_JurisdictionSpec] = []
+    names = {f"{j}-{e.value}" for j in (jurisdictions or {}) for e in environment_tables}
+    if jurisdictions is not None:
+        for position, key in enumerate(jurisdictions):
+            spec = _jurisdiction(key, jurisdictions.get(key), position, tuple(environment_tables), errors)
+            if spec is not None:
+                specs.append(spec)
+        _check_jurisdictions_distinct(specs, errors)
 
     deployments: list[Deployment] = []
-    for jurisdiction_key, jurisdiction_raw in jurisdictions.items():
-        accounts = _table(jurisdiction_raw, "accounts", f"jurisdictions.{jurisdiction_key}")
-        for environment_key, environment_raw in environments.items():
-            name = f"{jurisdiction_key}-{environment_key}"
-            override = overrides.get(name, {})
-            deployments.append(
-                _deployment(
-                    Jurisdiction(jurisdiction_key),
-                    Environment(environment_key),
-                    defaults,
-                    jurisdiction_raw,
-                    {
-                        **environment_raw,
-                        **{k: {**environment_raw.get(k, {}), **v} for k, v in override.items()},
-                    },
-                    accounts,
-                )
-            )
-    names = {d.name for d in deployments}
-    for unknown in sorted(set(overrides) - names):
-        raise ConfigError(f"overrides.{unknown}", unknown, f"one of: {', '.join(sorted(names))}")
-    _check_accounts_separate(deployments)
+    for spec in specs:
+        for environment, environment_raw in environment_tables.items():
+            name = f"{spec.key.value}-{environment.value}"
+            merged = _with_override(environment_raw, overrides.get(name), f"overrides.{name}", errors)
+            deployment = _deployment(spec, environment, owner, service, merged, errors)
+            if deployment is not None:
+                deployments.append(deployment)
+    if jurisdictions is not None and environments is not None:
+        for unknown in sorted(set(overrides) - names):
+            errors.add(f"overrides.{unknown}", unknown, f"one of: {', '.join(sorted(names))}")
+    _check_accounts_separate(deployments, errors)
+    if errors.found:
+        raise ConfigErrors(errors.found, source)
     return PlatformConfig(deployments=tuple(deployments))
 
 
-def _deployment(
-    jurisdiction: Jurisdiction,
-    environment: Environment,
-    defaults: Mapping[str, Any],
-    jurisdiction_raw: Mapping[str, Any],
-    environment_raw: Mapping[str, Any],
-    accounts: Mapping[str, Any],
-) -> Deployment:
-    where = f"jurisdictions.{jurisdiction.value}"
-    env_where = f"environments.{environment.value}"
-    _only_keys(
-        where,
-        jurisdiction_raw,
-        {
-            "primary_region",
-            "dr_region",
-            "timezone",
-            "domain_name",
-            "alarm_email",
-            "accounts",
-        },
-    )
-    _only_keys(env_where, environment_raw, {"sizing", "retention", "maintenance", "standby", "aws_config"})
+def _jurisdiction(
+    key: str,
+    raw: object,
+    position: int,
+    environments: tuple[Environment, ...],
+    errors: _Errors,
+) -> _JurisdictionSpec | None:
+    where = f"jurisdictions.{key}"
+    before = errors.count
+    if not _JURISDICTION_KEY.match(key):
+        errors.add(where, key, "a key of 2 to 8 lower-case letters and digits, starting with a letter (e.g. 'au')")
+    if not isinstance(raw, Mapping):
+        errors.add(where, raw, "a table")
+        return None
+    errors.only_keys(where, raw, _JURISDICTION_KEYS)
 
-    account = str(accounts.get(environment.value, ""))
-    if not _ACCOUNT.match(account):
-        raise ConfigError(
-            f"{where}.accounts.{environment.value}",
-            account,
-            "a 12-digit AWS account id",
-        )
-
-    primary, dr = (str(jurisdiction_raw.get(k, "")) for k in ("primary_region", "dr_region"))
-    _check_region(f"{where}.primary_region", primary, jurisdiction)
-    _check_region(f"{where}.dr_region", dr, jurisdiction)
+    allowed = _allowed_regions(raw.get("allowed_regions"), f"{where}.allowed_regions", errors)
+    primary, dr = (str(raw.get(k, "")) for k in ("primary_region", "dr_region"))
+    _check_region(f"{where}.primary_region", primary, key, allowed, errors)
+    _check_region(f"{where}.dr_region", dr, key, allowed, errors)
     if dr == primary:
-        raise ConfigError(
-            f"{where}.dr_region",
-            dr,
-            f"a region other than the primary region {primary!r}",
-            "HOST-2",
+        errors.add(f"{where}.dr_region", dr, f"a region other than the primary region {primary!r}", "HOST-2")
+
+    cidr_index = raw.get("cidr_index", position)
+    if type(cidr_index) is not int or not 0 <= cidr_index <= CIDR_INDEX_MAX:
+        errors.add(
+            f"{where}.cidr_index",
+            cidr_index,
+            f"an integer 0 to {CIDR_INDEX_MAX} (the jurisdiction's VPC address block; default: its place in the file)",
         )
 
-    timezone = str(jurisdiction_raw.get("timezone", ""))
+    timezone = str(raw.get("timezone", ""))
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"{where}.timezone",
-            timezone,
-            "an IANA time zone name such as 'Australia/Sydney'",
-        ) from None
-
-    domain = str(jurisdiction_raw.get("domain_name", ""))
+        errors.add(f"{where}.timezone", timezone, "an IANA time zone name such as 'Australia/Sydney'")
+    domain = str(raw.get("domain_name", ""))
     if not _DOMAIN.match(domain):
-        raise ConfigError(
-            f"{where}.domain_name",
-            domain,
-            "a lower-case DNS name such as 'au.example.com'",
-        )
-    email = str(jurisdiction_raw.get("alarm_email", ""))
+        errors.add(f"{where}.domain_name", domain, "a lower-case DNS name such as 'au.example.com'")
+    email = str(raw.get("alarm_email", ""))
     if not _EMAIL.match(email):
-        raise ConfigError(f"{where}.alarm_email", email, "an e-mail address")
+        errors.add(f"{where}.alarm_email", email, "an e-mail address")
 
-    sizing = _build(Sizing, _table(environment_raw, "sizing", env_where), f"{env_where}.sizing")
-    retention = _build(
-        Retention,
-        _table(environment_raw, "retention", env_where),
-        f"{env_where}.retention",
-    )
-    maintenance = _build(
-        MaintenanceWindow,
-        _table(environment_raw, "maintenance", env_where),
-        f"{env_where}.maintenance",
-    )
-    standby = _build(Standby, _table(environment_raw, "standby", env_where), f"{env_where}.standby")
-    aws_config = (
-        _build(AwsConfig, _table(environment_raw, "aws_config", env_where), f"{env_where}.aws_config")
-        if "aws_config" in environment_raw
-        else AwsConfig()
-    )
-    if not isinstance(aws_config.create_recorder, bool):
-        raise ConfigError(f"{env_where}.aws_config.create_recorder", aws_config.create_recorder, "true or false")
-    _check_sizing(sizing, environment, f"{env_where}.sizing")
-    _check_standby(standby, sizing, environment, f"{env_where}.standby")
-    _check_retention(retention, environment, f"{env_where}.retention")
-    _check_maintenance(maintenance, f"{env_where}.maintenance")
+    accounts: dict[Environment, str] = {}
+    accounts_raw = errors.table(raw, "accounts", where)
+    for environment in environments:
+        account = str(accounts_raw.get(environment.value, "")) if accounts_raw is not None else ""
+        if accounts_raw is not None and not _ACCOUNT.match(account):
+            errors.add(f"{where}.accounts.{environment.value}", account, "a 12-digit AWS account id")
+        accounts[environment] = account
 
-    return Deployment(
-        jurisdiction=jurisdiction,
-        environment=environment,
-        account=account,
+    if errors.count > before:
+        return None
+    assert type(cidr_index) is int
+    return _JurisdictionSpec(
+        key=Jurisdiction(key),
         primary_region=primary,
         dr_region=dr,
+        allowed_regions=allowed,
+        cidr_index=cidr_index,
         timezone=timezone,
         domain_name=domain,
         alarm_email=email,
-        owner=str(defaults.get("owner", "")) or _missing("defaults.owner"),
-        service=str(defaults.get("service", "")) or _missing("defaults.service"),
+        accounts=accounts,
+    )
+
+
+def _allowed_regions(value: object, field: str, errors: _Errors) -> tuple[str, ...]:
+    """HOST-2's allow-list: known regions (config/regions.py), at least two (primary and DR), no repeats."""
+    if not isinstance(value, list) or len(value) < 2 or not all(isinstance(r, str) for r in value):
+        errors.add(
+            field, value, "a list of at least two region names (the primary and DR regions among them)", "HOST-2"
+        )
+        return ()
+    for index, region in enumerate(value):
+        if region not in KNOWN_REGIONS:
+            errors.add(f"{field}[{index}]", region, f"a region of config/regions.py: {', '.join(KNOWN_REGIONS)}")
+        elif region in value[:index]:
+            errors.add(f"{field}[{index}]", region, "each region once")
+    return tuple(value)
+
+
+def _check_region(field: str, region: str, jurisdiction: str, allowed: tuple[str, ...], errors: _Errors) -> None:
+    if allowed and region not in allowed:
+        errors.add(field, region, f"a region of jurisdiction {jurisdiction!r}: {', '.join(allowed)}", "HOST-2")
+
+
+def _check_jurisdictions_distinct(specs: Sequence[_JurisdictionSpec], errors: _Errors) -> None:
+    """Two jurisdictions never share a VPC address block or a domain (one zone per name)."""
+    cidr_owner: dict[int, str] = {}
+    domain_owner: dict[str, str] = {}
+    for spec in specs:
+        key = spec.key.value
+        other = cidr_owner.setdefault(spec.cidr_index, key)
+        if other != key:
+            errors.add(
+                f"jurisdictions.{key}.cidr_index",
+                spec.cidr_index,
+                f"an index not used by jurisdiction {other!r} (set cidr_index explicitly; "
+                f"in use: {', '.join(str(i) for i in sorted(cidr_owner))})",
+            )
+        other = domain_owner.setdefault(spec.domain_name, key)
+        if other != key:
+            errors.add(
+                f"jurisdictions.{key}.domain_name",
+                spec.domain_name,
+                f"a domain not used by jurisdiction {other!r} (a name is delegated to one zone)",
+            )
+
+
+def _with_override(
+    environment_raw: Mapping[str, Any], override: object, where: str, errors: _Errors
+) -> Mapping[str, Any]:
+    if override is None:
+        return environment_raw
+    if not isinstance(override, Mapping):
+        errors.add(where, override, "a table of sections (sizing, retention, maintenance, standby, aws_config)")
+        return environment_raw
+    merged = dict(environment_raw)
+    for section, values in override.items():
+        base = environment_raw.get(section, {})
+        if not isinstance(values, Mapping) or not isinstance(base, Mapping):
+            errors.add(f"{where}.{section}", values, "a table of fields")
+            continue
+        merged[section] = {**base, **values}
+    return merged
+
+
+def _deployment(
+    spec: _JurisdictionSpec,
+    environment: Environment,
+    owner: str,
+    service: str,
+    environment_raw: Mapping[str, Any],
+    errors: _Errors,
+) -> Deployment | None:
+    env_where = f"environments.{environment.value}"
+    before = errors.count
+    errors.only_keys(env_where, environment_raw, _ENVIRONMENT_KEYS)
+
+    sizing = _section(Sizing, environment_raw, "sizing", env_where, errors)
+    retention = _section(Retention, environment_raw, "retention", env_where, errors)
+    maintenance = _section(MaintenanceWindow, environment_raw, "maintenance", env_where, errors)
+    standby = _section(Standby, environment_raw, "standby", env_where, errors)
+    aws_config = (
+        _section(AwsConfig, environment_raw, "aws_config", env_where, errors)
+        if "aws_config" in environment_raw
+        else AwsConfig()
+    )
+    if sizing is not None:
+        _check_sizing(sizing, environment, f"{env_where}.sizing", errors)
+    if standby is not None and sizing is not None:
+        _check_standby(standby, sizing, environment, f"{env_where}.standby", errors)
+    if retention is not None:
+        _check_retention(retention, f"{env_where}.retention", errors)
+    if maintenance is not None:
+        _check_maintenance(maintenance, f"{env_where}.maintenance", errors)
+
+    if (
+        errors.count > before
+        or sizing is None
+        or retention is None
+        or maintenance is None
+        or standby is None
+        or aws_config is None
+        or not owner
+        or not service
+    ):
+        return None
+    return Deployment(
+        jurisdiction=spec.key,
+        environment=environment,
+        account=spec.accounts[environment],
+        primary_region=spec.primary_region,
+        dr_region=spec.dr_region,
+        timezone=spec.timezone,
+        domain_name=environment_domain(spec.domain_name, environment),
+        alarm_email=spec.alarm_email,
+        owner=owner,
+        service=service,
         sizing=sizing,
         retention=retention,
         maintenance=maintenance,
         standby=standby,
+        allowed_regions=spec.allowed_regions,
+        cidr_index=spec.cidr_index,
         aws_config=aws_config,
     )
 
 
-def _check_region(field: str, region: str, jurisdiction: Jurisdiction) -> None:
-    allowed = JURISDICTION_REGIONS[jurisdiction.value]
-    if region not in allowed:
-        raise ConfigError(
-            field,
-            region,
-            f"a region of jurisdiction {jurisdiction.value!r}: {', '.join(allowed)}",
-            "HOST-2",
-        )
+def environment_domain(domain: str, environment: Environment) -> str:
+    """Production serves the jurisdiction's domain; staging and development get a sub-domain
+    of it (`staging.au.example.com`), each its own public zone in its own account: one name
+    can be delegated to one zone only, so three environments sharing a zone name would leave
+    two of them with certificates that never validate."""
+    return domain if environment is Environment.PRODUCTION else f"{environment.value}.{domain}"
 
 
-def _check_sizing(sizing: Sizing, environment: Environment, where: str) -> None:
+def _check_sizing(sizing: Sizing, environment: Environment, where: str, errors: _Errors) -> None:
     for name in ("web_instance_type", "db_instance_class", "cache_node_type"):
         value = getattr(sizing, name)
         if not _INSTANCE.match(value):
-            raise ConfigError(f"{where}.{name}", value, "an instance type such as 'm7i.large'")
+            errors.add(f"{where}.{name}", value, "an instance type such as 'm7i.large'")
     if not sizing.db_instance_class.startswith("db."):
-        raise ConfigError(
-            f"{where}.db_instance_class",
-            sizing.db_instance_class,
-            "an RDS class 'db.*'",
-        )
+        errors.add(f"{where}.db_instance_class", sizing.db_instance_class, "an RDS class 'db.*'")
     if not sizing.cache_node_type.startswith("cache."):
-        raise ConfigError(
-            f"{where}.cache_node_type",
-            sizing.cache_node_type,
-            "an ElastiCache type 'cache.*'",
-        )
+        errors.add(f"{where}.cache_node_type", sizing.cache_node_type, "an ElastiCache type 'cache.*'")
     if sizing.web_min_capacity < 2:
-        raise ConfigError(f"{where}.web_min_capacity", sizing.web_min_capacity, "at least 2", "HOST-1")
+        errors.add(f"{where}.web_min_capacity", sizing.web_min_capacity, "at least 2", "HOST-1")
     if sizing.web_min_capacity > sizing.web_max_capacity:
-        raise ConfigError(
+        errors.add(
             f"{where}.web_min_capacity",
             sizing.web_min_capacity,
             f"at most web_max_capacity ({sizing.web_max_capacity})",
         )
     if not 1 <= sizing.web_cpu_target_percent <= 95:
-        raise ConfigError(f"{where}.web_cpu_target_percent", sizing.web_cpu_target_percent, "1 to 95")
+        errors.add(f"{where}.web_cpu_target_percent", sizing.web_cpu_target_percent, "1 to 95")
     if sizing.web_requests_per_target < 1:
-        raise ConfigError(
-            f"{where}.web_requests_per_target",
-            sizing.web_requests_per_target,
-            "at least 1",
-        )
+        errors.add(f"{where}.web_requests_per_target", sizing.web_requests_per_target, "at least 1")
     if not 20 <= sizing.db_allocated_storage_gib <= sizing.db_max_allocated_storage_gib:
-        raise ConfigError(
+        errors.add(
             f"{where}.db_allocated_storage_gib",
             sizing.db_allocated_storage_gib,
             f"20 to db_max_allocated_storage_gib ({sizing.db_max_allocated_storage_gib})",
         )
     if not 1 <= sizing.nat_gateways <= 3:
-        raise ConfigError(f"{where}.nat_gateways", sizing.nat_gateways, "1 to 3")
+        errors.add(f"{where}.nat_gateways", sizing.nat_gateways, "1 to 3")
     if not 0 <= sizing.cache_replicas <= 5:
-        raise ConfigError(f"{where}.cache_replicas", sizing.cache_replicas, "0 to 5")
+        errors.add(f"{where}.cache_replicas", sizing.cache_replicas, "0 to 5")
     if environment is Environment.PRODUCTION:
         if not sizing.db_multi_az:
-            raise ConfigError(f"{where}.db_multi_az", False, "true in production", "HOST-4")
+            errors.add(f"{where}.db_multi_az", False, "true in production", "HOST-4")
         if sizing.nat_gateways != 3:
-            raise ConfigError(
-                f"{where}.nat_gateways",
-                sizing.nat_gateways,
-                "3 in production (one per AZ)",
-                "HOST-4",
-            )
+            errors.add(f"{where}.nat_gateways", sizing.nat_gateways, "3 in production (one per AZ)", "HOST-4")
         if sizing.cache_replicas < 1:
-            raise ConfigError(
-                f"{where}.cache_replicas",
-                sizing.cache_replicas,
-                "at least 1 in production (failover)",
-                "HOST-4",
+            errors.add(
+                f"{where}.cache_replicas", sizing.cache_replicas, "at least 1 in production (failover)", "HOST-4"
             )
 
 
-def _check_retention(retention: Retention, environment: Environment, where: str) -> None:
+def _check_retention(retention: Retention, where: str, errors: _Errors) -> None:
     for name, (minimum, clause) in RETENTION_MINIMUMS.items():
         value = getattr(retention, name)
         if value < minimum:
-            raise ConfigError(
-                f"{where}.{name}",
-                value,
-                f"at least {minimum} days (policy minimum)",
-                clause,
-            )
+            errors.add(f"{where}.{name}", value, f"at least {minimum} days (policy minimum)", clause)
     if retention.rds_automated_backup_days > RDS_AUTOMATED_BACKUP_MAX_DAYS:
-        raise ConfigError(
+        errors.add(
             f"{where}.rds_automated_backup_days",
             retention.rds_automated_backup_days,
             f"30 to {RDS_AUTOMATED_BACKUP_MAX_DAYS} days (RDS maximum)",
@@ -303,14 +489,9 @@ def _check_retention(retention: Retention, environment: Environment, where: str)
         )
     if retention.log_retention_days not in LOG_RETENTION_ALLOWED_DAYS:
         allowed = ", ".join(str(d) for d in LOG_RETENTION_ALLOWED_DAYS if d >= 30)
-        raise ConfigError(
-            f"{where}.log_retention_days",
-            retention.log_retention_days,
-            f"one of {allowed}",
-            "BAK-7",
-        )
+        errors.add(f"{where}.log_retention_days", retention.log_retention_days, f"one of {allowed}", "BAK-7")
     if retention.log_archive_expiry_days <= retention.log_archive_transition_days:
-        raise ConfigError(
+        errors.add(
             f"{where}.log_archive_expiry_days",
             retention.log_archive_expiry_days,
             f"more than log_archive_transition_days ({retention.log_archive_transition_days})",
@@ -318,7 +499,7 @@ def _check_retention(retention: Retention, environment: Environment, where: str)
         )
     cold = retention.monthly_cold_storage_after_days
     if cold < 1 or retention.monthly_archive_days < cold + COLD_STORAGE_MIN_DAYS:
-        raise ConfigError(
+        errors.add(
             f"{where}.monthly_cold_storage_after_days",
             cold,
             f"at least 1 and at most monthly_archive_days - {COLD_STORAGE_MIN_DAYS} (AWS Backup cold storage minimum)",
@@ -327,14 +508,14 @@ def _check_retention(retention: Retention, environment: Environment, where: str)
     shortest = min(getattr(retention, name) for name in _BACKUP_RETENTIONS)
     longest = max(getattr(retention, name) for name in _BACKUP_RETENTIONS)
     if not 1 <= retention.vault_lock_min_days <= shortest:
-        raise ConfigError(
+        errors.add(
             f"{where}.vault_lock_min_days",
             retention.vault_lock_min_days,
             f"1 to {shortest} (the shortest backup retention)",
             "ACC-4",
         )
     if retention.vault_lock_max_days < longest:
-        raise ConfigError(
+        errors.add(
             f"{where}.vault_lock_max_days",
             retention.vault_lock_max_days,
             f"at least {longest} (the longest backup retention)",
@@ -342,43 +523,43 @@ def _check_retention(retention: Retention, environment: Environment, where: str)
         )
 
 
-def _check_standby(standby: Standby, sizing: Sizing, environment: Environment, where: str) -> None:
+def _check_standby(standby: Standby, sizing: Sizing, environment: Environment, where: str, errors: _Errors) -> None:
     if environment is Environment.PRODUCTION and not standby.enabled:
-        raise ConfigError(f"{where}.enabled", standby.enabled, "true in production (warm standby)", "DR-1")
+        errors.add(f"{where}.enabled", standby.enabled, "true in production (warm standby)", "DR-1")
     if not STANDBY_MIN_WEB_CAPACITY <= standby.web_min_capacity <= sizing.web_max_capacity:
-        raise ConfigError(
+        errors.add(
             f"{where}.web_min_capacity",
             standby.web_min_capacity,
             f"{STANDBY_MIN_WEB_CAPACITY} to sizing.web_max_capacity ({sizing.web_max_capacity})",
             "HOST-1",
         )
     if not 1 <= standby.replica_lag_alarm_seconds <= DATABASE_RPO_MAX_SECONDS:
-        raise ConfigError(
+        errors.add(
             f"{where}.replica_lag_alarm_seconds",
             standby.replica_lag_alarm_seconds,
             f"1 to {DATABASE_RPO_MAX_SECONDS} (the design database RPO)",
             "DR-1",
         )
     if not 1 <= standby.failover_max_lag_seconds <= 3600:
-        raise ConfigError(f"{where}.failover_max_lag_seconds", standby.failover_max_lag_seconds, "1 to 3600", "DR-1")
+        errors.add(f"{where}.failover_max_lag_seconds", standby.failover_max_lag_seconds, "1 to 3600", "DR-1")
 
 
-def _check_maintenance(window: MaintenanceWindow, where: str) -> None:
+def _check_maintenance(window: MaintenanceWindow, where: str, errors: _Errors) -> None:
     if window.day not in WEEKDAYS:
-        raise ConfigError(f"{where}.day", window.day, f"one of {', '.join(WEEKDAYS)}", "OPS-5")
+        errors.add(f"{where}.day", window.day, f"one of {', '.join(WEEKDAYS)}", "OPS-5")
     if not _HHMM.match(window.start_utc):
-        raise ConfigError(f"{where}.start_utc", window.start_utc, "a UTC time HH:MM", "OPS-5")
+        errors.add(f"{where}.start_utc", window.start_utc, "a UTC time HH:MM", "OPS-5")
     if not 1 <= window.duration_hours <= 6:
-        raise ConfigError(f"{where}.duration_hours", window.duration_hours, "1 to 6 hours", "OPS-5")
+        errors.add(f"{where}.duration_hours", window.duration_hours, "1 to 6 hours", "OPS-5")
 
 
-def _check_accounts_separate(deployments: list[Deployment]) -> None:
+def _check_accounts_separate(deployments: Sequence[Deployment], errors: _Errors) -> None:
     """HOST-3: environments never share an account."""
     owner: dict[str, Deployment] = {}
     for deployment in deployments:
         other = owner.setdefault(deployment.account, deployment)
         if other.environment is not deployment.environment:
-            raise ConfigError(
+            errors.add(
                 f"jurisdictions.{deployment.jurisdiction.value}.accounts.{deployment.environment.value}",
                 deployment.account,
                 f"an account not used by {other.name} (environments are separate accounts)",
@@ -386,35 +567,29 @@ def _check_accounts_separate(deployments: list[Deployment]) -> None:
             )
 
 
-def _build(cls: Any, raw: Mapping[str, Any], where: str) -> Any:
+_Section = TypeVar("_Section", Sizing, Retention, MaintenanceWindow, Standby, AwsConfig)
+
+
+def _section(cls: type[_Section], raw: Mapping[str, Any], key: str, where: str, errors: _Errors) -> _Section | None:
+    """Build one section's dataclass, reporting every missing, unknown or mistyped field."""
+    table = errors.table(raw, key, where)
+    if table is None:
+        return None
+    where = f"{where}.{key}"
     expected = {f.name: f.type for f in fields(cls)}
-    _only_keys(where, raw, set(expected))
+    before = errors.count
+    errors.only_keys(where, table, expected)
     values: dict[str, Any] = {}
     for name, type_name in expected.items():
-        if name not in raw:
-            raise ConfigError(f"{where}.{name}", None, "a value (the field is required)")
-        value = raw[name]
+        if name not in table:
+            errors.add(f"{where}.{name}", None, "a value (the field is required)")
+            continue
+        value = table[name]
         wanted = {"int": int, "bool": bool, "str": str}[str(type_name)]
         if type(value) is not wanted:
-            raise ConfigError(f"{where}.{name}", value, f"a value of type {wanted.__name__}")
+            errors.add(f"{where}.{name}", value, f"a value of type {wanted.__name__}")
+            continue
         values[name] = value
+    if errors.count > before:
+        return None
     return cls(**values)
-
-
-def _table(raw: Mapping[str, Any], key: str, where: str = "") -> Mapping[str, Any]:
-    value = raw.get(key)
-    field = f"{where}.{key}" if where else key
-    if not isinstance(value, Mapping):
-        raise ConfigError(field, value, "a table")
-    return value
-
-
-def _only_keys(where: str, raw: Mapping[str, Any], allowed: set[str]) -> None:
-    for key in raw:
-        if key not in allowed:
-            field = f"{where}.{key}" if where else key
-            raise ConfigError(field, key, f"one of: {', '.join(sorted(allowed))}")
-
-
-def _missing(field: str) -> str:
-    raise ConfigError(field, None, "a non-empty string")

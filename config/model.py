@@ -8,14 +8,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
-from config.policy import REGION_AVAILABILITY_ZONES
+from config.regions import REGION_AVAILABILITY_ZONES
+
+# stacks/base.py:vpc_cidr gives jurisdiction i the /16s 10.(16 + 32*i + 8*environment + dr).0.0:
+# seven jurisdictions (0..6) fit below 10.255.0.0.
+CIDR_INDEX_MAX: Final = 6
 
 
-class Jurisdiction(StrEnum):
-    AU = "au"
-    US = "us"
-    UK = "uk"
+class Jurisdiction(str):
+    """A jurisdiction's key in the config file (`"au"`): an open set, grown by configuration.
+
+    A `str`, so it compares, hashes and formats as its key; `.value` is that key as a plain
+    `str`, as it was when jurisdictions were an enum."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"Jurisdiction({self.value!r})"
 
 
 class Environment(StrEnum):
@@ -126,6 +141,8 @@ class Deployment:
     retention: Retention
     maintenance: MaintenanceWindow
     standby: Standby
+    allowed_regions: tuple[str, ...]  # HOST-2: the jurisdiction's allow-list (primary and DR are on it)
+    cidr_index: int  # the jurisdiction's slot in the VPC address plan (stacks/base.py:vpc_cidr)
     aws_config: AwsConfig = AwsConfig()
 
     @property

@@ -12,23 +12,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-# HOST-2: every region a deployment touches lies inside its jurisdiction.
-JURISDICTION_REGIONS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
-    {
-        "au": ("ap-southeast-2", "ap-southeast-4"),
-        "us": ("us-west-2", "us-east-1", "us-east-2", "us-west-1"),
-        "uk": ("eu-west-2", "eu-west-1", "eu-central-1", "eu-west-3", "eu-north-1"),
-    }
-)
+from config.regions import KNOWN_REGIONS, REGION_AVAILABILITY_ZONES
 
-# Hermetic synth: availability zones are pinned per region instead of looked up.
-REGION_AVAILABILITY_ZONES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
-    {
-        region: (f"{region}a", f"{region}b", f"{region}c")
-        for regions in JURISDICTION_REGIONS.values()
-        for region in regions
-    }
-)
+# Region facts (pinned availability zones) live in config/regions.py; re-exported here.
+# HOST-2's allow-list of regions is configuration: `allowed_regions` of each
+# [jurisdictions.<j>] table in config/deployments.toml, on `Deployment.allowed_regions`.
 
 ENVIRONMENTS: Final[tuple[str, ...]] = ("production", "staging", "development")
 
@@ -47,6 +35,24 @@ RETENTION_MINIMUMS: Final[Mapping[str, tuple[int, str]]] = MappingProxyType(
         "noncurrent_version_days": (30, "BAK-6"),
     }
 )
+
+
+def retention_minimum(field: str) -> int:
+    """The policy minimum (days) of a `Retention` field, from RETENTION_MINIMUMS."""
+    return RETENTION_MINIMUMS[field][0]
+
+
+# HOST-1: the web tier runs at least this many instances.
+WEB_MIN_INSTANCES: Final = 2
+
+# HOST-4: the web tier survives an AZ failure, so it spans at least this many availability zones.
+WEB_MIN_AVAILABILITY_ZONES: Final = 2
+
+# ENC-4: user passwords are at least this long (with upper, lower, digit and symbol).
+PASSWORD_MIN_LENGTH: Final = 8
+
+# BAK-2 (and BAK-3's daily snapshot): taken daily at 03:00 in the deployment's time zone.
+DAILY_SNAPSHOT_SCHEDULE: Final = "cron(0 3 * * ? *)"
 
 # RDS caps automated backup retention at 35 days.
 RDS_AUTOMATED_BACKUP_MAX_DAYS: Final = 35
@@ -69,3 +75,35 @@ DATABASE_RPO_MAX_SECONDS: Final = 60  # ReplicaLag alarm threshold may not excee
 OBJECT_RPO_MAX_MINUTES: Final = 15  # S3 Replication Time Control's SLA
 FAILOVER_AUTOMATION_MAX_MINUTES: Final = 15
 STANDBY_MIN_WEB_CAPACITY: Final = 2  # HOST-1 holds in the DR region too
+
+
+def __getattr__(name: str) -> Mapping[str, tuple[str, ...]]:
+    """`JURISDICTION_REGIONS`: the allow-lists of the shipped config/deployments.toml, by jurisdiction.
+
+    Kept for code written when jurisdictions were a closed list; new code reads
+    `Deployment.allowed_regions`, which also covers a jurisdiction of another config file."""
+    if name != "JURISDICTION_REGIONS":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from config.load import load_config  # the loader imports this module
+
+    allowed: dict[str, tuple[str, ...]] = {}
+    for deployment in load_config().deployments:
+        allowed.setdefault(deployment.jurisdiction.value, deployment.allowed_regions)
+    return MappingProxyType(allowed)
+
+
+__all__ = [
+    "COLD_STORAGE_MIN_DAYS",
+    "DATABASE_RPO_MAX_SECONDS",
+    "DATA_CLASSES",
+    "ENVIRONMENTS",
+    "FAILOVER_AUTOMATION_MAX_MINUTES",
+    "KNOWN_REGIONS",
+    "LOG_RETENTION_ALLOWED_DAYS",
+    "OBJECT_RPO_MAX_MINUTES",
+    "RDS_AUTOMATED_BACKUP_MAX_DAYS",
+    "REGION_AVAILABILITY_ZONES",
+    "RETENTION_MINIMUMS",
+    "STANDBY_MIN_WEB_CAPACITY",
+    "WEEKDAYS",
+]

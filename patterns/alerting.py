@@ -20,6 +20,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from patterns.keys import allow_auto_scaling_service_role
+
 SEVERITIES: Final[tuple[int, ...]] = (1, 2, 3, 4)
 
 # OPS-4 incident matrix: (start work within, workaround within, fix within).
@@ -121,9 +123,17 @@ def severity_alarm(
     datapoints_to_alarm: int | None = None,
     treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.MISSING,
     alarm_name: str | None = None,
+    with_response_times: bool = True,
+    notify_ok: bool = True,
 ) -> cloudwatch.Alarm:
-    """An alarm whose description starts with its severity and its OPS-4 response times,
-    publishing ALARM and OK to that severity's topic (OPS-2)."""
+    """The platform's one way to build an alarm: its description starts with its severity
+    (`Sev2: <summary>`, then the OPS-4 response times unless `with_response_times` is off), and it
+    publishes ALARM (and OK, unless `notify_ok` is off) to that severity's topic (OPS-2)."""
+    if severity not in topics:
+        raise ValueError(f"[OPS-2] no {severity_label(severity)} topic for alarm {id}")
+    description = f"{severity_label(severity)}: {summary}"
+    if with_response_times:
+        description = f"{description}. {severity_summary(severity)}."
     alarm = cloudwatch.Alarm(
         scope,
         id,
@@ -134,9 +144,16 @@ def severity_alarm(
         evaluation_periods=evaluation_periods,
         datapoints_to_alarm=datapoints_to_alarm,
         treat_missing_data=treat_missing_data,
-        alarm_description=f"{severity_label(severity)}: {summary}. {severity_summary(severity)}.",
+        alarm_description=description,
     )
     action = cloudwatch_actions.SnsAction(topics[severity])
     alarm.add_alarm_action(action)
-    alarm.add_ok_action(action)
+    if notify_ok:
+        alarm.add_ok_action(action)
     return alarm
+
+
+def allow_auto_scaling_notifications(key: kms.Key, stack: cdk.Stack) -> None:
+    """The key of the encrypted severity topics must admit the Auto Scaling service role, which
+    publishes the web tier's launch and terminate notifications."""
+    allow_auto_scaling_service_role(key, stack, "AllowAutoScalingNotificationsToEncryptedTopics", grants=False)

@@ -15,9 +15,10 @@ from typing import Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
+
+from patterns.alerting import severity_alarm
 
 # alarm id -> (AWS/Backup metric, severity, what it means)
 BACKUP_JOB_ALARMS: Final[dict[str, tuple[str, int, str]]] = {
@@ -53,13 +54,15 @@ class BackupJobAlarms(Construct):
         super().__init__(scope, id)
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         for alarm_id, (metric_name, severity, meaning) in BACKUP_JOB_ALARMS.items():
-            if severity not in props.topics:
-                raise ValueError(f"[OPS-2] no Sev{severity} topic for alarm {alarm_id}")
-            alarm = cloudwatch.Alarm(
+            self.alarms[alarm_id] = severity_alarm(
                 self,
                 alarm_id,
+                topics=props.topics,
+                severity=severity,
+                summary=f"{meaning}. Runbook: runbooks/restore_drill.md",
+                with_response_times=False,
+                notify_ok=False,
                 alarm_name=f"{props.name_prefix}-backup-{alarm_id}",
-                alarm_description=f"Sev{severity}: {meaning}. Runbook: runbooks/restore_drill.md",
                 metric=cloudwatch.Metric(
                     namespace="AWS/Backup",
                     metric_name=metric_name,
@@ -68,8 +71,6 @@ class BackupJobAlarms(Construct):
                 ),
                 threshold=1,
                 evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
-            alarm.add_alarm_action(actions.SnsAction(props.topics[severity]))
-            self.alarms[alarm_id] = alarm

@@ -57,7 +57,6 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from config import Retention
-from config.policy import JURISDICTION_REGIONS
 from patterns.iam import ManagedPolicyRole
 from patterns.tagging import BACKUP_TIER, BACKUP_TIER_COMPUTE, BACKUP_TIER_DATABASE
 
@@ -71,7 +70,7 @@ CONTINUOUS_BACKUP_MAX_DAYS: Final = 35
 
 BACKUP_SERVICE_POLICY: Final = "service-role/AWSBackupServiceRolePolicyForBackup"
 
-# Every region of config.policy.JURISDICTION_REGIONS is in the commercial partition. A
+# Every region of config/regions.py is in the commercial partition. A
 # literal (not the AWS::Partition token) keeps the copy target a plain string that the
 # policy pack and auditors can read.
 PARTITION: Final = "aws"
@@ -104,6 +103,8 @@ class BackupPlanProps:
     copy_vault_name: str  # the DR vault's deterministic name
     role_name: str  # deterministic, so the DR key policy can name it before it exists
     source_keys: Sequence[kms.IKey] = ()  # keys that encrypt the backed-up resources
+    # HOST-2: the jurisdiction's allow-list (Deployment.allowed_regions); None: the shipped config's
+    allowed_regions: Sequence[str] | None = None
 
 
 def tier_rules(retention: Retention, timezone: str) -> dict[str, tuple[RuleSpec, ...]]:
@@ -151,9 +152,13 @@ def tier_rules(retention: Retention, timezone: str) -> dict[str, tuple[RuleSpec,
     }
 
 
-def check_copy_region(jurisdiction: str, region: str) -> None:
+def check_copy_region(jurisdiction: str, region: str, allowed_regions: Sequence[str] | None = None) -> None:
     """Defence in depth behind config validation: a copy never leaves the jurisdiction."""
-    allowed = JURISDICTION_REGIONS.get(jurisdiction, ())
+    if allowed_regions is None:
+        from config.policy import JURISDICTION_REGIONS  # the shipped config file's allow-lists
+
+        allowed_regions = JURISDICTION_REGIONS.get(jurisdiction, ())
+    allowed = tuple(allowed_regions)
     if region not in allowed:
         raise JurisdictionError(
             f"[HOST-2] backup copy destination region {region!r} is outside jurisdiction "
@@ -167,7 +172,7 @@ class TieredBackupPlans(Construct):
     def __init__(self, scope: Construct, id: str, *, props: BackupPlanProps) -> None:
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
-        check_copy_region(props.jurisdiction, props.copy_region)
+        check_copy_region(props.jurisdiction, props.copy_region, props.allowed_regions)
         self.copy_vault_arn = (
             f"arn:{PARTITION}:backup:{props.copy_region}:{stack.account}:backup-vault:{props.copy_vault_name}"
         )

@@ -23,7 +23,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from patterns.iam import ManagedPolicyRole
-from patterns.team_roles import iam5_resource_finding
+from patterns.nag_findings import iam5_resource_finding
 from policies.acknowledgments import acknowledge
 
 RTC_MINUTES = 15

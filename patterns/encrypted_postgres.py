@@ -116,35 +116,54 @@ class EncryptedPostgresProps:
 
 
 class EncryptedPostgres(Construct):
+    """In order: security groups, TLS parameter group, encrypted log groups and monitoring role, the
+    instance with its tags and acknowledgments, enhanced monitoring, the retained (and optionally
+    replicated) master secret, and its rotation. Values come validated from the configuration."""
+
     def __init__(self, scope: Construct, id: str, *, props: EncryptedPostgresProps) -> None:
         super().__init__(scope, id)
         engine = rds.DatabaseInstanceEngine.postgres(version=ENGINE_VERSION)
+        self.props = props
         self.port = props.port
         self.instance_identifier = props.instance_identifier
+        self.security_group, self.rotation_security_group = self._security_groups()
+        self.parameter_group = tls_parameter_group(self, engine, props.instance_identifier)
+        self.log_groups = exported_log_groups(self, props.instance_identifier, props.logs_key, props.log_retention)
+        self.monitoring_role = monitoring_role(self, props.instance_identifier)
+        self.instance = self._instance(engine)
+        self._tag_and_acknowledge_instance()
+        resource_id = self.instance.instance_resource_id
+        assert resource_id is not None  # a new instance always has one
+        grant_enhanced_monitoring(self.monitoring_role, resource_id)
+        self.secret: secretsmanager.ISecret = self._master_secret()
+        self.rotation = self._rotation()
 
-        self.security_group = ec2.SecurityGroup(
+    def _security_groups(self) -> tuple[ec2.SecurityGroup, ec2.SecurityGroup]:
+        """Clients of the database, and the rotation function (HTTPS to the Secrets Manager endpoint only)."""
+        props = self.props
+        clients = ec2.SecurityGroup(
             self,
             "SecurityGroup",
             vpc=props.vpc,
             description=f"{props.instance_identifier}: PostgreSQL clients only",
             allow_all_outbound=False,
         )
-        self.rotation_security_group = ec2.SecurityGroup(
+        rotation = ec2.SecurityGroup(
             self,
             "RotationSecurityGroup",
             vpc=props.vpc,
             description=f"{props.instance_identifier}: the credential rotation function",
             allow_all_outbound=False,
         )
-        self.rotation_security_group.add_egress_rule(
+        rotation.add_egress_rule(
             ec2.Peer.ipv4(props.vpc.vpc_cidr_block), ec2.Port.tcp(443), "Secrets Manager VPC endpoint"
         )
+        return clients, rotation
 
-        self.parameter_group = tls_parameter_group(self, engine, props.instance_identifier)
-        self.log_groups = exported_log_groups(self, props.instance_identifier, props.logs_key, props.log_retention)
-        self.monitoring_role = monitoring_role(self, props.instance_identifier)
-
-        self.instance = rds.DatabaseInstance(
+    def _instance(self, engine: rds.IInstanceEngine) -> rds.DatabaseInstance:
+        """Isolated subnets, encrypted storage and Performance Insights, IAM auth, TLS-only, backups."""
+        props = self.props
+        return rds.DatabaseInstance(
             self,
             "Instance",
             engine=engine,
@@ -184,6 +203,10 @@ class EncryptedPostgres(Construct):
             removal_policy=cdk.RemovalPolicy.SNAPSHOT,
             ca_certificate=rds.CaCertificate.RDS_CA_RSA2048_G1,
         )
+
+    def _tag_and_acknowledge_instance(self) -> None:
+        """Backed up by tag (BAK-1..BAK-5); RDS writes into our encrypted log groups."""
+        props = self.props
         cfn_instance = self.instance.node.default_child
         assert isinstance(cfn_instance, rds.CfnDBInstance)
         for log_group in self.log_groups.values():
@@ -213,13 +236,11 @@ class EncryptedPostgres(Construct):
                 "plans copied to the DR region, deletion protection and a final snapshot.",
             )
 
-        resource_id = self.instance.instance_resource_id
-        assert resource_id is not None  # a new instance always has one
-        grant_enhanced_monitoring(self.monitoring_role, resource_id)
-
+    def _master_secret(self) -> secretsmanager.ISecret:
+        """Retained with the final snapshot (BAK-8); replicated to DR when the deployment has a standby."""
+        props = self.props
         secret = self.instance.secret
         assert secret is not None  # generated above
-        self.secret: secretsmanager.ISecret = secret
         # BAK-8: the final snapshot is useless without its master password.
         generated = self.instance.node.find_child("Secret")  # `secret` above is its target attachment
         assert isinstance(generated, secretsmanager.Secret)
@@ -231,8 +252,13 @@ class EncryptedPostgres(Construct):
             cfn_secret.replica_regions = [
                 secretsmanager.CfnSecret.ReplicaRegionProperty(region=region, kms_key_id=key_alias)
             ]
-        tag_data_classification(self.secret, "system")
-        self.rotation = self.secret.add_rotation_schedule(
+        tag_data_classification(secret, "system")
+        return secret
+
+    def _rotation(self) -> secretsmanager.RotationSchedule:
+        """Hosted single-user rotation every ROTATION_DAYS, from the rotation security group."""
+        props = self.props
+        rotation = self.secret.add_rotation_schedule(
             "Rotation",
             automatically_after=cdk.Duration.days(ROTATION_DAYS),
             hosted_rotation=secretsmanager.HostedRotation.postgre_sql_single_user(
@@ -245,3 +271,4 @@ class EncryptedPostgres(Construct):
         self.rotation_security_group.connections.allow_to(
             self.security_group, ec2.Port.tcp(props.port), "Rotate the master credentials"
         )
+        return rotation

@@ -89,3 +89,35 @@ class DataClassKeyRing(Construct):
     @property
     def backup(self) -> kms.Key:
         return self.keys["backup"]
+
+
+def allow_auto_scaling_service_role(key: kms.Key, stack: cdk.Stack, sid: str, *, grants: bool = True) -> None:
+    """Auto Scaling launches instances (and publishes notifications) as its service-linked
+    role, which needs the key to create encrypted volumes. KMS rejects a key policy
+    that names a role that does not exist yet, and the role only appears with the
+    account's first Auto Scaling group, so the principal is matched by condition."""
+    service_role_arn = (
+        f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/"
+        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    )
+    conditions = {"ArnEquals": {"aws:PrincipalArn": service_role_arn}}
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=sid,
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            resources=["*"],
+            conditions=conditions,
+        )
+    )
+    if not grants:
+        return
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=f"{sid}Grants",
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:CreateGrant"],
+            resources=["*"],
+            conditions={**conditions, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+        )
+    )

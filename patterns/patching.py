@@ -22,8 +22,8 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from patterns.iam import ManagedPolicyRole
+from patterns.nag_findings import iam5_resource_finding
 from patterns.tagging import PATCH_GROUP
-from patterns.team_roles import iam5_resource_finding
 from policies.acknowledgments import acknowledge
 
 PATCH_DOCUMENT: Final = "AWS-RunPatchBaseline"

@@ -2,12 +2,13 @@
 
 Two constructs:
 
-- `AccessLogBucket`: the target of S3 server access logs (ACC-3). S3 log delivery
-  writes only to buckets whose default encryption is SSE-S3 (SSE-KMS targets are
-  not supported by the logging service), so this bucket - and only this one - uses
-  S3-managed AES-256 keys. It holds request metadata, never customer objects; it
-  is TLS-only, private, versioned, writable only by `logging.s3.amazonaws.com` of
-  this account, archived and expired like every log bucket (BAK-7).
+- `AccessLogBucket`: a log-delivery bucket, the target of S3 server access logs
+  (ACC-3) or of Application Load Balancer access logs (`LogDelivery`). Both
+  delivery services write only to buckets whose default encryption is SSE-S3
+  (SSE-KMS targets are not supported), so these buckets - and only these - use
+  S3-managed AES-256 keys. They hold request metadata, never customer objects;
+  they are TLS-only, private, versioned, archived and expired like every log
+  bucket (BAK-7) and retained.
 - `SecureBucket`: every other bucket. SSE-KMS with a given customer-managed key
   and bucket keys (ENC-1), versioning with noncurrent versions kept for the
   retention window (BAK-6), access logs to an `AccessLogBucket`, RETAIN (BAK-8).
@@ -19,6 +20,7 @@ Two constructs:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
@@ -28,7 +30,7 @@ from constructs import Construct
 from config import Retention
 from patterns.bucket_replication import BucketReplication, ReplicationTarget
 from patterns.tagging import tag_data_classification
-from policies.acknowledgments import acknowledge
+from policies.acknowledgments import acknowledge, acknowledge_in_public_packs
 
 INCOMPLETE_UPLOAD_DAYS = 7
 
@@ -65,11 +67,64 @@ class LogArchive:
         return cls(retention.log_archive_transition_days, retention.log_archive_expiry_days)
 
 
+def _no_replication_reason(why: str) -> str:
+    return (
+        f"{why} Compensating controls: versioning with noncurrent versions kept for the retention window "
+        "(BAK-6), RETAIN removal policy, S3's multi-AZ durability, TLS-only policy."
+    )
+
+
+@dataclass(frozen=True)
+class LogDelivery:
+    """Which AWS service delivers into an `AccessLogBucket`, and so why it is SSE-S3 and not replicated."""
+
+    encryption_reason: str  # acknowledges S3DefaultEncryptionKMS
+    no_replication_reason: str  # acknowledges S3BucketReplicationEnabled
+    # A target of S3 server access logs: log delivery is granted by bucket policy, and cdk-nag does not
+    # ask a log target to log its own access. Any other log bucket either logs its access or says why not.
+    server_access_log_target: bool
+
+
+S3_SERVER_ACCESS_LOGS: Final = LogDelivery(
+    encryption_reason=(
+        "S3 server access log delivery supports only SSE-S3 on the target bucket (SSE-KMS targets "
+        "are rejected). Compensating controls: SSE-S3 AES-256 at rest, TLS-only bucket policy, only "
+        "logging.s3.amazonaws.com of this account may write, all public access blocked, versioned, "
+        "retained; it holds request metadata only, never customer objects."
+    ),
+    no_replication_reason=_no_replication_reason(
+        "Access logs are operational records of this region, not customer data; each region keeps its own."
+    ),
+    server_access_log_target=True,
+)
+ALB_ACCESS_LOGS: Final = LogDelivery(
+    encryption_reason=(
+        "Elastic Load Balancing delivers access logs only to SSE-S3 buckets; compensating controls: the "
+        "bucket holds request logs only (no customer content), is TLS-only, private, versioned, retained, "
+        "and moves logs to Glacier after 30 days."
+    ),
+    no_replication_reason=(
+        "Load-balancer request logs of this region are operational records, not customer data; "
+        "compensating controls: versioning, RETAIN, Glacier lifecycle, and the DR region keeps its own "
+        "load-balancer logs."
+    ),
+    server_access_log_target=False,
+)
+
+
 @dataclass(frozen=True)
 class AccessLogBucketProps:
     noncurrent_version_days: int
     archive: LogArchive
     bucket_name: str | None = None
+    delivery: LogDelivery = S3_SERVER_ACCESS_LOGS
+    # S3 server access logs of this bucket go to `server_access_logs_bucket` (an SSE-S3 access-log
+    # bucket, referenced by name); the caller grants logging.s3.amazonaws.com the write into it.
+    server_access_logs_bucket: s3.IBucket | None = None
+    server_access_logs_prefix: str | None = None
+    # The ALB log bucket was deployed with one combined lifecycle rule under this id; a changed
+    # rule layout would rewrite a retained bucket's lifecycle, so it keeps it.
+    combined_lifecycle_rule_id: str | None = None
 
     @classmethod
     def from_retention(cls, retention: Retention, bucket_name: str) -> AccessLogBucketProps:
@@ -89,48 +144,49 @@ class SecureBucketProps:
     no_replication_reason: str | None = None  # why a bucket without `replication` needs none
 
 
-def _lifecycle_rules(noncurrent_version_days: int, archive: LogArchive | None) -> list[s3.LifecycleRule]:
-    """Noncurrent versions live for the whole retention window (BAK-6); log archives move to Glacier (BAK-7)."""
-    rules = [
-        s3.LifecycleRule(
-            id="NoncurrentVersionsAfterRetentionWindow",
-            noncurrent_version_expiration=cdk.Duration.days(noncurrent_version_days),
-            abort_incomplete_multipart_upload_after=cdk.Duration.days(INCOMPLETE_UPLOAD_DAYS),
+def _lifecycle_rules(
+    noncurrent_version_days: int, archive: LogArchive | None, combined_rule_id: str | None = None
+) -> list[s3.LifecycleRule]:
+    """Noncurrent versions live for the whole retention window (BAK-6); log archives move to Glacier (BAK-7).
+    With `combined_rule_id` both live in one rule of that id."""
+    noncurrent = cdk.Duration.days(noncurrent_version_days)
+    abort_uploads = cdk.Duration.days(INCOMPLETE_UPLOAD_DAYS)
+    keep_noncurrent = s3.LifecycleRule(
+        id="NoncurrentVersionsAfterRetentionWindow",
+        noncurrent_version_expiration=noncurrent,
+        abort_incomplete_multipart_upload_after=abort_uploads,
+    )
+    if archive is None:
+        return [keep_noncurrent]
+    glacier = [
+        s3.Transition(
+            storage_class=s3.StorageClass.GLACIER, transition_after=cdk.Duration.days(archive.transition_days)
         )
     ]
-    if archive is not None:
-        rules.append(
+    expiry = cdk.Duration.days(archive.expiry_days)
+    if combined_rule_id is not None:
+        return [
             s3.LifecycleRule(
-                id="ArchiveToGlacierThenExpire",
-                transitions=[
-                    s3.Transition(
-                        storage_class=s3.StorageClass.GLACIER,
-                        transition_after=cdk.Duration.days(archive.transition_days),
-                    )
-                ],
-                expiration=cdk.Duration.days(archive.expiry_days),
+                id=combined_rule_id,
+                transitions=glacier,
+                expiration=expiry,
+                noncurrent_version_expiration=noncurrent,
+                abort_incomplete_multipart_upload_after=abort_uploads,
             )
-        )
-    return rules
-
-
-def _acknowledge_no_replication(bucket: s3.Bucket, why: str) -> None:
-    acknowledge(
-        bucket.node.default_child,  # type: ignore[arg-type]
-        [f"{pack}-S3BucketReplicationEnabled" for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")],
-        f"{why} Compensating controls: versioning with noncurrent versions kept for the retention window "
-        "(BAK-6), RETAIN removal policy, S3's multi-AZ durability, TLS-only policy.",
-    )
+        ]
+    return [keep_noncurrent, s3.LifecycleRule(id="ArchiveToGlacierThenExpire", transitions=glacier, expiration=expiry)]
 
 
 class AccessLogBucket(Construct):
-    """The S3 server-access-log target of one stack (SSE-S3: see the module docstring)."""
+    """A log-delivery bucket of one stack (SSE-S3: see the module docstring)."""
 
     def __init__(self, scope: Construct, id: str, *, props: AccessLogBucketProps) -> None:
         super().__init__(scope, id)
-        # Grant log delivery by bucket policy (the only way with BUCKET_OWNER_ENFORCED), whether or
-        # not the app carries cdk.json's feature flags (the test fixtures do not).
-        self.node.set_context(S3_LOG_DELIVERY_BY_POLICY, True)
+        delivery = props.delivery
+        if delivery.server_access_log_target:
+            # Grant log delivery by bucket policy (the only way with BUCKET_OWNER_ENFORCED), whether or
+            # not the app carries cdk.json's feature flags (the test fixtures do not).
+            self.node.set_context(S3_LOG_DELIVERY_BY_POLICY, True)
         self.bucket = s3.Bucket(
             self,
             "Bucket",
@@ -140,23 +196,31 @@ class AccessLogBucket(Construct):
             versioned=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=_lifecycle_rules(props.noncurrent_version_days, props.archive),
+            lifecycle_rules=_lifecycle_rules(
+                props.noncurrent_version_days, props.archive, props.combined_lifecycle_rule_id
+            ),
             transition_default_minimum_object_size=_transition_minimum(props.archive),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         tag_data_classification(self.bucket, "logs")
-        acknowledge(
-            self.bucket.node.default_child,  # type: ignore[arg-type]
-            [f"{pack}-S3DefaultEncryptionKMS" for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")],
-            "S3 server access log delivery supports only SSE-S3 on the target bucket (SSE-KMS targets "
-            "are rejected). Compensating controls: SSE-S3 AES-256 at rest, TLS-only bucket policy, only "
-            "logging.s3.amazonaws.com of this account may write, all public access blocked, versioned, "
-            "retained; it holds request metadata only, never customer objects.",
-        )
-        _acknowledge_no_replication(
-            self.bucket,
-            "Access logs are operational records of this region, not customer data; each region keeps its own.",
-        )
+        cfn_bucket = self.bucket.node.default_child
+        assert isinstance(cfn_bucket, s3.CfnBucket)
+        if props.server_access_logs_bucket is not None:
+            # Set on the L1 resource: the L2 property would try to edit the target's bucket policy,
+            # which belongs to the caller (see `AccessLogBucketProps.server_access_logs_bucket`).
+            cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+                destination_bucket_name=props.server_access_logs_bucket.bucket_name,
+                log_file_prefix=props.server_access_logs_prefix,
+            )
+        acknowledge_in_public_packs(cfn_bucket, "S3DefaultEncryptionKMS", delivery.encryption_reason)
+        acknowledge_in_public_packs(cfn_bucket, "S3BucketReplicationEnabled", delivery.no_replication_reason)
+        if props.server_access_logs_bucket is None and not delivery.server_access_log_target:
+            reason = (
+                "This bucket is itself a log destination; logging its access into itself would loop; "
+                "compensating control: CloudTrail records every management call on it."
+            )
+            acknowledge_in_public_packs(cfn_bucket, "S3BucketLoggingEnabled", reason)
+            acknowledge(cfn_bucket, ["AwsSolutions-S1"], reason)
 
 
 class SecureBucket(Construct):
@@ -188,6 +252,10 @@ class SecureBucket(Construct):
                 self, "Replication", bucket=self.bucket, source_key=props.encryption_key, target=props.replication
             )
         elif props.no_replication_reason is not None:
-            _acknowledge_no_replication(self.bucket, props.no_replication_reason)
+            acknowledge_in_public_packs(
+                self.bucket.node.default_child,  # type: ignore[arg-type]
+                "S3BucketReplicationEnabled",
+                _no_replication_reason(props.no_replication_reason),
+            )
         else:
             raise ValueError(f"{id}: replicate the bucket or give no_replication_reason")

@@ -21,7 +21,6 @@ except by the break-glass role (ACC-4).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -29,92 +28,21 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from patterns.iam import ManagedPolicyRole
-from patterns.tagging import PATCH_GROUP, TENANT_ID, TENANT_PREFIX_ABAC
+from patterns.nag_findings import IAM5, PUBLIC_PACK_PREFIXES, iam5_resource_finding
+from patterns.tagging import PATCH_GROUP
+from patterns.team_actions import (
+    BACKUP_DESTRUCTIVE_ACTIONS,
+    CLOUDTRAIL_DISABLING_ACTIONS,
+    IAM_BOUNDARY_BOUND_ACTIONS,
+    IAM_ESCALATION_ACTIONS,
+    KMS_DESTRUCTIVE_ACTIONS,
+    OPERATOR_READ_ACTIONS,
+    RELEASE_ACTIONS,
+    TENANT_READ_ACTIONS,
+    TENANT_WRITE_ACTIONS,
+)
+from patterns.tenant_access import tenant_object_grant
 from policies.acknowledgments import acknowledge
-
-TEAM_ROLES: Final[tuple[str, ...]] = (
-    "technical-director",
-    "application-developer",
-    "client-representative",
-    "auditor",
-)
-
-IAM_ESCALATION_ACTIONS: Final[tuple[str, ...]] = (
-    "iam:AddUserToGroup",
-    "iam:AttachGroupPolicy",
-    "iam:AttachUserPolicy",
-    "iam:CreateAccessKey",
-    "iam:CreateLoginProfile",
-    "iam:CreatePolicyVersion",
-    "iam:CreateUser",
-    "iam:DeleteRolePermissionsBoundary",
-    "iam:DeleteUserPermissionsBoundary",
-    "iam:PutGroupPolicy",
-    "iam:PutUserPolicy",
-    "iam:SetDefaultPolicyVersion",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:UpdateLoginProfile",
-)
-# Allowed only when the role being created or changed carries this same boundary.
-IAM_BOUNDARY_BOUND_ACTIONS: Final[tuple[str, ...]] = (
-    "iam:AttachRolePolicy",
-    "iam:CreateRole",
-    "iam:DeleteRolePolicy",
-    "iam:DetachRolePolicy",
-    "iam:PutRolePermissionsBoundary",
-    "iam:PutRolePolicy",
-)
-KMS_DESTRUCTIVE_ACTIONS: Final[tuple[str, ...]] = (
-    "kms:DeleteImportedKeyMaterial",
-    "kms:DisableKey",
-    "kms:DisableKeyRotation",
-    "kms:ScheduleKeyDeletion",
-)
-CLOUDTRAIL_DISABLING_ACTIONS: Final[tuple[str, ...]] = (
-    "cloudtrail:DeleteTrail",
-    "cloudtrail:PutEventSelectors",
-    "cloudtrail:StopLogging",
-    "cloudtrail:UpdateTrail",
-)
-BACKUP_DESTRUCTIVE_ACTIONS: Final[tuple[str, ...]] = (
-    "backup:DeleteBackupPlan",
-    "backup:DeleteBackupVault",
-    "backup:DeleteBackupVaultAccessPolicy",
-    "backup:DeleteBackupVaultLockConfiguration",
-    "backup:DeleteRecoveryPoint",
-    "backup:DisassociateRecoveryPoint",
-    "backup:DisassociateRecoveryPointFromParent",
-    "backup:PutBackupVaultAccessPolicy",
-    "backup:UpdateRecoveryPointLifecycle",
-)
-# Console and CLI read that operators need to see the platform; no resource-level support.
-OPERATOR_READ_ACTIONS: Final[tuple[str, ...]] = (
-    "autoscaling:DescribeAutoScalingGroups",
-    "autoscaling:DescribeInstanceRefreshes",
-    "autoscaling:DescribeScalingActivities",
-    "cloudwatch:DescribeAlarms",
-    "cloudwatch:GetDashboard",
-    "cloudwatch:GetMetricData",
-    "cloudwatch:ListDashboards",
-    "cloudwatch:ListMetrics",
-    "ec2:DescribeInstances",
-    "elasticloadbalancing:DescribeLoadBalancers",
-    "elasticloadbalancing:DescribeTargetGroups",
-    "elasticloadbalancing:DescribeTargetHealth",
-    "ssm:DescribeInstanceInformation",
-    "ssm:DescribeSessions",
-    "ssm:GetConnectionStatus",
-)
-RELEASE_ACTIONS: Final[tuple[str, ...]] = (
-    "autoscaling:CancelInstanceRefresh",
-    "autoscaling:RollbackInstanceRefresh",
-    "autoscaling:StartInstanceRefresh",
-)
-TENANT_READ_ACTIONS: Final[tuple[str, ...]] = ("s3:GetObject", "s3:GetObjectVersion")
-TENANT_WRITE_ACTIONS: Final[tuple[str, ...]] = ("s3:PutObject", "s3:DeleteObject")
-
-_IAM5 = "AwsSolutions-IAM5"
-_PACKS = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
 
 
 @dataclass(frozen=True)
@@ -151,7 +79,7 @@ class TeamRoles(Construct):
         )
         acknowledge(
             self.operator_read,
-            [f"{_IAM5}[Resource::*]"],
+            [f"{IAM5}[Resource::*]"],
             "Describe/List/GetMetricData actions have no resource-level permissions; compensating controls: "
             "read-only actions only, no data-plane reads, permissions boundary, MFA-only trust.",
         )
@@ -297,10 +225,10 @@ class TeamRoles(Construct):
         acknowledge(
             boundary,
             [
-                f"{_IAM5}[Action::*]",
-                f"{_IAM5}[Resource::*]",
-                *(f"{pack}-IAMPolicyNoStatementsWithAdminAccess" for pack in _PACKS),
-                *(f"{pack}-IAMPolicyNoStatementsWithFullAccess" for pack in _PACKS),
+                f"{IAM5}[Action::*]",
+                f"{IAM5}[Resource::*]",
+                *(f"{pack}-IAMPolicyNoStatementsWithAdminAccess" for pack in PUBLIC_PACK_PREFIXES),
+                *(f"{pack}-IAMPolicyNoStatementsWithFullAccess" for pack in PUBLIC_PACK_PREFIXES),
             ],
             "A permissions boundary caps and never grants: it is attached to no principal as a permissions "
             "policy, so its allow-all ceiling gives nobody anything; the scoped identity policies decide. "
@@ -380,7 +308,7 @@ class TeamRoles(Construct):
         ]
         acknowledge(
             policy,
-            [*(iam5_resource_finding(stack, arn) for arn in wildcard_arns), f"{_IAM5}[Resource::*]"],
+            [*(iam5_resource_finding(stack, arn) for arn in wildcard_arns), f"{IAM5}[Resource::*]"],
             "Instance ids and session ids are created at run time; compensating controls: sessions only on "
             "instances tagged with the web patch group and only through the encrypted, logged session "
             "document, own sessions only (aws:userid), instance refresh only on resources tagged with this "
@@ -392,76 +320,24 @@ class TeamRoles(Construct):
         """ABAC (HOST-5): the caller's principal tag tenant-id selects the only prefix it can reach."""
         bucket_name = self.props.content_bucket_name
         assert bucket_name is not None
-        prefix = TENANT_PREFIX_ABAC
-        bucket_arn = stack.format_arn(service="s3", region="", account="", resource=bucket_name)
-        objects_arn = f"{bucket_arn}/{prefix}*"
-        statements = [
-            iam.PolicyStatement(
-                sid="OwnTenantObjects",
-                actions=list(actions),
-                resources=[objects_arn],
-                conditions={"Null": {f"aws:PrincipalTag/{TENANT_ID}": "false"}},
-            ),
-            iam.PolicyStatement(
-                sid="ListOwnTenantPrefix",
-                actions=["s3:ListBucket"],
-                resources=[bucket_arn],
-                conditions={
-                    "StringLike": {"s3:prefix": [f"{prefix}*"]},
-                    "Null": {f"aws:PrincipalTag/{TENANT_ID}": "false"},
-                },
-            ),
-        ]
-        key = self.props.content_key
-        if key is not None:
-            key_actions = (
-                ["kms:Decrypt"] if set(actions) == set(TENANT_READ_ACTIONS) else ["kms:Decrypt", "kms:GenerateDataKey"]
-            )
-            statements.append(
-                iam.PolicyStatement(
-                    sid="ContentKeyThroughS3Only",
-                    actions=key_actions,
-                    resources=[key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
-                )
-            )
+        grant = tenant_object_grant(
+            stack, bucket_name=bucket_name, actions=actions, own_tenant_only=True, content_key=self.props.content_key
+        )
         policy = iam.ManagedPolicy(
             self,
             id,
             managed_policy_name=f"{self.props.name_prefix}-{_kebab(id)}",
             description="Objects under tenants/<principal tag tenant-id>/ of the content bucket only (ABAC)",
-            statements=statements,
+            statements=grant.statements,
         )
         acknowledge(
             policy,
-            [iam5_resource_finding(stack, objects_arn)],
+            [iam5_resource_finding(stack, grant.objects_arn)],
             "ABAC (HOST-5): the wildcard is the object key below the caller's own tenant prefix, "
             "tenants/${aws:PrincipalTag/tenant-id}/; compensating controls: a session without the tag "
             "matches nothing (Null condition), the key is usable only through S3, MFA-only trust, boundary.",
         )
         return policy
-
-
-def iam5_resource_finding(stack: cdk.Stack, arn: str) -> str:
-    """The AwsSolutions-IAM5 finding id of a wildcard resource, rendered as cdk-nag renders it
-    (its flattenCfnReference: `${x}` -> `<x>`, Ref -> `<Name>`, GetAtt -> `<Res.Attr>`). Whether
-    the partition resolves to a literal depends on feature flags, so the id is computed, not typed."""
-    return f"{_IAM5}[Resource::{_flatten_reference(stack.resolve(arn))}]"
-
-
-def _flatten_reference(node: object) -> str:
-    if isinstance(node, str):
-        return node.replace("${", "<").replace("}", ">")
-    if isinstance(node, dict):
-        if "Fn::Join" in node:
-            delimiter, items = node["Fn::Join"]
-            return str(delimiter).join(_flatten_reference(item) for item in items)
-        if "Ref" in node:
-            return f"<{_flatten_reference(node['Ref'])}>"
-        if "Fn::GetAtt" in node:
-            resource, attribute = node["Fn::GetAtt"]
-            return f"<{_flatten_reference(resource)}.{_flatten_reference(attribute)}>"
-    raise ValueError(f"cannot render {node!r} as a cdk-nag finding; acknowledge a literal ARN")
 
 
 def _kebab(name: str) -> str:

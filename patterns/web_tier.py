@@ -15,14 +15,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
@@ -31,8 +30,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from patterns.alerting import severity_label
+from patterns.alerting import severity_alarm
 from patterns.iam import ManagedPolicyRole
+from patterns.keys import allow_auto_scaling_service_role
 from patterns.tagging import PATCH_GROUP, tag_data_classification, tag_stateless
 from policies.acknowledgments import acknowledge_in_public_packs
 
@@ -81,7 +81,7 @@ class WebTierProps:
     requests_per_target_per_minute: int
     deletion_protection: bool
     patch_group: str
-    alarm_topics: Mapping[int, sns.ITopic] = field(default_factory=dict)  # severity -> topic
+    alarm_topics: Mapping[int, sns.ITopic]  # severity -> topic: every alarm and notification pages one
     app_port: int = 8080
     health_check_path: str = "/health"
     root_volume_gib: int = 30
@@ -90,15 +90,32 @@ class WebTierProps:
 
 
 class WebTier(Construct):
+    """Validate, then build in order: security groups, instance role, launch template, Auto Scaling
+    group, load balancer with its target group and listeners, request-based scaling, alarms."""
+
     def __init__(self, scope: Construct, id: str, *, props: WebTierProps) -> None:
         super().__init__(scope, id)
         if props.min_capacity < 2:
             raise ValueError(f"web tier min_capacity {props.min_capacity}: at least 2 (HOST-1)")
-        stack = cdk.Stack.of(self)
         self.props = props
+        self.alb_security_group, self.app_security_group = self._security_groups()
+        self.instance_role = self._instance_role()
+        self.launch_template = self._launch_template()
+        self.auto_scaling_group = self._auto_scaling_group()
+        self.alb = self._load_balancer()
+        self.target_group = self._target_group()
+        self.https_listener, self.http_listener = self._listeners()
+        self._scale_on_requests()
+        self.alarms = self._alarms()
 
-        # --- security groups: the internet reaches the ALB on 443/80 only, the ALB reaches the app port only
-        self.alb_security_group = ec2.SecurityGroup(
+    def allow_to(self, peer: ec2.ISecurityGroup, port: ec2.Port, description: str) -> None:
+        """Let the instances reach a data store's security group (egress here, ingress there)."""
+        self.app_security_group.connections.allow_to(peer, port, description)
+
+    def _security_groups(self) -> tuple[ec2.SecurityGroup, ec2.SecurityGroup]:
+        """The internet reaches the ALB on 443/80 only; the instances reach HTTPS out and nothing else."""
+        props = self.props
+        alb_sg = ec2.SecurityGroup(
             self,
             "AlbSecurityGroup",
             vpc=props.vpc,
@@ -106,31 +123,35 @@ class WebTier(Construct):
             allow_all_outbound=False,
         )
         for port, why in ((443, "HTTPS from the internet"), (80, "HTTP from the internet, redirected to HTTPS")):
-            self.alb_security_group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(port), why)
-        self.app_security_group = ec2.SecurityGroup(
+            alb_sg.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(port), why)
+        app_sg = ec2.SecurityGroup(
             self,
             "AppSecurityGroup",
             vpc=props.vpc,
             description=f"{props.name_prefix} web instances: app port from the ALB only, no SSH",
             allow_all_outbound=False,
         )
-        self.app_security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs and package repositories"
-        )
+        app_sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs and package repositories")
+        return alb_sg, app_sg
 
-        # --- instance role: SSM agent only; stacks add scoped data grants
-        self.instance_role = ManagedPolicyRole(
+    def _instance_role(self) -> ManagedPolicyRole:
+        """The SSM agent only; stacks add scoped data grants."""
+        props = self.props
+        role = ManagedPolicyRole(
             self,
             "InstanceRole",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             description=f"{props.name_prefix} web instances: SSM agent and scoped application grants",
         )
-        self.instance_role.add_to_principal_policy(
+        role.add_to_principal_policy(
             iam.PolicyStatement(sid="SsmAgent", actions=list(SSM_AGENT_ACTIONS), resources=["*"])
         )
+        return role
 
-        # --- launch template
-        self.launch_template = ec2.LaunchTemplate(
+    def _launch_template(self) -> ec2.LaunchTemplate:
+        """IMDSv2, no public address, encrypted gp3 root volume under the `customer` key (ENC-1)."""
+        props = self.props
+        template = ec2.LaunchTemplate(
             self,
             "LaunchTemplate",
             launch_template_name=f"{props.name_prefix}-web",
@@ -162,12 +183,17 @@ class WebTier(Construct):
         # stateless (BAK-2): an instance is rebuilt from this launch template (AMI + user data), never
         # restored, and its root volume is deleted with it, so no plan backs it up (no daily AMI and
         # snapshot per instance, copied cross-region, kept for years). Data lives in RDS and S3.
-        tag_stateless(self.launch_template)
-        tag_data_classification(self.launch_template, "customer")
-        cdk.Tags.of(self.launch_template).add(PATCH_GROUP, props.patch_group)
-        _allow_auto_scaling_service_role(props.volume_key, stack, "AllowAutoScalingToUseKeyForEncryptedVolumes")
+        tag_stateless(template)
+        tag_data_classification(template, "customer")
+        cdk.Tags.of(template).add(PATCH_GROUP, props.patch_group)
+        allow_auto_scaling_service_role(
+            props.volume_key, cdk.Stack.of(self), "AllowAutoScalingToUseKeyForEncryptedVolumes"
+        )
+        return template
 
-        # --- Auto Scaling group in the private subnets of every AZ
+    def _auto_scaling_group(self) -> autoscaling.AutoScalingGroup:
+        """In the private subnets of every AZ; releases roll one instance at a time; CPU target tracking."""
+        props = self.props
         # Launch/terminate errors page the Sev3 queue; ordinary launches and terminations go to Sev4.
         notifications = [
             autoscaling.NotificationConfiguration(topic=props.alarm_topics[severity], scaling_events=events)
@@ -182,7 +208,7 @@ class WebTier(Construct):
             )
             if severity in props.alarm_topics
         ]
-        self.auto_scaling_group = autoscaling.AutoScalingGroup(
+        group = autoscaling.AutoScalingGroup(
             self,
             "Instances",
             auto_scaling_group_name=props.auto_scaling_group_name,
@@ -214,13 +240,14 @@ class WebTier(Construct):
         )
         # The group carries the tag too (propagated at launch): the policy pack sees a web tier that
         # declares itself stateless and checks that it keeps no volume (BAK-2).
-        tag_stateless(self.auto_scaling_group)
-        self.auto_scaling_group.scale_on_cpu_utilization(
-            "CpuTarget", target_utilization_percent=props.cpu_target_percent
-        )
+        tag_stateless(group)
+        group.scale_on_cpu_utilization("CpuTarget", target_utilization_percent=props.cpu_target_percent)
+        return group
 
-        # --- load balancer
-        self.alb = elbv2.ApplicationLoadBalancer(
+    def _load_balancer(self) -> elbv2.ApplicationLoadBalancer:
+        """Internet-facing in the public subnets, invalid headers dropped, access logs (ACC-3)."""
+        props = self.props
+        alb = elbv2.ApplicationLoadBalancer(
             self,
             "Alb",
             vpc=props.vpc,
@@ -232,8 +259,13 @@ class WebTier(Construct):
             desync_mitigation_mode=elbv2.DesyncMitigationMode.STRICTEST,
             http2_enabled=True,
         )
-        self.alb.log_access_logs(props.access_log_bucket, prefix="alb")
-        self.target_group = elbv2.ApplicationTargetGroup(
+        alb.log_access_logs(props.access_log_bucket, prefix="alb")
+        return alb
+
+    def _target_group(self) -> elbv2.ApplicationTargetGroup:
+        """The instances on the app port, checked on the health path."""
+        props = self.props
+        return elbv2.ApplicationTargetGroup(
             self,
             "Targets",
             vpc=props.vpc,
@@ -251,7 +283,11 @@ class WebTier(Construct):
                 unhealthy_threshold_count=3,
             ),
         )
-        self.https_listener = self.alb.add_listener(
+
+    def _listeners(self) -> tuple[elbv2.ApplicationListener, elbv2.ApplicationListener]:
+        """HTTPS with a TLS 1.2+ policy; port 80 only redirects to it (ENC-3)."""
+        props = self.props
+        https = self.alb.add_listener(
             "Https",
             port=443,
             protocol=elbv2.ApplicationProtocol.HTTPS,
@@ -260,7 +296,7 @@ class WebTier(Construct):
             default_target_groups=[self.target_group],
             open=False,
         )
-        self.http_listener = self.alb.add_listener(
+        http = self.alb.add_listener(
             "Http",
             port=80,
             protocol=elbv2.ApplicationProtocol.HTTP,
@@ -268,100 +304,112 @@ class WebTier(Construct):
             open=False,
         )
         acknowledge_in_public_packs(
-            self.http_listener.node.default_child,  # type: ignore[arg-type]
+            http.node.default_child,  # type: ignore[arg-type]
             "ELBv2ACMCertificateRequired",
             "Port 80 only answers with a permanent redirect to HTTPS and forwards nothing; a plain-HTTP "
             "listener cannot hold a certificate. Compensating control: the 443 listener uses an ACM "
             "certificate with a TLS 1.2+ policy (ENC-3).",
         )
+        # cfn-lint's resource spec has no Tags on listeners (E3002); a listener holds no data.
+        for listener in (https, http):
+            _cfn(listener).add_property_deletion_override("Tags")
+        return https, http
+
+    def _scale_on_requests(self) -> None:
+        """Target tracking on ALB requests per target."""
+        props = self.props
         requests_policy = self.auto_scaling_group.scale_on_request_count(
             "RequestsPerTarget", target_requests_per_minute=props.requests_per_target_per_minute
         )
         # The policy's resource label already references the listener's load balancer and target group
         # (cfn-lint W3005 on the explicit DependsOn CDK adds as well): keep the implicit ordering only.
         _cfn(requests_policy).add_deletion_override("DependsOn")
-        # cfn-lint's resource spec has no Tags on listeners (E3002); a listener holds no data.
-        for listener in (self.https_listener, self.http_listener):
-            _cfn(listener).add_property_deletion_override("Tags")
 
-        self.alarms = self._alarms(props)
-
-    def allow_to(self, peer: ec2.ISecurityGroup, port: ec2.Port, description: str) -> None:
-        """Let the instances reach a data store's security group (egress here, ingress there)."""
-        self.app_security_group.connections.allow_to(peer, port, description)
-
-    def _alarms(self, props: WebTierProps) -> dict[str, cloudwatch.Alarm]:
+    def _alarms(self) -> dict[str, cloudwatch.Alarm]:
+        """Sev1 when the site is down, Sev2 on 5xx answers, Sev3 on degraded instances (OPS-2, OPS-4)."""
+        props = self.props
         alb_metrics = self.alb.metrics
         tg_metrics = self.target_group.metrics
         five_minutes = cdk.Duration.minutes(5)
         one_minute = cdk.Duration.minutes(1)
-        definitions: dict[str, tuple[int, str, cloudwatch.IMetric, float, cloudwatch.ComparisonOperator, int]] = {
-            "NoHealthyHosts": (
-                1,
-                "no healthy web instance behind the load balancer: the site is down",
-                tg_metrics.healthy_host_count(period=one_minute, statistic="Minimum"),
-                1,
-                cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                2,
-            ),
-            "Elb5xx": (
-                2,
-                "the load balancer answers 5xx (no target could serve the request)",
-                alb_metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=five_minutes, statistic="Sum"),
-                10,
-                cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                1,
-            ),
-            "Target5xx": (
-                2,
-                "web instances answer 5xx",
-                tg_metrics.http_code_target(
-                    elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=five_minutes, statistic="Sum"
-                ),
-                25,
-                cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                1,
-            ),
-            "UnhealthyHosts": (
-                3,
-                "at least one web instance fails its health check",
-                tg_metrics.unhealthy_host_count(period=one_minute, statistic="Maximum"),
-                1,
-                cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                5,
-            ),
-            "TargetResponseTime": (
-                3,
-                f"p95 target response time above {props.target_response_time_seconds} s",
-                tg_metrics.target_response_time(period=five_minutes, statistic="p95"),
-                props.target_response_time_seconds,
-                cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                3,
-            ),
-        }
+        at_least = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+
         alarms: dict[str, cloudwatch.Alarm] = {}
-        for name, (severity, what, metric, threshold, comparison, periods) in definitions.items():
-            alarm = cloudwatch.Alarm(
+
+        def alarm(
+            name: str,
+            severity: int,
+            what: str,
+            *,
+            metric: cloudwatch.IMetric,
+            threshold: float,
+            comparison: cloudwatch.ComparisonOperator,
+            evaluation_periods: int,
+            treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+        ) -> None:
+            alarms[name] = severity_alarm(
                 self,
                 f"{name}Alarm",
+                topics=props.alarm_topics,
+                severity=severity,
+                summary=f"{props.name_prefix} {what}",
+                with_response_times=False,
                 alarm_name=f"{props.name_prefix}-web-{name}",
-                alarm_description=f"{severity_label(severity)}: {props.name_prefix} {what}",
                 metric=metric,
                 threshold=threshold,
-                comparison_operator=comparison,
-                evaluation_periods=periods,
-                treat_missing_data=(
-                    cloudwatch.TreatMissingData.BREACHING
-                    if name == "NoHealthyHosts"
-                    else cloudwatch.TreatMissingData.NOT_BREACHING
-                ),
+                comparison=comparison,
+                evaluation_periods=evaluation_periods,
+                treat_missing_data=treat_missing_data,
             )
-            topic = props.alarm_topics.get(severity)
-            if topic is not None:
-                action = cloudwatch_actions.SnsAction(topic)
-                alarm.add_alarm_action(action)
-                alarm.add_ok_action(action)
-            alarms[name] = alarm
+
+        alarm(
+            "NoHealthyHosts",
+            1,
+            "no healthy web instance behind the load balancer: the site is down",
+            metric=tg_metrics.healthy_host_count(period=one_minute, statistic="Minimum"),
+            threshold=1,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=2,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+        alarm(
+            "Elb5xx",
+            2,
+            "the load balancer answers 5xx (no target could serve the request)",
+            metric=alb_metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=five_minutes, statistic="Sum"),
+            threshold=10,
+            comparison=at_least,
+            evaluation_periods=1,
+        )
+        alarm(
+            "Target5xx",
+            2,
+            "web instances answer 5xx",
+            metric=tg_metrics.http_code_target(
+                elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=five_minutes, statistic="Sum"
+            ),
+            threshold=25,
+            comparison=at_least,
+            evaluation_periods=1,
+        )
+        alarm(
+            "UnhealthyHosts",
+            3,
+            "at least one web instance fails its health check",
+            metric=tg_metrics.unhealthy_host_count(period=one_minute, statistic="Maximum"),
+            threshold=1,
+            comparison=at_least,
+            evaluation_periods=5,
+        )
+        alarm(
+            "TargetResponseTime",
+            3,
+            f"p95 target response time above {props.target_response_time_seconds} s",
+            metric=tg_metrics.target_response_time(period=five_minutes, statistic="p95"),
+            threshold=props.target_response_time_seconds,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=3,
+        )
         return alarms
 
 
@@ -401,40 +449,3 @@ def _user_data(app_port: int, health_check_path: str) -> ec2.UserData:
         "systemctl enable --now app.service",
     )
     return user_data
-
-
-def _allow_auto_scaling_service_role(key: kms.Key, stack: cdk.Stack, sid: str, *, grants: bool = True) -> None:
-    """Auto Scaling launches instances (and publishes notifications) as its service-linked
-    role, which needs the key to create encrypted volumes. KMS rejects a key policy
-    that names a role that does not exist yet, and the role only appears with the
-    account's first Auto Scaling group, so the principal is matched by condition."""
-    service_role_arn = (
-        f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/"
-        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
-    )
-    conditions = {"ArnEquals": {"aws:PrincipalArn": service_role_arn}}
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid=sid,
-            principals=[iam.AnyPrincipal()],
-            actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-            resources=["*"],
-            conditions=conditions,
-        )
-    )
-    if not grants:
-        return
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid=f"{sid}Grants",
-            principals=[iam.AnyPrincipal()],
-            actions=["kms:CreateGrant"],
-            resources=["*"],
-            conditions={**conditions, "Bool": {"kms:GrantIsForAWSResource": "true"}},
-        )
-    )
-
-
-def allow_auto_scaling_notifications(key: kms.Key, stack: cdk.Stack) -> None:
-    """The key of an encrypted SNS topic must admit the Auto Scaling service role."""
-    _allow_auto_scaling_service_role(key, stack, "AllowAutoScalingNotificationsToEncryptedTopics", grants=False)

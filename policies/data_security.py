@@ -31,7 +31,7 @@ from constructs import IConstruct
 from config import PlatformConfig, load_config
 from policies.engine import Evaluation, evaluate, load_assembly
 from policies.rules import ALL_RULES
-from policies.rules.base import PACK_NAME, Compliance, Rule
+from policies.rules.model import PACK_NAME, Compliance, Rule
 
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in ALL_RULES}
 

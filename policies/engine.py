@@ -17,7 +17,7 @@ from typing import Any
 
 from config import PlatformConfig
 from policies.rules import ALL_RULES
-from policies.rules.base import Compliance, Resource, Rule, StackView
+from policies.rules.model import Compliance, Resource, Rule, StackView
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from config import PlatformConfig
 from policies.coverage import NOT_CHECKED_AT_SYNTH
 from policies.engine import Evaluation, evaluate, load_assembly
 from policies.rules import ALL_RULES
-from policies.rules.base import PACK_NAME, Compliance
+from policies.rules.model import PACK_NAME, Compliance
 
 REPO = Path(__file__).resolve().parent.parent
 POLICY_FILE = REPO / "docs" / "POLICY.md"

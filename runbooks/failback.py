@@ -64,6 +64,7 @@ class RegionClients:
     cloudwatch: Any
     s3: Any
     elbv2: Any
+    secretsmanager: Any
 
 
 class Failback:
@@ -117,6 +118,7 @@ class Failback:
             Step("verify", "verify traffic reaches the primary", lambda _: self._verify()),
             Step("retire-dr-writer", "rename the old DR writer", self._retire, irreversible=True),
             Step("create-dr-replica", "re-arm the DR replica", lambda _: self._rearm()),
+            Step("replicate-secret", "replicate the master secret to DR again", lambda _: self._replicate_secret()),
             Step("remove-reverse-replication", "remove the reverse replication", lambda _: self._unreverse()),
             Step("scale-dr-web", "scale the DR web tier to standby", lambda _: self._scale_dr()),
         ]  # fmt: skip
@@ -282,10 +284,13 @@ class Failback:
             },
         )
         since = self._since()
+        # LastModified has one-second resolution: a write in the flip's own second (after the flip) reads
+        # as earlier than `since`; copying from the start of that second also copies it (a copy is harmless).
+        cutoff = since.replace(microsecond=0)
         copied: list[str] = []
         for page in self.dr.s3.get_paginator("list_object_versions").paginate(Bucket=source):
             for version in page.get("Versions", []):
-                if version.get("IsLatest") and version["LastModified"] > since:
+                if version.get("IsLatest") and version["LastModified"] >= cutoff:
                     self.primary.s3.copy_object(
                         Bucket=target,
                         Key=version["Key"],
@@ -303,6 +308,23 @@ class Failback:
         except Exception:
             return False
         return bool(self.dr.s3.head_object(Bucket=source, Key=key)["ETag"] == there["ETag"])
+
+    def _replicate_secret(self) -> dict[str, Any] | Skip:
+        """The failover made the DR copy of the master secret standalone; the primary's stack
+        declares it as a replica (ReplicaRegions), so put it back, overwriting the standalone
+        copy: otherwise the next deploy of the primary's Data stack fails with "already exists"."""
+        secret_id = standby.master_secret_id(self.topo)
+        described = self.primary.secretsmanager.describe_secret(SecretId=secret_id)
+        regions = {r.get("Region"): r.get("Status") for r in described.get("ReplicationStatus", [])}
+        if regions.get(self.topo.dr_region) in ("InSync", "InProgress"):
+            return Skip("the master secret already replicates to the DR region", {"secret": secret_id})
+        alias = self.topo.customer_key_alias().replace("/customer", "/system")
+        self.primary.secretsmanager.replicate_secret_to_regions(
+            SecretId=secret_id,
+            AddReplicaRegions=[{"Region": self.topo.dr_region, "KmsKeyId": alias}],
+            ForceOverwriteReplicaSecret=True,
+        )
+        return {"secret": secret_id, "replica_region": self.topo.dr_region, "key": alias}
 
     def _unreverse(self) -> dict[str, Any]:
         self.dr.s3.delete_bucket_replication(Bucket=self.topo.content_bucket(DR))
@@ -397,7 +419,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     dr, primary = build_clients(topology)
 
     def clients(region: Any) -> RegionClients:
-        return RegionClients(*(region.client(s) for s in ("rds", "autoscaling", "cloudwatch", "s3", "elbv2")))
+        services = ("rds", "autoscaling", "cloudwatch", "s3", "elbv2", "secretsmanager")
+        return RegionClients(*(region.client(s) for s in services))
 
     failback = Failback(
         topology,

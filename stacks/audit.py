@@ -57,8 +57,13 @@ class AuditStack(PlatformStack):
                 archive=archive,
                 log_retention=retention_days(retention.log_retention_days),
                 break_glass_role_name=deployment.break_glass_role_name,
-                # The customer content buckets of both regions (deterministic names, config/topology.py).
-                data_event_bucket_names=tuple(topology.content_bucket(r) for r in (PRIMARY, DR)),
+                # The customer content buckets of both regions (deterministic names, config/topology.py),
+                # and the DATA-2 export bucket (stacks/operations.py; name as in runbooks/ops.py), whose
+                # downloads must be auditable.
+                data_event_bucket_names=(
+                    *(topology.content_bucket(r) for r in (PRIMARY, DR)),
+                    f"{topology.prefix(PRIMARY)}-exports-{topology.account}",
+                ),
             ),
         )
         cdk.CfnOutput(self, "TrailArn", value=self.audit_trail.trail_arn)

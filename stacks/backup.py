@@ -116,6 +116,7 @@ class BackupStack(PlatformStack):
                 copy_vault_name=deployment.backup_vault_name("dr"),
                 role_name=backup_role_name(deployment),
                 source_keys=(data_key,),
+                allowed_regions=deployment.allowed_regions,
             ),
         )
         self.restore_testing = MonthlyRestoreTesting(

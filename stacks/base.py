@@ -6,7 +6,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from config import Deployment
-from config.policy import JURISDICTION_REGIONS
+from patterns.retention import RetainExceptOnCreate
 
 
 class PlatformStack(cdk.Stack):
@@ -44,6 +44,8 @@ class PlatformStack(cdk.Stack):
         # the template, so auditors read them in the synthesized JSON too.
         for key, value in stack_tags.items():
             cdk.Tags.of(self).add(key, value)
+        # A failed first create can be retried: named retained resources clean up (issue 9, BAK-8).
+        cdk.Aspects.of(self).add(RetainExceptOnCreate())
 
     @property
     def name_prefix(self) -> str:
@@ -52,8 +54,11 @@ class PlatformStack(cdk.Stack):
 
 
 def vpc_cidr(deployment: Deployment, role: str) -> str:
-    """A distinct /16 per deployment and region, so any two VPCs can be peered later."""
-    jurisdiction_index = list(JURISDICTION_REGIONS).index(deployment.jurisdiction.value)
+    """A distinct /16 per deployment and region, so any two VPCs can be peered later.
+
+    The jurisdiction's `cidr_index` (config, unique per jurisdiction, 0..CIDR_INDEX_MAX) picks
+    a block of 32 /16s; the environment and the region pick one /16 inside it."""
+    jurisdiction_index = deployment.cidr_index
     environment_index = ("production", "staging", "development").index(deployment.environment.value)
     second_octet = 16 + jurisdiction_index * 32 + environment_index * 8 + (0 if role == "primary" else 1)
     return f"10.{second_octet}.0.0/16"

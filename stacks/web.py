@@ -26,20 +26,24 @@ from constructs import Construct
 
 from config import Deployment
 from config.topology import FAILOVER_RECORD_PRIMARY, FAILOVER_RECORD_SECONDARY, FailoverTopology
-from patterns.alb_log_bucket import AlbLogBucket, AlbLogBucketProps
+from patterns.alerting import allow_auto_scaling_notifications
 from patterns.log_retention import retention_days
+from patterns.nag_findings import iam5_resource_finding
+from patterns.outside_probe import OutsideProbe, OutsideProbeProps
 from patterns.patching import PatchManagement
 from patterns.redis import EncryptedRedis
+from patterns.secure_bucket import ALB_ACCESS_LOGS, AccessLogBucket, AccessLogBucketProps, LogArchive
 from patterns.session_manager import SessionManagerPreferences
-from patterns.tagging import TENANT_PREFIX_ALL
-from patterns.team_roles import iam5_resource_finding
+from patterns.team_actions import TENANT_READ_ACTIONS, TENANT_WRITE_ACTIONS
+from patterns.tenant_access import tenant_object_grant
 from patterns.web_acl import RegionalWebAcl, WebAclProps
-from patterns.web_tier import WebTier, WebTierProps, allow_auto_scaling_notifications
-from policies.acknowledgments import acknowledge, acknowledge_in_public_packs
+from patterns.web_tier import WebTier, WebTierProps
+from policies.acknowledgments import acknowledge
 from stacks.base import PlatformStack
 from stacks.patching import web_patch_group
 
 HEALTH_CHECK_INTERVAL_SECONDS = 30
+ALB_LOG_BUCKET_ACCESS_LOG_PREFIX = "alb-logs/"  # its own access logs, in the data tier's access-log bucket
 HEALTH_CHECK_FAILURE_THRESHOLD = 3
 
 
@@ -115,31 +119,54 @@ class WebStack(PlatformStack):
             role=role,
             summary="HTTPS ALB with WAF in front of an Auto Scaling group over 3 AZs (HOST-1, ENC-3)",
         )
-        retention = deployment.retention
-        sizing = deployment.sizing
-
         self.certificate = acm.Certificate(
             self,
             "Certificate",
             domain_name=deployment.domain_name,
             validation=acm.CertificateValidation.from_dns(record.zone),
         )
+        self.access_logs = self._alb_log_bucket(data)
+        allow_auto_scaling_notifications(system_key, self)
+        self.web = self._web_tier(vpc, customer_key, alarm_topics, min_capacity)
+        self.web_acl = self._web_acl(logs_key)
+        if sessions is not None:
+            sessions.grant_instance(self.web.instance_role)
+        if patching is not None:
+            patching.grant_instance_output(self.web.instance_role)
+        self._wire_data_tier(data)
+        self.record = self._public_record(record)
+        self.health_check = self._alb_health_check()
+        self._app_config(data)
+        self.probe = self._outside_probe(alarm_topics)
+        cdk.CfnOutput(self, "LoadBalancerDnsName", value=self.web.alb.load_balancer_dns_name)
+        cdk.CfnOutput(self, "AutoScalingGroupName", value=self.web.auto_scaling_group.auto_scaling_group_name)
+        cdk.CfnOutput(self, "WebAclArn", value=self.web_acl.web_acl.attr_arn)
+        cdk.CfnOutput(self, "AlbHealthCheckId", value=self.health_check.attr_health_check_id)
+
+    def _alb_log_bucket(self, data: DataStoreAccess) -> AccessLogBucket:
+        """The ALB's access logs (ACC-3), its own access logged into the data tier's log bucket."""
+        retention = self.deployment.retention
         alb_log_bucket_name = f"{self.name_prefix}-alb-logs-{self.account}"
-        self.access_logs = AlbLogBucket(
+        return AccessLogBucket(
             self,
             "AlbLogs",
-            props=AlbLogBucketProps(
-                transition_days=retention.log_archive_transition_days,
-                expiry_days=retention.log_archive_expiry_days,
+            props=AccessLogBucketProps(
                 noncurrent_version_days=retention.noncurrent_version_days,
+                archive=LogArchive.from_retention(retention),
                 bucket_name=alb_log_bucket_name,
+                delivery=ALB_ACCESS_LOGS,
                 server_access_logs_bucket=self._server_access_log_target(data, alb_log_bucket_name),
+                server_access_logs_prefix=ALB_LOG_BUCKET_ACCESS_LOG_PREFIX,
+                combined_lifecycle_rule_id="archive-then-expire",
             ),
         )
-        self._acknowledge_alb_log_bucket(logged=data.server_access_logs_bucket is not None)
 
-        allow_auto_scaling_notifications(system_key, self)
-        self.web = WebTier(
+    def _web_tier(
+        self, vpc: ec2.IVpc, customer_key: kms.Key, alarm_topics: Mapping[int, sns.ITopic], min_capacity: int | None
+    ) -> WebTier:
+        """The ALB and Auto Scaling group sized from configuration, with their acknowledgments."""
+        deployment, sizing = self.deployment, self.deployment.sizing
+        web = WebTier(
             self,
             "WebTier",
             props=WebTierProps(
@@ -150,7 +177,7 @@ class WebStack(PlatformStack):
                 volume_key=customer_key,
                 instance_type=sizing.web_instance_type,
                 min_capacity=min_capacity if min_capacity is not None else sizing.web_min_capacity,
-                auto_scaling_group_name=FailoverTopology.of(deployment).web_asg_name(role),
+                auto_scaling_group_name=FailoverTopology.of(deployment).web_asg_name(self.role),
                 max_capacity=sizing.web_max_capacity,
                 cpu_target_percent=sizing.web_cpu_target_percent,
                 requests_per_target_per_minute=sizing.web_requests_per_target,
@@ -160,21 +187,25 @@ class WebStack(PlatformStack):
             ),
         )
         acknowledge(
-            self.web.alb_security_group.node.default_child,  # type: ignore[arg-type]
+            web.alb_security_group.node.default_child,  # type: ignore[arg-type]
             ["AwsSolutions-EC23"],
             "The internet-facing load balancer must accept the public on 443 (and 80, which only redirects "
             "to 443); compensating controls: WAF managed rules and rate limit, TLS 1.2+ policy, instances "
             "admit only the load balancer on the app port.",
         )
         acknowledge(
-            self.web.instance_role.grants_policy,
+            web.instance_role.grants_policy,
             ["AwsSolutions-IAM5[Resource::*]"],
             "The SSM agent's ssm/ssmmessages/ec2messages actions and logs:DescribeLogGroups have no resource "
             "type; compensating controls: agent actions only (no parameter or data reads), instances in "
             "private subnets, IMDSv2, and no backup, archive or backup-key permissions (ACC-5).",
         )
+        return web
 
-        self.web_acl = RegionalWebAcl(
+    def _web_acl(self, logs_key: kms.IKey) -> RegionalWebAcl:
+        """WAF managed rules and rate limit in front of the ALB, logged under the `logs` key."""
+        retention = self.deployment.retention
+        web_acl = RegionalWebAcl(
             self,
             "Waf",
             props=WebAclProps(
@@ -183,18 +214,13 @@ class WebStack(PlatformStack):
                 log_retention=retention_days(retention.log_retention_days),
             ),
         )
-        self.web_acl.associate("AlbAssociation", self.web.alb.load_balancer_arn)
+        web_acl.associate("AlbAssociation", self.web.alb.load_balancer_arn)
+        return web_acl
 
-        if sessions is not None:
-            sessions.grant_instance(self.web.instance_role)
-        if patching is not None:
-            patching.grant_instance_output(self.web.instance_role)
-        self._wire_data_tier(data)
-
-        self.record = self._public_record(record)
-        # Each region's ALB is probed from outside by its own name (OPS-2): the public name
-        # answers with whichever region serves, so probing it would hide the other region.
-        self.health_check = route53.CfnHealthCheck(
+    def _alb_health_check(self) -> route53.CfnHealthCheck:
+        """Each region's ALB is probed from outside by its own name (OPS-2): the public name
+        answers with whichever region serves, so probing it would hide the other region."""
+        return route53.CfnHealthCheck(
             self,
             "AlbHealthCheck",
             health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
@@ -207,16 +233,26 @@ class WebStack(PlatformStack):
             ),
             health_check_tags=[
                 route53.CfnHealthCheck.HealthCheckTagProperty(
-                    key="Name", value=FailoverTopology.of(deployment).alb_health_check_name(role)
+                    key="Name", value=FailoverTopology.of(self.deployment).alb_health_check_name(self.role)
                 )
             ],
         )
-        self._app_config(data)
 
-        cdk.CfnOutput(self, "LoadBalancerDnsName", value=self.web.alb.load_balancer_dns_name)
-        cdk.CfnOutput(self, "AutoScalingGroupName", value=self.web.auto_scaling_group.auto_scaling_group_name)
-        cdk.CfnOutput(self, "WebAclArn", value=self.web_acl.web_acl.attr_arn)
-        cdk.CfnOutput(self, "AlbHealthCheckId", value=self.health_check.attr_health_check_id)
+    def _outside_probe(self, alarm_topics: Mapping[int, sns.ITopic]) -> OutsideProbe:
+        """The canary that requests the public name and this region's ALB, paging Sev1 (OPS-2)."""
+        deployment = self.deployment
+        return OutsideProbe(
+            self,
+            "OutsideProbe",
+            props=OutsideProbeProps(
+                canary_name=f"{deployment.jurisdiction.value}-{deployment.environment.value[:4]}-{self.role}-web",
+                domain_name=deployment.domain_name,
+                load_balancer_dns_name=self.web.alb.load_balancer_dns_name,
+                health_check_path=self.web.props.health_check_path,
+                artifacts_bucket=self.access_logs.bucket,
+                alarm_topics=alarm_topics,
+            ),
+        )
 
     def _public_record(self, record: PublicRecord) -> cdk.CfnResource:
         alb = self.web.alb
@@ -333,39 +369,24 @@ class WebStack(PlatformStack):
                     )
                 )
         if data.content_bucket_name is not None:
-            bucket_arn = self.format_arn(service="s3", region="", account="", resource=data.content_bucket_name)
-            objects = f"{bucket_arn}/{TENANT_PREFIX_ALL}*"
-            web.instance_role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="TenantObjectsOnly",
-                    actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"],
-                    resources=[objects],
-                )
+            grant = tenant_object_grant(
+                self,
+                bucket_name=data.content_bucket_name,
+                actions=(*TENANT_READ_ACTIONS, *TENANT_WRITE_ACTIONS),
+                own_tenant_only=False,
+                content_key=data.content_key,
             )
-            web.instance_role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="ListTenantPrefixOnly",
-                    actions=["s3:ListBucket"],
-                    resources=[bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": [f"{TENANT_PREFIX_ALL}*"]}},
-                )
-            )
+            for statement in grant.bucket_statements:
+                web.instance_role.add_to_principal_policy(statement)
             acknowledge(
                 web.instance_role.grants_policy,
-                [iam5_resource_finding(self, objects)],
+                [iam5_resource_finding(self, grant.objects_arn)],
                 "The multi-tenant web tier serves every tenant, so its object grant is the tenants/ prefix "
                 "(HOST-5); compensating controls: nothing outside tenants/, no bucket or policy actions, the "
                 "key usable only through S3, and no backup, archive or backup-key access (ACC-5).",
             )
-            if data.content_key is not None:
-                web.instance_role.add_to_principal_policy(
-                    iam.PolicyStatement(
-                        sid="ContentKeyThroughS3Only",
-                        actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                        resources=[data.content_key.key_arn],
-                        conditions={"StringEquals": {"kms:ViaService": f"s3.{self.region}.amazonaws.com"}},
-                    )
-                )
+            if grant.key_statement is not None:
+                web.instance_role.add_to_principal_policy(grant.key_statement)
 
     def _server_access_log_target(self, data: DataStoreAccess, source_bucket_name: str) -> s3.IBucket | None:
         """The data tier's access-log bucket, referenced by name: CDK would otherwise add the
@@ -380,7 +401,7 @@ class WebStack(PlatformStack):
                 sid="AlbLogBucketAccessLogDelivery",
                 principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
                 actions=["s3:PutObject"],
-                resources=[target.arn_for_objects(f"{AlbLogBucketProps.server_access_logs_prefix}*")],
+                resources=[target.arn_for_objects(f"{ALB_LOG_BUCKET_ACCESS_LOG_PREFIX}*")],
                 conditions={
                     "ArnLike": {"aws:SourceArn": source_arn},
                     "StringEquals": {"aws:SourceAccount": self.account},
@@ -388,28 +409,3 @@ class WebStack(PlatformStack):
             )
         )
         return target
-
-    def _acknowledge_alb_log_bucket(self, *, logged: bool) -> None:
-        bucket = self.access_logs.bucket.node.default_child
-        assert isinstance(bucket, s3.CfnBucket)
-        acknowledge_in_public_packs(
-            bucket,
-            "S3DefaultEncryptionKMS",
-            "Elastic Load Balancing delivers access logs only to SSE-S3 buckets; compensating controls: the "
-            "bucket holds request logs only (no customer content), is TLS-only, private, versioned, retained, "
-            "and moves logs to Glacier after 30 days.",
-        )
-        acknowledge_in_public_packs(
-            bucket,
-            "S3BucketReplicationEnabled",
-            "Load-balancer request logs of this region are operational records, not customer data; "
-            "compensating controls: versioning, RETAIN, Glacier lifecycle, and the DR region keeps its own "
-            "load-balancer logs.",
-        )
-        if not logged:
-            reason = (
-                "This bucket is itself a log destination; logging its access into itself would loop; "
-                "compensating control: CloudTrail records every management call on it."
-            )
-            acknowledge_in_public_packs(bucket, "S3BucketLoggingEnabled", reason)
-            acknowledge(bucket, ["AwsSolutions-S1"], reason)

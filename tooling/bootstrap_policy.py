@@ -33,7 +33,7 @@ from typing import Any, Final
 from urllib.parse import unquote
 
 from config import Deployment, load_config
-from patterns.team_roles import IAM_ESCALATION_ACTIONS, KMS_DESTRUCTIVE_ACTIONS
+from patterns.team_actions import IAM_ESCALATION_ACTIONS, KMS_DESTRUCTIVE_ACTIONS
 
 PolicyDocument = dict[str, Any]
 
@@ -60,6 +60,7 @@ RESOURCE_TYPE_SERVICES: Final[dict[str, tuple[str, ...]]] = {
     "AWS::SNS": ("sns",),
     "AWS::SSM": ("ssm",),
     "AWS::SecretsManager": ("secretsmanager",),
+    "AWS::Synthetics": ("synthetics", "lambda"),  # a canary runs as a Lambda function Synthetics creates
     "AWS::WAFv2": ("wafv2",),
     "Custom::": ("lambda",),  # CDK custom resources are Lambda-backed
 }
@@ -148,7 +149,7 @@ def boundary_policy_name(deployment: Deployment) -> str:
 
 
 def team_boundary_name(deployment: Deployment) -> str:
-    """The team roles' boundary (patterns/team_roles.py, created by the primary Access stack)."""
+    """The team roles' boundary (patterns/team_roles.py, actions in patterns/team_actions.py; primary Access stack)."""
     return f"{deployment.name}-team-boundary"
 
 

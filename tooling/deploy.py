@@ -227,6 +227,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         env = emulator_environment(url)
         deploy(args.deployment, env)
+        if server is not None and (errors := server.request_errors()):
+            # The CDK CLI reports success for a change set that crashed inside the emulator.
+            raise SystemExit(f"the emulator failed {len(errors)} request(s) during the deploy: {errors}")
         print_summary(args.deployment, env)
     finally:
         if server is not None:

@@ -13,7 +13,8 @@ replace private moto code, so the launcher refuses to start on any other version
 | change-set-outputs             | a stack deployed by change set gets no outputs                           |
 | not-modelled-outputs           | an output of a type moto skips fails the stack: NOT_MODELLED ARN instead |
 | parameter-group-ref            | Ref to a DBParameterGroup resolves to the model object, not its name     |
-| get-att-extra                  | GetAtt DbiResourceId / HealthCheckId unsupported                         |
+| get-att-extra                  | GetAtt DbiResourceId, HealthCheckId, TargetGroupFullName, ALB            |
+|                                | LoadBalancerFullName / CanonicalHostedZoneID unsupported or unresolved  |
 | listener-certificate           | an HTTPS listener with an unresolved (ACM) certificate fails             |
 | change-sets-per-stack          | change sets found by name across stacks; delete of a missing one is 500  |
 | ssm-parameter-on-update        | an update looks the AMI parameter up by its resolved value               |
@@ -61,7 +62,7 @@ from moto.cloudformation import parsing  # noqa: E402
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError  # noqa: E402
 from moto.cloudformation.responses import CloudFormationResponse  # noqa: E402
 from moto.core.responses import ActionResult, EmptyResult  # noqa: E402
-from moto.elbv2.models import ELBv2Backend  # noqa: E402
+from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer, FakeTargetGroup  # noqa: E402
 from moto.kms.models import Key  # noqa: E402
 from moto.rds.models import DBInstance, DBParameterGroup  # noqa: E402
 from moto.route53.models import HealthCheck  # noqa: E402
@@ -159,6 +160,35 @@ def health_check_attribute(self: HealthCheck, attribute: str) -> Any:
     if attribute == "HealthCheckId":
         return self.id
     raise UnformattedGetAttTemplateException()
+
+
+def target_group_has_attribute(cls: Any, attribute: str) -> bool:
+    return attribute in ("TargetGroupFullName", "TargetGroupArn", "TargetGroupName")
+
+
+def target_group_attribute(self: FakeTargetGroup, attribute: str) -> Any:
+    """`targetgroup/<name>/<id>`, the CloudWatch dimension value, as AWS returns it."""
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+    if attribute == "TargetGroupFullName":
+        return self.arn.split(":")[-1]
+    if attribute == "TargetGroupArn":
+        return self.arn
+    if attribute == "TargetGroupName":
+        return self.name
+    raise UnformattedGetAttTemplateException()
+
+
+_load_balancer_attribute = FakeLoadBalancer.get_cfn_attribute
+
+
+def load_balancer_attribute(self: FakeLoadBalancer, attribute: str) -> Any:
+    """`app/<name>/<id>` (the CloudWatch dimension) and the zone id that moto shows in DescribeLoadBalancers."""
+    if attribute == "LoadBalancerFullName":
+        return self.arn.split(":loadbalancer/", 1)[-1]
+    if attribute == "CanonicalHostedZoneID":
+        return self.canonical_hosted_zone_id
+    return _load_balancer_attribute(self, attribute)
 
 
 def certificates_with_placeholder_arn(self: ELBv2Backend, certificates: list[dict[str, Any]]) -> Any:
@@ -275,6 +305,9 @@ def _apply_get_att_extra() -> None:
     HealthCheck.get_cfn_attribute = health_check_attribute  # type: ignore[attr-defined]
     DBInstance.has_cfn_attr = classmethod(db_has_attribute)  # type: ignore[method-assign,assignment]
     DBInstance.get_cfn_attribute = db_get_attribute  # type: ignore[method-assign,assignment]
+    FakeTargetGroup.has_cfn_attr = classmethod(target_group_has_attribute)  # type: ignore[method-assign,assignment]
+    FakeTargetGroup.get_cfn_attribute = target_group_attribute  # type: ignore[attr-defined]
+    FakeLoadBalancer.get_cfn_attribute = load_balancer_attribute  # type: ignore[method-assign,assignment]
 
 
 def _apply_listener_certificate() -> None:
@@ -306,7 +339,12 @@ PATCHES = [
     emulator.Patch(_CFN, "change-set-outputs", "change-set execution leaves outputs stale", _apply_change_set_outputs),
     emulator.Patch(_CFN, "not-modelled-outputs", "outputs of skipped types fail", _apply_not_modelled_outputs),
     emulator.Patch(_CFN, "parameter-group-ref", "Ref gives the model, not the name", _apply_parameter_group_ref),
-    emulator.Patch(_CFN, "get-att-extra", "DbiResourceId / HealthCheckId unsupported", _apply_get_att_extra),
+    emulator.Patch(
+        _CFN,
+        "get-att-extra",
+        "GetAtt of DbiResourceId, HealthCheckId, TG/ALB FullName, ALB zone id",
+        _apply_get_att_extra,
+    ),
     emulator.Patch(_CFN, "listener-certificate", "unresolved ACM certificate fails", _apply_listener_certificate),
     emulator.Patch(_CFN, "change-sets-per-stack", "change sets matched across stacks", _apply_change_sets_per_stack),
     emulator.Patch(_CFN, "ssm-parameter-on-update", "SSM lookup by resolved value", _apply_ssm_parameter_on_update),

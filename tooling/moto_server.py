@@ -28,6 +28,23 @@ class MotoServer:
     def endpoint_url(self) -> str:
         return f"http://{HOST_NAME}:{self.port}"
 
+    def request_errors(self) -> list[str]:
+        """The exceptions the emulator raised while answering requests (HTTP 500s).
+
+        The CDK CLI reports a stack as deployed when moto's change-set execution crashed
+        half-way (every resource after the failing one is silently missing), so a local
+        deploy is only trusted when this list is empty."""
+        if not self.log_path.exists():
+            return []
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        errors: list[str] = []
+        for index, line in enumerate(lines):
+            if line.startswith("Error on request"):
+                # The exception line closes the traceback: the first unindented line after it.
+                after = (later for later in lines[index + 1 :] if later and not later.startswith((" ", "Traceback")))
+                errors.append(next(after, line).strip())
+        return errors
+
     def stop(self) -> None:
         """Stop the server this object started (by its own process id only)."""
         if self.process.poll() is None:

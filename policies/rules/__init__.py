@@ -22,7 +22,7 @@ from policies.rules import (
     sns,
     ssm,
 )
-from policies.rules.base import Compliance, Resource, Result, Rule, StackView
+from policies.rules.model import Compliance, Resource, Result, Rule, StackView
 
 ALL_RULES: tuple[Rule, ...] = tuple(
     r

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from policies.rules.base import Resource, Result, StackView, as_list, fail, ok, ref_id, rule
+from config.policy import WEB_MIN_AVAILABILITY_ZONES, WEB_MIN_INSTANCES
+from policies.rules.cfn import as_list, ref_id
+from policies.rules.model import Resource, Result, StackView, fail, ok, rule
 
 ASG = ("AWS::AutoScaling::AutoScalingGroup",)
 
@@ -19,7 +21,7 @@ def asg_capacity(resource: Resource, stack: StackView) -> Result:
         minimum = int(resource.prop("MinSize", default=0))
     except (TypeError, ValueError):
         return fail(f"MinSize={resource.prop('MinSize')!r} is not a number")
-    return ok(f"MinSize={minimum}") if minimum >= 2 else fail(f"MinSize={minimum}")
+    return ok(f"MinSize={minimum}") if minimum >= WEB_MIN_INSTANCES else fail(f"MinSize={minimum}")
 
 
 @rule(
@@ -75,7 +77,7 @@ def asg_multi_az(resource: Resource, stack: StackView) -> Result:
     subnets = as_list(resource.prop("VPCZoneIdentifier"))
     zones = as_list(resource.prop("AvailabilityZones"))
     spread = max(len(subnets), len(zones))
-    return ok(f"{spread} subnets/AZs") if spread >= 2 else fail(f"{spread} subnet(s)/AZ(s)")
+    return ok(f"{spread} subnets/AZs") if spread >= WEB_MIN_AVAILABILITY_ZONES else fail(f"{spread} subnet(s)/AZ(s)")
 
 
 RULES = [asg_capacity, asg_target_tracking, asg_behind_alb, asg_multi_az]

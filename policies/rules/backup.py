@@ -9,82 +9,18 @@ database, the web-tier Auto Scaling group), so a finding names what is left unpr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from config.policy import JURISDICTION_REGIONS
-from policies.rules.base import (
-    Resource,
-    Result,
-    StackView,
-    arn_region,
-    as_list,
-    fail,
-    flatten,
-    is_true,
-    na,
-    ok,
-    ref_id,
-    regions_in,
-    rule,
-    statements,
-    tags_of,
-)
+from config.policy import DAILY_SNAPSHOT_SCHEDULE
+from policies.rules.cfn import arn_region, as_list, flatten, is_true, ref_id, regions_in, tags_of
+from policies.rules.iam_match import statements
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
+from policies.rules.schedule import Cron
 
 DATABASE = "database"
 COMPUTE = "compute"
 DB_TYPES = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
 ASG = ("AWS::AutoScaling::AutoScalingGroup",)
-DAILY_0300 = "cron(0 3 * * ? *)"
-
-
-@dataclass(frozen=True)
-class Cron:
-    minute: str
-    hour: str
-    day_of_month: str
-    month: str
-    day_of_week: str
-
-    @classmethod
-    def parse(cls, expression: str) -> Cron | None:
-        text = expression.strip()
-        if text.startswith("rate(") and text.endswith(")"):
-            amount, _, unit = text[5:-1].partition(" ")
-            if unit.startswith("hour"):
-                return cls("0", "*" if amount == "1" else f"*/{amount}", "*", "*", "?")
-            if unit.startswith("day") and amount == "1":
-                return cls("0", "0", "*", "*", "?")
-            return None
-        if not (text.startswith("cron(") and text.endswith(")")):
-            return None
-        fields = text[5:-1].split()
-        return cls(*fields[:5]) if len(fields) == 6 else None
-
-    @property
-    def every_day(self) -> bool:
-        return self.day_of_month in ("*", "?") and self.day_of_week in ("*", "?") and self.month == "*"
-
-    @property
-    def hourly(self) -> bool:
-        return self.every_day and self.hour in ("*", "0/1", "*/1")
-
-    @property
-    def twice_daily(self) -> bool:
-        if not self.every_day:
-            return False
-        if self.hour in ("*/12", "0/12"):
-            return True
-        hours = self.hour.split(",")
-        return len(hours) == 2 and all(h.isdigit() for h in hours) and abs(int(hours[0]) - int(hours[1])) == 12
-
-    @property
-    def daily(self) -> bool:
-        return self.every_day and self.hour.isdigit()
-
-    @property
-    def monthly(self) -> bool:
-        return self.day_of_month.isdigit() and self.month == "*"
 
 
 def plan_rules(plan: Resource) -> list[Mapping[str, Any]]:
@@ -190,9 +126,8 @@ def database_hourly(resource: Resource, stack: StackView) -> Result:
     early = _needs(resource, stack, DATABASE)
     if early:
         return early
-    retention = stack.deployment.retention if stack.deployment else None
-    hourly_min = retention.hourly_backup_days if retention else 1
-    twice_min = retention.twice_daily_backup_days if retention else 7
+    hourly_min = stack.retention_days("hourly_backup_days")
+    twice_min = stack.retention_days("twice_daily_backup_days")
     rules = _tier_rules(stack, DATABASE)
     hourly = [r for c, r in rules if c.hourly and (_delete_after(r) or 0) >= hourly_min]
     twice = [r for c, r in rules if c.twice_daily and (_delete_after(r) or 0) >= twice_min]
@@ -221,12 +156,12 @@ def compute_daily(resource: Resource, stack: StackView) -> Result:
 
 
 def _compute_daily_0300(stack: StackView) -> Result:
-    minimum = max(90, stack.deployment.retention.ebs_snapshot_days if stack.deployment else 90)
+    minimum = stack.retention_days("ebs_snapshot_days")
     zone = stack.deployment.timezone if stack.deployment else None
     seen = []
     for plan in plans_for_tier(stack, COMPUTE):
         for plan_rule in plan_rules(plan):
-            if flatten(plan_rule.get("ScheduleExpression", "")) != DAILY_0300:
+            if flatten(plan_rule.get("ScheduleExpression", "")) != DAILY_SNAPSHOT_SCHEDULE:
                 continue
             days = _delete_after(plan_rule) or 0
             rule_zone = plan_rule.get("ScheduleExpressionTimezone")
@@ -262,7 +197,7 @@ def database_daily(resource: Resource, stack: StackView) -> Result:
     early = _needs(resource, stack, DATABASE)
     if early:
         return early
-    minimum = max(30, stack.deployment.retention.rds_daily_backup_days if stack.deployment else 30)
+    minimum = stack.retention_days("rds_daily_backup_days")
     daily = [r for c, r in _tier_rules(stack, DATABASE) if c.daily and (_delete_after(r) or 0) >= minimum]
     return ok(f"daily rule {daily[0].get('RuleName')}") if daily else fail(f"no daily rule kept >= {minimum} d")
 
@@ -280,7 +215,7 @@ def monthly_archive(resource: Resource, stack: StackView) -> Result:
     early = _needs(resource, stack, tier)
     if early:
         return early
-    minimum = max(365, stack.deployment.retention.monthly_archive_days if stack.deployment else 365)
+    minimum = stack.retention_days("monthly_archive_days")
     for cron, plan_rule in _tier_rules(stack, tier):
         lifecycle = plan_rule.get("Lifecycle") or {}
         if cron.monthly and lifecycle.get("MoveToColdStorageAfterDays") and (_delete_after(plan_rule) or 0) >= minimum:
@@ -302,7 +237,7 @@ def copy_to_dr(resource: Resource, stack: StackView) -> Result:
     deployment = stack.deployment
     if deployment is None:
         return fail("no deployment, so no DR region")
-    allowed = JURISDICTION_REGIONS.get(deployment.jurisdiction.value, ())
+    allowed = deployment.allowed_regions
     wanted = deployment.dr_region if stack.region == deployment.primary_region else deployment.primary_region
     rules = plan_rules(resource)
     if not rules:

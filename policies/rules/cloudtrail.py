@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from policies.rules.base import Resource, Result, StackView, as_list, fail, flatten, is_true, na, ok, rule
+from policies.rules.cfn import as_list, flatten, is_true
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
 TRAIL = ("AWS::CloudTrail::Trail",)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from policies.rules.base import Resource, Result, StackView, as_list, fail, na, ok, rule
+from policies.rules.cfn import as_list
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
 
 def _alarm_metrics(stack: StackView) -> set[str]:
@@ -101,4 +102,27 @@ def health_check(resource: Resource, stack: StackView) -> Result:
     )
 
 
-RULES = [alarm_notifies, alb_alarms, database_alarms, backup_failure_alarm, health_check]
+@rule(
+    "OPS2-OutsideInAlarm",
+    "OPS-2",
+    ("AWS::ElasticLoadBalancingV2::LoadBalancer",),
+    "OPS-2: someone is paged when the site is down from outside: a Synthetics canary in this region probes the "
+    "load balancer and an alarm on its SuccessPercent has an action; this internet-facing load balancer has none.",
+    "Seed 003: developers notified when the site is down; Route 53 health-check alarms would live in us-east-1, "
+    "outside the AU/UK jurisdictions (HOST-2), so the probe that pages runs in the region.",
+)
+def outside_in_alarm(resource: Resource, stack: StackView) -> Result:
+    if resource.prop("Scheme") == "internal":
+        return na("internal load balancer")
+    canaries = {c.logical_id for _, c in stack.in_region("AWS::Synthetics::Canary")}
+    if not canaries:
+        return fail("no AWS::Synthetics::Canary in this region")
+    for _, alarm in stack.in_region("AWS::CloudWatch::Alarm"):
+        if alarm.prop("Namespace") != "CloudWatchSynthetics" or alarm.prop("MetricName") != "SuccessPercent":
+            continue
+        if as_list(alarm.prop("AlarmActions")):
+            return ok(f"alarm {alarm.logical_id} on a canary's SuccessPercent")
+    return fail("no alarm with an action on a canary's SuccessPercent")
+
+
+RULES = [alarm_notifies, alb_alarms, database_alarms, backup_failure_alarm, health_check, outside_in_alarm]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from policies.rules.base import Resource, Result, StackView, fail, is_true, ok, rule
+from config.policy import PASSWORD_MIN_LENGTH
+from policies.rules.cfn import is_true
+from policies.rules.model import Resource, Result, StackView, fail, ok, rule
 
 
 @rule(
@@ -20,8 +22,8 @@ def user_pool_password_policy(resource: Resource, stack: StackView) -> Result:
         for k in ("RequireUppercase", "RequireLowercase", "RequireNumbers", "RequireSymbols")
         if not is_true(policy.get(k))
     ]
-    if int(policy.get("MinimumLength", 0)) < 8:
-        missing.insert(0, "MinimumLength>=8")
+    if int(policy.get("MinimumLength", 0)) < PASSWORD_MIN_LENGTH:
+        missing.insert(0, f"MinimumLength>={PASSWORD_MIN_LENGTH}")
     return fail(f"missing {', '.join(missing)}") if missing else ok("strong password policy")
 
 

@@ -10,19 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from config.policy import DATABASE_RPO_MAX_SECONDS, JURISDICTION_REGIONS, OBJECT_RPO_MAX_MINUTES
-from config.topology import DR, PRIMARY, FailoverTopology
-from policies.rules.base import (
-    Resource,
-    Result,
-    StackView,
-    as_list,
-    fail,
-    flatten,
-    na,
-    ok,
-    rule,
+from config.policy import (
+    DATABASE_RPO_MAX_SECONDS,
+    OBJECT_RPO_MAX_MINUTES,
+    STANDBY_MIN_WEB_CAPACITY,
 )
+from config.topology import DR, PRIMARY, FailoverTopology
+from policies.rules.cfn import as_list, flatten
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
 VPC = ("AWS::EC2::VPC",)
 
@@ -70,7 +65,7 @@ def standby_region(resource: Resource, stack: StackView) -> Result:
         return na("only the primary VPC of a deployment with a standby anchors DR-1")
     assert stack.deployment is not None
     dr = topology.dr_region
-    if dr == stack.region or dr not in JURISDICTION_REGIONS.get(stack.deployment.jurisdiction.value, ()):
+    if dr == stack.region or dr not in stack.deployment.allowed_regions:
         return fail(f"DR region {dr} is the primary region or outside {stack.deployment.jurisdiction.value}")
     types = {r.type for _, r in _in(stack, dr, "AWS::EC2::VPC", "AWS::KMS::Key")}
     missing = [t for t in ("AWS::EC2::VPC", "AWS::KMS::Key") if t not in types]
@@ -228,8 +223,11 @@ def standby_capacity(resource: Resource, stack: StackView) -> Result:
     if topology is None or stack.role != DR:
         return na("only the web tier of a DR region with a standby")
     low, high = int(resource.prop("MinSize") or 0), int(resource.prop("MaxSize") or 0)
-    if low < 2 or high < topology.primary_web_min_capacity:
-        return fail(f"min {low}, max {high}: needs min >= 2 and max >= {topology.primary_web_min_capacity}")
+    if low < STANDBY_MIN_WEB_CAPACITY or high < topology.primary_web_min_capacity:
+        return fail(
+            f"min {low}, max {high}: needs min >= {STANDBY_MIN_WEB_CAPACITY} and max >= "
+            f"{topology.primary_web_min_capacity}"
+        )
     return ok(f"min {low}, max {high}")
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.rules.base import Resource, Result, StackView, as_list, fail, is_true, na, ok, ref_id, rule
+from policies.rules.cfn import as_list, is_true, ref_id
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
 _INGRESS_TYPES = ("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress")
 

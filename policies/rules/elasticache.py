@@ -5,18 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from policies.rules.base import (
-    Resource,
-    Result,
-    StackView,
-    announced_window,
-    as_list,
-    fail,
-    flatten,
-    is_true,
-    ok,
-    rule,
-)
+from policies.rules.cfn import as_list, flatten, is_true
+from policies.rules.model import Resource, Result, StackView, fail, ok, rule
+from policies.rules.schedule import announced_window
 
 REDIS = ("AWS::ElastiCache::ReplicationGroup",)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.rules.base import Resource, Result, StackView, as_list, fail, is_true, na, ok, rule
+from policies.rules.cfn import as_list, is_true
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
 # ELB security policies that negotiate TLS 1.2 or later only.
 TLS12_POLICY_MARKERS = ("TLS13", "TLS-1-2", "FS-1-2", "TLS12", "PQ-TLS")

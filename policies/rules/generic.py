@@ -4,19 +4,8 @@ from __future__ import annotations
 
 import re
 
-from config.policy import JURISDICTION_REGIONS
-from policies.rules.base import (
-    Resource,
-    Result,
-    StackView,
-    fail,
-    flatten,
-    na,
-    ok,
-    regions_in,
-    rule,
-    strings_in,
-)
+from policies.rules.cfn import flatten, regions_in, strings_in
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
 STATEFUL_TYPES = (
     "AWS::RDS::DBInstance",
@@ -45,7 +34,7 @@ SNAPSHOT_OK = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::ElastiCache:
 def _allowed(stack: StackView) -> tuple[str, ...]:
     if stack.deployment is None:
         return ()
-    return JURISDICTION_REGIONS.get(stack.deployment.jurisdiction.value, ())
+    return stack.deployment.allowed_regions
 
 
 @rule(

@@ -7,21 +7,9 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from policies.rules.base import (
-    Resource,
-    Result,
-    StackView,
-    actions_of,
-    as_list,
-    fail,
-    flatten,
-    grants,
-    na,
-    ok,
-    ref_id,
-    rule,
-    statements,
-)
+from policies.rules.cfn import as_list, flatten, ref_id
+from policies.rules.iam_match import actions_of, grants, statements
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
 POLICY_TYPES = ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::User", "AWS::IAM::Group")
 ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")

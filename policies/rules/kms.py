@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from config.policy import DATA_CLASSES
-from policies.rules.base import Resource, Result, StackView, actions_of, fail, is_true, na, ok, rule, statements
+from policies.rules.cfn import is_true
+from policies.rules.iam_match import actions_of, statements
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
 KEY = ("AWS::KMS::Key",)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.rules.base import Resource, Result, StackView, fail, flatten, ok, rule
+from policies.rules.cfn import flatten
+from policies.rules.model import Resource, Result, StackView, fail, ok, rule
 
 LOG_GROUP = ("AWS::Logs::LogGroup",)
 
@@ -19,7 +20,7 @@ def log_retention(resource: Resource, stack: StackView) -> Result:
     days = resource.prop("RetentionInDays")
     if days is None:
         return fail("no RetentionInDays (never expires)")
-    minimum = stack.deployment.retention.log_retention_days if stack.deployment else 30
+    minimum = stack.retention_days("log_retention_days")
     return ok(f"{days} days") if int(days) >= minimum else fail(f"RetentionInDays={days} < {minimum}")
 
 

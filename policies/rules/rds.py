@@ -3,19 +3,10 @@
 
 from __future__ import annotations
 
-from policies.rules.base import (
-    Resource,
-    Result,
-    StackView,
-    announced_window,
-    fail,
-    flatten,
-    is_true,
-    na,
-    ok,
-    refs_in,
-    rule,
-)
+from config.policy import retention_minimum
+from policies.rules.cfn import flatten, is_true, refs_in
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
+from policies.rules.schedule import announced_window
 
 DB = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
 
@@ -126,7 +117,8 @@ def rds_retention(resource: Resource, stack: StackView) -> Result:
         days = int(resource.prop("BackupRetentionPeriod", default=1))
     except (TypeError, ValueError):
         return fail(f"BackupRetentionPeriod={resource.prop('BackupRetentionPeriod')!r}")
-    return ok(f"{days} days") if days >= 30 else fail(f"BackupRetentionPeriod={days} days")
+    minimum = retention_minimum("rds_automated_backup_days")
+    return ok(f"{days} days") if days >= minimum else fail(f"BackupRetentionPeriod={days} days")
 
 
 @rule(

@@ -7,20 +7,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from policies.rules.base import (
-    Resource,
-    Result,
-    StackView,
-    as_list,
-    fail,
-    flatten,
-    na,
-    ok,
-    ref_id,
-    refs_in,
-    rule,
-    statements,
-)
+from policies.rules.cfn import as_list, flatten, ref_id, refs_in
+from policies.rules.iam_match import statements
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
 BUCKET = ("AWS::S3::Bucket",)
 # What S3 itself needs to replicate a bucket (DR-1): the whole bucket, never a tenant's view of it.
@@ -133,7 +122,7 @@ def versioning(resource: Resource, stack: StackView) -> Result:
     "Seed 002: versioning is only a backup while old versions are kept.",
 )
 def noncurrent_retention(resource: Resource, stack: StackView) -> Result:
-    minimum = stack.deployment.retention.noncurrent_version_days if stack.deployment else 30
+    minimum = stack.retention_days("noncurrent_version_days")
     days = [
         r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays", r.get("NoncurrentVersionExpirationInDays"))
         for r in as_list(resource.prop("LifecycleConfiguration", "Rules"))
@@ -190,9 +179,8 @@ def _small_objects_transition(bucket: Resource, item: Mapping[str, Any]) -> bool
 def log_bucket_lifecycle(resource: Resource, stack: StackView) -> Result:
     if not _is_log_bucket(resource, stack):
         return na("not a log bucket")
-    retention = stack.deployment.retention if stack.deployment else None
-    transition_min = retention.log_archive_transition_days if retention else 30
-    expiry_min = retention.log_archive_expiry_days if retention else 365
+    transition_min = stack.retention_days("log_archive_transition_days")
+    expiry_min = stack.retention_days("log_archive_expiry_days")
     for item in as_list(resource.prop("LifecycleConfiguration", "Rules")):
         if not isinstance(item, dict) or item.get("Status") != "Enabled":
             continue

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.rules.base import Resource, Result, StackView, fail, ok, refs_in, rule
+from policies.rules.cfn import refs_in
+from policies.rules.model import Resource, Result, StackView, fail, ok, rule
 
 SECRET = ("AWS::SecretsManager::Secret",)
 

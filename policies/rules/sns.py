@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.rules.base import Resource, Result, StackView, fail, ok, rule
+from policies.rules.model import Resource, Result, StackView, fail, ok, rule
 
 
 @rule(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.rules.base import Resource, Result, StackView, fail, flatten, is_true, na, ok, ref_id, rule
+from policies.rules.cfn import flatten, is_true, ref_id
+from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
 
 @rule(

@@ -564,3 +564,72 @@ def test_standby_stack_with_failover_records_by_zone_name_and_a_replica(aws: Cli
     records = failover_records()
     assert set(records) == {"primary", "dr"}
     assert records["dr"]["TTL"] == 30
+
+
+# --- CloudFormation: the primary's replicated master secret and the web tier's config parameter ---
+
+
+def secret_and_parameter_template() -> str:
+    resources = {
+        "Master": {
+            "Type": "AWS::SecretsManager::Secret",
+            "Properties": {
+                "Name": "unit-primary-postgres/master",
+                "GenerateSecretString": {
+                    "SecretStringTemplate": json.dumps({"username": "dbadmin"}),
+                    "GenerateStringKey": "password",
+                    "PasswordLength": 30,
+                    "ExcludeCharacters": "/@\"' ",
+                },
+                "ReplicaRegions": [{"Region": DR, "KmsKeyId": "alias/unit/system"}],
+                "Tags": [{"Key": "backup-tier", "Value": "database"}],
+            },
+        },
+        "AppConfig": {
+            "Type": "AWS::SSM::Parameter",
+            "Properties": {
+                "Name": "/unit-primary/app/config",
+                "Type": "String",
+                "Value": {"Fn::Join": ["", ['{"secret":"', {"Ref": "Master"}, '"}']]},
+                "Tags": {"deployment-role": "primary", "owner": "platform-engineering"},
+            },
+        },
+    }
+    return json.dumps({"Resources": resources, "Outputs": {"Parameter": {"Value": {"Ref": "AppConfig"}}}})
+
+
+def test_replicated_secret_and_tagged_json_parameter_from_a_template(aws: Client) -> None:
+    cloudformation = aws("cloudformation", PRIMARY)
+    cloudformation.create_stack(StackName="unit-secret", TemplateBody=secret_and_parameter_template())
+    (stack,) = cloudformation.describe_stacks(StackName="unit-secret")["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+
+    primary = aws("secretsmanager", PRIMARY)
+    value = json.loads(primary.get_secret_value(SecretId="unit-primary-postgres/master")["SecretString"])
+    assert value["username"] == "dbadmin" and len(value["password"]) == 30
+    described = primary.describe_secret(SecretId="unit-primary-postgres/master")
+    assert [r["Region"] for r in described["ReplicationStatus"]] == [DR]
+    replica = aws("secretsmanager", DR).describe_secret(SecretId="unit-primary-postgres/master")
+    assert replica["PrimaryRegion"] == PRIMARY
+
+    (name,) = [o["OutputValue"] for o in stack["Outputs"]]
+    assert name == "/unit-primary/app/config"
+    ssm = aws("ssm", PRIMARY)
+    assert json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"]) == {"secret": described["ARN"]}
+    tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=name)["TagList"]
+    assert {t["Key"]: t["Value"] for t in tags} == {"deployment-role": "primary", "owner": "platform-engineering"}
+
+
+def test_stop_replication_makes_the_replica_a_standalone_secret(aws: Client) -> None:
+    primary, dr = aws("secretsmanager", PRIMARY), aws("secretsmanager", DR)
+    primary.create_secret(Name="unit-standalone", SecretString="s3cret", AddReplicaRegions=[{"Region": DR}])
+    assert dr.describe_secret(SecretId="unit-standalone")["PrimaryRegion"] == PRIMARY
+
+    dr.stop_replication_to_replica(SecretId="unit-standalone")
+
+    standalone = dr.describe_secret(SecretId="unit-standalone")
+    assert standalone.get("PrimaryRegion") in (None, DR)
+    assert dr.get_secret_value(SecretId="unit-standalone")["SecretString"] == "s3cret"
+    assert not primary.describe_secret(SecretId="unit-standalone").get("ReplicationStatus")
+    with pytest.raises(ClientError):
+        dr.stop_replication_to_replica(SecretId="unit-standalone")  # no longer a replica

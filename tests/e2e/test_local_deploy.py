@@ -3,8 +3,9 @@ into a moto server on loopback, check what was built through boto3, deploy again
 (an update must not fail), stop the server.
 
 moto accepts but does not model some types (AWS Backup, ElastiCache, WAF,
-CloudTrail, ...; README "Local emulator notes"), so those are checked on the
-templates by the unit tests; here we check what moto does create.
+CloudTrail, Cognito, ...; README "Local emulator notes"), so those are checked on the
+templates by the unit tests; here we check what moto does create, including the
+DR region's warm standby (replica, replicated bucket, switch alarm, failover records).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import boto3
 import pytest
 
 from config import Deployment, PlatformConfig
+from config.topology import DR, PRIMARY, FailoverTopology
+from tooling import gameday_checks as checks
 from tooling.deploy import deploy, synthesize
 from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
 
@@ -51,6 +54,11 @@ def deployed(server: MotoServer, deployment: Deployment, tmp_path_factory: pytes
     deploy(DEPLOYMENT, env, assembly)
     env["ASSEMBLY"] = str(assembly)
     return env
+
+
+def test_the_emulator_answered_every_request_of_the_deploy(deployed: dict[str, str], server: MotoServer) -> None:
+    """A change set that crashes inside moto still shows as deployed in the CDK CLI."""
+    assert server.request_errors() == []
 
 
 def client(env: dict[str, str], service: str, region: str) -> Any:
@@ -150,6 +158,54 @@ def test_web_tier_requires_imdsv2_and_keeps_two_instances(deployed: dict[str, st
     (group,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group_name])["AutoScalingGroups"]
     assert group["MinSize"] >= 2
     assert len({i["AvailabilityZone"] for i in group["Instances"]} | set(group["AvailabilityZones"])) >= 2
+
+
+# --- the warm standby (DR stage, third deploy step), through boto3 -------------------------
+
+
+def standby_topology(deployment: Deployment) -> FailoverTopology:
+    return FailoverTopology.of(deployment)
+
+
+def aws_of(env: dict[str, str]) -> checks.ClientFactory:
+    return lambda service, region: client(env, service, region)
+
+
+def test_dr_replica_names_the_primary_as_its_source(deployed: dict[str, str], deployment: Deployment) -> None:
+    ok, detail = checks.replica_of_primary(aws_of(deployed), standby_topology(deployment))
+    assert ok, detail
+
+
+def test_dr_bucket_receives_objects_put_into_the_primary_bucket(
+    deployed: dict[str, str], deployment: Deployment
+) -> None:
+    topology = standby_topology(deployment)
+    client(deployed, "s3", topology.primary_region).put_object(
+        Bucket=topology.content_bucket(PRIMARY), Key="e2e/replicated.txt", Body=b"e2e"
+    )
+    dr_s3 = client(deployed, "s3", topology.dr_region)
+    ok, detail = checks.object_arrives(dr_s3, topology.content_bucket(DR), "e2e/replicated.txt")
+    assert ok, detail
+    assert dr_s3.get_object(Bucket=topology.content_bucket(DR), Key="e2e/replicated.txt")["Body"].read() == b"e2e"
+
+
+def test_failover_switch_alarm_exists_in_the_dr_region(deployed: dict[str, str], deployment: Deployment) -> None:
+    ok, detail = checks.switch_alarm(aws_of(deployed), standby_topology(deployment))
+    assert ok, detail
+
+
+def test_primary_and_secondary_records_exist_in_the_zone(deployed: dict[str, str], deployment: Deployment) -> None:
+    topology = standby_topology(deployment)
+    zone_id = checks.hosted_zone_id(client(deployed, "route53", topology.primary_region), topology)
+    ok, detail = checks.failover_records(aws_of(deployed), topology, zone_id)
+    assert ok, detail
+    ok, detail = checks.public_answer(aws_of(deployed), topology, zone_id, PRIMARY)
+    assert ok, detail
+
+
+def test_dr_web_tier_keeps_two_instances_in_service(deployed: dict[str, str], deployment: Deployment) -> None:
+    ok, detail = checks.web_in_service(aws_of(deployed), standby_topology(deployment), DR, 2)
+    assert ok, detail
 
 
 def test_a_second_deploy_updates_without_failing(deployed: dict[str, str]) -> None:

@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 from config import Deployment, PlatformConfig, load_config
-from policies.rules.base import Compliance, Resource, Rule, StackView
+from policies.rules.model import Compliance, Resource, Rule, StackView
 
 
 @cache
@@ -50,3 +50,10 @@ def check(rule: Rule, resource: Resource, view: StackView | None = None) -> Comp
 
 
 C, N, NA = Compliance.COMPLIANT, Compliance.NON_COMPLIANT, Compliance.NOT_APPLICABLE
+
+
+def linked(*views: StackView) -> StackView:
+    """Make `views` the stacks of one deployment (each sees all of them); return the first."""
+    for view in views:
+        view.deployment_stacks = list(views)
+    return views[0]

@@ -35,3 +35,16 @@ def test_every_rule_names_an_existing_clause_in_its_id() -> None:
 def test_pack_name_is_the_rule_prefix() -> None:
     assert DataSecurityChecks.__name__ == "DataSecurityChecks"
     assert {r.id.split("-")[0] for r in ALL_RULES} == {"DataSecurity"}
+
+
+def test_every_rule_has_its_test_module_naming_it() -> None:
+    """`grep BAK5-CopyToDrRegion tests/` finds the proof: each rule module has tests/policies/test_rules_<module>.py,
+    and that module names each of its rules by suffix (in a test case id)."""
+    here = Path(__file__).resolve().parent
+    unnamed = []
+    for r in ALL_RULES:
+        module = r.check.__module__.rsplit(".", 1)[-1]
+        tests = here / f"test_rules_{module}.py"
+        if not tests.exists() or r.suffix not in tests.read_text():
+            unnamed.append(f"{r.suffix} ({tests.name})")
+    assert unnamed == []

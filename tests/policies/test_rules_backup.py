@@ -1,13 +1,20 @@
-"""AWS Backup, IAM, monitoring, SSM, identity and every-resource rules: compliant and non-compliant cases."""
+"""Tests of policies/rules/backup.py (AWS Backup rules): compliant and non-compliant cases per rule."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
-from policies.rules import backup, cloudwatch, cognito, generic, iam, ssm
-from tests.policies.rulekit import NA, C, N, check, res, stack
+import pytest
+
+from config.policy import retention_minimum
+from policies.rules import backup
+from tests.policies.rulekit import NA, C, N, check, deployment, res, stack
 
 DR_VAULT = "arn:aws:backup:ap-southeast-4:111111111111:backup-vault:au-production-dr-vault"
+
+
 ZONE = "Australia/Sydney"
 
 
@@ -27,10 +34,14 @@ DB_PLAN = [
     _rule("daily", "cron(0 3 * * ? *)", 35),
     _rule("monthly", "cron(0 4 1 * ? *)", 2555, MoveToColdStorageAfterDays=30),
 ]
+
+
 COMPUTE_PLAN = [
     _rule("daily", "cron(0 3 * * ? *)", 90),
     _rule("monthly", "cron(0 4 1 * ? *)", 2555, MoveToColdStorageAfterDays=30),
 ]
+
+
 TIER = [{"Key": "backup-tier", "Value": "database"}]
 
 
@@ -72,7 +83,7 @@ def _world(
     )
 
 
-def test_coverage_rules_pass_on_a_complete_backup_design() -> None:
+def test_bak1_bak2_bak3_bak4_bak5_bak9_coverage_rules_pass_on_a_complete_backup_design() -> None:
     world = _world()
     for r, anchor in [
         (backup.database_hourly, "Db"),
@@ -188,7 +199,7 @@ VAULT_POLICY = {
 }
 
 
-def test_vault_rules() -> None:
+def test_enc1_acc4_vault_rules() -> None:
     vault = {
         "EncryptionKeyArn": "arn:k",
         "AccessPolicy": VAULT_POLICY,
@@ -212,180 +223,208 @@ def test_vault_rules() -> None:
     assert check(backup.vault_lock, res("V", "AWS::Backup::BackupVault", {}), stack(name="au-development")) is NA
 
 
-def _role(name: str = "app", trust: str = "ec2.amazonaws.com", **props: Any) -> Any:
-    doc = {
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": trust} if "." in trust else {"AWS": trust},
-                "Action": "sts:AssumeRole",
-            }
-        ]
-    }
-    return res("R", "AWS::IAM::Role", {"RoleName": name, "AssumeRolePolicyDocument": doc, **props})
+HOURLY, TWICE, DAILY, MONTHLY = "cron(0 * * * ? *)", "cron(0 0/12 * * ? *)", "cron(0 3 * * ? *)", "cron(0 4 1 * ? *)"
+LONG = 10_000
 
 
-def _inline(*statements: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"PolicyName": "p", "PolicyDocument": {"Statement": list(statements)}}]
+def _hourly(days: int) -> list[dict[str, Any]]:
+    return [_rule("h", HOURLY, days), _rule("t", TWICE, LONG)]
 
 
-def test_iam_rules() -> None:
-    admin = _inline({"Effect": "Allow", "Action": "*", "Resource": "*"})
-    assert check(iam.no_wildcard_admin, _role(Policies=admin)) is N
-    assert check(iam.no_wildcard_admin, _role("au-production-break-glass", "arn:aws:iam::1:root", Policies=admin)) is NA
-    assert check(iam.no_wildcard_admin, _role(ManagedPolicyArns=["arn:aws:iam::aws:policy/AdministratorAccess"])) is N
-    assert check(iam.no_wildcard_admin, _role()) is C
+def _twice(days: int) -> list[dict[str, Any]]:
+    return [_rule("h", HOURLY, LONG), _rule("t", TWICE, days)]
 
-    assert check(iam.human_role_boundary, _role("dev", "arn:aws:iam::1:root", PermissionsBoundary="arn:b")) is C
-    assert check(iam.human_role_boundary, _role("dev", "arn:aws:iam::1:root")) is N
-    assert check(iam.human_role_boundary, _role()) is NA
 
-    read_only = _role(
-        "au-production-auditor", "arn:aws:iam::1:root", ManagedPolicyArns=["arn:aws:iam::aws:policy/SecurityAudit"]
+def _daily(days: int) -> list[dict[str, Any]]:
+    return [_rule("d", DAILY, days)]
+
+
+def _monthly(days: int) -> list[dict[str, Any]]:
+    return [_rule("m", MONTHLY, days, MoveToColdStorageAfterDays=30)]
+
+
+RETENTION_RULES: list[tuple[str, str, str, Callable[[int], list[dict[str, Any]]]]] = [
+    ("BAK1-DatabaseHourly", "hourly_backup_days", "Db", _hourly),
+    ("BAK1-DatabaseHourly", "twice_daily_backup_days", "Db", _twice),
+    ("BAK2-ComputeDaily0300", "ebs_snapshot_days", "Asg", _daily),
+    ("BAK3-DatabaseDaily", "rds_daily_backup_days", "Db", _daily),
+    ("BAK4-MonthlyArchive", "monthly_archive_days", "Db", _monthly),
+]
+
+
+def _retention_cases() -> list[Any]:
+    """For each retention rule and deployment (and none): exactly the demanded days passes, one below fails."""
+    cases = []
+    for name in ("au-production", "au-development", None):
+        for rule_id, field, anchor, plan in RETENTION_RULES:
+            demanded = getattr(deployment(name).retention, field) if name else retention_minimum(field)
+            for days, expected, label in ((demanded, C, "exactly"), (demanded - 1, N, "one-below")):
+                case_id = f"{rule_id}-{field}-{name or 'no-deployment'}-{label}"
+                cases.append(pytest.param(rule_id, name, anchor, plan(days), expected, id=case_id))
+    return cases
+
+
+RULES_BY_ID = {r.suffix: r for r in backup.RULES}
+
+
+@pytest.mark.parametrize(("rule_id", "name", "anchor", "plan", "expected"), _retention_cases())
+def test_bak1_bak2_bak3_bak4_retention_boundaries(
+    rule_id: str, name: str | None, anchor: str, plan: list[dict[str, Any]], expected: object
+) -> None:
+    options: dict[str, Any] = {"name": name} if name else {"deployment": None}
+    world = _world(db_rules=plan, compute_rules=plan, **options)
+    assert check(RULES_BY_ID[rule_id], world.resources[anchor], world) is expected
+
+
+@pytest.mark.parametrize(
+    ("plan", "expected"),
+    [
+        pytest.param([_rule("t", TWICE, LONG), _rule("d", DAILY, LONG)], N, id="BAK1-DatabaseHourly-no-hourly-rule"),
+        pytest.param(
+            [{**_rule("h", HOURLY, 1), "Lifecycle": {}}, _rule("t", TWICE, LONG)],
+            N,
+            id="BAK1-DatabaseHourly-hourly-rule-kept-forever-is-not-counted",
+        ),
+    ],
+)
+def test_bak1_database_hourly_conditions(plan: list[dict[str, Any]], expected: object) -> None:
+    world = _world(db_rules=plan, name="au-development")
+    assert check(backup.database_hourly, world.resources["Db"], world) is expected
+
+
+def _copy_plan(*vaults: str) -> Any:
+    rule = {**_rule("h", HOURLY, 2), "CopyActions": [{"DestinationBackupVaultArn": v} for v in vaults]}
+    return res("DbPlan", "AWS::Backup::BackupPlan", {"BackupPlan": {"BackupPlanRule": [rule]}})
+
+
+PRIMARY_VAULT = DR_VAULT.replace("ap-southeast-4", "ap-southeast-2")
+US_VAULT = DR_VAULT.replace("ap-southeast-4", "us-east-1")
+
+
+@pytest.mark.parametrize(
+    ("plan", "expected"),
+    [
+        pytest.param(_copy_plan(DR_VAULT), C, id="BAK5-CopyToDrRegion-dr-vault"),
+        pytest.param(_copy_plan(DR_VAULT, PRIMARY_VAULT), C, id="BAK5-CopyToDrRegion-every-jurisdiction-region"),
+        pytest.param(_copy_plan(DR_VAULT, US_VAULT), N, id="BAK5-CopyToDrRegion-also-outside-the-jurisdiction"),
+        pytest.param(_copy_plan(PRIMARY_VAULT), N, id="BAK5-CopyToDrRegion-not-the-dr-region"),
+        pytest.param(res("DbPlan", "AWS::Backup::BackupPlan", {}), N, id="BAK5-CopyToDrRegion-no-rules"),
+    ],
+)
+def test_bak5_copy_to_dr(plan: Any, expected: object) -> None:
+    assert check(backup.copy_to_dr, plan) is expected
+
+
+def test_bak5_copy_to_dr_needs_a_deployment() -> None:
+    plan = _copy_plan(DR_VAULT)
+    assert check(backup.copy_to_dr, plan, stack(plan, deployment=None)) is N
+
+
+BREAK_GLASS = {"ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::111111111111:role/au-production-break-glass"}}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        pytest.param({}, C, id="ACC4-VaultAccessPolicy-deny-all-but-break-glass"),
+        pytest.param({"Principal": "*"}, C, id="ACC4-VaultAccessPolicy-principal-star"),
+        pytest.param({"Action": "backup:*"}, C, id="ACC4-VaultAccessPolicy-backup-star"),
+        pytest.param({"Effect": "Allow"}, N, id="ACC4-VaultAccessPolicy-allow-is-no-protection"),
+        pytest.param(
+            {"Principal": {"AWS": "arn:aws:iam::111111111111:role/app"}},
+            N,
+            id="ACC4-VaultAccessPolicy-deny-to-one-role-only",
+        ),
+        pytest.param({"Condition": {}}, N, id="ACC4-VaultAccessPolicy-no-break-glass-exception"),
+    ],
+)
+def test_acc4_vault_access_policy(changes: dict[str, Any], expected: object) -> None:
+    statement = {**VAULT_POLICY["Statement"][0], "Condition": BREAK_GLASS, **changes}
+    vault = res("V", "AWS::Backup::BackupVault", {"AccessPolicy": {"Statement": [statement]}})
+    assert check(backup.vault_access_policy, vault) is expected
+
+
+def test_acc4_vault_access_policy_reads_a_json_string() -> None:
+    vault = res("V", "AWS::Backup::BackupVault", {"AccessPolicy": json.dumps(VAULT_POLICY)})
+    assert check(backup.vault_access_policy, vault) is C
+
+
+@pytest.mark.parametrize(
+    ("name", "lock", "expected"),
+    [
+        pytest.param(
+            "au-production", {"MinRetentionDays": 1, "ChangeableForDays": 3}, C, id="ACC4-VaultLock-compliance"
+        ),
+        pytest.param("au-production", {"ChangeableForDays": 3}, N, id="ACC4-VaultLock-no-min-retention"),
+        pytest.param("au-production", {"MinRetentionDays": 1}, N, id="ACC4-VaultLock-governance"),
+        pytest.param("au-production", None, N, id="ACC4-VaultLock-no-lock"),
+        pytest.param("au-development", {"MinRetentionDays": 1}, C, id="ACC4-VaultLock-non-production-locked"),
+        pytest.param("au-development", None, NA, id="ACC4-VaultLock-non-production-unlocked"),
+    ],
+)
+def test_acc4_vault_lock(name: str, lock: dict[str, int] | None, expected: object) -> None:
+    vault = res("V", "AWS::Backup::BackupVault", {"LockConfiguration": lock} if lock else {})
+    assert check(backup.vault_lock, vault, stack(vault, name=name)) is expected
+
+
+@pytest.mark.parametrize(
+    ("schedule", "target", "expected"),
+    [
+        pytest.param("cron(0 5 2 * ? *)", {"Ref": "Rtp"}, C, id="BAK9-RestoreTesting-monthly"),
+        pytest.param("cron(0 5 ? * MON *)", {"Ref": "Rtp"}, C, id="BAK9-RestoreTesting-weekly"),
+        pytest.param("cron(0 5 * * ? *)", {"Ref": "Rtp"}, C, id="BAK9-RestoreTesting-daily"),
+        pytest.param("cron(0 5 1 1 ? *)", {"Ref": "Rtp"}, N, id="BAK9-RestoreTesting-yearly"),
+        pytest.param("every month", {"Ref": "Rtp"}, N, id="BAK9-RestoreTesting-unreadable-schedule"),
+        pytest.param("cron(0 5 2 * ? *)", "monthly", C, id="BAK9-RestoreTesting-selection-by-plan-name"),
+        pytest.param("cron(0 5 2 * ? *)", "another-plan", N, id="BAK9-RestoreTesting-selection-of-another-plan"),
+    ],
+)
+def test_bak9_restore_testing(schedule: str, target: Any, expected: object) -> None:
+    plan = res("DbPlan", "AWS::Backup::BackupPlan", {})
+    view = stack(
+        plan,
+        res(
+            "Rtp",
+            "AWS::Backup::RestoreTestingPlan",
+            {"RestoreTestingPlanName": "monthly", "ScheduleExpression": schedule},
+        ),
+        res("Rts", "AWS::Backup::RestoreTestingSelection", {"RestoreTestingPlanName": target}),
     )
-    assert check(iam.auditor_read_only, read_only) is C
-    writer = _role(
-        "au-production-auditor",
-        "arn:aws:iam::1:root",
-        Policies=_inline({"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}),
-    )
-    assert check(iam.auditor_read_only, writer) is N
-
-    assert (
-        check(
-            iam.web_role_no_backup_access,
-            _role(Policies=_inline({"Effect": "Allow", "Action": "ssm:UpdateInstanceInformation", "Resource": "*"})),
-        )
-        is C
-    )
-    assert (
-        check(
-            iam.web_role_no_backup_access,
-            _role(Policies=_inline({"Effect": "Allow", "Action": "backup:*", "Resource": "*"})),
-        )
-        is N
-    )
-    assert (
-        check(
-            iam.web_role_no_backup_access,
-            _role(Policies=_inline({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})),
-        )
-        is N
-    )
-    assert (
-        check(iam.web_role_no_backup_access, _role(ManagedPolicyArns=["arn:aws:iam::aws:policy/AWSBackupFullAccess"]))
-        is N
-    )
+    assert check(backup.restore_testing, plan, view) is expected
 
 
-def test_monitoring_rules() -> None:
-    def alarm(metric: str) -> Any:
-        return res(f"A{metric}", "AWS::CloudWatch::Alarm", {"MetricName": metric, "AlarmActions": [{"Ref": "Topic"}]})
-
-    alb = res("Alb", "AWS::ElasticLoadBalancingV2::LoadBalancer", {})
-    watched = stack(
-        alb, alarm("HTTPCode_Target_5XX_Count"), alarm("UnHealthyHostCount"), res("H", "AWS::Route53::HealthCheck")
-    )
-    assert check(cloudwatch.alb_alarms, alb, watched) is C
-    assert check(cloudwatch.alb_alarms, alb) is N
-    assert check(cloudwatch.health_check, alb, watched) is C
-    assert check(cloudwatch.health_check, alb) is N
-    assert check(cloudwatch.alarm_notifies, alarm("CPUUtilization")) is C
-    assert check(cloudwatch.alarm_notifies, res("A", "AWS::CloudWatch::Alarm", {})) is N
-    db = res("Db", "AWS::RDS::DBInstance", {})
-    assert check(cloudwatch.database_alarms, db, stack(db, alarm("CPUUtilization"), alarm("FreeStorageSpace"))) is C
-    assert check(cloudwatch.database_alarms, db) is N
-    plan = res("P", "AWS::Backup::BackupPlan", {})
-    assert check(cloudwatch.backup_failure_alarm, plan, stack(plan, alarm("NumberOfBackupJobsFailed"))) is C
-    assert check(cloudwatch.backup_failure_alarm, plan) is N
-
-
-def test_ssm_and_cognito_rules() -> None:
-    window = res("W", "AWS::SSM::MaintenanceWindow", {"Schedule": "cron(0 16 ? * SUN *)"})
-    task = res(
-        "T",
-        "AWS::SSM::MaintenanceWindowTask",
-        {
-            "WindowId": {"Ref": "W"},
-            "TaskArn": "AWS-RunPatchBaseline",
-            "TaskInvocationParameters": {
-                "MaintenanceWindowRunCommandParameters": {"Parameters": {"Operation": ["Install"]}}
-            },
-        },
-    )
-    asg = res("Asg", "AWS::AutoScaling::AutoScalingGroup", {})
-    assert check(ssm.patch_manager, asg, stack(asg, window, task)) is C
-    assert check(ssm.patch_manager, asg) is N
-    assert check(ssm.patch_window, window) is C
-    assert check(ssm.patch_window, res("W", "AWS::SSM::MaintenanceWindow", {"Schedule": "cron(0 1 ? * MON *)"})) is N
-    session = {
-        "DocumentType": "Session",
-        "Content": {"inputs": {"cloudWatchLogGroupName": "g", "cloudWatchEncryptionEnabled": True, "kmsKeyId": "k"}},
-    }
-    assert check(ssm.session_logging, res("D", "AWS::SSM::Document", session)) is C
-    assert (
-        check(
-            ssm.session_logging, res("D", "AWS::SSM::Document", {"DocumentType": "Session", "Content": {"inputs": {}}})
-        )
-        is N
-    )
-
-    strong = {
-        "Policies": {
-            "PasswordPolicy": {
-                "MinimumLength": 12,
-                "RequireUppercase": True,
-                "RequireLowercase": True,
-                "RequireNumbers": True,
-                "RequireSymbols": True,
-            }
-        }
-    }
-    assert check(cognito.user_pool_password_policy, res("U", "AWS::Cognito::UserPool", strong)) is C
-    assert (
-        check(
-            cognito.user_pool_password_policy,
-            res("U", "AWS::Cognito::UserPool", {"Policies": {"PasswordPolicy": {"MinimumLength": 6}}}),
-        )
-        is N
-    )
+@pytest.mark.parametrize(
+    ("resource", "compute_rules", "expected"),
+    [
+        pytest.param(
+            res("V", "AWS::EC2::Volume", {"Tags": [{"Key": "backup-tier", "Value": "compute"}]}),
+            COMPUTE_PLAN,
+            C,
+            id="BAK2-DataVolumeDaily0300-tagged-volume",
+        ),
+        pytest.param(res("V", "AWS::EC2::Volume", {}), COMPUTE_PLAN, N, id="BAK2-DataVolumeDaily0300-untagged"),
+        pytest.param(
+            res("I", "AWS::EC2::Instance", {"Tags": [{"Key": "backup-tier", "Value": "compute"}]}),
+            [_rule("daily", "cron(0 4 * * ? *)", 90)],
+            N,
+            id="BAK2-DataVolumeDaily0300-not-at-0300",
+        ),
+    ],
+)
+def test_bak2_data_volume_daily(resource: Any, compute_rules: list[dict[str, Any]], expected: object) -> None:
+    world = _world(compute_rules=compute_rules)
+    assert check(backup.data_volume_daily, resource, world) is expected
 
 
-def test_every_resource_rules() -> None:
-    topic = res("T", "AWS::SNS::Topic", {"TopicName": "x"})
-    assert check(generic.stack_region, topic) is C
-    assert check(generic.stack_region, topic, stack(topic, region="us-east-1")) is N
-    copy = res("P", "AWS::Backup::BackupPlan", {"Dest": "arn:aws:backup:us-east-1:111111111111:backup-vault:x"})
-    assert check(generic.region_references, copy) is N
-    assert check(generic.region_references, res("P", "AWS::Backup::BackupPlan", {"Dest": DR_VAULT})) is C
-
-    grant = res(
-        "K", "AWS::KMS::Key", {"KeyPolicy": {"Statement": [{"Principal": {"AWS": "arn:aws:iam::111111111111:root"}}]}}
-    )
-    dev = stack(grant, name="au-development")
-    assert check(generic.no_production_reference, grant, dev) is N
-    named = res("Q", "AWS::SNS::Topic", {"TopicName": "au-production-alerts"})
-    assert check(generic.no_production_reference, named, stack(named, name="au-development")) is N
-    assert check(generic.no_production_reference, topic, stack(topic, name="au-development")) is C
-    assert check(generic.no_production_reference, topic) is NA
-
-    assert (
-        check(generic.no_plaintext_secrets, res("D", "AWS::RDS::DBInstance", {"MasterUserPassword": "hunter2!"})) is N
-    )
-    assert check(generic.no_plaintext_secrets, res("S", "AWS::SecretsManager::Secret", {"SecretString": "x"})) is N
-    assert (
-        check(
-            generic.no_plaintext_secrets,
-            res("D", "AWS::RDS::DBInstance", {"MasterUserPassword": "{{resolve:secretsmanager:s}}"}),
-        )
-        is C
-    )
-
-    retained = res("B", "AWS::S3::Bucket", {}, DeletionPolicy="Retain", UpdateReplacePolicy="Retain")
-    assert check(generic.retain_stateful, retained) is C
-    assert check(generic.retain_stateful, res("B", "AWS::S3::Bucket", {})) is N
-    assert check(generic.termination_protection, retained) is C
-    assert check(generic.termination_protection, retained, stack(retained, termination_protection=False)) is N
-    tagged = res("B", "AWS::S3::Bucket", {"Tags": [{"Key": "data-classification", "Value": "customer"}]})
-    assert check(generic.data_classification, tagged) is C
-    assert check(generic.data_classification, res("B", "AWS::S3::Bucket", {})) is N
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        pytest.param("arn:aws:kms:ap-southeast-2:111111111111:key/k", C, id="ENC1-BackupVaultKms-customer-key"),
+        pytest.param({"Fn::GetAtt": ["Key", "Arn"]}, C, id="ENC1-BackupVaultKms-key-of-this-stack"),
+        pytest.param("arn:aws:kms:ap-southeast-2:111111111111:alias/aws/backup", N, id="ENC1-BackupVaultKms-aws-key"),
+        pytest.param(None, N, id="ENC1-BackupVaultKms-default-key"),
+    ],
+)
+def test_enc1_backup_vault_kms(key: Any, expected: object) -> None:
+    vault = res("V", "AWS::Backup::BackupVault", {} if key is None else {"EncryptionKeyArn": key})
+    assert check(backup.vault_kms, vault) is expected

@@ -1,4 +1,4 @@
-"""DR-1 rules: a compliant standby, and one non-compliant case per condition each rule checks."""
+"""Tests of policies/rules/dr.py (DR-1 rules): compliant and non-compliant cases per rule."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ import pytest
 from config.policy import DATABASE_RPO_MAX_SECONDS
 from config.topology import DR, PRIMARY, FailoverTopology
 from policies.rules import dr
-from policies.rules.base import StackView
+from policies.rules.model import StackView
 from tests.policies.rulekit import NA, C, N, check, deployment, res, stack
 
 T = FailoverTopology.of(deployment("au-production"))
+
+
 SOURCE = T.db_instance_arn(PRIMARY)
+
+
 DEST = f"arn:aws:s3:::{T.content_bucket(DR)}"
 
 
@@ -146,9 +150,12 @@ def test_dr1_standby_region_fails_without_dr_network_or_keys() -> None:
 @pytest.mark.parametrize(
     "replica",
     [
-        pytest.param({"SourceDBInstanceIdentifier": "arn:aws:rds:us-west-2:111111111111:db:x"}, id="other-source"),
-        pytest.param({"SourceDBInstanceIdentifier": SOURCE}, id="no-kms-key"),
-        pytest.param({"KmsKeyId": {"Ref": "Key"}}, id="not-a-replica"),
+        pytest.param(
+            {"SourceDBInstanceIdentifier": "arn:aws:rds:us-west-2:111111111111:db:x"},
+            id="DR1-ReplicaOfPrimary-other-source",
+        ),
+        pytest.param({"SourceDBInstanceIdentifier": SOURCE}, id="DR1-ReplicaOfPrimary-no-kms-key"),
+        pytest.param({"KmsKeyId": {"Ref": "Key"}}, id="DR1-ReplicaOfPrimary-not-a-replica"),
     ],
 )
 def test_dr1_replica_of_primary_fails(replica: dict[str, Any]) -> None:
@@ -159,8 +166,8 @@ def test_dr1_replica_of_primary_fails(replica: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        pytest.param({"lag_threshold": DATABASE_RPO_MAX_SECONDS + 1}, id="threshold-above-rpo"),
-        pytest.param({"lag_actions": False}, id="no-action"),
+        pytest.param({"lag_threshold": DATABASE_RPO_MAX_SECONDS + 1}, id="DR1-ReplicaLagAlarm-threshold-above-rpo"),
+        pytest.param({"lag_actions": False}, id="DR1-ReplicaLagAlarm-no-action"),
     ],
 )
 def test_dr1_replica_lag_alarm_fails(changes: dict[str, Any]) -> None:
@@ -180,16 +187,18 @@ def test_dr1_replica_lag_alarm_boundary_and_missing_alarm() -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        pytest.param({"Status": "Disabled"}, id="rule-disabled"),
-        pytest.param({"Destination__Bucket": "arn:aws:s3:::elsewhere"}, id="other-destination"),
-        pytest.param({"Destination__ReplicationTime__Status": "Disabled"}, id="rtc-off"),
-        pytest.param({"Destination__ReplicationTime__Time__Minutes": 16}, id="rtc-over-15"),
-        pytest.param({"Destination__Metrics__Status": "Disabled"}, id="metrics-off"),
-        pytest.param({"DeleteMarkerReplication__Status": "Disabled"}, id="delete-markers-off"),
-        pytest.param({"Destination__EncryptionConfiguration": {}}, id="no-replica-key"),
+        pytest.param({"Status": "Disabled"}, id="DR1-BucketReplicationRtc-rule-disabled"),
+        pytest.param(
+            {"Destination__Bucket": "arn:aws:s3:::elsewhere"}, id="DR1-BucketReplicationRtc-other-destination"
+        ),
+        pytest.param({"Destination__ReplicationTime__Status": "Disabled"}, id="DR1-BucketReplicationRtc-rtc-off"),
+        pytest.param({"Destination__ReplicationTime__Time__Minutes": 16}, id="DR1-BucketReplicationRtc-rtc-over-15"),
+        pytest.param({"Destination__Metrics__Status": "Disabled"}, id="DR1-BucketReplicationRtc-metrics-off"),
+        pytest.param({"DeleteMarkerReplication__Status": "Disabled"}, id="DR1-BucketReplicationRtc-delete-markers-off"),
+        pytest.param({"Destination__EncryptionConfiguration": {}}, id="DR1-BucketReplicationRtc-no-replica-key"),
         pytest.param(
             {"Destination__EncryptionConfiguration__ReplicaKmsKeyID": T.customer_key_alias_arn(PRIMARY)},
-            id="replica-key-in-primary-region",
+            id="DR1-BucketReplicationRtc-replica-key-in-primary-region",
         ),
     ],
 )
@@ -209,8 +218,8 @@ def test_dr1_bucket_replication_only_for_customer_buckets() -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        pytest.param({"secondary": False}, id="no-secondary"),
-        pytest.param({"switch_region": "ap-southeast-2"}, id="switch-in-primary-region"),
+        pytest.param({"secondary": False}, id="DR1-FailoverRecords-no-secondary"),
+        pytest.param({"switch_region": "ap-southeast-2"}, id="DR1-FailoverRecords-switch-in-primary-region"),
     ],
 )
 def test_dr1_failover_records_fail(changes: dict[str, Any]) -> None:
@@ -224,7 +233,13 @@ def test_dr1_failover_records_fail_without_primary_health_check() -> None:
     assert check(dr.failover_records, primary.resources["Vpc"], primary) is N
 
 
-@pytest.mark.parametrize("missing", ["missing", "breaching", "notBreaching"])
+@pytest.mark.parametrize(
+    "missing",
+    [
+        pytest.param(m, id=f"DR1-SwitchInDrRegion-treat-missing-data-{m}")
+        for m in ("missing", "breaching", "notBreaching")
+    ],
+)
 def test_dr1_switch_must_hold_its_state(missing: str) -> None:
     primary, _ = _world(switch_missing=missing)
     assert check(dr.switch_in_dr_region, primary.resources["Vpc"], primary) is N
@@ -239,11 +254,75 @@ def test_dr1_switch_missing_in_dr_region() -> None:
 @pytest.mark.parametrize(
     "asg,expected",
     [
-        pytest.param(("2", "2"), C, id="max-equals-primary-min"),
-        pytest.param(("1", "12"), N, id="min-below-2"),
-        pytest.param(("2", "1"), N, id="max-below-primary-min"),
+        pytest.param(("2", "2"), C, id="DR1-StandbyCapacity-max-equals-primary-min"),
+        pytest.param(("1", "12"), N, id="DR1-StandbyCapacity-min-below-2"),
+        pytest.param(("2", "1"), N, id="DR1-StandbyCapacity-max-below-primary-min"),
     ],
 )
 def test_dr1_standby_capacity_boundaries(asg: tuple[str, str], expected: object) -> None:
     _, standby = _world(asg=asg)
     assert check(dr.standby_capacity, standby.resources["Asg"], standby) is expected
+
+
+def test_dr1_standby_region_fails_when_the_dr_region_is_the_primary_region() -> None:
+    """DR1-StandbyRegion: a standby in the primary's own region is no standby, whatever it holds."""
+    primary, _ = _world()
+    same_region = stack(
+        res("Vpc", "AWS::EC2::VPC"), res("Key", "AWS::KMS::Key"), region=T.dr_region, deployment=deployment()
+    )
+    assert check(dr.standby_region, same_region.resources["Vpc"], same_region) is N
+    assert check(dr.standby_region, primary.resources["Vpc"], primary) is C
+
+
+def _lag_alarm(logical_id: str, metric: str, instance: str, actions: list[str]) -> Any:
+    return res(
+        logical_id,
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": metric,
+            "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": instance}],
+            "Threshold": DATABASE_RPO_MAX_SECONDS,
+            "AlarmActions": actions,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("other", "expected"),
+    [
+        pytest.param(
+            _lag_alarm("Cpu", "CPUUtilization", T.db_instance_id(DR), []),
+            C,
+            id="DR1-ReplicaLagAlarm-other-metric-of-the-replica-ignored",
+        ),
+        pytest.param(
+            _lag_alarm("OtherLag", "ReplicaLag", "another-db", []),
+            C,
+            id="DR1-ReplicaLagAlarm-lag-of-another-instance-ignored",
+        ),
+    ],
+)
+def test_dr1_replica_lag_alarm_reads_only_its_own_lag_alarm(other: Any, expected: object) -> None:
+    replica = res(
+        "Replica",
+        "AWS::RDS::DBInstance",
+        {"DBInstanceIdentifier": T.db_instance_id(DR), "SourceDBInstanceIdentifier": SOURCE},
+    )
+    own = _lag_alarm("Lag", "ReplicaLag", T.db_instance_id(DR), ["topic"])
+    view = stack(replica, other, own, role="dr")
+    assert check(dr.replica_lag_alarm, replica, view) is expected
+
+
+def test_dr1_replica_lag_alarm_without_threshold_reads_as_zero() -> None:
+    _, standby = _world()
+    lag = standby.resources["Lag"]
+    standby.resources["Lag"] = res("Lag", lag.type, {k: v for k, v in lag.properties.items() if k != "Threshold"})
+    assert dr.replica_lag_alarm.check(standby.resources["Replica"], standby).detail == "ReplicaLag alarm at 0 s"
+
+
+def test_dr1_standby_capacity_unset_sizes_read_as_zero() -> None:
+    """DR1-StandbyCapacity: an Auto Scaling group without MinSize/MaxSize is reported as 0/0."""
+    _, standby = _world()
+    asg = res("Asg", "AWS::AutoScaling::AutoScalingGroup", {})
+    detail = dr.standby_capacity.check(asg, standby).detail
+    assert detail.startswith("min 0, max 0: needs min >= ")

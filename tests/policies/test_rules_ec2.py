@@ -1,8 +1,12 @@
-"""EC2/VPC/ASG/ELB rules: compliant and non-compliant cases (ACC-2, ENC-1, HOST-1, HOST-4, ACC-3, DR-1)."""
+"""Tests of policies/rules/ec2.py (EC2 and VPC rules): compliant and non-compliant cases per rule."""
 
 from __future__ import annotations
 
-from policies.rules import autoscaling, ec2, elbv2
+from typing import Any
+
+import pytest
+
+from policies.rules import ec2
 from tests.policies.rulekit import NA, C, N, check, res, stack
 
 LT_OK = {
@@ -13,7 +17,7 @@ LT_OK = {
 }
 
 
-def test_no_ssh_ingress() -> None:
+def test_acc2_no_ssh_ingress() -> None:
     ok = res(
         "Sg",
         "AWS::EC2::SecurityGroup",
@@ -30,7 +34,7 @@ def test_no_ssh_ingress() -> None:
     assert [check(ec2.no_ssh_ingress, r) for r in (ssh, everything, wide)] == [N, N, N]
 
 
-def test_no_key_pair_and_imdsv2() -> None:
+def test_acc2_no_key_pair_and_imdsv2() -> None:
     assert check(ec2.no_key_pair, res("Lt", "AWS::EC2::LaunchTemplate", LT_OK)) is C
     keyed = res("Lt", "AWS::EC2::LaunchTemplate", {"LaunchTemplateData": {"KeyName": "ops"}})
     assert check(ec2.no_key_pair, keyed) is N
@@ -39,7 +43,7 @@ def test_no_key_pair_and_imdsv2() -> None:
     assert check(ec2.imdsv2, keyed) is N
 
 
-def test_ebs_encrypted_with_customer_key() -> None:
+def test_enc1_ebs_encrypted_with_customer_key() -> None:
     assert check(ec2.ebs_encrypted, res("Lt", "AWS::EC2::LaunchTemplate", LT_OK)) is C
     aws_key = {
         "LaunchTemplateData": {"BlockDeviceMappings": [{"Ebs": {"Encrypted": True, "KmsKeyId": "alias/aws/ebs"}}]}
@@ -49,7 +53,7 @@ def test_ebs_encrypted_with_customer_key() -> None:
     assert check(ec2.ebs_encrypted, res("V", "AWS::EC2::Volume", {"Encrypted": False})) is N
 
 
-def test_standalone_instance_fails() -> None:
+def test_host1_standalone_instance_fails() -> None:
     assert check(ec2.no_standalone_instance, res("I", "AWS::EC2::Instance")) is N
 
 
@@ -61,7 +65,7 @@ def _vpc(nats: int, azs: int = 3) -> list:  # type: ignore[type-arg]
     return [res("Vpc", "AWS::EC2::VPC"), *subnets, *[res(f"N{i}", "AWS::EC2::NatGateway") for i in range(nats)]]
 
 
-def test_nat_per_az_in_production_only() -> None:
+def test_host4_nat_per_az_in_production_only() -> None:
     good, bad = stack(*_vpc(3)), stack(*_vpc(1))
     assert check(ec2.nat_per_az, good.resources["Vpc"], good) is C
     assert check(ec2.nat_per_az, bad.resources["Vpc"], bad) is N
@@ -69,64 +73,85 @@ def test_nat_per_az_in_production_only() -> None:
     assert check(ec2.nat_per_az, dev.resources["Vpc"], dev) is NA
 
 
-def test_flow_logs() -> None:
+def test_acc3_flow_logs() -> None:
     with_log = stack(res("Vpc", "AWS::EC2::VPC"), res("F", "AWS::EC2::FlowLog", {"ResourceId": {"Ref": "Vpc"}}))
     assert check(ec2.vpc_flow_logs, with_log.resources["Vpc"], with_log) is C
     assert check(ec2.vpc_flow_logs, res("Vpc", "AWS::EC2::VPC")) is N
 
 
-def _asg_stack(**asg: object) -> tuple:  # type: ignore[type-arg]
-    props = {"MinSize": "2", "VPCZoneIdentifier": ["a", "b"], "TargetGroupARNs": [{"Ref": "Tg"}], **asg}
-    view = stack(
-        res("Asg", "AWS::AutoScaling::AutoScalingGroup", props),
-        res("Alb", "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Type": "application"}),
-        res(
-            "P",
-            "AWS::AutoScaling::ScalingPolicy",
-            {"AutoScalingGroupName": {"Ref": "Asg"}, "PolicyType": "TargetTrackingScaling"},
+def test_acc2_no_ssh_ingress_names_the_source() -> None:
+    """ACC2-NoSshIngress: the finding names the opening and where it admits from."""
+    ssh = res("In", "AWS::EC2::SecurityGroupIngress", {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22})
+    assert ec2.no_ssh_ingress.check(ssh, stack(ssh)).detail == "ingress tcp 22-22 from ?"
+    sourced = res(
+        "In",
+        "AWS::EC2::SecurityGroupIngress",
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "10.0.0.0/8"},
+    )
+    assert ec2.no_ssh_ingress.check(sourced, stack(sourced)).detail == "ingress tcp 22-22 from 10.0.0.0/8"
+
+
+def test_acc2_imdsv2_names_the_default() -> None:
+    """ACC2-Imdsv2: without MetadataOptions the instance takes the IMDSv1-allowing default."""
+    bare = res("I", "AWS::EC2::Instance", {})
+    assert ec2.imdsv2.check(bare, stack(bare)).detail == "HttpTokens=optional (default)"
+    assert check(ec2.imdsv2, res("I", "AWS::EC2::Instance", {"MetadataOptions": {"HttpTokens": "optional"}})) is N
+
+
+def test_enc1_ebs_encrypted_ignores_instance_store_mappings() -> None:
+    """ENC1-EbsEncrypted: an instance-store mapping has no Ebs block and holds nothing to encrypt with KMS."""
+    data = {
+        "BlockDeviceMappings": [
+            {"DeviceName": "/dev/sdb", "VirtualName": "ephemeral0"},
+            {"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": True, "KmsKeyId": {"Ref": "Key"}}},
+        ]
+    }
+    assert check(ec2.ebs_encrypted, res("Lt", "AWS::EC2::LaunchTemplate", {"LaunchTemplateData": data})) is C
+
+
+@pytest.mark.parametrize(
+    ("nats", "azs", "expected"),
+    [
+        pytest.param(3, 3, C, id="HOST4-NatPerAz-one-per-az"),
+        pytest.param(2, 3, N, id="HOST4-NatPerAz-one-below"),
+        pytest.param(2, 2, C, id="HOST4-NatPerAz-two-azs-two-nats"),
+    ],
+)
+def test_host4_nat_per_az_boundary(nats: int, azs: int, expected: object) -> None:
+    view = stack(*_vpc(nats, azs))
+    assert check(ec2.nat_per_az, view.resources["Vpc"], view) is expected
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [
+        pytest.param(res("Lt", "AWS::EC2::LaunchTemplate", LT_OK), C, id="ACC2-NoKeyPair-launch-template-without-key"),
+        pytest.param(
+            res("Lt", "AWS::EC2::LaunchTemplate", {"LaunchTemplateData": {"KeyName": "ops"}}),
+            N,
+            id="ACC2-NoKeyPair-launch-template-key",
         ),
-    )
-    return view.resources["Asg"], view
+        pytest.param(res("I", "AWS::EC2::Instance", {"KeyName": "ops"}), N, id="ACC2-NoKeyPair-instance-key"),
+        pytest.param(res("K", "AWS::EC2::KeyPair", {"KeyName": "x"}), N, id="ACC2-NoKeyPair-key-pair-resource"),
+    ],
+)
+def test_acc2_no_key_pair(resource: Any, expected: object) -> None:
+    assert check(ec2.no_key_pair, resource) is expected
 
 
-def test_asg_rules() -> None:
-    asg, view = _asg_stack()
-    for r in (
-        autoscaling.asg_capacity,
-        autoscaling.asg_target_tracking,
-        autoscaling.asg_behind_alb,
-        autoscaling.asg_multi_az,
-    ):
-        assert check(r, asg, view) is C, r.id
-    assert check(autoscaling.asg_capacity, *_asg_stack(MinSize="1")) is N
-    assert check(autoscaling.asg_multi_az, *_asg_stack(VPCZoneIdentifier=["a"])) is N
-    assert check(autoscaling.asg_behind_alb, *_asg_stack(TargetGroupARNs=[])) is N
-    lonely = res("Asg", "AWS::AutoScaling::AutoScalingGroup", {"MinSize": "2"})
-    assert check(autoscaling.asg_target_tracking, lonely) is N
+def test_host1_no_standalone_instance() -> None:
+    """HOST1-NoStandaloneInstance: every instance is part of an Auto Scaling group, so any instance fails."""
+    assert check(ec2.no_standalone_instance, res("I", "AWS::EC2::Instance", {})) is N
 
 
-def test_alb_listener_and_logs() -> None:
-    https = res(
-        "L",
-        "AWS::ElasticLoadBalancingV2::Listener",
-        {"Protocol": "HTTPS", "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"},
-    )
-    redirect = res(
-        "L",
-        "AWS::ElasticLoadBalancingV2::Listener",
-        {"Protocol": "HTTP", "DefaultActions": [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS"}}]},
-    )
-    plain = res(
-        "L", "AWS::ElasticLoadBalancingV2::Listener", {"Protocol": "HTTP", "DefaultActions": [{"Type": "forward"}]}
-    )
-    old_tls = res(
-        "L", "AWS::ElasticLoadBalancingV2::Listener", {"Protocol": "HTTPS", "SslPolicy": "ELBSecurityPolicy-2016-08"}
-    )
-    assert [check(elbv2.alb_https_only, r) for r in (https, redirect, plain, old_tls)] == [C, C, N, N]
-    logged = res(
-        "A",
-        "AWS::ElasticLoadBalancingV2::LoadBalancer",
-        {"LoadBalancerAttributes": [{"Key": "access_logs.s3.enabled", "Value": "true"}]},
-    )
-    assert check(elbv2.alb_access_logs, logged) is C
-    assert check(elbv2.alb_access_logs, res("A", "AWS::ElasticLoadBalancingV2::LoadBalancer")) is N
+@pytest.mark.parametrize(
+    ("flow_log_target", "expected"),
+    [
+        pytest.param({"Ref": "Vpc"}, C, id="ACC3-VpcFlowLogs-flow-log-on-this-vpc"),
+        pytest.param({"Ref": "OtherVpc"}, N, id="ACC3-VpcFlowLogs-flow-log-on-another-vpc"),
+    ],
+)
+def test_acc3_vpc_flow_logs(flow_log_target: Any, expected: object) -> None:
+    vpc = res("Vpc", "AWS::EC2::VPC")
+    view = stack(vpc, res("F", "AWS::EC2::FlowLog", {"ResourceId": flow_log_target, "TrafficType": "ALL"}))
+    assert check(ec2.vpc_flow_logs, vpc, view) is expected

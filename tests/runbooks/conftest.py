@@ -83,10 +83,12 @@ class FakeAnswer:
 
 
 class SecretsWithPromotion:
-    """moto has no stop_replication_to_replica: record it and afterwards report the secret standalone."""
+    """moto has no stop_replication_to_replica: do what AWS does (the primary stops listing the
+    region, the DR copy becomes a standalone secret of the same name) with calls moto has."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, primary: Any | None = None) -> None:
         self.client = client
+        self.primary = primary
         self.stopped: list[str] = []
 
     def describe_secret(self, SecretId: str) -> dict[str, Any]:  # noqa: N803 (boto3 argument name)
@@ -97,6 +99,11 @@ class SecretsWithPromotion:
 
     def stop_replication_to_replica(self, SecretId: str) -> dict[str, Any]:  # noqa: N803
         self.stopped.append(SecretId)
+        if self.primary is not None:
+            value = self.client.get_secret_value(SecretId=SecretId)["SecretString"]
+            region = self.client.meta.region_name
+            self.primary.remove_regions_from_replication(SecretId=SecretId, RemoveReplicaRegions=[region])
+            self.client.create_secret(Name=SecretId, SecretString=value)
         return {"ARN": SecretId}
 
 
@@ -291,7 +298,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[Standby]:
             region.s3.put_bucket_versioning(
                 Bucket=topo.content_bucket(role), VersioningConfiguration={"Status": "Enabled"}
             )
-        world = Standby(topo, primary, dr, SecretsWithPromotion(dr.secretsmanager), FakeClock())
+        world = Standby(topo, primary, dr, SecretsWithPromotion(dr.secretsmanager, primary.secretsmanager), FakeClock())
         world.publish_lag(4.0)
         yield world
 

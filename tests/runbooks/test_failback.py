@@ -30,6 +30,7 @@ STEPS = [
     "verify",
     "retire-dr-writer",
     "create-dr-replica",
+    "replicate-secret",
     "remove-reverse-replication",
     "scale-dr-web",
 ]
@@ -46,7 +47,7 @@ class Back:
         self.primary = self._clients(world.primary)
 
     def _clients(self, region: Region) -> RegionClients:
-        services = (region.rds, region.autoscaling, region.cloudwatch, region.s3, region.elbv2)
+        services = (region.rds, region.autoscaling, region.cloudwatch, region.s3, region.elbv2, region.secretsmanager)
         return RegionClients(*(Recorder(client, region.name, self.calls) for client in services))
 
     def run(self, run_id: str = "fb-1", *, execute: bool = True, now: datetime = IN_WINDOW, **options: Any) -> Any:
@@ -118,9 +119,14 @@ def test_failback_returns_to_the_starting_topology(world: Standby, tmp_path: Pat
     keys = {o["Key"] for o in world.primary.s3.list_objects_v2(Bucket=topo.content_bucket(PRIMARY))["Contents"]}
     assert keys == {"old.txt", "tenant-a/new.txt", "tenant-b/new.txt"}
     copied = next(r for r in back.lines() if r["step"] == "reverse-replication")
-    assert copied["detail"]["copied"] == 2
+    # The two DR writes; old.txt too when it was written in the flip's second (LastModified is in seconds).
+    assert copied["detail"]["copied"] in (2, 3)
     assert ("ap-southeast-4", "delete_bucket_replication") in back.calls
     assert back.count("promote_read_replica") == 1
+    # The master secret replicates to DR again, as the primary's stack declares (ReplicaRegions).
+    secret = world.primary.secretsmanager.describe_secret(SecretId=f"{topo.db_instance_id(PRIMARY)}/master")
+    assert [r["Region"] for r in secret.get("ReplicationStatus", [])] == [topo.dr_region]
+    assert ("ap-southeast-2", "replicate_secret_to_regions") in back.calls
 
 
 def test_dry_run_changes_nothing(world: Standby, tmp_path: Path, failed_over: Path) -> None:
@@ -161,7 +167,7 @@ def test_missing_failover_time_is_refused(world: Standby, tmp_path: Path, failed
 def test_unreachable_primary_region_is_refused(world: Standby, tmp_path: Path, failed_over: Path) -> None:
     back = Back(world, tmp_path, failed_over)
     down = Unreachable(world.primary.name, back.calls)
-    back.primary = RegionClients(down, down, down, down, down)
+    back.primary = RegionClients(down, down, down, down, down, down)
     assert back.run().exit_code == EXIT_REFUSED
     assert "primary region does not answer" in back.lines()[-1]["detail"]["error"]
 

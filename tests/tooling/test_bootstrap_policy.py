@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from config import Deployment, load_config
-from patterns.team_roles import KMS_DESTRUCTIVE_ACTIONS
+from patterns.team_actions import KMS_DESTRUCTIVE_ACTIONS
 from stacks.stages import RegionalStage
 from tooling.bootstrap_policy import (
     RESOURCE_TYPE_SERVICES,

@@ -177,7 +177,7 @@ def test_session_manager_sessions_are_encrypted_and_logged(access: Template) -> 
                 "KmsKeyId": Match.any_value(),
                 "RetentionInDays": 365,
             },
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
         },
     )
 

@@ -134,7 +134,7 @@ def test_trail_log_group_is_encrypted_with_retention_and_kept(audit: Template) -
                 "KmsKeyId": Match.any_value(),
                 "RetentionInDays": 365,
             },
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
         },
     )
     audit.resource_count_is("AWS::IAM::Policy", 0)
@@ -144,7 +144,7 @@ def test_trail_bucket_is_kms_versioned_logged_archived_and_retained(audit: Templ
     audit.has_resource(
         "AWS::S3::Bucket",
         {
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
             "Properties": Match.object_like(
                 {
                     "BucketName": "au-production-primary-audit-111111111111",
@@ -266,8 +266,9 @@ def test_dashboard_shows_database_and_redis(au_production: Stages, template_of: 
 
 
 def test_trail_records_management_and_customer_content_data_events(audit: Template) -> None:
-    """ACC-3: object reads/writes of both regions' content buckets are recorded; with advanced selectors a
-    trail logs only what a selector names, so management events keep their own selector."""
+    """ACC-3: object reads/writes of both regions' content buckets and of the export bucket are recorded;
+    with advanced selectors a trail logs only what a selector names, so management events keep their own
+    selector."""
     audit.has_resource_properties(
         "AWS::CloudTrail::Trail",
         {
@@ -283,6 +284,7 @@ def test_trail_records_management_and_customer_content_data_events(audit: Templa
                             "StartsWith": [
                                 "arn:aws:s3:::au-production-primary-content-111111111111/",
                                 "arn:aws:s3:::au-production-dr-content-111111111111/",
+                                "arn:aws:s3:::au-production-primary-exports-111111111111/",  # DATA-2 exports
                             ],
                         },
                     ],

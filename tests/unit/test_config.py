@@ -35,7 +35,9 @@ def rejects(raw: dict[str, Any], *fragments: str) -> ConfigError:
 
 def test_shipped_config_has_three_jurisdictions_times_three_environments(platform_config: PlatformConfig) -> None:
     names = {d.name for d in platform_config.deployments}
-    assert names == {f"{j.value}-{e.value}" for j in Jurisdiction for e in Environment}
+    # Jurisdictions are configuration (an open set): the shipped file holds these three.
+    assert names == {f"{j}-{e.value}" for j in ("au", "us", "uk") for e in Environment}
+    assert {d.jurisdiction for d in platform_config.deployments} == {Jurisdiction("au"), "us", "uk"}
     au = platform_config.get("au-production")
     assert (au.primary_region, au.dr_region) == ("ap-southeast-2", "ap-southeast-4")
     us = platform_config.get("us-production")
@@ -130,9 +132,11 @@ def test_malformed_values_name_field_and_allowed_values(
     rejects(raw, f"environments.development.{section}.{key}", expected)
 
 
-def test_unknown_jurisdiction_is_rejected(raw: dict[str, Any]) -> None:
-    raw["jurisdictions"]["jp"] = raw["jurisdictions"]["au"]
-    rejects(raw, "jurisdictions.jp", "one of: au, uk, us")
+def test_jurisdiction_copied_from_another_is_rejected(raw: dict[str, Any]) -> None:
+    """Jurisdictions are configuration, but two never share a VPC address block or a domain."""
+    raw["jurisdictions"]["jp"] = {k: v for k, v in raw["jurisdictions"]["au"].items() if k != "cidr_index"}
+    raw["jurisdictions"]["jp"]["cidr_index"] = 0
+    rejects(raw, "jurisdictions.jp.cidr_index = 0", "not used by jurisdiction 'au'", "jurisdictions.jp.domain_name")
 
 
 def test_bad_selection_names_the_allowed_values(platform_config: PlatformConfig) -> None:
@@ -218,6 +222,8 @@ def _to_toml(data: dict[str, Any]) -> str:
             return "true" if value else "false"
         if isinstance(value, int):
             return str(value)
+        if isinstance(value, list):
+            return "[" + ", ".join(scalar(v) for v in value) + "]"
         if isinstance(value, dict):
             return "{ " + ", ".join(f"{k} = {scalar(v)}" for k, v in value.items()) + " }"
         return '"' + str(value) + '"'
@@ -234,3 +240,16 @@ def _to_toml(data: dict[str, Any]) -> str:
     for key, value in data.items():
         table([key], value)
     return "\n".join(lines) + "\n"
+
+
+def test_every_deployment_has_its_own_public_zone_name(platform_config: PlatformConfig) -> None:
+    """Issue 9 item 1: a domain can be delegated to one zone only; environments sharing a zone
+    name would leave the others' certificates waiting for validation forever."""
+    names = [d.domain_name for d in platform_config.deployments]
+    assert len(names) == len(set(names))
+    au = {d.environment.value: d.domain_name for d in platform_config.deployments if d.jurisdiction.value == "au"}
+    assert au == {
+        "production": "au.saas.example.com",
+        "staging": "staging.au.saas.example.com",
+        "development": "development.au.saas.example.com",
+    }

@@ -122,7 +122,7 @@ def test_postgres_log_groups_exist_first_encrypted_with_retention(data: Template
                     "KmsKeyId": logs_key,
                     "RetentionInDays": 365,
                 },
-                "DeletionPolicy": "Retain",
+                "DeletionPolicy": "RetainExceptOnCreate",
             },
         )
     depends_on = _one(data, "AWS::RDS::DBInstance")["DependsOn"]
@@ -155,7 +155,7 @@ def test_master_secret_is_encrypted_with_system_key_and_rotated_in_the_vpc(data:
         "AWS::SecretsManager::Secret",
         {
             "Properties": Match.object_like({"Name": "au-production-primary-postgres/master"}),
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
         },
     )
     # no plaintext password anywhere: the instance resolves it from Secrets Manager
@@ -284,7 +284,7 @@ def test_content_bucket_customer_key_versioned_private_logged_retained(data: Tem
     data.has_resource(
         "AWS::S3::Bucket",
         {
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
             "Properties": Match.object_like(
                 {
                     "BucketName": "au-production-primary-content-111111111111",

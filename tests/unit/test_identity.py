@@ -9,7 +9,7 @@ from aws_cdk.assertions import Template
 
 from config import PlatformConfig
 from policies.rules import cognito as cognito_rules
-from policies.rules.base import Compliance, Resource
+from policies.rules.model import Compliance, Resource
 from stacks.identity import IdentityStack
 from tests.policies.rulekit import stack as view_of
 
@@ -49,7 +49,7 @@ def test_password_policy_encodes_enc4(identity: Template) -> None:
 
 def test_user_pool_is_retained(identity: Template) -> None:
     (pool,) = identity.find_resources("AWS::Cognito::UserPool").values()
-    assert pool["DeletionPolicy"] == "Retain"
+    assert pool["DeletionPolicy"] == "RetainExceptOnCreate"
     assert pool["UpdateReplacePolicy"] == "Retain"
 
 

@@ -14,7 +14,7 @@ TemplateOf = Callable[[Stages, str, str], Template]
 def test_one_rotating_retained_key_per_data_class(au_production: Stages, template_of: TemplateOf) -> None:
     keys = template_of(au_production, "primary", "Keys")
     keys.resource_count_is("AWS::KMS::Key", 4)
-    keys.all_resources("AWS::KMS::Key", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
+    keys.all_resources("AWS::KMS::Key", {"DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain"})
     keys.all_resources_properties("AWS::KMS::Key", {"EnableKeyRotation": True, "PendingWindowInDays": 30})
     for data_class in ("customer", "system", "logs", "backup"):
         keys.has_resource_properties("AWS::KMS::Alias", {"AliasName": f"alias/au-production/{data_class}"})
@@ -67,7 +67,7 @@ def test_flow_logs_capture_all_traffic_into_encrypted_retained_log_group(
         "AWS::Logs::LogGroup",
         {
             "Properties": {"KmsKeyId": Match.any_value(), "RetentionInDays": 365},
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
         },
     )
     network.resource_count_is("AWS::IAM::Policy", 0)

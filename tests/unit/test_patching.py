@@ -80,7 +80,7 @@ def test_install_task_runs_one_instance_at_a_time_and_logs_to_cloudwatch(patchin
                 "KmsKeyId": Match.any_value(),
                 "RetentionInDays": 365,
             },
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
         },
     )
 

@@ -63,7 +63,7 @@ def test_replica_is_an_encrypted_cross_region_copy_of_the_primary(
                     "DBSubnetGroupName": Match.any_value(),
                 }
             ),
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
         },
     )
     # The DR region's customer key, from this region's Keys stack, never the primary's.
@@ -146,7 +146,7 @@ def test_replica_bucket_in_the_dr_foundation_is_versioned_kms_and_tls_only(
                     },
                 }
             ),
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
         },
     )
     storage.has_resource_properties(
@@ -314,5 +314,40 @@ def test_development_content_bucket_is_not_replicated(au_development: Stages, te
     for bucket in data.find_resources("AWS::S3::Bucket").values():
         assert "ReplicationConfiguration" not in bucket["Properties"]
     web = template_of(au_development, "primary", "Web")
-    web.has_resource_properties("AWS::Route53::RecordSet", {"Name": "au.saas.example.com.", "Type": "A"})
+    web.has_resource_properties("AWS::Route53::RecordSet", {"Name": "development.au.saas.example.com.", "Type": "A"})
     assert not web.find_resources("AWS::Route53::RecordSet", {"Properties": {"Failover": Match.any_value()}})
+
+
+@pytest.mark.parametrize("role,stack_id", [("primary", "Web"), ("dr", "StandbyWeb")])
+def test_each_region_pages_when_the_site_is_down_from_outside(
+    au_production: Stages, template_of: TemplateOf, role: str, stack_id: str
+) -> None:
+    """Issue 9 item 9 / OPS-2: a canary in the region (HOST-2: not a us-east-1 alarm on Route 53's
+    metrics) probes the public name and this region's ALB; its alarm pages the region's Sev1 topic."""
+    web = template_of(au_production, role, stack_id)
+    targets = Capture()
+    web.has_resource_properties(
+        "AWS::Synthetics::Canary",
+        {
+            "Name": f"au-prod-{role}-web",
+            "RunConfig": Match.object_like({"EnvironmentVariables": {"TARGETS": targets}}),
+            "ArtifactS3Location": Match.any_value(),
+        },
+    )
+    assert "au.saas.example.com" in json.dumps(targets.as_object())
+    assert "DNSName" in json.dumps(targets.as_object())
+    topic = Capture()
+    web.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "CloudWatchSynthetics",
+            "MetricName": "SuccessPercent",
+            "Threshold": 100,
+            "ComparisonOperator": "LessThanThreshold",
+            "TreatMissingData": "breaching",
+            "AlarmActions": [topic],
+        },
+    )
+    reference = topic.as_object()["Fn::GetStackOutput"]
+    assert reference["StackName"] == f"au-production-{role}-alerts"
+    assert "Sev1Topic" in reference["OutputName"]

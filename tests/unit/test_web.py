@@ -221,7 +221,7 @@ def test_waf_logs_to_an_encrypted_retained_aws_waf_logs_group(web: Template) -> 
                 "KmsKeyId": Match.any_value(),
                 "RetentionInDays": 365,
             },
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
         },
     )
     waf_group = [g for g in web.find_resources("AWS::Logs::LogGroup").values() if "waf" in _text(g)]
@@ -399,7 +399,7 @@ def test_alb_log_bucket_is_sse_s3_versioned_tls_only_archived_and_retained(web: 
                     )
                 },
             },
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
         },
     )
     web.has_resource_properties(
@@ -419,7 +419,8 @@ def test_dns_zone_alias_record_and_external_health_check(
 ) -> None:
     dns = template_of(au_production, "primary", "Dns")
     dns.has_resource(
-        "AWS::Route53::HostedZone", {"Properties": {"Name": "au.saas.example.com."}, "DeletionPolicy": "Retain"}
+        "AWS::Route53::HostedZone",
+        {"Properties": {"Name": "au.saas.example.com."}, "DeletionPolicy": "RetainExceptOnCreate"},
     )
     web.has_resource_properties(
         "AWS::Route53::RecordSet", {"Name": "au.saas.example.com.", "Type": "A", "AliasTarget": Match.any_value()}

@@ -18,6 +18,9 @@ emulator gets wrong is fixed here, one named unit per gap, each on moto's privat
 | s3 | cloudformation-replication-configuration | template ReplicationConfiguration dropped |
 | s3 | replicate-objects | objects and delete markers are never replicated |
 | autoscaling | desired-capacity-within-bounds | desired capacity above MaxSize accepted |
+| ssm | cloudformation-parameter-tags | a template's Tags map fails the parameter (TypeError) |
+| secretsmanager | cloudformation-secret | AWS::SecretsManager::Secret (and its ReplicaRegions) skipped |
+| secretsmanager | stop-replication-to-replica | StopReplicationToReplica not implemented |
 
 `PATCHES` below is the authoritative list (with a one-line reason each); the table above
 is its summary. The CloudFormation fixes of the deploy itself live in
@@ -50,9 +53,17 @@ def check_moto_version() -> None:
 
 def patches() -> list[Patch]:
     check_moto_version()  # before importing the modules that read moto internals
-    from tooling.emulator import autoscaling, cloudwatch, rds, route53, s3
+    from tooling.emulator import autoscaling, cloudwatch, rds, route53, s3, secretsmanager, ssm
 
-    return [*rds.PATCHES, *cloudwatch.PATCHES, *route53.PATCHES, *s3.PATCHES, *autoscaling.PATCHES]
+    return [
+        *rds.PATCHES,
+        *cloudwatch.PATCHES,
+        *route53.PATCHES,
+        *s3.PATCHES,
+        *autoscaling.PATCHES,
+        *ssm.PATCHES,
+        *secretsmanager.PATCHES,
+    ]
 
 
 _installed: set[str] = set()

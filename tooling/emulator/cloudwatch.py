@@ -21,6 +21,8 @@ from moto.core.common_models import CloudFormationModel
 
 from tooling.emulator.patch import Patch
 
+NOT_MODELLED = "NOT_MODELLED"  # the value of a reference moto cannot resolve
+
 OK, ALARM, INSUFFICIENT_DATA = "OK", "ALARM", "INSUFFICIENT_DATA"
 
 COMPARISONS: dict[str, tuple[Callable[[float, float], bool], str]] = {
@@ -199,7 +201,11 @@ class CloudFormationAlarm(CloudFormationModel):
             threshold=float(p.get("Threshold", 0)),
             statistic=p.get("Statistic"),
             description=p.get("AlarmDescription"),
-            dimensions=[{"Name": d["Name"], "Value": d["Value"]} for d in p.get("Dimensions", [])],
+            # A dimension whose value is a Ref to a type moto does not model (e.g. a Synthetics
+            # canary's name) arrives without a Value: keep the alarm, with a placeholder value.
+            dimensions=[
+                {"Name": d["Name"], "Value": str(d.get("Value", NOT_MODELLED))} for d in p.get("Dimensions", [])
+            ],
             alarm_actions=p.get("AlarmActions", []),
             datapoints_to_alarm=int(p["DatapointsToAlarm"]) if p.get("DatapointsToAlarm") else None,
             extended_statistic=p.get("ExtendedStatistic"),

@@ -1,0 +1,84 @@
+"""The IAM action lists of the team roles and their permissions boundary (ACC-1, ACC-4).
+
+`patterns/team_roles.py` builds the roles from them; `tooling/bootstrap_policy.py`
+denies the same escalation and key-destruction actions to CloudFormation's
+execution role, so a deploy cannot do what the boundary denies.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+IAM_ESCALATION_ACTIONS: Final[tuple[str, ...]] = (
+    "iam:AddUserToGroup",
+    "iam:AttachGroupPolicy",
+    "iam:AttachUserPolicy",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:CreatePolicyVersion",
+    "iam:CreateUser",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary",
+    "iam:PutGroupPolicy",
+    "iam:PutUserPolicy",
+    "iam:SetDefaultPolicyVersion",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateLoginProfile",
+)
+# Allowed only when the role being created or changed carries this same boundary.
+IAM_BOUNDARY_BOUND_ACTIONS: Final[tuple[str, ...]] = (
+    "iam:AttachRolePolicy",
+    "iam:CreateRole",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+)
+KMS_DESTRUCTIVE_ACTIONS: Final[tuple[str, ...]] = (
+    "kms:DeleteImportedKeyMaterial",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:ScheduleKeyDeletion",
+)
+CLOUDTRAIL_DISABLING_ACTIONS: Final[tuple[str, ...]] = (
+    "cloudtrail:DeleteTrail",
+    "cloudtrail:PutEventSelectors",
+    "cloudtrail:StopLogging",
+    "cloudtrail:UpdateTrail",
+)
+BACKUP_DESTRUCTIVE_ACTIONS: Final[tuple[str, ...]] = (
+    "backup:DeleteBackupPlan",
+    "backup:DeleteBackupVault",
+    "backup:DeleteBackupVaultAccessPolicy",
+    "backup:DeleteBackupVaultLockConfiguration",
+    "backup:DeleteRecoveryPoint",
+    "backup:DisassociateRecoveryPoint",
+    "backup:DisassociateRecoveryPointFromParent",
+    "backup:PutBackupVaultAccessPolicy",
+    "backup:UpdateRecoveryPointLifecycle",
+)
+# Console and CLI read that operators need to see the platform; no resource-level support.
+OPERATOR_READ_ACTIONS: Final[tuple[str, ...]] = (
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeInstanceRefreshes",
+    "autoscaling:DescribeScalingActivities",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:GetDashboard",
+    "cloudwatch:GetMetricData",
+    "cloudwatch:ListDashboards",
+    "cloudwatch:ListMetrics",
+    "ec2:DescribeInstances",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "ssm:DescribeInstanceInformation",
+    "ssm:DescribeSessions",
+    "ssm:GetConnectionStatus",
+)
+RELEASE_ACTIONS: Final[tuple[str, ...]] = (
+    "autoscaling:CancelInstanceRefresh",
+    "autoscaling:RollbackInstanceRefresh",
+    "autoscaling:StartInstanceRefresh",
+)
+TENANT_READ_ACTIONS: Final[tuple[str, ...]] = ("s3:GetObject", "s3:GetObjectVersion")
+TENANT_WRITE_ACTIONS: Final[tuple[str, ...]] = ("s3:PutObject", "s3:DeleteObject")

@@ -1,0 +1,109 @@
+"""The DR game day end to end: deploy au-production into a moto server of its own, lose the
+primary region, fail over, fail back (`tooling.gameday.run_gameday`), then read the report.
+
+No assertion on time: the measured durations are the report's, not the test's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config import Deployment, PlatformConfig
+from runbooks.failback import Failback
+from runbooks.failover import Failover
+from tooling.deploy import synthesize
+from tooling.gameday import run_gameday
+from tooling.gameday_report import GameDayReport
+from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+DEPLOYMENT = "au-production"
+
+
+@pytest.fixture(scope="module")
+def deployment(platform_config: PlatformConfig) -> Deployment:
+    return platform_config.get(DEPLOYMENT)
+
+
+@pytest.fixture(scope="module")
+def server(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    moto = start_moto_server(deployment.account, tmp_path_factory.mktemp("gameday") / "moto_server.log")
+    try:
+        yield moto
+    finally:
+        moto.stop()
+
+
+@pytest.fixture(scope="module")
+def game_day(server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> tuple[GameDayReport, dict[str, Any]]:
+    work = tmp_path_factory.mktemp("gameday-work")
+    assembly = work / "cdk.out"
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    base_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base_env.get('PATH', '')}"
+    synthesize(base_env, assembly, context=[f"deployment={DEPLOYMENT}"])
+    env = {**emulator_environment(server.endpoint_url), "PATH": base_env["PATH"]}
+    report = run_gameday(DEPLOYMENT, env, assembly, workdir=work)
+    report.write(work / "gameday.json")
+    return report, json.loads((work / "gameday.json").read_text())
+
+
+def failed(report: GameDayReport) -> list[str]:
+    return [f"{c.name}: {c.detail}" for c in report.checks if not c.ok]
+
+
+def test_every_check_passes(game_day: tuple[GameDayReport, dict[str, Any]]) -> None:
+    report, data = game_day
+    assert report.ok, failed(report)
+    assert data["ok"] is True
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        "object replicated to DR",
+        "failover completed",
+        "no call reached the primary region",
+        "the fence was skipped",
+        "no Route 53 change",
+        "public name answers DR",
+        "promoted DR database is a writer",
+        "failback completed",
+        "primary database is the writer",
+        "DR replica of the primary again",
+        "public name answers primary again",
+    ],
+)
+def test_the_outage_and_the_return_are_checked(game_day: tuple[GameDayReport, dict[str, Any]], check: str) -> None:
+    report, _ = game_day
+    (found,) = [c for c in report.checks if c.name == check]
+    assert found.ok, found.detail
+
+
+def test_primary_region_saw_only_failed_calls(game_day: tuple[GameDayReport, dict[str, Any]]) -> None:
+    _, data = game_day
+    lost = [c for c in data["calls"]["failover"] if c["region"] == "ap-southeast-2"]
+    assert lost and all(c["outcome"] == "error: EndpointConnectionError" for c in lost)
+    assert not [
+        c for c in data["calls"]["failover"] if c["service"] == "route53" and c["operation"] != "test_dns_answer"
+    ]
+
+
+def test_json_report_times_every_step(game_day: tuple[GameDayReport, dict[str, Any]], tmp_path: Path) -> None:
+    _, data = game_day
+    expected = {
+        "failover": [step.name for step in Failover.__new__(Failover).steps()],
+        "failback": [step.name for step in Failback.__new__(Failback).steps()],
+    }
+    for procedure in ("failover", "failback"):
+        timed = [s["step"] for s in data["steps"] if s["procedure"] == procedure]
+        assert timed == expected[procedure]
+        assert all(isinstance(s["duration_s"], float) for s in data["steps"])
+        assert procedure in data["totals_s"]
+    assert any(name.startswith("wait for the next switch period") for name in data["phases_s"])

@@ -1,0 +1,285 @@
+"""The DR game day: deploy a production-shaped deployment into the emulator, lose the
+primary region, fail over with the real automation, fail back, and time every step.
+
+    python -m tooling.gameday                          # au-production, a fresh moto server
+    python -m tooling.gameday --skip-synth             # reuse ./cdk.out
+    python -m tooling.gameday --server-url http://localhost:5000
+
+What it does, in order (every check is printed PASS/FAIL; any FAIL exits 1):
+
+1. deploys the deployment (`tooling.deploy.deploy`: DR foundation -> primary -> DR standby);
+2. checks the standby (replica of the primary, switch alarm, PRIMARY/SECONDARY records,
+   DR web tier in service), puts an object into the primary content bucket and waits for
+   it in the DR bucket;
+3. publishes a `ReplicaLag` datapoint for the DR replica: moto publishes no RDS metrics,
+   so the game day stands in for RDS here (and again, 0 s, for the failback's new replica);
+4. the outage: the failover (`runbooks.failover`, executed) gets primary-region clients
+   whose every call raises `EndpointConnectionError`; every call is recorded, and the
+   game day checks that nothing but the probe and the (skipped) fence was tried there
+   and that no Route 53 change was made; then the public name must answer with the DR
+   ALB (Route 53 TestDNSAnswer) and the promoted replica must be a writer;
+5. writes an object into the DR bucket (a write taken while DR serves);
+6. waits for the next minute: the switch alarm aggregates per 60 s period, and a 1 and a
+   0 in the same period keep its Maximum at 1 (this wait is shown on its own, outside
+   the automation's timings);
+7. the failback (`runbooks.failback`, executed, `outside_window` with a recorded reason,
+   since a game day runs at any time), then checks the starting topology is back.
+
+It prints a Markdown table of every failover and failback step (the runners' measured
+durations) and writes the same, with the checks and every recorded call, to JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from config import load_config
+from config.topology import DR, PRIMARY, FailoverTopology
+from runbooks import failback, failover
+from runbooks.failback import Failback, FailbackOptions, RegionClients
+from runbooks.failover import Failover, FailoverOptions
+from runbooks.standby import Route53TestAnswer
+from runbooks.toolkit import AuditLog
+from tooling import gameday_checks as checks
+from tooling.deploy import ASSEMBLY, REPO, deploy, synthesize
+from tooling.gameday_clients import ROUTE53_CHANGES, CallLog, Recorded, Unreachable
+from tooling.gameday_report import GameDayReport
+from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
+
+REPORT = REPO / "build" / "gameday.json"
+# Short polling: the emulator answers at once, so the game day takes minutes, not hours.
+FAILOVER_TIMEOUTS = failover.Timeouts(poll_s=0.5, promote_s=60, targets_s=60, dns_s=60)
+FAILBACK_TIMEOUTS = failback.Timeouts(poll_s=0.5, db_s=60, lag_s=60, targets_s=60, dns_s=60)
+PRIMARY_WRITES_ALLOWED = {("autoscaling", "update_auto_scaling_group")}  # the fence, which must be skipped
+
+
+def client_factory(env: dict[str, str]) -> checks.ClientFactory:
+    def aws(service: str, region: str) -> Any:
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    return aws
+
+
+@contextmanager
+def timed(report: GameDayReport, phase: str) -> Iterator[None]:
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        report.phases[phase] = round(time.monotonic() - start, 1)
+
+
+def publish_replica_lag(aws: checks.ClientFactory, region: str, db_instance_id: str, seconds: float) -> None:
+    """moto publishes no RDS metrics: the game day stands in for RDS with one `ReplicaLag` datapoint."""
+    print(f"emulator stands in for RDS: ReplicaLag {seconds:g} s for {db_instance_id} in {region}", flush=True)
+    aws("cloudwatch", region).put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {
+                "MetricName": "ReplicaLag",
+                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": db_instance_id}],
+                "Value": seconds,
+                "Unit": "Seconds",
+            }
+        ],
+    )
+
+
+def wait_for_next_minute(sleep: Callable[[float], None] = time.sleep) -> float:
+    now = datetime.now(UTC)
+    seconds = 60 - now.second - now.microsecond / 1e6 + 1
+    sleep(seconds)
+    return seconds
+
+
+def run_failover(
+    aws: checks.ClientFactory, topo: FailoverTopology, zone_id: str, run_id: str, audit: Path, report: GameDayReport
+) -> None:
+    log = CallLog()
+    dr = topo.dr_region
+
+    def rec(service: str) -> Any:
+        return Recorded(aws(service, dr), service, dr, log)
+
+    runner = Failover(
+        topo,
+        rds=rec("rds"),
+        autoscaling=rec("autoscaling"),
+        elbv2=rec("elbv2"),
+        cloudwatch=rec("cloudwatch"),
+        secretsmanager=rec("secretsmanager"),
+        public_answer=Route53TestAnswer(Recorded(aws("route53", dr), "route53", "global", log), zone_id),
+        audit_log=AuditLog(audit),
+        primary_rds=Unreachable("rds", topo.primary_region, log),
+        primary_autoscaling=Unreachable("autoscaling", topo.primary_region, log),
+        timeouts=FAILOVER_TIMEOUTS,
+        out=sys.stdout,
+    )
+    reason = f"game day {run_id}: simulated outage of {topo.primary_region} (emulator)"
+    result = runner.run(FailoverOptions(reason=reason), run_id=run_id, execute=True)
+    report.add_run("failover", result)
+    report.calls["failover"] = [call.as_json() for call in log.calls]
+    report.check("failover completed", result.outcome == "completed", f"{result.outcome} {result.failed_step or ''}")
+    lost = log.in_region(topo.primary_region)
+    reached = [c for c in lost if not c.outcome.startswith("error")]
+    writes = {(c.service, c.operation) for c in lost if not c.operation.startswith(("describe_", "list_", "get_"))}
+    report.check(
+        "no call reached the primary region",
+        not reached and writes <= PRIMARY_WRITES_ALLOWED,
+        f"{len(lost)} call(s) tried, all failed: {[f'{c.service}.{c.operation}' for c in lost]}",
+    )
+    fence = [s for s in report.steps if s.procedure == "failover" and s.step == "fence-primary"]
+    report.check("the fence was skipped", [s.status for s in fence] == ["skipped"], f"{[s.status for s in fence]}")
+    route53 = [c.operation for c in log.of_service("route53")]
+    changes = [operation for operation in route53 if operation in ROUTE53_CHANGES]
+    report.check("no Route 53 change", not changes, f"route53 calls: {sorted(set(route53))}")
+
+
+def run_failback(
+    aws: checks.ClientFactory,
+    topo: FailoverTopology,
+    zone_id: str,
+    run_id: str,
+    audits: tuple[Path, Path],
+    report: GameDayReport,
+) -> None:
+    log = CallLog()
+
+    def region_clients(region: str) -> RegionClients:
+        services = ("rds", "autoscaling", "cloudwatch", "s3", "elbv2", "secretsmanager")
+        return RegionClients(*(Recorded(aws(s, region), s, region, log) for s in services))
+
+    runner = Failback(
+        topo,
+        dr=region_clients(topo.dr_region),
+        primary=region_clients(topo.primary_region),
+        public_answer=Route53TestAnswer(Recorded(aws("route53", topo.dr_region), "route53", "global", log), zone_id),
+        audit_log=AuditLog(audits[1]),
+        timeouts=FAILBACK_TIMEOUTS,
+        out=sys.stdout,
+    )
+    options = FailbackOptions(
+        reason=f"game day {run_id}: failback outside the maintenance window (emulator, any time of day)",
+        outside_window=True,
+        failover_audit_log=audits[0],
+    )
+    result = runner.run(options, run_id=run_id, execute=True)
+    report.add_run("failback", result)
+    report.calls["failback"] = [call.as_json() for call in log.calls]
+    report.check("failback completed", result.outcome == "completed", f"{result.outcome} {result.failed_step or ''}")
+
+
+def run_gameday(
+    deployment_name: str,
+    env: dict[str, str],
+    assembly: Path = ASSEMBLY,
+    *,
+    workdir: Path = REPO / "build",
+    report: GameDayReport | None = None,
+) -> GameDayReport:
+    """Deploy into the emulator at env's endpoint, then fail over and back; the report holds every check."""
+    topo = FailoverTopology.of(load_config().get(deployment_name))
+    report = report or GameDayReport(deployment_name, env["AWS_ENDPOINT_URL"])
+    aws = client_factory(env)
+    run_id = f"gameday-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    audits = (workdir / "gameday" / f"{run_id}-failover.jsonl", workdir / "gameday" / f"{run_id}-failback.jsonl")
+    with timed(report, "deploy (3 steps)"):
+        deploy(deployment_name, env, assembly)
+    zone_id = checks.hosted_zone_id(aws("route53", topo.primary_region), topo)
+
+    print("\n== game day: the standby before the outage", flush=True)
+    report.check("replica of the primary", *checks.replica_of_primary(aws, topo))
+    report.check("switch alarm exists", *checks.switch_alarm(aws, topo))
+    report.check("PRIMARY and SECONDARY records", *checks.failover_records(aws, topo, zone_id))
+    report.check("DR web tier in service", *checks.web_in_service(aws, topo, DR, 2))
+    report.check("public name answers primary", *checks.public_answer(aws, topo, zone_id, PRIMARY))
+    key = f"gameday/{run_id}/before-outage.txt"
+    aws("s3", topo.primary_region).put_object(Bucket=topo.content_bucket(PRIMARY), Key=key, Body=b"game day")
+    report.check(
+        "object replicated to DR", *checks.object_arrives(aws("s3", topo.dr_region), topo.content_bucket(DR), key)
+    )
+    publish_replica_lag(aws, topo.dr_region, topo.db_instance_id(DR), 1.0)
+
+    print(f"\n== game day: {topo.primary_region} lost; failover {run_id}", flush=True)
+    with timed(report, "failover (wall clock)"):
+        run_failover(aws, topo, zone_id, run_id, audits[0], report)
+    report.check("public name answers DR", *checks.public_answer(aws, topo, zone_id, DR))
+    report.check("promoted DR database is a writer", *checks.writer(aws, topo, DR))
+    during = f"gameday/{run_id}/during-outage.txt"
+    aws("s3", topo.dr_region).put_object(Bucket=topo.content_bucket(DR), Key=during, Body=b"written in DR")
+
+    with timed(report, "wait for the next switch period (60 s alarm period)"):
+        waited = wait_for_next_minute()
+    print(f"\n== game day: waited {waited:.1f} s for the next minute (switch alarm period)", flush=True)
+    publish_replica_lag(aws, topo.primary_region, topo.db_instance_id(PRIMARY), 0.0)
+
+    print(f"\n== game day: {topo.primary_region} back; failback {run_id}", flush=True)
+    with timed(report, "failback (wall clock)"):
+        run_failback(aws, topo, zone_id, run_id, audits, report)
+    report.check("primary database is the writer", *checks.writer(aws, topo, PRIMARY))
+    report.check("DR replica of the primary again", *checks.replica_of_primary(aws, topo))
+    report.check("public name answers primary again", *checks.public_answer(aws, topo, zone_id, PRIMARY))
+    s3 = aws("s3", topo.primary_region)
+    report.check("DR write copied back", *checks.object_arrives(s3, topo.content_bucket(PRIMARY), during))
+    report.check("DR web tier back to standby", *checks.web_in_service(aws, topo, DR, topo.standby_web_min_capacity))
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--deployment", default="au-production", help="a deployment with a warm standby")
+    parser.add_argument("--server-url", help="use an already running emulator instead of starting one")
+    parser.add_argument("--skip-synth", action="store_true", help="reuse ./cdk.out")
+    parser.add_argument("--report", type=Path, default=REPORT, help=f"JSON report (default: {REPORT})")
+    args = parser.parse_args(argv)
+    config = load_config()
+    if args.deployment not in [d.name for d in config.deployments]:
+        parser.error(f"--deployment {args.deployment!r}: unknown")
+    if not config.get(args.deployment).standby.enabled:
+        parser.error(f"--deployment {args.deployment!r} has no warm standby to fail over to")
+
+    if not args.skip_synth:
+        synthesize(
+            {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, context=[f"deployment={args.deployment}"]
+        )
+    server: MotoServer | None = None
+    url = args.server_url
+    if url is None:
+        server = start_moto_server(config.get(args.deployment).account, REPO / "build" / "gameday_moto_server.log")
+        url = server.endpoint_url
+        print(f"moto server on {url} (pid {server.process.pid})", flush=True)
+    report = GameDayReport(args.deployment, url)
+    try:
+        run_gameday(args.deployment, emulator_environment(url), report=report)
+    except Exception as error:  # reported as a failed check, with the report written all the same
+        traceback.print_exc()
+        report.check("the game day ran to the end", False, f"{type(error).__name__}: {error}")
+    finally:
+        if server is not None:
+            server.stop()
+            print(f"moto server (pid {server.process.pid}) stopped", flush=True)
+    print("\n" + report.markdown())
+    report.write(args.report)
+    print(f"\ngame day {'PASSED' if report.ok else 'FAILED'}; report: {args.report}", flush=True)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
