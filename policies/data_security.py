@@ -1,20 +1,17 @@
 """`DataSecurityChecks`: the project's cdk-nag 3 pack for docs/POLICY.md.
 
 Design (for synth speed): the rules are pure Python functions over the synthesized
-templates (`policies/rules/`). cdk-nag walks the construct tree in Node and calls
-`_check_resource` once per resource over the jsii bridge. On the first call the pack
-reads the whole cloud assembly from disk (templates are written before validation
-runs) and evaluates every rule on every resource in one Python pass
-(`policies/engine.py`). Each `_check_resource` then only looks up the resource's
-construct path and calls `_apply_rule` for its NON_COMPLIANT findings; compliant
-resources cost one callback and no rule round trips. cdk-nag still owns
-acknowledgments (`Validations.of(c).acknowledge(...)`) and the report format.
+templates (`policies/rules/`). When CDK calls the pack's `validate` (templates are
+written before validation runs), the pack reads the whole cloud assembly from disk and
+evaluates every rule on every resource in one Python pass (`policies/engine.py`).
 
-`validate` evaluates the assembly before cdk-nag's walk: when no rule found anything
-NON_COMPLIANT (every passing synth), the walk could only call `_check_resource` once
+When no rule found anything NON_COMPLIANT (every passing synth), the pack returns
+cdk-nag's empty report itself: cdk-nag's walk could only call `_check_resource` once
 per resource (three jsii round trips each, thousands for the whole app) to report
-nothing, so the pack returns cdk-nag's empty report itself. With a finding, the walk
-runs as before, so acknowledgments and the report stay cdk-nag's.
+nothing. With a finding, cdk-nag walks the construct tree and each `_check_resource`
+looks up the resource's construct path and calls `_apply_rule` for its NON_COMPLIANT
+findings, so cdk-nag still owns acknowledgments (`Validations.of(c).acknowledge(...)`)
+and the report format. The auditor's report reuses the evaluations (`evaluations_of`).
 """
 
 from __future__ import annotations
@@ -99,8 +96,8 @@ class DataSecurityChecks(NagPack):
         """This synth's evaluations of the assembly at `outdir`, or None if the pack did not evaluate it.
 
         The auditor's report (`policies/report.py`) reuses them instead of evaluating every
-        rule a second time; None (no resource reached the pack, the synth failed before
-        validation, another outdir) makes the report evaluate the assembly itself.
+        rule a second time; None (the synth failed before validation, or another outdir)
+        makes the report evaluate the assembly itself.
         """
         if self._evaluated_outdir is None or self._evaluated_outdir != Path(outdir).resolve():
             return None
