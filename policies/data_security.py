@@ -1,14 +1,17 @@
 """`DataSecurityChecks`: the project's cdk-nag 3 pack for docs/POLICY.md.
 
 Design (for synth speed): the rules are pure Python functions over the synthesized
-templates (`policies/rules/`). cdk-nag walks the construct tree in Node and calls
-`_check_resource` once per resource over the jsii bridge. On the first call the pack
-reads the whole cloud assembly from disk (templates are written before validation
-runs) and evaluates every rule on every resource in one Python pass
-(`policies/engine.py`). Each `_check_resource` then only looks up the resource's
-construct path and calls `_apply_rule` for its NON_COMPLIANT findings; compliant
-resources cost one callback and no rule round trips. cdk-nag still owns
-acknowledgments (`Validations.of(c).acknowledge(...)`) and the report format.
+templates (`policies/rules/`). When CDK calls the pack's `validate` (templates are
+written before validation runs), the pack reads the whole cloud assembly from disk and
+evaluates every rule on every resource in one Python pass (`policies/engine.py`).
+
+When no rule found anything NON_COMPLIANT (every passing synth), the pack returns
+cdk-nag's empty report itself: cdk-nag's walk could only call `_check_resource` once
+per resource (three jsii round trips each, thousands for the whole app) to report
+nothing. With a finding, cdk-nag walks the construct tree and each `_check_resource`
+looks up the resource's construct path and calls `_apply_rule` for its NON_COMPLIANT
+findings, so cdk-nag still owns acknowledgments (`Validations.of(c).acknowledge(...)`)
+and the report format. The auditor's report reuses the evaluations (`evaluations_of`).
 """
 
 from __future__ import annotations
@@ -75,14 +78,30 @@ class DataSecurityChecks(NagPack):
         self._outdir = outdir
         self._findings: dict[str, list[Evaluation]] | None = None
         self.evaluations: list[Evaluation] = []
+        self._evaluated_outdir: Path | None = None
 
     @property
     def name(self) -> str:
         return PACK_NAME
 
     def validate(self, context: Any) -> Any:
-        self._findings = None  # a new synth: read the new assembly
+        self._evaluated_outdir = None
+        self._findings = self._load()  # a new synth: read the new assembly
+        if not self._findings:
+            # What cdk-nag's NagPack.validateScope returns when no rule applied a violation.
+            return cdk.PolicyValidationPluginReport(success=True, violations=[])
         return super().validate(context)
+
+    def evaluations_of(self, outdir: Path | str) -> list[Evaluation] | None:
+        """This synth's evaluations of the assembly at `outdir`, or None if the pack did not evaluate it.
+
+        The auditor's report (`policies/report.py`) reuses them instead of evaluating every
+        rule a second time; None (the synth failed before validation, or another outdir)
+        makes the report evaluate the assembly itself.
+        """
+        if self._evaluated_outdir is None or self._evaluated_outdir != Path(outdir).resolve():
+            return None
+        return self.evaluations
 
     def _load(self) -> dict[str, list[Evaluation]]:
         stage = self._scope if isinstance(self._scope, cdk.Stage) else cdk.Stage.of(self._scope)
@@ -91,6 +110,7 @@ class DataSecurityChecks(NagPack):
         outdir = self._outdir or stage.outdir  # type: ignore[union-attr]
         config = self._config or load_config()
         self.evaluations = evaluate(load_assembly(Path(outdir), config))
+        self._evaluated_outdir = Path(outdir).resolve()
         findings: dict[str, list[Evaluation]] = defaultdict(list)
         for evaluation in self.evaluations:
             if evaluation.status is Compliance.NON_COMPLIANT:

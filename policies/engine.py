@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,19 @@ class Evaluation:
     detail: str
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "status": self.status.value}
+        # What {**dataclasses.asdict(self), "status": ...} gives (same keys, same order), without
+        # asdict's recursive deep copy: 14,859 evaluations for the whole app made it ~1 s per synth.
+        return {
+            "rule_id": self.rule_id,
+            "clause": self.clause,
+            "stack": self.stack,
+            "region": self.region,
+            "path": self.path,
+            "logical_id": self.logical_id,
+            "resource_type": self.resource_type,
+            "status": self.status.value,
+            "detail": self.detail,
+        }
 
 
 def _stack_artifacts(directory: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
@@ -98,9 +110,12 @@ def load_assembly(outdir: Path, config: PlatformConfig) -> list[StackView]:
     return stacks
 
 
-def evaluate_resource(resource: Resource, stack: StackView, rules: Iterable[Rule] = ALL_RULES) -> Iterator[Evaluation]:
+def evaluate_resource(
+    resource: Resource, stack: StackView, rules: Iterable[Rule] = ALL_RULES, *, applicable: bool = False
+) -> Iterator[Evaluation]:
+    """Every rule of `rules` that applies to the resource's type (`applicable`: they all do)."""
     for rule in rules:
-        if not rule.applies_to(resource.type):
+        if not applicable and not rule.applies_to(resource.type):
             continue
         try:
             result = rule.check(resource, stack)
@@ -122,10 +137,17 @@ def evaluate_resource(resource: Resource, stack: StackView, rules: Iterable[Rule
 
 def evaluate(stacks: Iterable[StackView], rules: Iterable[Rule] = ALL_RULES) -> list[Evaluation]:
     chosen = tuple(rules)
+    by_type: dict[str, tuple[Rule, ...]] = {}  # `applies_to` once per resource type, not per resource
+
+    def applicable(resource_type: str) -> tuple[Rule, ...]:
+        if resource_type not in by_type:
+            by_type[resource_type] = tuple(rule for rule in chosen if rule.applies_to(resource_type))
+        return by_type[resource_type]
+
     return [
         evaluation
         for stack in stacks
         for resource in stack.resources.values()
         if resource.type != "AWS::CDK::Metadata"
-        for evaluation in evaluate_resource(resource, stack, chosen)
+        for evaluation in evaluate_resource(resource, stack, applicable(resource.type), applicable=True)
     ]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import aws_cdk as cdk
-from cdk_nag import (
-    AwsSolutionsChecks,
-    HIPAASecurityChecks,
-    NIST80053R5Checks,
-    PCIDSS321Checks,
-)
 
 from config import PlatformConfig
-from policies.data_security import DataSecurityChecks
+
+if TYPE_CHECKING:
+    from cdk_nag import NagPack
+
+    from policies.data_security import DataSecurityChecks
 
 # Context that makes a finding fail synth in the app itself. The CDK CLI sets
 # failSynthOnValidationErrors=false and filters the report by the stacks it was
@@ -23,27 +23,42 @@ FAIL_ON_FINDINGS = {
     "@aws-cdk/core:appMode": "inmemory",
 }
 
-PUBLIC_PACKS = (
-    AwsSolutionsChecks,
-    NIST80053R5Checks,
-    HIPAASecurityChecks,
-    PCIDSS321Checks,
-)
+
+def public_packs() -> tuple[type[NagPack], ...]:
+    """The four public cdk-nag packs. cdk-nag is imported here, not at module level: loading
+    its jsii assembly costs about 0.6 s, which app.py spends only once the configuration is good."""
+    from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
+
+    return (AwsSolutionsChecks, NIST80053R5Checks, HIPAASecurityChecks, PCIDSS321Checks)
 
 
-# `-c dataSecurityPack=off` leaves the project's own pack out (benchmarks/synth_time.py
+# `-c dataSecurityPack=off` leaves the project's own pack out (benchmarks/run.py
 # measures its cost this way); the default, and what CI gates on, is on.
 DATA_SECURITY_PACK_CONTEXT = "dataSecurityPack"
 
 
+# `-c policyPacks=off` registers no pack at all: only for measuring what the five packs
+# cost (`python -m benchmarks.run --only packs`); never used by CI or the tests.
+POLICY_PACKS_CONTEXT = "policyPacks"
+_OFF = ("off", "false", "0", "no")
+
+
 def data_security_pack_enabled(app: cdk.App) -> bool:
     value = app.node.try_get_context(DATA_SECURITY_PACK_CONTEXT)
-    return str(value).lower() not in ("off", "false", "0", "no")
+    return str(value).lower() not in _OFF
+
+
+def policy_packs_enabled(app: cdk.App) -> bool:
+    return str(app.node.try_get_context(POLICY_PACKS_CONTEXT)).lower() not in _OFF
 
 
 def register_policy_packs(app: cdk.App, config: PlatformConfig | None = None) -> DataSecurityChecks | None:
     """Register the four public packs and, unless switched off, the DataSecurity pack."""
-    cdk.Validations.of(app).add_plugins(*(pack(app) for pack in PUBLIC_PACKS))
+    if not policy_packs_enabled(app):
+        return None
+    from policies.data_security import DataSecurityChecks
+
+    cdk.Validations.of(app).add_plugins(*(pack(app) for pack in public_packs()))
     if not data_security_pack_enabled(app):
         return None
     pack = DataSecurityChecks(app, config=config)

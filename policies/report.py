@@ -136,8 +136,17 @@ def _status(clause_id: str, rows: list[dict[str, Any]], has_rules: bool) -> str:
     return "PARTIAL" if clause_id in NOT_CHECKED_AT_SYNTH else "PASS"
 
 
-def build_report(outdir: Path, config: PlatformConfig, *, pack_enabled: bool = True) -> dict[str, Any]:
-    evaluations = evaluate(load_assembly(Path(outdir), config))
+def build_report(
+    outdir: Path,
+    config: PlatformConfig,
+    *,
+    pack_enabled: bool = True,
+    evaluations: list[Evaluation] | None = None,
+) -> dict[str, Any]:
+    """The report's data; `evaluations` are the pack's own results of this synth when it has them
+    (`DataSecurityChecks.evaluations_of`), so the rules run once per synth; None evaluates here."""
+    if evaluations is None:
+        evaluations = evaluate(load_assembly(Path(outdir), config))
     acks = acknowledgments(Path(outdir))
     findings = validation_findings(Path(outdir))
     rows: list[dict[str, Any]] = []
@@ -157,10 +166,13 @@ def build_report(outdir: Path, config: PlatformConfig, *, pack_enabled: bool = T
         statuses[(evaluation.rule_id, evaluation.path)] = status
         rows.append({**evaluation.to_json(), "result": status})
 
+    rows_by_clause: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:  # in evaluation order, as a filter per clause would give
+        rows_by_clause[row["clause"]].append(row)
     clauses_out = []
     for clause in load_clauses():
         rules = [r for r in ALL_RULES if r.clause == clause.id]
-        mine = [row for row in rows if row["clause"] == clause.id]
+        mine = rows_by_clause.get(clause.id, [])
         per_stack: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for row in mine:
             per_stack[(row["stack"], row["region"])][row["result"]] += 1
@@ -270,8 +282,14 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(outdir: Path | str, config: PlatformConfig, *, pack_enabled: bool = True) -> Path:
-    report = build_report(Path(outdir), config, pack_enabled=pack_enabled)
+def write_report(
+    outdir: Path | str,
+    config: PlatformConfig,
+    *,
+    pack_enabled: bool = True,
+    evaluations: list[Evaluation] | None = None,
+) -> Path:
+    report = build_report(Path(outdir), config, pack_enabled=pack_enabled, evaluations=evaluations)
     target = Path(outdir) / REPORT_DIR
     target.mkdir(parents=True, exist_ok=True)
     (target / "compliance-report.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -3,6 +3,10 @@
 A stage fixture returns `{"primary": PrimaryStage, "dr": DisasterRecoveryStage}`;
 synthesis runs the policy packs, so a finding fails the fixture (and every test
 that uses it) with the report in the error.
+
+Under pytest-xdist a session is one worker: every test that uses a stage fixture is
+put in one xdist group ("in-process-synth", `pytest -n 2 --dist loadgroup`), so each
+deployment is synthesized once per run instead of once per worker.
 """
 
 from __future__ import annotations
@@ -21,6 +25,17 @@ from stacks.app_builder import Selection, build_app
 from stacks.stages import RegionalStage
 
 Stages = dict[str, RegionalStage]
+STAGE_FIXTURES = ("au_production", "au_development")
+IN_PROCESS_SYNTH_GROUP = "in-process-synth"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist turns the marker into the group suffix of the node id
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that share a synthesized deployment run on one worker (unless already grouped)."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if any(name in fixtures for name in STAGE_FIXTURES) and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(IN_PROCESS_SYNTH_GROUP))
 
 
 @pytest.fixture(scope="session")
