@@ -7,8 +7,6 @@ No assertion on time: the measured durations are the report's, not the test's.
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,6 @@ import pytest
 from config import Deployment, PlatformConfig
 from runbooks.failback import Failback
 from runbooks.failover import Failover
-from tooling.deploy import synthesize
 from tooling.gameday import run_gameday
 from tooling.gameday_report import GameDayReport
 from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
@@ -42,14 +39,12 @@ def server(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="module")
-def game_day(server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> tuple[GameDayReport, dict[str, Any]]:
+def game_day(
+    server: MotoServer, au_production_assembly: Path, e2e_path: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[GameDayReport, dict[str, Any]]:
     work = tmp_path_factory.mktemp("gameday-work")
-    assembly = work / "cdk.out"
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    base_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base_env.get('PATH', '')}"
-    synthesize(base_env, assembly, context=[f"deployment={DEPLOYMENT}"])
-    env = {**emulator_environment(server.endpoint_url), "PATH": base_env["PATH"]}
-    report = run_gameday(DEPLOYMENT, env, assembly, workdir=work)
+    env = {**emulator_environment(server.endpoint_url), "PATH": e2e_path}
+    report = run_gameday(DEPLOYMENT, env, au_production_assembly, workdir=work)
     report.write(work / "gameday.json")
     return report, json.loads((work / "gameday.json").read_text())
 

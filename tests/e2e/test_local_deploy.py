@@ -10,8 +10,6 @@ DR region's warm standby (replica, replicated bucket, switch alarm, failover rec
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ import pytest
 from config import Deployment, PlatformConfig
 from config.topology import DR, PRIMARY, FailoverTopology
 from tooling import gameday_checks as checks
-from tooling.deploy import deploy, synthesize
+from tooling.deploy import deploy
 from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -45,14 +43,10 @@ def server(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="module")
-def deployed(server: MotoServer, deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    assembly = tmp_path_factory.mktemp("e2e-assembly") / "cdk.out"
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    base_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base_env.get('PATH', '')}"
-    synthesize(base_env, assembly, context=[f"deployment={DEPLOYMENT}"])
-    env = {**emulator_environment(server.endpoint_url), "PATH": base_env["PATH"]}
-    deploy(DEPLOYMENT, env, assembly)
-    env["ASSEMBLY"] = str(assembly)
+def deployed(server: MotoServer, au_production_assembly: Path, e2e_path: str) -> dict[str, str]:
+    env = {**emulator_environment(server.endpoint_url), "PATH": e2e_path}
+    deploy(DEPLOYMENT, env, au_production_assembly)
+    env["ASSEMBLY"] = str(au_production_assembly)
     return env
 
 
