@@ -38,6 +38,7 @@ from stacks.identity import IdentityStack
 from stacks.keys import KeysStack
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
+from stacks.operations import OperationsStack
 from stacks.patching import PatchingStack
 from stacks.standby import StandbyDataStack, StandbyStorageStack
 from stacks.web import DataStoreAccess, PublicRecord, WebStack
@@ -203,6 +204,8 @@ class PrimaryStage(RegionalStage):
             topics=self.alerts.topics,
         )
         self.audit = AuditStack(self, "Audit", deployment=deployment, role=self.role, key_ring=key_ring)
+        # Export (DATA-2) and compliance-evidence (OPS-6) buckets used by the runbooks.
+        self.operations = OperationsStack(self, "Operations", deployment=deployment, role=self.role, key_ring=key_ring)
         # Plans copying into the DR vault by its deterministic name (BAK-1..BAK-5).
         self.backup = BackupStack(
             self,

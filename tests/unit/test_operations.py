@@ -1,9 +1,5 @@
-"""OperationsStack (DATA-2, OPS-6): au-production synthesized with every pack, the stack added to the primary stage.
-
-`stacks/stages.py` does not build the stack yet (it is wired in by the integrator), so
-this fixture builds the app as `tests/conftest.py` does, adds the stack to the primary
-stage before synthesis and fails on any finding of any pack.
-"""
+"""OperationsStack (DATA-2, OPS-6): the export and evidence buckets of au-production's primary stage,
+synthesized once per session with every pack (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -13,31 +9,17 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from config import PlatformConfig
 from config.topology import FailoverTopology
-from policies.registration import FAIL_ON_FINDINGS, register_policy_packs
 from runbooks import ops
-from stacks.app_builder import Selection, build_app
-from stacks.operations import EXPORT_DAYS, OperationsStack
-from stacks.stages import PrimaryStage
-from tests.conftest import CDK_JSON_CONTEXT
+from stacks.operations import EXPORT_DAYS
+from tests.conftest import Stages
 
 
-@pytest.fixture(scope="session")
-def operations(platform_config: PlatformConfig, tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Any]:
-    app = cdk.App(
-        outdir=str(tmp_path_factory.mktemp("au-production-ops")),
-        context=CDK_JSON_CONTEXT,
-        post_cli_context=FAIL_ON_FINDINGS,
-    )
-    stages = build_app(app, platform_config, Selection(deployment="au-production"))
-    primary = next(stage for stage in stages if isinstance(stage, PrimaryStage))
-    stack = OperationsStack(
-        primary, "Operations", deployment=primary.deployment, role=primary.role, key_ring=primary.keys.key_ring
-    )
-    register_policy_packs(app)
-    app.synth()  # raises on any unacknowledged finding of any pack
-    return Template.from_stack(stack), primary
+@pytest.fixture(scope="module")
+def operations(au_production: Stages) -> tuple[Template, Any]:
+    primary = au_production["primary"]
+    stack = primary.node.find_child("Operations")
+    return Template.from_stack(stack), primary  # type: ignore[arg-type]
 
 
 def _bucket(template: Template, name: str) -> dict[str, Any]:
