@@ -54,7 +54,22 @@ class PatchManagement(Construct):
                 f"maintenance window of {props.duration_hours} h leaves no time before "
                 f"the {props.cutoff_hours} h cutoff"
             )
-        stack = cdk.Stack.of(self)
+        self.props = props
+        self.baseline = self._baseline(props)
+        self.log_group = logs.LogGroup(
+            self,
+            "PatchLogs",
+            log_group_name=f"/{props.name_prefix}/ssm/patching",
+            encryption_key=props.logs_key,
+            retention=props.log_retention,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.window, self.target = self._window(props)
+        self.service_role = self._service_role(props)
+        self.task = self._install_task(props)
+
+    def _baseline(self, props: PatchingProps) -> ssm.CfnPatchBaseline:
+        """Critical fixes approved at once, the rest after `approve_after_days` (OPS-1)."""
 
         def rule(severities: list[str], days: int) -> ssm.CfnPatchBaseline.RuleProperty:
             return ssm.CfnPatchBaseline.RuleProperty(
@@ -69,7 +84,7 @@ class PatchManagement(Construct):
                 ),
             )
 
-        self.baseline = ssm.CfnPatchBaseline(
+        return ssm.CfnPatchBaseline(
             self,
             "Baseline",
             name=f"{props.name_prefix}-al2023",
@@ -85,16 +100,9 @@ class PatchManagement(Construct):
             patch_groups=[props.patch_group],
         )
 
-        self.log_group = logs.LogGroup(
-            self,
-            "PatchLogs",
-            log_group_name=f"/{props.name_prefix}/ssm/patching",
-            encryption_key=props.logs_key,
-            retention=props.log_retention,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-
-        self.window = ssm.CfnMaintenanceWindow(
+    def _window(self, props: PatchingProps) -> tuple[ssm.CfnMaintenanceWindow, ssm.CfnMaintenanceWindowTarget]:
+        """The announced window of OPS-5 and the instances of the patch group it targets."""
+        window = ssm.CfnMaintenanceWindow(
             self,
             "Window",
             name=f"{props.name_prefix}-patching",
@@ -105,10 +113,10 @@ class PatchManagement(Construct):
             cutoff=props.cutoff_hours,
             allow_unassociated_targets=False,
         )
-        self.target = ssm.CfnMaintenanceWindowTarget(
+        target = ssm.CfnMaintenanceWindowTarget(
             self,
             "Target",
-            window_id=self.window.ref,
+            window_id=window.ref,
             name=f"{props.name_prefix}-patch-group",
             description=f"Instances tagged {PATCH_GROUP}={props.patch_group}",
             resource_type="INSTANCE",
@@ -116,15 +124,19 @@ class PatchManagement(Construct):
                 ssm.CfnMaintenanceWindowTarget.TargetsProperty(key=f"tag:{PATCH_GROUP}", values=[props.patch_group])
             ],
         )
+        return window, target
 
-        self.service_role = ManagedPolicyRole(
+    def _service_role(self, props: PatchingProps) -> ManagedPolicyRole:
+        """SSM may run AWS-RunPatchBaseline on the patch group's instances, nothing else."""
+        role = ManagedPolicyRole(
             self,
             "ServiceRole",
             assumed_by=iam.ServicePrincipal("ssm.amazonaws.com"),
             description=f"{props.name_prefix} maintenance window: runs {PATCH_DOCUMENT} on the patch group",
         )
+        stack = cdk.Stack.of(self)
         instances = stack.format_arn(service="ec2", resource="instance", resource_name="*")
-        self.service_role.add_to_principal_policy(
+        role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="RunPatchBaselineOnPatchGroupOnly",
                 actions=["ssm:SendCommand"],
@@ -132,7 +144,7 @@ class PatchManagement(Construct):
                 conditions={"StringEquals": {f"ssm:resourceTag/{PATCH_GROUP}": props.patch_group}},
             )
         )
-        self.service_role.add_to_principal_policy(
+        role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="RunPatchBaselineDocumentOnly",
                 actions=["ssm:SendCommand"],
@@ -141,7 +153,7 @@ class PatchManagement(Construct):
                 ],
             )
         )
-        self.service_role.add_to_principal_policy(
+        role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="FollowCommands",
                 actions=[
@@ -154,7 +166,7 @@ class PatchManagement(Construct):
             )
         )
         acknowledge(
-            self.service_role.grants_policy,
+            role.grants_policy,
             [
                 "AwsSolutions-IAM5[Resource::*]",
                 iam5_resource_finding(stack, instances),
@@ -163,8 +175,11 @@ class PatchManagement(Construct):
             "type; compensating controls: SendCommand only of AWS-RunPatchBaseline and only on instances tagged "
             "with this patch group, assumable by SSM only.",
         )
+        return role
 
-        self.task = ssm.CfnMaintenanceWindowTask(
+    def _install_task(self, props: PatchingProps) -> ssm.CfnMaintenanceWindowTask:
+        """`Install` one instance at a time, output to the encrypted patch log group."""
+        task = ssm.CfnMaintenanceWindowTask(
             self,
             "InstallPatches",
             window_id=self.window.ref,
@@ -190,7 +205,8 @@ class PatchManagement(Construct):
                 )
             ),
         )
-        self.task.node.add_dependency(self.service_role.grants_policy)
+        task.node.add_dependency(self.service_role.grants_policy)
+        return task
 
     def grant_instance_output(self, role: iam.IRole) -> None:
         """The SSM agent on each instance writes the command output with the instance's role."""
