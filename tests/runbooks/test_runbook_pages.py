@@ -1,6 +1,6 @@
 """The runbook pages: every runbook clause of docs/POLICY.md (OPS-3, OPS-4, OPS-6, DR-2, DATA-1, DATA-2,
 DATA-3, and the runbook half of BAK-9 and OPS-5) has a runbook in the compliance report, and the
-operational runbooks (DATA-1/2/3, OPS-4/5/6, ENC-1/2, BAK-9) share one set of sections and link
+runbooks (DATA-1/2/3, OPS-4/5/6, ENC-1/2, BAK-9, DR-2, ACC-4) share one set of sections and link
 automation and tests that exist.
 """
 
@@ -23,6 +23,10 @@ PAGES = (
     "maintenance",
     "compliance_evidence",
     "recovery_from_scratch",
+    "failover",
+    "failback",
+    "restore_drill",
+    "vault_policy_change",
 )
 SECTIONS = (
     "## Purpose",
@@ -52,8 +56,8 @@ def test_every_page_has_the_sections_in_order(page: str) -> None:
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_links_automation_and_tests_that_exist(page: str) -> None:
     text = (REPO / "runbooks" / f"{page}.md").read_text()
-    paths = set(re.findall(r"`((?:runbooks|tests/runbooks|stacks)/[\w/]+\.py)`", text))
-    assert any(p.startswith("runbooks/") for p in paths) and any(p.startswith("tests/") for p in paths)
+    paths = set(re.findall(r"`((?:runbooks|patterns|stacks|tests/\w+)/[\w/]+\.py)`", text))
+    assert any(not p.startswith("tests/") for p in paths) and any(p.startswith("tests/") for p in paths)
     assert [p for p in sorted(paths) if not (REPO / p).is_file()] == []
     for module in re.findall(r"python -m (runbooks\.\w+)", text):
         assert (REPO / (module.replace(".", "/") + ".py")).is_file(), module
