@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudtrail as cloudtrail
@@ -152,66 +153,35 @@ class AuditTrail(Construct):
             )
         )
 
-        # Lands in the Keys stack's key policy.
-        props.logs_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudTrailToEncryptTheAuditTrail",
-                principals=[iam.ServicePrincipal(CLOUDTRAIL)],
-                actions=["kms:GenerateDataKey*"],
-                resources=["*"],
-                conditions={
-                    **source_is_trail,
-                    "StringLike": {
-                        "kms:EncryptionContext:aws:cloudtrail:arn": (
-                            f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"
-                        )
-                    },
-                },
+        # Lands in the Keys stack's key policy: this trail as the source and, for encrypt and the
+        # trail-context decrypt, CloudTrail's own encryption context.
+        trails = f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"
+        trail_context = {**source_is_trail, "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails}}
+
+        def allow_cloudtrail(sid: str, action: str, conditions: dict[str, Any]) -> None:
+            props.logs_key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.ServicePrincipal(CLOUDTRAIL)],
+                    actions=[action],
+                    resources=["*"],
+                    conditions=conditions,
+                )
             )
-        )
+
+        allow_cloudtrail("AllowCloudTrailToEncryptTheAuditTrail", "kms:GenerateDataKey*", trail_context)
         # The trail bucket uses an S3 Bucket Key (SecureBucket): CloudTrail then also needs kms:Decrypt
         # to create or update an SSE-KMS trail (CloudTrail user guide, "Configure AWS KMS key policies
         # for CloudTrail", required element 2). Scoped like the encrypt grant: this trail as the source,
         # and an encryption context that is either CloudTrail's (trail ARN) or S3's for this bucket.
-        props.logs_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudTrailToDecryptTrailContext",
-                principals=[iam.ServicePrincipal(CLOUDTRAIL)],
-                actions=["kms:Decrypt"],
-                resources=["*"],
-                conditions={
-                    **source_is_trail,
-                    "StringLike": {
-                        "kms:EncryptionContext:aws:cloudtrail:arn": (
-                            f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"
-                        )
-                    },
-                },
-            )
+        allow_cloudtrail("AllowCloudTrailToDecryptTrailContext", "kms:Decrypt", trail_context)
+        bucket_context = {"kms:EncryptionContext:aws:s3:arn": f"arn:{stack.partition}:s3:::{props.bucket_name}"}
+        allow_cloudtrail(
+            "AllowCloudTrailToDecryptWithTheBucketKey",
+            "kms:Decrypt",
+            {"StringEquals": {**source_is_trail["StringEquals"], **bucket_context}},
         )
-        props.logs_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudTrailToDecryptWithTheBucketKey",
-                principals=[iam.ServicePrincipal(CLOUDTRAIL)],
-                actions=["kms:Decrypt"],
-                resources=["*"],
-                conditions={
-                    "StringEquals": {
-                        **source_is_trail["StringEquals"],
-                        "kms:EncryptionContext:aws:s3:arn": f"arn:{stack.partition}:s3:::{props.bucket_name}",
-                    },
-                },
-            )
-        )
-        props.logs_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudTrailToDescribeTheKey",
-                principals=[iam.ServicePrincipal(CLOUDTRAIL)],
-                actions=["kms:DescribeKey"],
-                resources=["*"],
-                conditions=source_is_trail,
-            )
-        )
+        allow_cloudtrail("AllowCloudTrailToDescribeTheKey", "kms:DescribeKey", source_is_trail)
 
         self.log_group = logs.LogGroup(
             self,

@@ -9,6 +9,7 @@ part of DR-1 that synth does not check (`policies/coverage.py`).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Final
 
 from config.policy import (
     DATABASE_RPO_MAX_SECONDS,
@@ -27,6 +28,9 @@ def _standby(stack: StackView) -> FailoverTopology | None:
     if deployment is None or not (deployment.standby.enabled or deployment.is_production):
         return None
     return FailoverTopology.of(deployment)
+
+
+NOT_ANCHOR: Final = na("only the primary VPC of a deployment with a standby anchors DR-1")
 
 
 def _anchor(stack: StackView) -> FailoverTopology | None:
@@ -62,7 +66,7 @@ def _region_of_arn(value: object) -> str:
 def standby_region(resource: Resource, stack: StackView) -> Result:
     topology = _anchor(stack)
     if topology is None:
-        return na("only the primary VPC of a deployment with a standby anchors DR-1")
+        return NOT_ANCHOR
     assert stack.deployment is not None
     dr = topology.dr_region
     if dr == stack.region or dr not in stack.deployment.allowed_regions:
@@ -83,7 +87,7 @@ def standby_region(resource: Resource, stack: StackView) -> Result:
 def replica_of_primary(resource: Resource, stack: StackView) -> Result:
     topology = _anchor(stack)
     if topology is None:
-        return na("only the primary VPC of a deployment with a standby anchors DR-1")
+        return NOT_ANCHOR
     source = topology.db_instance_arn(PRIMARY)
     for _, db in _in(stack, topology.dr_region, "AWS::RDS::DBInstance"):
         if _arn(db.prop("SourceDBInstanceIdentifier")) != source:
@@ -172,7 +176,7 @@ def _failover_records(stack: StackView, kind: str) -> Iterator[tuple[StackView, 
 def failover_records(resource: Resource, stack: StackView) -> Result:
     topology = _anchor(stack)
     if topology is None:
-        return na("only the primary VPC of a deployment with a standby anchors DR-1")
+        return NOT_ANCHOR
     name = topology.record_name
     primaries = [(v, r) for v, r in _failover_records(stack, "PRIMARY") if r.prop("Name") == name]
     secondaries = [(v, r) for v, r in _failover_records(stack, "SECONDARY") if r.prop("Name") == name]
@@ -200,7 +204,7 @@ def failover_records(resource: Resource, stack: StackView) -> Result:
 def switch_in_dr_region(resource: Resource, stack: StackView) -> Result:
     topology = _anchor(stack)
     if topology is None:
-        return na("only the primary VPC of a deployment with a standby anchors DR-1")
+        return NOT_ANCHOR
     for _, alarm in _in(stack, topology.dr_region, "AWS::CloudWatch::Alarm"):
         if alarm.prop("AlarmName") != topology.switch_alarm_name:
             continue
