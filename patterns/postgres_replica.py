@@ -66,7 +66,7 @@ class EncryptedPostgresReplica(Construct):
             vpc=props.vpc,
             description=f"{props.instance_identifier}: isolated subnets",
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,  # BAK-8, patterns/retention.py
         )
         self.parameter_group = tls_parameter_group(self, engine, props.instance_identifier)
         self.log_groups = exported_log_groups(self, props.instance_identifier, props.logs_key, props.log_retention)
@@ -99,7 +99,7 @@ class EncryptedPostgresReplica(Construct):
             deletion_protection=True,
             ca_certificate_identifier="rds-ca-rsa2048-g1",
         )
-        self.instance.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        self.instance.apply_removal_policy(cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)  # BAK-8
         for log_group in self.log_groups.values():
             self.instance.node.add_dependency(log_group)
         tag_backup_tier(self.instance, BACKUP_TIER_STANDBY)

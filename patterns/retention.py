@@ -19,16 +19,27 @@ from __future__ import annotations
 from typing import Final
 
 import aws_cdk as cdk
-import jsii
 from constructs import IConstruct
 
-KEEP_PLAIN_RETAIN: Final = frozenset({"AWS::Backup::BackupVault"})
+# The stateful types this platform keeps (BAK-8): every resource of these types in a
+# platform stack gets `RetainExceptOnCreate` and `UpdateReplacePolicy: Retain`, whatever
+# its construct chose. The RDS read replica sets the same policy itself (an RDS primary keeps
+# `Snapshot`). `tests/unit/test_retention.py` fails if any other resource is left on plain
+# `Retain`, so a new stateful type is added here, not forgotten.
+RETAINED_TYPES: Final = (
+    "AWS::S3::Bucket",
+    "AWS::KMS::Key",
+    "AWS::Logs::LogGroup",
+    "AWS::SecretsManager::Secret",
+    "AWS::Route53::HostedZone",
+    "AWS::Cognito::UserPool",
+)
 
 
-@jsii.implements(cdk.IAspect)
-class RetainExceptOnCreate:
-    def visit(self, node: IConstruct) -> None:
-        if not isinstance(node, cdk.CfnResource) or node.cfn_resource_type in KEEP_PLAIN_RETAIN:
-            return
-        if node.cfn_options.deletion_policy == cdk.CfnDeletionPolicy.RETAIN:
-            node.cfn_options.deletion_policy = cdk.CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE
+def retain_except_on_create(scope: IConstruct) -> None:
+    """Apply `RetainExceptOnCreate` to every resource of `RETAINED_TYPES` under `scope`.
+
+    CDK's own `RemovalPolicies` aspect runs inside the jsii runtime: a Python aspect would be
+    called back once per construct of the stack (thousands per deployment) on every synth.
+    """
+    cdk.RemovalPolicies.of(scope).retain_on_update_or_delete(apply_to_resource_types=list(RETAINED_TYPES))

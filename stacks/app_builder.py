@@ -12,6 +12,12 @@ from stacks.stages import DisasterRecoveryStage, PrimaryStage, RegionalStage
 
 SELECTORS = ("deployment", "jurisdiction", "environment")
 
+# aws-cdk-lib records a JavaScript creation stack trace on every CloudFormation element
+# unless this context key is set. A Python app's frames never appear in it (every entry
+# reads "no user code"), and capturing and parsing thousands of them is paid on every synth.
+# `cdk synth --debug` (CDK_DEBUG) still records them.
+DISABLE_CREATION_STACK_TRACES = "aws:cdk:disable-creation-stack-traces"
+
 
 @dataclass(frozen=True)
 class Selection:
@@ -57,6 +63,7 @@ def pin_availability_zones(app: cdk.App, deployments: tuple[Deployment, ...]) ->
 
 def build_app(app: cdk.App, config: PlatformConfig, selection: Selection) -> list[RegionalStage]:
     deployments = selection.apply(config)
+    app.node.set_context(DISABLE_CREATION_STACK_TRACES, True)
     pin_availability_zones(app, deployments)
     stages: list[RegionalStage] = []
     for deployment in deployments:

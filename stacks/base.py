@@ -6,7 +6,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from config import Deployment
-from patterns.retention import RetainExceptOnCreate
+from patterns.retention import retain_except_on_create
 
 
 class PlatformStack(cdk.Stack):
@@ -45,7 +45,7 @@ class PlatformStack(cdk.Stack):
         for key, value in stack_tags.items():
             cdk.Tags.of(self).add(key, value)
         # A failed first create can be retried: named retained resources clean up (issue 9, BAK-8).
-        cdk.Aspects.of(self).add(RetainExceptOnCreate())
+        retain_except_on_create(self)
 
     @property
     def name_prefix(self) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_backup as backup
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from patterns.retention import RetainExceptOnCreate
+from patterns.retention import RETAINED_TYPES, retain_except_on_create
 from tests.conftest import Stages
 
 
@@ -24,18 +25,26 @@ def test_retained_resources_are_retained_except_on_a_failed_first_create(au_prod
     assert "AWS::Route53::HostedZone" in seen["RetainExceptOnCreate"]
 
 
-def test_aspect_changes_retain_only() -> None:
+def test_retained_types_get_retain_except_on_create_whatever_their_construct_chose() -> None:
     app = cdk.App()
     stack = cdk.Stack(app, "S")
     kept = s3.CfnBucket(stack, "Kept")
     kept.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-    snapshot = s3.CfnBucket(stack, "Deleted")
-    snapshot.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
+    destroyed = s3.CfnBucket(stack, "Destroyed")
+    destroyed.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
     vault = backup.CfnBackupVault(stack, "Vault", backup_vault_name="v")
     vault.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-    cdk.Aspects.of(stack).add(RetainExceptOnCreate())
+    group = ec2.CfnSecurityGroup(stack, "Group", group_description="stateless")
+    group.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
+    retain_except_on_create(stack)
     resources = Template.from_stack(stack).to_json()["Resources"]
-    assert resources["Kept"]["DeletionPolicy"] == "RetainExceptOnCreate"
-    assert resources["Kept"]["UpdateReplacePolicy"] == "Retain"
-    assert resources["Deleted"]["DeletionPolicy"] == "Delete"
+    for bucket in ("Kept", "Destroyed"):  # a stateful type never loses data (BAK-8)
+        assert resources[bucket]["DeletionPolicy"] == "RetainExceptOnCreate"
+        assert resources[bucket]["UpdateReplacePolicy"] == "Retain"
     assert resources["Vault"]["DeletionPolicy"] == "Retain"
+    assert resources["Group"]["DeletionPolicy"] == "Delete"
+
+
+def test_backup_vaults_are_not_among_the_retained_types() -> None:
+    # A vault's policy denies DeleteBackupVault: a rolled-back create could not delete it.
+    assert "AWS::Backup::BackupVault" not in RETAINED_TYPES
