@@ -4,6 +4,8 @@
 Select a subset with context, e.g. `npx cdk synth -c deployment=au-production`
 (or `-c jurisdiction=au`, `-c environment=development`); the default is everything.
 `-c config=path/to.toml` reads another configuration file (default config/deployments.toml).
+Several deployments synthesize in parallel processes, one per core (at most 4);
+`-c synthWorkers=1` uses one process (stacks/parallel_synth.py).
 """
 
 import sys
@@ -26,25 +28,45 @@ def main() -> None:
         sys.exit(2)
     # Imported once the configuration is known to be good: a bad one stops the app before
     # the stacks (and the aws-cdk-lib submodules they load through jsii) cost seconds.
-    from stacks.app_builder import Selection, build_app
+    from stacks import parallel_synth as parallel
+    from stacks.app_builder import Selection, build_deployments
 
     try:
-        build_app(app, config, Selection.from_context(app))
+        selected = parallel.worker_deployments(config) or Selection.from_context(app).apply(config)
+        groups = parallel.partition(
+            selected, 1 if parallel.is_worker() else parallel.requested_workers(app, len(selected))
+        )
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         sys.exit(2)
-    pack = register_policy_packs(app, config)
+    workers = [parallel.start_worker(group, app.outdir, Path(__file__).resolve()) for group in groups[1:]]
+    exit_code = 0
     try:
-        app.synth()
-    except RuntimeError as error:
-        if "ValidationFailed" not in str(error):
-            raise
-        print(f"policy check failed: {error}", file=sys.stderr)
-        sys.exit(1)
-    finally:  # the auditor's report, also when the policy check failed (policies/README.md)
-        # The pack's own evaluations when it ran: the rules are evaluated once per synth.
+        build_deployments(app, groups[0])
+        pack = register_policy_packs(app, config)
+        try:
+            app.synth()
+        except RuntimeError as error:
+            if "ValidationFailed" not in str(error):
+                raise
+            print(f"policy check failed: {error}", file=sys.stderr)
+            exit_code = 1
+        # The auditor's report, also when the policy check failed (policies/README.md), from the
+        # pack's own evaluations: the rules are evaluated once per synth.
         evaluations = pack.evaluations_of(app.outdir) if pack is not None else None
+        if parallel.is_worker():
+            parallel.write_evaluations(app.outdir, evaluations)
+            sys.exit(exit_code)
+        worker_code = parallel.wait(workers)
+        if workers:
+            order = parallel.stage_order(selected)
+            theirs = parallel.merge(app.outdir, workers, order)
+            mine = evaluations
+            evaluations = None if mine is None or theirs is None else parallel.in_stage_order(mine + theirs, order)
         write_report(app.outdir, config, pack_enabled=pack is not None, evaluations=evaluations)
+    finally:
+        parallel.stop(workers)
+    sys.exit(exit_code or worker_code)
 
 
 if __name__ == "__main__":

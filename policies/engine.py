@@ -47,6 +47,11 @@ class Evaluation:
             "detail": self.detail,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Evaluation:
+        """The inverse of `to_json` (a synth worker's evaluations, stacks/parallel_synth.py)."""
+        return cls(**{**data, "status": Compliance(data["status"])})
+
 
 def _stack_artifacts(directory: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
     manifest = json.loads((directory / "manifest.json").read_text())

@@ -62,7 +62,11 @@ def pin_availability_zones(app: cdk.App, deployments: tuple[Deployment, ...]) ->
 
 
 def build_app(app: cdk.App, config: PlatformConfig, selection: Selection) -> list[RegionalStage]:
-    deployments = selection.apply(config)
+    return build_deployments(app, selection.apply(config))
+
+
+def build_deployments(app: cdk.App, deployments: tuple[Deployment, ...]) -> list[RegionalStage]:
+    """Both stages of every deployment, DR first (the order `stacks/parallel_synth.py` restores)."""
     app.node.set_context(DISABLE_CREATION_STACK_TRACES, True)
     pin_availability_zones(app, deployments)
     stages: list[RegionalStage] = []

@@ -1,8 +1,10 @@
 """The whole app through the real CDK CLI: hermetic, deterministic, lint-clean.
 
 One synth of every deployment with no AWS credentials or network configuration,
-a second into another directory (another hash seed); the templates must be
-byte-identical and pass cfn-lint with no error and no warning.
+in two parallel processes (stacks/parallel_synth.py, `-c synthWorkers=2`), and a second
+into another directory in one process (`-c synthWorkers=1`) with another hash seed:
+the templates, the manifests, tree.json and the compliance report must be
+byte-identical, and the templates pass cfn-lint with no error and no warning.
 
 For speed, without checking less: the second synth runs in the background while
 cfn-lint reads the first one's templates, and cfn-lint reads only the templates it
@@ -51,9 +53,10 @@ def _hermetic_env(tmp: Path, hash_seed: str) -> dict[str, str]:
     return env
 
 
-def _start_synth(tmp: Path, outdir: Path, hash_seed: str) -> subprocess.Popen[str]:
+def _start_synth(tmp: Path, outdir: Path, hash_seed: str, *context: str) -> subprocess.Popen[str]:
+    context_args = [arg for item in context for arg in ("--context", item)]
     return subprocess.Popen(
-        [str(CDK), "synth", "--quiet", "--output", str(outdir)],
+        [str(CDK), "synth", "--quiet", "--output", str(outdir), *context_args],
         cwd=REPO,
         env=_hermetic_env(tmp, hash_seed),
         stdout=subprocess.PIPE,
@@ -75,15 +78,15 @@ def cli_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def first_synth(cli_tmp: Path) -> Path:
     outdir = cli_tmp / "first"
-    _finish(_start_synth(cli_tmp, outdir, hash_seed="1"))
+    _finish(_start_synth(cli_tmp, outdir, "1", "synthWorkers=2"))
     return outdir
 
 
 @pytest.fixture(scope="module")
 def second_synth_running(first_synth: Path, cli_tmp: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
-    """The determinism synth, started once the first is done; it runs while cfn-lint does."""
+    """The determinism synth, in one process, started once the first is done; it runs while cfn-lint does."""
     outdir = cli_tmp / "second"
-    process = _start_synth(cli_tmp, outdir, hash_seed="2")
+    process = _start_synth(cli_tmp, outdir, "2", "synthWorkers=1")
     yield process, outdir
     if process.poll() is None:
         process.kill()
@@ -150,12 +153,36 @@ def test_cfn_lint_reports_nothing(first_synth: Path, second_synth_running: tuple
 
 
 def test_synth_is_byte_identical_across_runs(two_synths: tuple[Path, Path]) -> None:
+    """Another hash seed, and parallel workers against one process: the same files, byte for byte."""
     first, second = two_synths
     names = [p.relative_to(first) for p in _templates(first)]
     assert names == [p.relative_to(second) for p in _templates(second)]
+    names += [p.relative_to(first) for p in sorted(first.glob("assembly-*/manifest.json"))]
+    names += [Path("manifest.json"), Path("tree.json"), Path(REPORT_DIR) / "compliance-report.json"]
     match, mismatch, errors = filecmp.cmpfiles(first, second, [str(n) for n in names], shallow=False)
     assert mismatch == [] and errors == []
     assert len(match) == len(names)
+    assert not list(first.glob(".synth-worker-*")), "a worker's directory was left behind"
+
+
+def _findings(outdir: Path) -> list[tuple[str, ...]]:
+    found = []
+    for plugin in json.loads((outdir / "validation-report.json").read_text())["pluginReports"]:
+        for key in ("violations", "suppressedViolations"):
+            for violation in plugin.get(key, []):
+                for construct in violation.get("violatingConstructs", []):
+                    path = construct["constructPath"]
+                    found.append((plugin["pluginName"], key, violation["ruleName"], path, violation.get("reason", "")))
+    return sorted(found)
+
+
+def test_parallel_and_one_process_synths_report_the_same_findings(two_synths: tuple[Path, Path]) -> None:
+    """CDK's validation report: merged from the workers, the same findings and acknowledgments
+    (cdk-nag describes a rule's findings with the detail of the first one it met, so the
+    description text may name another deployment's resource)."""
+    first, second = two_synths
+    assert _findings(first) == _findings(second)
+    assert _findings(first), "the acknowledged findings are expected in the report"
 
 
 def test_compliance_report_reuses_the_packs_evaluations_faithfully(
