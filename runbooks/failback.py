@@ -343,7 +343,7 @@ class Failback:
         return {"asg": self.topo.web_asg_name(DR), "capacity": size}
 
     def _flip(self) -> dict[str, Any]:
-        return standby.publish_switch(self.dr.cloudwatch, self.topo, 0)
+        return standby.publish_switch(self.dr.cloudwatch, self.topo, 0, self.now())
 
     def _verify(self) -> dict[str, Any]:
         asg = self.topo.web_asg_name(PRIMARY)

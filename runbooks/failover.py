@@ -280,7 +280,7 @@ class Failover:
         return {"alarm": self.topo.switch_alarm_name, "alarm_exists": alarm is not None, "value": 1}
 
     def _flip(self) -> dict[str, Any]:
-        return standby.publish_switch(self.cloudwatch, self.topo, 1)
+        return standby.publish_switch(self.cloudwatch, self.topo, 1, self.now())
 
     def _plan_verify(self) -> dict[str, Any]:
         target_group, dns = standby.web_entry(self.autoscaling, self.elbv2, self.topo.web_asg_name(DR))

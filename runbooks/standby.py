@@ -83,14 +83,23 @@ def replica_lag_seconds(cloudwatch: Any, db_instance_id: str, now: datetime) -> 
     return max(points) if points else None
 
 
-def publish_switch(cloudwatch: Any, topology: FailoverTopology, value: int) -> dict[str, Any]:
-    """1 fails traffic over to DR, 0 switches back (see config/topology.py)."""
+def publish_switch(cloudwatch: Any, topology: FailoverTopology, value: int, at: datetime) -> dict[str, Any]:
+    """1 fails traffic over to DR, 0 switches back (see config/topology.py).
+
+    The datapoint is stamped `at`, the runner's `now()`: the real UTC time in real use (what
+    CloudWatch would stamp it with anyway); a game day on a shifted clock places it in a
+    later alarm period without waiting for one.
+    """
     dimensions = [{"Name": name, "Value": v} for name, v in topology.switch_dimensions.items()]
-    cloudwatch.put_metric_data(
-        Namespace=SWITCH_NAMESPACE,
-        MetricData=[{"MetricName": SWITCH_METRIC, "Dimensions": dimensions, "Value": float(value), "Unit": "Count"}],
-    )
-    return {"namespace": SWITCH_NAMESPACE, "metric": SWITCH_METRIC, "value": value}
+    datum = {
+        "MetricName": SWITCH_METRIC,
+        "Dimensions": dimensions,
+        "Timestamp": at,
+        "Value": float(value),
+        "Unit": "Count",
+    }
+    cloudwatch.put_metric_data(Namespace=SWITCH_NAMESPACE, MetricData=[datum])
+    return {"namespace": SWITCH_NAMESPACE, "metric": SWITCH_METRIC, "value": value, "timestamp": at.isoformat()}
 
 
 def switch_alarm(cloudwatch: Any, topology: FailoverTopology) -> dict[str, Any] | None:

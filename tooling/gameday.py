@@ -19,14 +19,21 @@ What it does, in order (every check is printed PASS/FAIL; any FAIL exits 1):
    and that no Route 53 change was made; then the public name must answer with the DR
    ALB (Route 53 TestDNSAnswer) and the promoted replica must be a writer;
 5. writes an object into the DR bucket (a write taken while DR serves);
-6. waits for the next minute: the switch alarm aggregates per 60 s period, and a 1 and a
-   0 in the same period keep its Maximum at 1 (this wait is shown on its own, outside
-   the automation's timings);
+6. does not wait for the next minute: the switch alarm aggregates per period (60 s), and
+   a 1 and a 0 in the same period keep its Maximum at 1, so the failback runs on a clock
+   one alarm period (plus 1 s) ahead of the real time (`failback_clock`). Its switch
+   datapoint is stamped with that clock (`runbooks.standby.publish_switch` stamps the
+   runner's `now()`), so the 0 lands in a later period than the failover's 1, as after a
+   real wait: time compressed in the emulator, said so in the report. The same clock
+   decides the maintenance window (overridden with a recorded reason, below) and the
+   `ReplicaLag` window (now - 5 min .. now + 1 min, which still holds the datapoint of
+   step 3, published at the real time);
 7. the failback (`runbooks.failback`, executed, `outside_window` with a recorded reason,
    since a game day runs at any time), then checks the starting topology is back.
 
 It prints a Markdown table of every failover and failback step (the runners' measured
-durations) and writes the same, with the checks and every recorded call, to JSON.
+durations) and writes the same, with the checks, the note on the shifted clock and every
+recorded call, to JSON.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +53,7 @@ import boto3
 
 from config import load_config
 from config.topology import DR, PRIMARY, FailoverTopology
-from runbooks import failback, failover
+from runbooks import failback, failover, standby
 from runbooks.failback import Failback, FailbackOptions, RegionClients
 from runbooks.failover import Failover, FailoverOptions
 from runbooks.standby import Route53TestAnswer
@@ -62,6 +69,7 @@ REPORT = REPO / "build" / "gameday.json"
 FAILOVER_TIMEOUTS = failover.Timeouts(poll_s=0.5, promote_s=60, targets_s=60, dns_s=60)
 FAILBACK_TIMEOUTS = failback.Timeouts(poll_s=0.5, db_s=60, lag_s=60, targets_s=60, dns_s=60)
 PRIMARY_WRITES_ALLOWED = {("autoscaling", "update_auto_scaling_group")}  # the fence, which must be skipped
+CLOCK_MARGIN_S = 1  # the failback's clock runs one switch alarm period and this much ahead
 
 
 def client_factory(env: dict[str, str]) -> checks.ClientFactory:
@@ -102,11 +110,39 @@ def publish_replica_lag(aws: checks.ClientFactory, region: str, db_instance_id: 
     )
 
 
-def wait_for_next_minute(sleep: Callable[[float], None] = time.sleep) -> float:
-    now = datetime.now(UTC)
-    seconds = 60 - now.second - now.microsecond / 1e6 + 1
-    sleep(seconds)
-    return seconds
+def switch_period_s(aws: checks.ClientFactory, topo: FailoverTopology) -> int:
+    """The period of the deployed switch alarm (60 s): how far ahead the failback's clock runs."""
+    alarm = standby.switch_alarm(aws("cloudwatch", topo.dr_region), topo)
+    if alarm is None:
+        raise LookupError(f"{topo.switch_alarm_name} not found in {topo.dr_region}")
+    return int(alarm["Period"])
+
+
+def failback_clock(period_s: int, real: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Callable[[], datetime]:
+    """The failback's `now`: the real time plus one switch alarm period and `CLOCK_MARGIN_S`.
+
+    Instead of sleeping until the next period: the failover stamped its 1 with the real time,
+    the failback stamps its 0 with this clock, which is always in a later period.
+    """
+    ahead = timedelta(seconds=period_s + CLOCK_MARGIN_S)
+    return lambda: real() + ahead
+
+
+def compress_time(
+    aws: checks.ClientFactory,
+    topo: FailoverTopology,
+    report: GameDayReport,
+    real: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Callable[[], datetime]:
+    """The failback's shifted clock, noted in the report (replaces a real wait of up to one period)."""
+    period = switch_period_s(aws, topo)
+    report.note(
+        f"no wait for the next switch period: the failback ran on a clock {period + CLOCK_MARGIN_S} s ahead "
+        f"(one {period} s switch alarm period + {CLOCK_MARGIN_S} s; time compressed in the emulator) "
+        "instead of sleeping; its switch datapoint (0), maintenance-window check and ReplicaLag window "
+        "used that clock"
+    )
+    return failback_clock(period, real)
 
 
 def run_failover(
@@ -159,6 +195,8 @@ def run_failback(
     run_id: str,
     audits: tuple[Path, Path],
     report: GameDayReport,
+    *,
+    now: Callable[[], datetime],
 ) -> None:
     log = CallLog()
 
@@ -172,6 +210,7 @@ def run_failback(
         primary=region_clients(topo.primary_region),
         public_answer=Route53TestAnswer(Recorded(aws("route53", topo.dr_region), "route53", "global", log), zone_id),
         audit_log=AuditLog(audits[1]),
+        now=now,
         timeouts=FAILBACK_TIMEOUTS,
         out=sys.stdout,
     )
@@ -225,14 +264,12 @@ def run_gameday(
     during = f"gameday/{run_id}/during-outage.txt"
     aws("s3", topo.dr_region).put_object(Bucket=topo.content_bucket(DR), Key=during, Body=b"written in DR")
 
-    with timed(report, "wait for the next switch period (60 s alarm period)"):
-        waited = wait_for_next_minute()
-    print(f"\n== game day: waited {waited:.1f} s for the next minute (switch alarm period)", flush=True)
+    failback_now = compress_time(aws, topo, report)
     publish_replica_lag(aws, topo.primary_region, topo.db_instance_id(PRIMARY), 0.0)
 
     print(f"\n== game day: {topo.primary_region} back; failback {run_id}", flush=True)
     with timed(report, "failback (wall clock)"):
-        run_failback(aws, topo, zone_id, run_id, audits, report)
+        run_failback(aws, topo, zone_id, run_id, audits, report, now=failback_now)
     report.check("primary database is the writer", *checks.writer(aws, topo, PRIMARY))
     report.check("DR replica of the primary again", *checks.replica_of_primary(aws, topo))
     report.check("public name answers primary again", *checks.public_answer(aws, topo, zone_id, PRIMARY))

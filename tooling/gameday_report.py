@@ -33,13 +33,18 @@ class GameDayReport:
     server_url: str
     checks: list[Check] = field(default_factory=list)
     steps: list[StepTiming] = field(default_factory=list)
-    phases: dict[str, float] = field(default_factory=dict)  # outside the automation: deploy, waits
+    phases: dict[str, float] = field(default_factory=dict)  # outside the automation: deploy, wall clocks
     calls: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # how the run differs from real time (the shifted clock)
 
     def check(self, name: str, ok: bool, detail: str) -> bool:
         self.checks.append(Check(name, bool(ok), detail))
         print(f"check {'PASS' if ok else 'FAIL'}: {name}: {detail}", flush=True)
         return bool(ok)
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        print(f"note: {text}", flush=True)
 
     @property
     def ok(self) -> bool:
@@ -63,6 +68,7 @@ class GameDayReport:
             "steps": [asdict(step) for step in self.steps],
             "totals_s": {procedure: self.total(procedure) for procedure in procedures},
             "phases_s": self.phases,
+            "notes": self.notes,
             "calls": self.calls,
         }
 
@@ -79,6 +85,7 @@ class GameDayReport:
                 lines.append(f"| **{procedure}** | **total** | | **{self.total(procedure):.1f}** |")
         lines += ["", "| outside the automation | duration (s) |", "| --- | ---: |"]
         lines += [f"| {name} | {seconds:.1f} |" for name, seconds in self.phases.items()]
+        lines += ["", *(f"Note: {note}" for note in self.notes)] if self.notes else []
         lines += ["", "| check | result | detail |", "| --- | --- | --- |"]
         lines += [f"| {c.name} | {'PASS' if c.ok else 'FAIL'} | {c.detail.replace('|', '/')} |" for c in self.checks]
         return "\n".join(lines)

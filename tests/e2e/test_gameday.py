@@ -1,22 +1,26 @@
 """The DR game day end to end: deploy au-production into a moto server of its own, lose the
 primary region, fail over, fail back (`tooling.gameday.run_gameday`), then read the report.
 
-No assertion on time: the measured durations are the report's, not the test's.
+No assertion on time: the measured durations are the report's, not the test's. The game day does
+not sleep until the next switch alarm period: the failback runs on a clock one period ahead, and
+the report says so.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from config import Deployment, PlatformConfig
+from config.topology import SWITCH_METRIC, SWITCH_NAMESPACE, FailoverTopology
 from runbooks.failback import Failback
 from runbooks.failover import Failover
-from tooling.gameday import run_gameday
+from tooling.gameday import client_factory, run_gameday
 from tooling.gameday_report import GameDayReport
 from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
 
@@ -101,4 +105,32 @@ def test_json_report_times_every_step(game_day: tuple[GameDayReport, dict[str, A
         assert timed == expected[procedure]
         assert all(isinstance(s["duration_s"], float) for s in data["steps"])
         assert procedure in data["totals_s"]
-    assert any(name.startswith("wait for the next switch period") for name in data["phases_s"])
+    assert not [name for name in data["phases_s"] if "wait" in name]
+
+
+def test_the_report_says_the_failback_ran_on_a_shifted_clock(game_day: tuple[GameDayReport, dict[str, Any]]) -> None:
+    report, data = game_day
+    (note,) = data["notes"]
+    assert "clock 61 s ahead" in note and "time compressed in the emulator" in note and "instead of sleeping" in note
+    assert f"Note: {note}" in report.markdown()
+
+
+def test_the_switch_went_back_in_a_later_alarm_period(
+    game_day: tuple[GameDayReport, dict[str, Any]], server: MotoServer, deployment: Deployment
+) -> None:
+    """Per minute (the alarm's period), read from the emulator: the failover's 1, then the failback's 0."""
+    topo = FailoverTopology.of(deployment)
+    cloudwatch = client_factory(emulator_environment(server.endpoint_url))("cloudwatch", topo.dr_region)
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
+    points = cloudwatch.get_metric_statistics(
+        Namespace=SWITCH_NAMESPACE,
+        MetricName=SWITCH_METRIC,
+        Dimensions=[{"Name": k, "Value": v} for k, v in topo.switch_dimensions.items()],
+        StartTime=start,
+        EndTime=start + timedelta(hours=2),
+        Period=60,
+        Statistics=["Maximum"],
+    )["Datapoints"]
+    assert [p["Maximum"] for p in sorted(points, key=lambda p: p["Timestamp"])] == [1.0, 0.0]
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=[topo.switch_alarm_name])["MetricAlarms"]
+    assert alarm["StateValue"] == "OK"

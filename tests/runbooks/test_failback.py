@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import time
@@ -15,7 +16,7 @@ from config.topology import DR, PRIMARY
 from runbooks.failback import Failback, FailbackOptions, RegionClients
 from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, EXIT_STEP_FAILED, AuditLog
 from tests.runbooks.conftest import FakeAnswer, Recorder, Region, Standby, Unreachable, is_mutating
-from tests.runbooks.test_failover import Harness
+from tests.runbooks.test_failover import Harness, PutCapture, switch_in_minute_of
 
 IN_WINDOW = datetime(2026, 12, 6, 17, 0, tzinfo=UTC)  # au-production: Sun 16:00 UTC for 3 h
 OUTSIDE = datetime(2026, 12, 7, 17, 0, tzinfo=UTC)
@@ -113,7 +114,8 @@ def test_failback_returns_to_the_starting_topology(world: Standby, tmp_path: Pat
     assert replica is not None
     assert str(replica["ReadReplicaSourceDBInstanceIdentifier"]).endswith(topo.db_instance_id(PRIMARY))
     assert world.db(world.dr, f"{topo.db_instance_id(DR)}-retired-fb-1") is not None
-    assert world.switch_values("Minimum")[-1] == 0.0
+    # The 0 is stamped with the failback's clock (IN_WINDOW), the failover's 1 with the real time.
+    assert switch_in_minute_of(world, IN_WINDOW, "Maximum") == 0.0
     assert world.asg(world.primary, topo.web_asg_name(PRIMARY))["DesiredCapacity"] == topo.primary_web_min_capacity
     assert world.asg(world.dr, topo.web_asg_name(DR))["DesiredCapacity"] == topo.standby_web_min_capacity
     keys = {o["Key"] for o in world.primary.s3.list_objects_v2(Bucket=topo.content_bucket(PRIMARY))["Contents"]}
@@ -127,6 +129,19 @@ def test_failback_returns_to_the_starting_topology(world: Standby, tmp_path: Pat
     secret = world.primary.secretsmanager.describe_secret(SecretId=f"{topo.db_instance_id(PRIMARY)}/master")
     assert [r["Region"] for r in secret.get("ReplicationStatus", [])] == [topo.dr_region]
     assert ("ap-southeast-2", "replicate_secret_to_regions") in back.calls
+
+
+def test_the_switch_back_is_stamped_with_the_runners_clock(world: Standby, tmp_path: Path, failed_over: Path) -> None:
+    back = Back(world, tmp_path, failed_over)
+    capture = PutCapture(world.dr.cloudwatch)
+    back.dr = dataclasses.replace(back.dr, cloudwatch=Recorder(capture, world.dr.name, back.calls))
+    assert back.run(now=IN_WINDOW).exit_code == EXIT_OK, back.lines()[-1]
+    (put,) = capture.puts
+    (datum,) = put["MetricData"]
+    assert (datum["Value"], datum["Timestamp"]) == (0.0, IN_WINDOW)
+    flip = next(r for r in back.lines() if r["step"] == "flip-switch" and r["status"] == "done")
+    assert flip["detail"]["timestamp"] == IN_WINDOW.isoformat()
+    assert switch_in_minute_of(world, IN_WINDOW, "Minimum") == 0.0
 
 
 def test_dry_run_changes_nothing(world: Standby, tmp_path: Path, failed_over: Path) -> None:

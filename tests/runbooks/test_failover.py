@@ -6,12 +6,13 @@ import io
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from config.topology import DR, PRIMARY
+from config.topology import DR, PRIMARY, SWITCH_METRIC, SWITCH_NAMESPACE
 from runbooks.failover import Failover, FailoverOptions
 from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, EXIT_STEP_FAILED, AuditLog
 from tests.runbooks.conftest import FakeAnswer, Recorder, Standby, Unreachable, is_mutating
@@ -41,6 +42,36 @@ class NoLag:
 
     def get_metric_statistics(self, **_: Any) -> dict[str, Any]:
         return {"Datapoints": []}
+
+
+class PutCapture:
+    """A CloudWatch client that keeps the arguments of every `put_metric_data`, then makes the call."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.puts: list[dict[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def put_metric_data(self, **kwargs: Any) -> Any:
+        self.puts.append(kwargs)
+        return self.client.put_metric_data(**kwargs)
+
+
+def switch_in_minute_of(world: Standby, moment: datetime, stat: str) -> float | None:
+    """The switch metric's `stat` over the minute holding `moment` (what the 60 s alarm sees), per moto."""
+    start = moment.replace(second=0, microsecond=0)
+    points = world.dr.cloudwatch.get_metric_statistics(
+        Namespace=SWITCH_NAMESPACE,
+        MetricName=SWITCH_METRIC,
+        Dimensions=[{"Name": k, "Value": v} for k, v in world.topo.switch_dimensions.items()],
+        StartTime=start,
+        EndTime=start + timedelta(minutes=1),
+        Period=60,
+        Statistics=[stat],
+    )["Datapoints"]
+    return float(points[0][stat]) if points else None
 
 
 class Harness:
@@ -129,6 +160,23 @@ def test_failover_runs_every_step_in_order_and_moves_to_dr(h: Harness, world: St
     assert h.answer.asked and h.answer.asked[-1][0] == topo.domain_name
     assert world.secrets.stopped == [f"{topo.db_instance_id(PRIMARY)}/master"]
     assert h.count("promote_read_replica") == 1
+
+
+def test_the_switch_is_stamped_with_the_runners_clock(h: Harness, world: Standby) -> None:
+    # 42 s behind the real time: the fixture's ReplicaLag datapoint stays inside the lag window.
+    stamp = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=42)
+    capture = PutCapture(world.dr.cloudwatch)
+    h.cloudwatch = Recorder(capture, world.dr.name, h.calls)
+    failover = h.failover()
+    failover.now = lambda: stamp
+    assert failover.run(FailoverOptions(reason=REASON, force=True), run_id="fo-t", execute=True).exit_code == EXIT_OK
+    (put,) = capture.puts
+    assert put["Namespace"] == SWITCH_NAMESPACE
+    (datum,) = put["MetricData"]
+    assert (datum["MetricName"], datum["Value"], datum["Timestamp"]) == (SWITCH_METRIC, 1.0, stamp)
+    flip = next(r for r in h.lines() if r["step"] == "flip-switch" and r["status"] == "done")
+    assert flip["detail"]["timestamp"] == stamp.isoformat()
+    assert switch_in_minute_of(world, stamp, "Maximum") == 1.0
 
 
 def test_progress_lines_count_the_steps(h: Harness) -> None:
