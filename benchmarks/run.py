@@ -10,7 +10,8 @@ Measures (`--only`, comma-separated; default all):
 - floor     an empty one-stack CDK app (benchmarks/empty_app.py) through the same CLI;
             always run alongside any synth measure, every ratio is to it;
 - one       `cdk synth -c deployment=au-production`, as a ratio to the floor;
-- whole     `cdk synth` of every deployment, as a ratio to the floor;
+- whole     `cdk synth` of every deployment, as a ratio to the floor (parallel workers, one
+            per core: stacks/parallel_synth.py), and the same in one process for comparison;
 - marginal  the cost of one more deployment: synth of 1, 3 (`-c jurisdiction=au`) and 9,
             least-squares slope in s per deployment;
 - packs     the five policy packs: one deployment and the whole app with and without
@@ -78,7 +79,8 @@ VARIANTS = {
         Variant("empty", "empty one-stack app (floor)", ("--app", f"{sys.executable} benchmarks/empty_app.py")),
         Variant("one", f"one deployment ({DEPLOYMENT})", ("-c", f"deployment={DEPLOYMENT}"), 1),
         Variant("three", f"3 deployments (jurisdiction {JURISDICTION})", ("-c", f"jurisdiction={JURISDICTION}"), 3),
-        Variant("whole", "whole app (9 deployments)", (), 9),
+        Variant("whole", "whole app (9 deployments, parallel workers)", (), 9),
+        Variant("whole-serial", "whole app in one process (`-c synthWorkers=1`)", ("-c", "synthWorkers=1"), 9),
         Variant("one-nopacks", "one deployment, no packs", ("-c", f"deployment={DEPLOYMENT}", "-c", "policyPacks=off")),
         Variant("whole-nopacks", "whole app, no packs", ("-c", "policyPacks=off")),
     )
@@ -184,7 +186,7 @@ def variants_for(measures: set[str]) -> list[str]:
     chosen: list[str] = []
     wanted = {
         "one": ["one"],
-        "whole": ["whole"],
+        "whole": ["whole", "whole-serial"],
         "marginal": ["one", "three", "whole"],
         "packs": ["one", "one-nopacks", "whole", "whole-nopacks"],
         "memory": ["one"],
