@@ -26,6 +26,7 @@ from moto import mock_aws
 
 from config import load_config
 from config.topology import DR, PRIMARY, SWITCH_METRIC, SWITCH_NAMESPACE, FailoverTopology
+from tests import moto_speedups
 
 DEPLOYMENT = "au-production"
 DR_MAX = 6
@@ -187,6 +188,12 @@ class Standby:
             "AutoScalingGroups"
         ][0]
         return group
+
+
+@pytest.fixture(autouse=True)
+def _cheaper_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same worlds, less work no test can see: see tests/moto_speedups.py."""
+    moto_speedups.apply(monkeypatch)
 
 
 @pytest.fixture(autouse=True)
