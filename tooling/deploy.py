@@ -16,6 +16,7 @@ the flags and enforces nothing). A real account is first checked read-only
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -49,13 +50,25 @@ def synthesize(
     (`lint=False` only where another check lints the same templates, as the test suite does)."""
     context_args = [arg for item in context for arg in ("--context", item)]
     run([str(CDK), "synth", "--quiet", "--output", str(assembly), *context_args], env=env)
-    templates = sorted(str(p) for p in assembly.glob("assembly-*/*.template.json"))
+    templates = [str(p) for p in synthesized_templates(assembly)]
     if lint:
         run([str(Path(sys.executable).with_name("cfn-lint")), "--", *templates], env=env)
     print(f"synth: {len(templates)} templates, all policy packs{' and cfn-lint' if lint else ''} clean", flush=True)
     report = assembly / "compliance" / "compliance-report.md"
     if report.exists():
         print(f"compliance report: {report}", flush=True)
+
+
+def synthesized_templates(assembly: Path) -> list[Path]:
+    """The templates of the stages this synth wrote (its manifest), not a previous synth's
+    leftovers: `cdk synth -c deployment=x` into a cdk.out that once held the whole app."""
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    stages = [
+        artifact["properties"]["directoryName"]
+        for artifact in manifest.get("artifacts", {}).values()
+        if artifact.get("type") == "cdk:cloud-assembly"
+    ]
+    return sorted(path for stage in stages for path in (assembly / stage).glob("*.template.json"))
 
 
 def _session(env: dict[str, str]) -> boto3.Session:
