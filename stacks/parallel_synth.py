@@ -170,7 +170,7 @@ def merge(outdir: str | Path, workers: Sequence[Worker], order: Sequence[str]) -
                 entry.rename(target / entry.name)
             elif entry.name.startswith("asset.") and not (target / entry.name).exists():
                 entry.rename(target / entry.name)
-        theirs = _read(worker.outdir / "manifest.json")
+        theirs = _read(worker.outdir / "manifest.json") or {}  # none: the worker failed before it wrote one
         manifest.setdefault("artifacts", {}).update(_stage_artifacts(theirs))
         if tree and (their_tree := _read(worker.outdir / "tree.json")):
             tree["tree"]["children"].update(_stages_only(their_tree["tree"].get("children", {}), order))

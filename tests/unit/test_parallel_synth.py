@@ -263,3 +263,15 @@ def test_stage_order_is_dr_then_primary_per_deployment(platform_config: Platform
         f"{second.name}-dr",
         f"{second.name}-primary",
     ]
+
+
+def test_merge_survives_a_worker_that_crashed_before_writing_anything(tmp_path: Path) -> None:
+    app_dir = tmp_path / "out"
+    _assembly(app_dir, ["b-dr", "b-primary"], _report("DataSecurity", "success"))
+    crashed = tmp_path / "out" / ".synth-worker-crashed"
+    crashed.mkdir()
+    (crashed / parallel.WORKER_LOG).write_text("Traceback ...")
+    worker = parallel.Worker(deployments=(), outdir=crashed, process=None)  # type: ignore[arg-type]
+    assert parallel.merge(app_dir, [worker], ORDER) is None  # the report then evaluates the assembly itself
+    manifest = json.loads((app_dir / "manifest.json").read_text())
+    assert list(manifest["artifacts"]) == ["assembly-b-dr", "assembly-b-primary", "Tree"]
