@@ -63,7 +63,7 @@ def requested_workers(app: cdk.App, deployments: int, cpus: int | None = None) -
     """`-c synthWorkers=N` (1..16), else one per core, at most 4; never more than deployments."""
     value = app.node.try_get_context(WORKERS_CONTEXT)
     if value is None:
-        available = cpus if cpus is not None else len(os.sched_getaffinity(0))
+        available = cpus if cpus is not None else usable_cpus()
         wanted = min(available, DEFAULT_MAX_WORKERS)
     else:
         try:
@@ -73,6 +73,12 @@ def requested_workers(app: cdk.App, deployments: int, cpus: int | None = None) -
         if not 1 <= wanted <= MAX_WORKERS:
             raise ConfigError(f"context {WORKERS_CONTEXT}", value, f"a whole number from 1 to {MAX_WORKERS}")
     return max(1, min(wanted, deployments))
+
+
+def usable_cpus() -> int:
+    """The cores this process may run on (its affinity on Linux; macOS has no affinity call)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def weight(deployment: Deployment) -> int:

@@ -7,6 +7,7 @@ byte for byte) is in tests/unit/test_synth.py; these pin each piece and its boun
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -275,3 +276,12 @@ def test_merge_survives_a_worker_that_crashed_before_writing_anything(tmp_path: 
     assert parallel.merge(app_dir, [worker], ORDER) is None  # the report then evaluates the assembly itself
     manifest = json.loads((app_dir / "manifest.json").read_text())
     assert list(manifest["artifacts"]) == ["assembly-b-dr", "assembly-b-primary", "Tree"]
+
+
+def test_usable_cpus_without_an_affinity_call_falls_back_to_the_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)  # macOS
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert parallel.usable_cpus() == 6
+    assert parallel.requested_workers(_app(), 9) == 4
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert parallel.usable_cpus() == 1
