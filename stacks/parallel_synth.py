@@ -134,6 +134,8 @@ def wait(workers: Iterable[Worker]) -> int:
     for worker in workers:
         code = worker.process.wait()
         output = (worker.outdir / WORKER_LOG).read_text(errors="replace").strip()
+        # Its reports are merged into the app's outdir: point there, not at the directory merge removes.
+        output = output.replace(f"{worker.outdir.name}{os.sep}", "")
         if output:
             names = ", ".join(d.name for d in worker.deployments)
             print(f"[synth worker: {names}]\n{output}", file=sys.stderr, flush=True)
@@ -238,24 +240,42 @@ def _ordered(items: dict[str, Any], first: Sequence[str]) -> dict[str, Any]:
 
 
 def _merge_report(mine: dict[str, Any] | None, theirs: dict[str, Any] | None) -> dict[str, Any] | None:
-    """CDK's validation report: one entry per plugin; violations of every process, failure wins."""
+    """CDK's validation reports: one entry per plugin; violations of every process, failure wins.
+
+    Two shapes: validation-report.json (`pluginName`, `conclusion`) and
+    policy-validation-report.json (`summary.pluginName`, `summary.status`)."""
     if not theirs:
         return mine
     if not mine:
         return theirs
-    plugins = {p["pluginName"]: p for p in mine.setdefault("pluginReports", [])}
+    plugins = {_plugin_name(p): p for p in mine.setdefault("pluginReports", [])}
     for plugin in theirs.get("pluginReports", []):
-        ours = plugins.get(plugin["pluginName"])
+        ours = plugins.get(_plugin_name(plugin))
         if ours is None:
             mine["pluginReports"].append(plugin)
-            plugins[plugin["pluginName"]] = plugin
+            plugins[_plugin_name(plugin)] = plugin
             continue
         for key in ("violations", "suppressedViolations"):
             if key in plugin:
                 ours[key] = ours.get(key, []) + plugin[key]
-        if plugin.get("conclusion") == "failure":
-            ours["conclusion"] = "failure"
+        if _failed(plugin):
+            _mark_failed(ours)
     return mine
+
+
+def _plugin_name(plugin: dict[str, Any]) -> str:
+    return str(plugin.get("pluginName") or (plugin.get("summary") or {}).get("pluginName", ""))
+
+
+def _failed(plugin: dict[str, Any]) -> bool:
+    return plugin.get("conclusion") == "failure" or (plugin.get("summary") or {}).get("status") == "failure"
+
+
+def _mark_failed(plugin: dict[str, Any]) -> None:
+    if "summary" in plugin:
+        plugin["summary"]["status"] = "failure"
+    else:
+        plugin["conclusion"] = "failure"
 
 
 def _read(path: Path) -> Any:

@@ -247,12 +247,17 @@ def test_wait_replays_worker_output_and_returns_the_failing_exit_code(
         outdir.mkdir()
         log = outdir / parallel.WORKER_LOG
         with log.open("wb") as out:
-            script = f"print('policy check failed: worker {index}'); raise SystemExit({code})"
+            script = (
+                f"print('policy check failed: worker {index}'); "
+                f"print('A copy of this report can be found in: out/{outdir.name}/validation-report.json'); "
+                f"raise SystemExit({code})"
+            )
             process = subprocess.Popen([sys.executable, "-c", script], stdout=out, stderr=subprocess.STDOUT)
         workers.append(parallel.Worker(platform_config.deployments[index : index + 1], outdir, process))
     assert parallel.wait(workers) == 1
     err = capsys.readouterr().err
     assert "policy check failed: worker 1" in err and platform_config.deployments[1].name in err
+    assert "found in: out/validation-report.json" in err  # the merged report, not the removed worker directory
     assert parallel.wait(workers[:1]) == 0
 
 
@@ -285,3 +290,23 @@ def test_usable_cpus_without_an_affinity_call_falls_back_to_the_cpu_count(monkey
     assert parallel.requested_workers(_app(), 9) == 4
     monkeypatch.setattr(os, "cpu_count", lambda: None)
     assert parallel.usable_cpus() == 1
+
+
+def test_policy_validation_reports_merge_by_their_summary(tmp_path: Path) -> None:
+    """policy-validation-report.json names plugins in `summary` (what a failing synth writes)."""
+
+    def report(status: str, *paths: str) -> dict[str, Any]:
+        violations = [{"ruleName": "R", "violatingResources": [{"constructPath": p}]} for p in paths]
+        plugin = {"summary": {"pluginName": "NIST.800.53.R5", "status": status}, "violations": violations}
+        return {"title": "Validation Report", "pluginReports": [plugin]}
+
+    app_dir = tmp_path / "out"
+    _assembly(app_dir, ["b-dr", "b-primary"], _report("DataSecurity", "success"))
+    (app_dir / "policy-validation-report.json").write_text(json.dumps(report("success", "b-dr/S/R")))
+    worker = _worker(app_dir / ".w1", ["a-dr"], _report("DataSecurity", "success"), [])
+    (worker.outdir / "policy-validation-report.json").write_text(json.dumps(report("failure", "a-dr/S/R")))
+    parallel.merge(app_dir, [worker], ORDER)
+    merged = json.loads((app_dir / "policy-validation-report.json").read_text())
+    (plugin,) = merged["pluginReports"]
+    assert plugin["summary"]["status"] == "failure"
+    assert [v["violatingResources"][0]["constructPath"] for v in plugin["violations"]] == ["a-dr/S/R", "b-dr/S/R"]
