@@ -29,7 +29,7 @@ def main() -> None:
     # Imported once the configuration is known to be good: a bad one stops the app before
     # the stacks (and the aws-cdk-lib submodules they load through jsii) cost seconds.
     from stacks import parallel_synth as parallel
-    from stacks.app_builder import Selection, build_deployments
+    from stacks.app_builder import Selection, build_deployments, stage_ids
 
     try:
         selected = parallel.worker_deployments(config) or Selection.from_context(app).apply(config)
@@ -59,7 +59,7 @@ def main() -> None:
             sys.exit(exit_code)
         worker_code = parallel.wait(workers)
         if workers:
-            order = parallel.stage_order(selected)
+            order = stage_ids(selected)
             theirs = parallel.merge(app.outdir, workers, order)
             mine = evaluations
             evaluations = None if mine is None or theirs is None else parallel.in_stage_order(mine + theirs, order)

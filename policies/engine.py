@@ -63,6 +63,14 @@ def _stack_artifacts(directory: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
             yield from _stack_artifacts(directory / artifact["properties"]["directoryName"])
 
 
+def template_files(outdir: Path) -> list[Path]:
+    """Every stack template of the cloud assembly at `outdir`, read from its manifests (not a glob:
+    an outdir may still hold the nested assemblies of an earlier, larger synth)."""
+    return [
+        directory / artifact["properties"]["templateFile"] for directory, artifact in _stack_artifacts(Path(outdir))
+    ]
+
+
 def _paths_by_logical_id(directory: Path, artifact: dict[str, Any]) -> dict[str, str]:
     metadata: dict[str, Any] = dict(artifact.get("metadata") or {})
     extra = artifact.get("additionalMetadataFile")

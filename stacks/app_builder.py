@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import aws_cdk as cdk
 
 from config import ConfigError, Deployment, PlatformConfig
 from config.policy import REGION_AVAILABILITY_ZONES
-from stacks.stages import DisasterRecoveryStage, PrimaryStage, RegionalStage
+from stacks.stages import DisasterRecoveryStage, PrimaryStage, RegionalStage, stage_id
 
 SELECTORS = ("deployment", "jurisdiction", "environment")
 
@@ -65,12 +66,17 @@ def build_app(app: cdk.App, config: PlatformConfig, selection: Selection) -> lis
     return build_deployments(app, selection.apply(config))
 
 
+# A deployment's stages in the order they are built (and appear in the cloud assembly): DR first.
+STAGES: tuple[type[RegionalStage], ...] = (DisasterRecoveryStage, PrimaryStage)
+
+
 def build_deployments(app: cdk.App, deployments: tuple[Deployment, ...]) -> list[RegionalStage]:
-    """Both stages of every deployment, DR first (the order `stacks/parallel_synth.py` restores)."""
+    """Every stage of every deployment, in `stage_ids` order (the order `stacks/parallel_synth.py` restores)."""
     app.node.set_context(DISABLE_CREATION_STACK_TRACES, True)
     pin_availability_zones(app, deployments)
-    stages: list[RegionalStage] = []
-    for deployment in deployments:
-        stages.append(DisasterRecoveryStage(app, deployment=deployment))
-        stages.append(PrimaryStage(app, deployment=deployment))
-    return stages
+    return [stage(app, deployment=deployment) for deployment in deployments for stage in STAGES]
+
+
+def stage_ids(deployments: Iterable[Deployment]) -> list[str]:
+    """The ids of the stages `build_deployments` builds, in its order."""
+    return [stage_id(deployment, stage.role) for deployment in deployments for stage in STAGES]

@@ -158,11 +158,6 @@ def read_evaluations(outdir: Path) -> list[Evaluation] | None:
     return None if payload is None else [Evaluation.from_json(item) for item in payload]
 
 
-def stage_order(deployments: Iterable[Deployment]) -> list[str]:
-    """Stage ids in the order build_app adds them (DR, then primary, per deployment)."""
-    return [f"{d.name}-{role}" for d in deployments for role in ("dr", "primary")]
-
-
 def merge(outdir: str | Path, workers: Sequence[Worker], order: Sequence[str]) -> list[Evaluation] | None:
     """Move the workers' assemblies into `outdir` and merge the app-level files; return every
     worker's evaluations (None if any worker's pack did not evaluate)."""

@@ -61,14 +61,19 @@ class DeployStep:
         return [f"{self.stage}/{stack}" for stack in self.stacks]
 
 
+def stage_id(deployment: Deployment, role: str) -> str:
+    """`au-production-dr`: the construct id of a deployment's stage, and its nested assembly's name."""
+    return f"{deployment.name}-{role}"
+
+
 def deploy_order(deployment: Deployment) -> list[DeployStep]:
     """DR foundation -> primary -> DR standby (see the module docstring)."""
     steps = [
-        DeployStep("DR foundation", f"{deployment.name}-{DR}", DR_FOUNDATION),
-        DeployStep("primary", f"{deployment.name}-{PRIMARY}", None),
+        DeployStep("DR foundation", stage_id(deployment, DR), DR_FOUNDATION),
+        DeployStep("primary", stage_id(deployment, PRIMARY), None),
     ]
     if deployment.standby.enabled:
-        steps.append(DeployStep("DR standby", f"{deployment.name}-{DR}", DR_STANDBY))
+        steps.append(DeployStep("DR standby", stage_id(deployment, DR), DR_STANDBY))
     return steps
 
 
@@ -100,7 +105,7 @@ class RegionalStage(cdk.Stage):
         region = deployment.primary_region if self.role == PRIMARY else deployment.dr_region
         super().__init__(
             scope,
-            f"{deployment.name}-{self.role}",
+            stage_id(deployment, self.role),
             env=cdk.Environment(account=deployment.account, region=region),
         )
         self.deployment = deployment

@@ -16,7 +16,6 @@ the flags and enforces nothing). A real account is first checked read-only
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 import boto3
 
 from config import Deployment, load_config
+from policies.engine import template_files
 from stacks.stages import deploy_order
 from tooling import preflight
 from tooling.bootstrap_policy import bootstrap_command, ensure_bootstrap_policies
@@ -60,15 +60,9 @@ def synthesize(
 
 
 def synthesized_templates(assembly: Path) -> list[Path]:
-    """The templates of the stages this synth wrote (its manifest), not a previous synth's
-    leftovers: `cdk synth -c deployment=x` into a cdk.out that once held the whole app."""
-    manifest = json.loads((assembly / "manifest.json").read_text())
-    stages = [
-        artifact["properties"]["directoryName"]
-        for artifact in manifest.get("artifacts", {}).values()
-        if artifact.get("type") == "cdk:cloud-assembly"
-    ]
-    return sorted(path for stage in stages for path in (assembly / stage).glob("*.template.json"))
+    """The templates of the stages this synth wrote, not a previous synth's leftovers:
+    `cdk synth -c deployment=x` into a cdk.out that once held the whole app."""
+    return sorted(template_files(assembly))
 
 
 def _session(env: dict[str, str]) -> boto3.Session:

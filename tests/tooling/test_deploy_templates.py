@@ -9,9 +9,16 @@ from tooling.deploy import synthesized_templates
 
 
 def _stage(root: Path, name: str, stacks: list[str]) -> None:
-    (root / f"assembly-{name}").mkdir(parents=True)
+    directory = root / f"assembly-{name}"
+    directory.mkdir(parents=True)
+    artifacts = {}
     for stack in stacks:
-        (root / f"assembly-{name}" / f"{stack}.template.json").write_text("{}")
+        (directory / f"{stack}.template.json").write_text("{}")
+        artifacts[stack] = {
+            "type": "aws:cloudformation:stack",
+            "properties": {"templateFile": f"{stack}.template.json"},
+        }
+    (directory / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": artifacts}))
 
 
 def test_only_the_stages_of_the_manifest_are_linted(tmp_path: Path) -> None:

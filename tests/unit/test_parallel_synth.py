@@ -20,6 +20,7 @@ from config import ConfigError, PlatformConfig
 from policies.engine import Evaluation
 from policies.rules.model import Compliance
 from stacks import parallel_synth as parallel
+from stacks.app_builder import stage_ids
 
 
 def _app(**context: Any) -> cdk.App:
@@ -263,7 +264,7 @@ def test_wait_replays_worker_output_and_returns_the_failing_exit_code(
 
 def test_stage_order_is_dr_then_primary_per_deployment(platform_config: PlatformConfig) -> None:
     first, second = platform_config.deployments[:2]
-    assert parallel.stage_order([first, second]) == [
+    assert stage_ids([first, second]) == [
         f"{first.name}-dr",
         f"{first.name}-primary",
         f"{second.name}-dr",
