@@ -412,6 +412,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.ArgumentPars
 
 def main(argv: Sequence[str] | None = None) -> int:
     from runbooks.cli import build_clients, public_answer
+    from runbooks.ops import finish
     from runbooks.toolkit import new_run_id, resolve_topology
 
     parser, args = parse_args(argv)
@@ -431,10 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out=sys.stdout,
     )
     options = FailbackOptions(args.reason, args.outside_window, args.since, args.failover_audit_log)
-    run_id = args.run_id or new_run_id()
-    result = failback.run(options, run_id=run_id, execute=args.execute)
-    print(f"failback {run_id}: {result.outcome}")
-    return result.exit_code
+    return finish(PROCEDURE, failback.run(options, run_id=args.run_id or new_run_id(), execute=args.execute))
 
 
 if __name__ == "__main__":

@@ -369,6 +369,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.ArgumentPars
 
 def main(argv: Sequence[str] | None = None) -> int:
     from runbooks.cli import build_clients, public_answer
+    from runbooks.ops import finish
     from runbooks.toolkit import new_run_id, resolve_topology
 
     parser, args = parse_args(argv)
@@ -394,10 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fence=args.fence,
         capacity=args.capacity,
     )
-    run_id = args.run_id or new_run_id()
-    result = failover.run(options, run_id=run_id, execute=args.execute)
-    print(f"failover {run_id}: {result.outcome}")
-    return result.exit_code
+    return finish(PROCEDURE, failover.run(options, run_id=args.run_id or new_run_id(), execute=args.execute))
 
 
 if __name__ == "__main__":
