@@ -49,12 +49,9 @@ def test_groups_are_balanced_and_the_first_is_the_lightest(platform_config: Plat
         assert max(loads) - min(loads) <= heaviest, (workers, loads)
 
 
-def test_standby_deployments_weigh_more() -> None:
-    from config import load_config
-
-    config = load_config()
-    production = config.get("au-production")
-    development = config.get("au-development")
+def test_standby_deployments_weigh_more(platform_config: PlatformConfig) -> None:
+    production = platform_config.get("au-production")
+    development = platform_config.get("au-development")
     assert production.standby.enabled and not development.standby.enabled
     assert parallel.weight(production) == parallel.weight(development) + 3
 
