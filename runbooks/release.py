@@ -112,15 +112,28 @@ def recorded_release(ssm: Any, topology: FailoverTopology, role: str) -> dict[st
     return record if isinstance(record, dict) else {}
 
 
-def release_skew(dr_ssm: Any, primary_ssm: Any, topology: FailoverTopology) -> str | None:
-    """Why the DR standby does not run the release the primary last ran, or None (DR-1, OPS-7)."""
-    dr, primary = (recorded_release(c, topology, r) for c, r in ((dr_ssm, DR), (primary_ssm, PRIMARY)))
-    pair = (primary.get("version", ""), primary.get("sha256", ""))
-    if pair == (dr.get("version", ""), dr.get("sha256", "")):
+def release_skew(dr_ssm: Any, topology: FailoverTopology) -> str | None:
+    """Why the DR standby does not run the release the primary last ran, or None (DR-1, OPS-7).
+
+    Read from the DR region only (the primary may be the region that failed): a release writes
+    the primary's outcome into the DR record too (`primary`), after the primary's rollout."""
+    dr = recorded_release(dr_ssm, topology, DR)
+    primary = dr.get("primary") or {}
+    mine = (dr.get("version", ""), dr.get("sha256", ""))
+    theirs = (primary.get("version", ""), primary.get("sha256", ""))
+    if mine == theirs:
         return None
-    return (
-        f"the DR standby runs {dr.get('version') or 'no release'!r}, the primary last ran {pair[0] or 'no release'!r}"
-    )
+    return f"the DR standby runs {mine[0] or 'no release'!r}, the primary last ran {theirs[0] or 'no release'!r}"
+
+
+def check_release_skew(dr_ssm: Any | None, topology: FailoverTopology, *, accept: bool) -> dict[str, Any]:
+    """The failover's precondition: refuse a skew unless accepted (`--accept-release-skew`, recorded)."""
+    if dr_ssm is None:
+        return {"checked": False, "why": "no DR-region SSM client"}
+    skew = release_skew(dr_ssm, topology)
+    if skew is not None and not accept:
+        raise RefusedError(f"release skew: {skew} (--accept-release-skew to fail over anyway)")
+    return {"checked": True, "skew": skew, "accepted": bool(skew and accept)}
 
 
 class ReleasePlan:
@@ -149,6 +162,8 @@ class ReleasePlan:
         ]
         for role in roles(self.topology):
             steps += self._region_steps(role)
+        if self.topology.standby_enabled:
+            steps.append(Step("record-primary-in-dr", "DR: record what the primary runs", self._record_primary_in_dr))
         steps.append(
             Step(
                 "migrate-after",
@@ -307,6 +322,19 @@ class ReleasePlan:
             )
         return {"refresh_id": refresh_id, "status": state["Status"]}
 
+    def _record_primary_in_dr(self, _: object) -> dict[str, Any]:
+        """The failover reads the primary's last release from the DR region (`release_skew`)."""
+        ssm = self.clients[DR].ssm
+        record = recorded_release(ssm, self.topology, DR)
+        record["primary"] = {"version": self.release.version, "sha256": self.release.sha256}
+        ssm.put_parameter(
+            Name=self.topology.release_parameter(DR),
+            Value=json.dumps(record, sort_keys=True),
+            Type="String",
+            Overwrite=True,
+        )
+        return {"primary": record["primary"]}
+
     def _template_record(self, role: str) -> dict[str, Any]:
         return self._template(role)
 
@@ -321,6 +349,8 @@ class ReleasePlan:
         }
         if (previous.get("version"), previous.get("sha256")) == (self.release.version, self.release.sha256):
             record["previous"] = previous.get("previous")
+        if role == DR and "primary" in previous:
+            record["primary"] = previous["primary"]
         ssm.put_parameter(
             Name=self.topology.release_parameter(role),
             Value=json.dumps(record, sort_keys=True),

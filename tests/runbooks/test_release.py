@@ -15,8 +15,8 @@ from moto import mock_aws
 from config import Release, load_config
 from config.topology import DR, PRIMARY, FailoverTopology
 from patterns.release_boot import boot_commands, pinned_release
-from runbooks.release import NoMigrations, RegionClients, ReleasePlan, release_skew
-from runbooks.toolkit import AuditLog, StepRunner
+from runbooks.release import NoMigrations, RegionClients, ReleasePlan, check_release_skew, release_skew
+from runbooks.toolkit import AuditLog, RefusedError, StepRunner
 from tooling.emulator.instance_refresh import InstanceRefreshModel
 
 T = FailoverTopology.of(load_config().get("au-production"))
@@ -136,7 +136,7 @@ def test_release_rolls_onto_dr_then_primary_and_records_both(world: World, tmp_p
     refresh = world.models[PRIMARY].refreshes[T.web_asg_name(PRIMARY)][0]
     assert refresh.preferences["MinHealthyPercentage"] == 100 and refresh.preferences["AutoRollback"] is True
     assert refresh.checkpoints_passed == [50, 100]
-    assert release_skew(world.clients[DR].ssm, world.clients[PRIMARY].ssm, T) is None
+    assert release_skew(world.clients[DR].ssm, T) is None
     again = world.release(v1, path, run_id="r1")
     assert again.outcome == "already-completed"
 
@@ -150,7 +150,7 @@ def test_a_tripped_alarm_rolls_the_refresh_back_and_the_primary_is_never_touched
     assert result.exit_code == 1 and result.failed_step == "rollout-dr"
     assert world.models[DR].refreshes[T.web_asg_name(DR)][0].status == "RollbackSuccessful"
     assert world.booted(DR) == (v1.version, v1.sha256) and world.booted(PRIMARY) == (v1.version, v1.sha256)
-    assert release_skew(world.clients[DR].ssm, world.clients[PRIMARY].ssm, T) is None
+    assert release_skew(world.clients[DR].ssm, T) is None
 
 
 def test_unhealthy_replacements_roll_back(world: World, tmp_path: Path) -> None:
@@ -174,13 +174,27 @@ def test_refuses_an_artifact_whose_digest_is_not_the_pin_and_an_overwrite(world:
 def test_skew_is_reported_when_regions_differ(world: World, tmp_path: Path) -> None:
     path, v1 = _artifact(tmp_path, b"v1")
     assert world.release(v1, path, run_id="r1").exit_code == 0
-    world.clients[PRIMARY].ssm.put_parameter(
-        Name=T.release_parameter(PRIMARY),
-        Value=json.dumps({"version": "9.0.0", "sha256": "a" * 64}),
-        Type="String",
-        Overwrite=True,
-    )
-    assert "9.0.0" in (release_skew(world.clients[DR].ssm, world.clients[PRIMARY].ssm, T) or "")
+    dr = world.clients[DR].ssm
+    record = json.loads(dr.get_parameter(Name=T.release_parameter(DR))["Parameter"]["Value"])
+    assert record["primary"] == {"version": v1.version, "sha256": v1.sha256}
+    assert check_release_skew(dr, T, accept=False) == {"checked": True, "skew": None, "accepted": False}
+    record["primary"] = {"version": "9.0.0", "sha256": "a" * 64}
+    dr.put_parameter(Name=T.release_parameter(DR), Value=json.dumps(record), Type="String", Overwrite=True)
+    assert "9.0.0" in (release_skew(dr, T) or "")
+    with pytest.raises(RefusedError, match="accept-release-skew"):
+        check_release_skew(dr, T, accept=False)
+    assert check_release_skew(dr, T, accept=True)["accepted"] is True
+
+
+def test_skew_when_the_dr_region_released_and_the_primary_failed(world: World, tmp_path: Path) -> None:
+    path, v1 = _artifact(tmp_path, b"v1")
+    assert world.release(v1, path, run_id="r1").exit_code == 0
+    path2, v2 = _artifact(tmp_path, b"v2-bad")
+    world.trip(PRIMARY, T.web_rollback_alarm_names(PRIMARY)[1])
+    result = world.release(v2, path2, run_id="r2")
+    assert result.failed_step == "rollout-primary"
+    assert world.booted(DR) == (v2.version, v2.sha256) and world.booted(PRIMARY) == (v1.version, v1.sha256)
+    assert f"the primary last ran {v1.version!r}" in (release_skew(world.clients[DR].ssm, T) or "")
 
 
 @pytest.mark.parametrize(
