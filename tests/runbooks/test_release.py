@@ -1,4 +1,7 @@
-"""runbooks/release.py against moto, with the emulator's instance refresh (tooling/emulator/instance_refresh.py)."""
+"""runbooks/release.py (OPS-7, DR-1) against moto, with the emulator's instance refresh.
+
+The refresh is tooling/emulator/instance_refresh.py (moto has none).
+"""
 
 from __future__ import annotations
 
