@@ -18,7 +18,14 @@ from moto import mock_aws
 from config import Release, load_config
 from config.topology import DR, PRIMARY, FailoverTopology
 from patterns.release_boot import boot_commands, pinned_release
-from runbooks.release import NoMigrations, RegionClients, ReleasePlan, check_release_skew, release_skew
+from runbooks.release import (
+    NoMigrations,
+    RegionClients,
+    ReleasePlan,
+    check_release_skew,
+    release_skew,
+    rollback_target,
+)
 from runbooks.toolkit import AuditLog, RefusedError, StepRunner
 from tooling.emulator.instance_refresh import InstanceRefreshModel
 
@@ -225,3 +232,20 @@ def test_emulator_refuses_auto_rollback_on_latest_and_a_second_refresh(world: Wo
     model.start_instance_refresh(AutoScalingGroupName=group)
     with pytest.raises(ClientError, match="InstanceRefreshInProgress"):
         model.start_instance_refresh(AutoScalingGroupName=group)
+
+
+def test_rollback_releases_the_previous_release_from_the_buckets(world: World, tmp_path: Path) -> None:
+    path, v1 = _artifact(tmp_path, b"v1")
+    path2, v2 = _artifact(tmp_path, b"v2-ok")
+    with pytest.raises(RefusedError, match="nothing to roll back"):
+        rollback_target(world.clients[PRIMARY].ssm, T)
+    assert world.release(v1, path, run_id="r1").exit_code == 0
+    assert world.release(v2, path2, run_id="r2").exit_code == 0
+    target = rollback_target(world.clients[PRIMARY].ssm, T)
+    assert target == v1
+    result = world.release(target, None, run_id="back")  # no artifact: it is already in both buckets
+    assert result.exit_code == 0
+    assert [r.status for r in result.records if r.step == "upload-dr"] == ["skipped"]
+    for role in (DR, PRIMARY):
+        assert world.booted(role) == (v1.version, v1.sha256)
+    assert release_skew(world.clients[DR].ssm, T) is None
