@@ -27,6 +27,7 @@ from config.model import (
     Jurisdiction,
     MaintenanceWindow,
     PlatformConfig,
+    Release,
     Retention,
     Sizing,
     Standby,
@@ -36,6 +37,8 @@ from config.policy import (
     DATABASE_RPO_MAX_SECONDS,
     LOG_RETENTION_ALLOWED_DAYS,
     RDS_AUTOMATED_BACKUP_MAX_DAYS,
+    RELEASE_SHA256_PATTERN,
+    RELEASE_VERSION_PATTERN,
     RETENTION_MINIMUMS,
     STANDBY_MIN_WEB_CAPACITY,
     WEEKDAYS,
@@ -70,7 +73,7 @@ _JURISDICTION_KEYS = {
     "alarm_email",
     "accounts",
 }
-_ENVIRONMENT_KEYS = {"sizing", "retention", "maintenance", "standby", "aws_config"}
+_ENVIRONMENT_KEYS = {"sizing", "retention", "maintenance", "standby", "aws_config", "release"}
 
 
 class ConfigError(ValueError):
@@ -351,7 +354,9 @@ def _with_override(
     if override is None:
         return environment_raw
     if not isinstance(override, Mapping):
-        errors.add(where, override, "a table of sections (sizing, retention, maintenance, standby, aws_config)")
+        errors.add(
+            where, override, "a table of sections (sizing, retention, maintenance, standby, aws_config, release)"
+        )
         return environment_raw
     merged = dict(environment_raw)
     for section, values in override.items():
@@ -384,6 +389,9 @@ def _deployment(
         if "aws_config" in environment_raw
         else AwsConfig()
     )
+    release = _section(Release, environment_raw, "release", env_where, errors) if "release" in environment_raw else None
+    if release is not None:
+        _check_release(release, f"{env_where}.release", errors)
     if sizing is not None:
         _check_sizing(sizing, environment, f"{env_where}.sizing", errors)
     if standby is not None and sizing is not None:
@@ -422,6 +430,7 @@ def _deployment(
         allowed_regions=spec.allowed_regions,
         cidr_index=spec.cidr_index,
         aws_config=aws_config,
+        release=release,
     )
 
 
@@ -544,6 +553,16 @@ def _check_standby(standby: Standby, sizing: Sizing, environment: Environment, w
         errors.add(f"{where}.failover_max_lag_seconds", standby.failover_max_lag_seconds, "1 to 3600", "DR-1")
 
 
+def _check_release(release: Release, where: str, errors: _Errors) -> None:
+    """OPS-7: a pinned release names one immutable artifact: a semantic version and its SHA-256 digest."""
+    if not re.fullmatch(RELEASE_VERSION_PATTERN, release.version):
+        errors.add(f"{where}.version", release.version, "a semantic version such as 2.0.0 (never 'latest')", "OPS-7")
+    if not re.fullmatch(RELEASE_SHA256_PATTERN, release.sha256):
+        errors.add(
+            f"{where}.sha256", release.sha256, "64 lowercase hexadecimal digits (the artifact's SHA-256)", "OPS-7"
+        )
+
+
 def _check_maintenance(window: MaintenanceWindow, where: str, errors: _Errors) -> None:
     if window.day not in WEEKDAYS:
         errors.add(f"{where}.day", window.day, f"one of {', '.join(WEEKDAYS)}", "OPS-5")
@@ -567,7 +586,7 @@ def _check_accounts_separate(deployments: Sequence[Deployment], errors: _Errors)
             )
 
 
-_Section = TypeVar("_Section", Sizing, Retention, MaintenanceWindow, Standby, AwsConfig)
+_Section = TypeVar("_Section", Sizing, Retention, MaintenanceWindow, Standby, AwsConfig, Release)
 
 
 def _section(cls: type[_Section], raw: Mapping[str, Any], key: str, where: str, errors: _Errors) -> _Section | None:

@@ -113,6 +113,24 @@ class Standby:
 
 
 @dataclass(frozen=True)
+class Release:
+    """The application release a deployment's web tier runs (OPS-7): an immutable artifact named by
+    version and identified by its SHA-256 digest. Both regions of a deployment pin the same one."""
+
+    version: str  # semantic version, e.g. "2.0.0" (never "latest")
+    sha256: str  # 64 lowercase hex digits of the artifact's digest
+
+    @property
+    def artifact_key(self) -> str:
+        """The artifact's key in a region's release bucket (written once, never overwritten)."""
+        return release_artifact_key(self.version)
+
+
+def release_artifact_key(version: str) -> str:
+    return f"releases/{version}/app.tar.gz"
+
+
+@dataclass(frozen=True)
 class AwsConfig:
     """AWS Config in the deployment's account (patterns/config_recorder.py, docs/aws-config-recorder.md).
 
@@ -144,6 +162,7 @@ class Deployment:
     allowed_regions: tuple[str, ...]  # HOST-2: the jurisdiction's allow-list (primary and DR are on it)
     cidr_index: int  # the jurisdiction's slot in the VPC address plan (stacks/base.py:vpc_cidr)
     aws_config: AwsConfig = AwsConfig()
+    release: Release | None = None  # None: no release yet, the web tier serves the first-boot placeholder
 
     @property
     def name(self) -> str:

@@ -68,7 +68,12 @@ COLD_STORAGE_MIN_DAYS: Final = 90
 
 WEEKDAYS: Final[tuple[str, ...]] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
-DATA_CLASSES: Final[tuple[str, ...]] = ("customer", "system", "logs", "backup")
+# ENC-2: "codebase" protects release artifacts (the application, its configuration files, e-mail templates).
+DATA_CLASSES: Final[tuple[str, ...]] = ("customer", "system", "logs", "backup", "codebase")
+
+# OPS-7: a release is named by a semantic version and identified by its SHA-256 digest.
+RELEASE_VERSION_PATTERN: Final = r"[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z][0-9A-Za-z.]*)?"
+RELEASE_SHA256_PATTERN: Final = r"[0-9a-f]{64}"
 
 # DR-1: the design recovery objectives of the warm standby.
 DATABASE_RPO_MAX_SECONDS: Final = 60  # ReplicaLag alarm threshold may not exceed this
@@ -103,6 +108,8 @@ __all__ = [
     "OBJECT_RPO_MAX_MINUTES",
     "RDS_AUTOMATED_BACKUP_MAX_DAYS",
     "REGION_AVAILABILITY_ZONES",
+    "RELEASE_SHA256_PATTERN",
+    "RELEASE_VERSION_PATTERN",
     "RETENTION_MINIMUMS",
     "STANDBY_MIN_WEB_CAPACITY",
     "WEEKDAYS",

@@ -94,6 +94,24 @@ class FailoverTopology:
     def content_bucket(self, role: str) -> str:
         return f"{self.prefix(role)}-content-{self.account}"
 
+    # OPS-7: where a region's releases live and what it runs (one of each per region).
+    def release_bucket(self, role: str) -> str:
+        return f"{self.prefix(role)}-releases-{self.account}"
+
+    def release_role_name(self, role: str) -> str:
+        return f"{self.prefix(role)}-release"
+
+    def release_parameter(self, role: str) -> str:
+        """The SSM parameter recording the release a region runs (JSON: version, sha256, when)."""
+        return f"/{self.prefix(role)}/release/current"
+
+    def web_launch_template_name(self, role: str) -> str:
+        return f"{self.prefix(role)}-web"
+
+    def web_rollback_alarm_names(self, role: str) -> tuple[str, ...]:
+        """The web tier's Sev1 and Sev2 alarms: a rollout that trips one rolls back (OPS-7)."""
+        return tuple(f"{self.prefix(role)}-web-{name}" for name in ("NoHealthyHosts", "Elb5xx", "Target5xx"))
+
     def customer_key_alias(self) -> str:
         """The customer-data key's alias; the same name in both regions (ENC-2)."""
         return f"alias/{self.deployment}/customer"

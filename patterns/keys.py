@@ -17,6 +17,7 @@ _DESCRIPTIONS = {
     "system": "system-generated data: secrets, notifications, application state",
     "logs": "logs and audit records: CloudWatch Logs, CloudTrail, flow logs",
     "backup": "backups and archives: AWS Backup vaults and copies",
+    "codebase": "the codebase: release artifacts (application, configuration files, e-mail templates)",
 }
 
 
@@ -27,7 +28,7 @@ class KeyRingProps:
 
 
 class DataClassKeyRing(Construct):
-    """Keys for customer, system, logs and backup data, rotation on, retained on delete.
+    """Keys for customer, system, logs, backup and codebase data, rotation on, retained on delete.
 
     Key policies keep the account-root statement (without it a key becomes
     unmanageable) and add only the service principals that encrypt with that
@@ -89,6 +90,10 @@ class DataClassKeyRing(Construct):
     @property
     def backup(self) -> kms.Key:
         return self.keys["backup"]
+
+    @property
+    def codebase(self) -> kms.Key:
+        return self.keys["codebase"]
 
 
 def allow_auto_scaling_service_role(key: kms.Key, stack: cdk.Stack, sid: str, *, grants: bool = True) -> None:

@@ -29,7 +29,7 @@ BACKUP_TIERS: Final = (BACKUP_TIER_DATABASE, BACKUP_TIER_COMPUTE, BACKUP_TIER_ST
 BACKUP_TIER_STATELESS: Final = "stateless"
 
 DATA_CLASSIFICATION: Final = "data-classification"
-# Same values as config.policy.DATA_CLASSES: customer, system, logs, backup.
+# Same values as config.policy.DATA_CLASSES: customer, system, logs, backup, codebase.
 
 TENANT_ID: Final = "tenant-id"
 # HOST-5: objects of tenant T live under s3://<bucket>/tenants/<T>/ and carry tenant-id=T.

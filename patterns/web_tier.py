@@ -30,9 +30,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from config.model import Release
 from patterns.alerting import severity_alarm
 from patterns.iam import ManagedPolicyRole
 from patterns.keys import allow_auto_scaling_service_role
+from patterns.release_boot import boot_commands
 from patterns.tagging import PATCH_GROUP, tag_data_classification, tag_stateless
 from policies.acknowledgments import acknowledge_in_public_packs
 
@@ -87,6 +89,8 @@ class WebTierProps:
     root_volume_gib: int = 30
     target_response_time_seconds: float = 2.0
     auto_scaling_group_name: str | None = None  # deterministic, so failover automation finds it
+    release_bucket_name: str = ""  # this region's release bucket (OPS-7; literal, from config/topology.py)
+    release: Release | None = None  # the pinned release; None: the first-boot placeholder
 
 
 class WebTier(Construct):
@@ -157,7 +161,7 @@ class WebTier(Construct):
             launch_template_name=f"{props.name_prefix}-web",
             instance_type=ec2.InstanceType(props.instance_type),
             machine_image=ec2.MachineImage.latest_amazon_linux2023(),
-            user_data=_user_data(props.app_port, props.health_check_path),
+            user_data=_user_data(props, cdk.Stack.of(self).region),
             role=self.instance_role,
             security_group=self.app_security_group,
             require_imdsv2=True,
@@ -419,33 +423,18 @@ def _cfn(construct: Construct) -> cdk.CfnResource:
     return resource
 
 
-def _user_data(app_port: int, health_check_path: str) -> ec2.UserData:
-    """Start the SSM agent and a placeholder app that serves the health endpoint.
-
-    The release pipeline replaces the placeholder; the systemd unit name `app` and
-    the health endpoint are the contract with the load balancer.
-    """
-    health_file = health_check_path.lstrip("/")
+def _user_data(props: WebTierProps, region: str) -> ec2.UserData:
+    """The boot script of `patterns/release_boot.py`: the pinned release, digest-checked, or the
+    first-boot placeholder. The systemd unit `app` and the health endpoint are the contract with
+    the load balancer."""
     user_data = ec2.UserData.for_linux()
     user_data.add_commands(
-        "set -euo pipefail",
-        "dnf install -y amazon-ssm-agent python3",
-        "systemctl enable --now amazon-ssm-agent",
-        "id app >/dev/null 2>&1 || useradd --system --no-create-home --shell /sbin/nologin app",
-        "install -d -o app -g app -m 0755 /srv/app",
-        f"echo ok > /srv/app/{health_file}",
-        "cat > /etc/systemd/system/app.service <<'UNIT'",
-        "[Unit]",
-        "Description=SaaS web application (placeholder until the first release)",
-        "After=network-online.target",
-        "[Service]",
-        "User=app",
-        f"ExecStart=/usr/bin/python3 -m http.server {app_port} --directory /srv/app",
-        "Restart=always",
-        "[Install]",
-        "WantedBy=multi-user.target",
-        "UNIT",
-        "systemctl daemon-reload",
-        "systemctl enable --now app.service",
+        *boot_commands(
+            app_port=props.app_port,
+            health_check_path=props.health_check_path,
+            release_bucket=props.release_bucket_name,
+            region=region,
+            release=props.release,
+        )
     )
     return user_data

@@ -20,6 +20,9 @@ NOT_CHECKED_AT_SYNTH: Final[Mapping[str, str]] = MappingProxyType(
         "DR-1": "failover automation within 15 minutes of the decision is measured by the game day "
         "(`./scripts/gameday`, runbooks/failover.md), not by a template; the design RPO/RTO arithmetic is in "
         "runbooks/availability.md",
+        "OPS-7": "that a release really rolls out (health-gated batches, capacity at the minimum, automatic "
+        "rollback on the web tier's Sev1/Sev2 alarms) and that both regions run it is tested against the emulator's "
+        "instance refresh (tests/runbooks/test_release.py, runbooks/release.md), not by a template",
         "BAK-9": "the quarterly recovery from scratch and the monthly drill are runbooks (runbooks/restore_drill.md)",
     }
 )

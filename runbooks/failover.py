@@ -27,6 +27,7 @@ from typing import Any, TextIO
 
 from config.topology import DR, PRIMARY, FailoverTopology
 from runbooks import standby
+from runbooks.release import check_release_skew
 from runbooks.standby import PublicAnswer
 from runbooks.toolkit import AuditLog, RefusedError, RunResult, Skip, Step, StepFailedError, StepRunner, wait_until
 
@@ -38,6 +39,7 @@ PROCEDURE = "failover"
 class FailoverOptions:
     reason: str  # the decision: who decided, and why
     accept_data_loss: bool = False
+    accept_release_skew: bool = False  # OPS-7: fail over although the standby runs another release
     force: bool = False  # fail over although the primary answers as healthy
     fence: bool = True
     capacity: int | None = None
@@ -78,7 +80,9 @@ class Failover:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         timeouts: Timeouts = Timeouts(),
         out: TextIO | None = None,
+        ssm: Any | None = None,  # the DR region's: the release records (runbooks/release.py)
     ) -> None:
+        self.ssm = ssm
         self.topo = topology
         self.rds = rds
         self.autoscaling = autoscaling
@@ -158,6 +162,8 @@ class Failover:
                     f"replica lag {lag:.0f} s > failover_max_lag_seconds {self.topo.failover_max_lag_seconds} "
                     "(--accept-data-loss to fail over anyway)"
                 )
+        # OPS-7 / DR-1: the standby must run the release the primary last ran (runbooks/release.py).
+        detail["release"] = check_release_skew(self.ssm, self.topo, accept=self.options.accept_release_skew)
         probe = self._primary_probe()
         detail["primary"] = {"answered": probe.answered, "healthy": probe.healthy, "detail": probe.detail}
         if probe.healthy and not self.options.force:
@@ -361,6 +367,9 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.ArgumentPars
     parser.add_argument("--reason", default="", help="required: who decided to fail over, and why")
     parser.add_argument("--accept-data-loss", action="store_true", help="fail over although the lag is over/unknown")
     parser.add_argument("--force", action="store_true", help="fail over although the primary answers as healthy")
+    parser.add_argument(
+        "--accept-release-skew", action="store_true", help="fail over although DR runs another release (OPS-7)"
+    )
     parser.add_argument("--no-fence", dest="fence", action="store_false", help="do not scale the primary web to 0")
     parser.add_argument("--capacity", type=int, default=None, help="DR web capacity (default: the primary's)")
     parser.add_argument("--hosted-zone-id", default=None, help="verify with Route 53 TestDNSAnswer, not DNS")
@@ -387,10 +396,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         primary_rds=primary.client("rds"),
         primary_autoscaling=primary.client("autoscaling"),
         out=sys.stdout,
+        ssm=dr.client("ssm"),
     )
     options = FailoverOptions(
         reason=args.reason,
         accept_data_loss=args.accept_data_loss,
+        accept_release_skew=args.accept_release_skew,
         force=args.force,
         fence=args.fence,
         capacity=args.capacity,

@@ -8,6 +8,7 @@ record guarded by the failover switch (DR-1), or the SECONDARY record.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ from patterns.nag_findings import iam5_resource_finding
 from patterns.outside_probe import OutsideProbe, OutsideProbeProps
 from patterns.patching import PatchManagement
 from patterns.redis import EncryptedRedis
+from patterns.release_store import ReleaseStore, ReleaseStoreProps
 from patterns.secure_bucket import ALB_ACCESS_LOGS, AccessLogBucket, AccessLogBucketProps, LogArchive
 from patterns.session_manager import SessionManagerPreferences
 from patterns.team_actions import TENANT_READ_ACTIONS, TENANT_WRITE_ACTIONS
@@ -45,6 +47,15 @@ from stacks.patching import web_patch_group
 HEALTH_CHECK_INTERVAL_SECONDS = 30
 ALB_LOG_BUCKET_ACCESS_LOG_PREFIX = "alb-logs/"  # its own access logs, in the data tier's access-log bucket
 HEALTH_CHECK_FAILURE_THRESHOLD = 3
+RELEASE_BUCKET_ACCESS_LOG_PREFIX = "releases/"  # the release bucket's access logs, in the data tier's log bucket
+
+
+def _release_record(deployment: Deployment) -> str:
+    """The release record's first value: what the stack deploys (the pin), before any rollout rewrites it."""
+    release = deployment.release
+    if release is None:
+        return json.dumps({"version": "", "sha256": "", "source": "first boot placeholder"}, sort_keys=True)
+    return json.dumps({"version": release.version, "sha256": release.sha256, "source": "configuration"}, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,7 @@ class WebStack(PlatformStack):
         customer_key: kms.Key,
         logs_key: kms.IKey,
         system_key: kms.Key,
+        codebase_key: kms.IKey,
         record: PublicRecord,
         alarm_topics: Mapping[int, sns.ITopic],
         sessions: SessionManagerPreferences | None = None,
@@ -128,6 +140,7 @@ class WebStack(PlatformStack):
         self.access_logs = self._alb_log_bucket(data)
         allow_auto_scaling_notifications(system_key, self)
         self.web = self._web_tier(vpc, customer_key, alarm_topics, min_capacity)
+        self.releases = self._release_store(codebase_key, data)
         self.web_acl = self._web_acl(logs_key)
         if sessions is not None:
             sessions.grant_instance(self.web.instance_role)
@@ -184,6 +197,8 @@ class WebStack(PlatformStack):
                 deletion_protection=True,
                 patch_group=web_patch_group(deployment),
                 alarm_topics=alarm_topics,
+                release_bucket_name=FailoverTopology.of(deployment).release_bucket(self.role),
+                release=deployment.release,
             ),
         )
         acknowledge(
@@ -201,6 +216,45 @@ class WebStack(PlatformStack):
             "private subnets, IMDSv2, and no backup, archive or backup-key permissions (ACC-5).",
         )
         return web
+
+    def _release_store(self, codebase_key: kms.IKey, data: DataStoreAccess) -> ReleaseStore:
+        """This region's release bucket and release role (OPS-7); web instances read released artifacts only."""
+        topology = FailoverTopology.of(self.deployment)
+        bucket_name = topology.release_bucket(self.role)
+        web = self.web
+        store = ReleaseStore(
+            self,
+            "Releases",
+            props=ReleaseStoreProps(
+                bucket_name=bucket_name,
+                role_name=topology.release_role_name(self.role),
+                codebase_key=codebase_key,
+                release_parameter_name=topology.release_parameter(self.role),
+                launch_template_id=web.launch_template.launch_template_id or "",
+                auto_scaling_group_name=topology.web_asg_name(self.role),
+                instance_role=web.instance_role,
+                access_log_bucket=self._server_access_log_target(
+                    data, bucket_name, prefix=RELEASE_BUCKET_ACCESS_LOG_PREFIX, sid="ReleaseBucketAccessLogDelivery"
+                ),
+                access_log_prefix=RELEASE_BUCKET_ACCESS_LOG_PREFIX,
+            ),
+        )
+        store.grant_read_released(web.instance_role)
+        acknowledge(
+            web.instance_role.grants_policy,
+            [iam5_resource_finding(self, store.artifacts_arn)],
+            "Instances read the release they boot, whose version is only known at boot, so the grant is the "
+            "releases/ prefix; compensating controls: only objects tagged release-state=released by the release "
+            "role, read-only, the codebase key usable only through S3 of this region.",
+        )
+        ssm.StringParameter(
+            self,
+            "ReleaseRecord",
+            parameter_name=topology.release_parameter(self.role),
+            description=f"{self.name_prefix}: the release this region runs (OPS-7; written by runbooks/release.py)",
+            string_value=_release_record(self.deployment),
+        )
+        return store
 
     def _web_acl(self, logs_key: kms.IKey) -> RegionalWebAcl:
         """WAF managed rules and rate limit in front of the ALB, logged under the `logs` key."""
@@ -388,7 +442,14 @@ class WebStack(PlatformStack):
             if grant.key_statement is not None:
                 web.instance_role.add_to_principal_policy(grant.key_statement)
 
-    def _server_access_log_target(self, data: DataStoreAccess, source_bucket_name: str) -> s3.IBucket | None:
+    def _server_access_log_target(
+        self,
+        data: DataStoreAccess,
+        source_bucket_name: str,
+        *,
+        prefix: str = ALB_LOG_BUCKET_ACCESS_LOG_PREFIX,
+        sid: str = "AlbLogBucketAccessLogDelivery",
+    ) -> s3.IBucket | None:
         """The data tier's access-log bucket, referenced by name: CDK would otherwise add the
         log-delivery grant for this bucket to that bucket's policy through a cross-stack
         reference in the wrong direction (a cycle). The grant is added here with literals."""
@@ -398,10 +459,10 @@ class WebStack(PlatformStack):
         source_arn = f"arn:{self.partition}:s3:::{source_bucket_name}"
         target.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="AlbLogBucketAccessLogDelivery",
+                sid=sid,
                 principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
                 actions=["s3:PutObject"],
-                resources=[target.arn_for_objects(f"{ALB_LOG_BUCKET_ACCESS_LOG_PREFIX}*")],
+                resources=[target.arn_for_objects(f"{prefix}*")],
                 conditions={
                     "ArnLike": {"aws:SourceArn": source_arn},
                     "StringEquals": {"aws:SourceAccount": self.account},

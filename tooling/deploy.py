@@ -25,12 +25,13 @@ from pathlib import Path
 import boto3
 
 from config import Deployment, load_config
+from config.topology import FailoverTopology
 from policies.engine import template_files
 from stacks.stages import deploy_order
 from tooling import preflight
 from tooling.bootstrap_policy import bootstrap_command, ensure_bootstrap_policies
 from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
-from tooling.summary import render, summarize_region
+from tooling.summary import release_running, render, summarize_region
 
 REPO = Path(__file__).resolve().parent.parent
 CDK = REPO / "node_modules" / ".bin" / "cdk"
@@ -188,7 +189,10 @@ def print_summary(deployment_name: str, env: dict[str, str]) -> None:
     regions = []
     for role, region in (("primary", deployment.primary_region), ("dr", deployment.dr_region)):
         client = session.client("cloudformation", region_name=region, endpoint_url=env.get("AWS_ENDPOINT_URL"))
-        regions.append(summarize_region(client, region, f"{deployment.name}-{role}-"))
+        summary = summarize_region(client, region, f"{deployment.name}-{role}-")
+        ssm = session.client("ssm", region_name=region, endpoint_url=env.get("AWS_ENDPOINT_URL"))
+        summary.release = release_running(ssm, FailoverTopology.of(deployment).release_parameter(role))
+        regions.append(summary)
     print(f"\nDeployed {deployment.name} ({deployment.jurisdiction.value}, account {deployment.account}):")
     print(render(regions), flush=True)
 

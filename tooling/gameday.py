@@ -11,6 +11,8 @@ What it does, in order (every check is printed PASS/FAIL; any FAIL exits 1):
 2. checks the standby (replica of the primary, switch alarm, PRIMARY/SECONDARY records,
    DR web tier in service), puts an object into the primary content bucket and waits for
    it in the DR bucket;
+   then releases the sample application (`tooling/gameday_release.py`, OPS-7): v1 to both
+   regions, v2 with a DR web alarm tripped (rolled back by the instance refresh), v2 again;
 3. publishes a `ReplicaLag` datapoint for the DR replica: moto publishes no RDS metrics,
    so the game day stands in for RDS here (and again, 0 s, for the failback's new replica);
 4. the outage: the failover (`runbooks.failover`, executed) gets primary-region clients
@@ -29,7 +31,8 @@ What it does, in order (every check is printed PASS/FAIL; any FAIL exits 1):
    `ReplicaLag` window (now - 5 min .. now + 1 min, which still holds the datapoint of
    step 3, published at the real time);
 7. the failback (`runbooks.failback`, executed, `outside_window` with a recorded reason,
-   since a game day runs at any time), then checks the starting topology is back.
+   since a game day runs at any time), then checks the starting topology is back; the DR
+   region served v2 after the failover and the primary runs v2 after the failback.
 
 It prints a Markdown table of every failover and failback step (the runners' measured
 durations) and writes the same, with the checks, the note on the shifted clock and every
@@ -59,6 +62,7 @@ from runbooks.failover import Failover, FailoverOptions
 from runbooks.standby import Route53TestAnswer
 from runbooks.toolkit import AuditLog
 from tooling import gameday_checks as checks
+from tooling import gameday_release
 from tooling.deploy import ASSEMBLY, REPO, deploy, synthesize
 from tooling.gameday_clients import ROUTE53_CHANGES, CallLog, Recorded, Unreachable
 from tooling.gameday_report import GameDayReport
@@ -165,6 +169,7 @@ def run_failover(
         audit_log=AuditLog(audit),
         primary_rds=Unreachable("rds", topo.primary_region, log),
         primary_autoscaling=Unreachable("autoscaling", topo.primary_region, log),
+        ssm=rec("ssm"),  # the release skew precondition (OPS-7)
         timeouts=FAILOVER_TIMEOUTS,
         out=sys.stdout,
     )
@@ -255,12 +260,15 @@ def run_gameday(
         "object replicated to DR", *checks.object_arrives(aws("s3", topo.dr_region), topo.content_bucket(DR), key)
     )
     publish_replica_lag(aws, topo.dr_region, topo.db_instance_id(DR), 1.0)
+    with timed(report, "releases v1, v2 (rolled back), v2 (wall clock)"):  # OPS-7: tooling/gameday_release.py
+        releases, v2 = gameday_release.run_releases(aws, topo, report, workdir / "gameday", run_id)
 
     print(f"\n== game day: {topo.primary_region} lost; failover {run_id}", flush=True)
     with timed(report, "failover (wall clock)"):
         run_failover(aws, topo, zone_id, run_id, audits[0], report)
     report.check("public name answers DR", *checks.public_answer(aws, topo, zone_id, DR))
     report.check("promoted DR database is a writer", *checks.writer(aws, topo, DR))
+    gameday_release.check_region_runs(releases, v2, DR, report, "after the failover")
     during = f"gameday/{run_id}/during-outage.txt"
     aws("s3", topo.dr_region).put_object(Bucket=topo.content_bucket(DR), Key=during, Body=b"written in DR")
 
@@ -276,6 +284,7 @@ def run_gameday(
     s3 = aws("s3", topo.primary_region)
     report.check("DR write copied back", *checks.object_arrives(s3, topo.content_bucket(PRIMARY), during))
     report.check("DR web tier back to standby", *checks.web_in_service(aws, topo, DR, topo.standby_web_min_capacity))
+    gameday_release.check_region_runs(releases, v2, PRIMARY, report, "after the failback")
     return report
 
 

@@ -78,7 +78,7 @@ class GameDayReport:
 
     def markdown(self) -> str:
         lines = ["| procedure | step | status | duration (s) |", "| --- | --- | --- | ---: |"]
-        for procedure in ("failover", "failback"):
+        for procedure in dict.fromkeys(step.procedure for step in self.steps):
             rows = [step for step in self.steps if step.procedure == procedure]
             lines += [f"| {procedure} | {s.step} | {s.status} | {s.duration_s:.1f} |" for s in rows]
             if rows:

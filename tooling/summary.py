@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,18 @@ class StackSummary:
 class RegionSummary:
     region: str
     stacks: list[StackSummary]
+    release: str = ""  # what the region's web tier runs (OPS-7), from its release record
+
+
+def release_running(ssm: Any, parameter: str) -> str:
+    """The release a region runs, from its SSM record (runbooks/release.py writes it)."""
+    try:
+        record = json.loads(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
+    except Exception:  # no web tier in this region, or no record: nothing runs there
+        return "no web tier"
+    if not record.get("version"):
+        return "no release yet (first-boot placeholder)"
+    return f"{record['version']} (sha256 {str(record.get('sha256', ''))[:12]}...)"
 
 
 def summarize_region(cloudformation: Any, region: str, stack_prefix: str) -> RegionSummary:
@@ -69,6 +82,8 @@ def render(regions: list[RegionSummary]) -> str:
     lines: list[str] = []
     for region in regions:
         lines.append(f"\n== {region.region}: {len(region.stacks)} stacks ==")
+        if region.release:
+            lines.append(f"  release running: {region.release}")
         for stack in region.stacks:
             total = sum(stack.resource_types.values())
             lines.append(f"  {stack.name:<44} {stack.status:<18} {total:>4} resources")

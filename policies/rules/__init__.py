@@ -17,6 +17,7 @@ from policies.rules import (
     kms,
     logs,
     rds,
+    release,
     s3,
     secretsmanager,
     sns,
@@ -45,6 +46,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
         ssm,
         cognito,
         dr,
+        release,
     )
     for r in module.RULES
 )

@@ -68,4 +68,20 @@ def key_policy(resource: Resource, stack: StackView) -> Result:
     return ok("no wildcard principal; kms:* only for the account root")
 
 
-RULES = [key_rotation, key_per_data_class, key_policy]
+@rule(
+    "ENC2-EveryClassInRegion",
+    "ENC-2",
+    KEY,
+    f"ENC-2: every region holding data has one key for each class ({', '.join(DATA_CLASSES)}); this region's "
+    "customer key has siblings missing.",
+    "Seed 004: the codebase, logs, system and customer data each have their own key, in every region.",
+)
+def every_class_in_region(resource: Resource, stack: StackView) -> Result:
+    if resource.tags.get("data-classification") != "customer":
+        return na("the region's customer key anchors the check")
+    present = {k.tags.get("data-classification") for _, k in stack.in_region("AWS::KMS::Key")}
+    missing = [c for c in DATA_CLASSES if c not in present]
+    return fail(f"no {', '.join(missing)} key in {stack.region}") if missing else ok(f"all {len(DATA_CLASSES)} classes")
+
+
+RULES = [key_rotation, key_per_data_class, key_policy, every_class_in_region]

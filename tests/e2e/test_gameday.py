@@ -67,6 +67,14 @@ def test_every_check_passes(game_day: tuple[GameDayReport, dict[str, Any]]) -> N
     "check",
     [
         "object replicated to DR",
+        "release v1 completed",
+        "v2 rolled back by the tripped alarm",
+        "both regions still run v1",
+        "release v2 completed",
+        "both regions run v2",
+        "no release skew before the outage",
+        "dr runs v2 after the failover",
+        "primary runs v2 after the failback",
         "failover completed",
         "no call reached the primary region",
         "the fence was skipped",
@@ -110,9 +118,24 @@ def test_json_report_times_every_step(game_day: tuple[GameDayReport, dict[str, A
 
 def test_the_report_says_the_failback_ran_on_a_shifted_clock(game_day: tuple[GameDayReport, dict[str, Any]]) -> None:
     report, data = game_day
-    (note,) = data["notes"]
+    (note,) = [n for n in data["notes"] if "clock 61 s ahead" in n]
     assert "clock 61 s ahead" in note and "time compressed in the emulator" in note and "instead of sleeping" in note
     assert f"Note: {note}" in report.markdown()
+
+
+def test_the_releases_are_timed_and_their_emulated_parts_said_so(
+    game_day: tuple[GameDayReport, dict[str, Any]],
+) -> None:
+    """OPS-7: v1, v2 rolled back by the tripped alarm (the DR rollout failed, the primary untouched), v2."""
+    report, data = game_day
+    steps = {(s["procedure"], s["step"]): s["status"] for s in data["steps"]}
+    assert steps[("release-v1", "rollout-primary")] == "done"
+    assert steps[("release-v2-rolled-back", "rollout-dr")] == "failed"
+    assert ("release-v2-rolled-back", "upload-primary") not in steps
+    assert steps[("release-v2", "record-primary-in-dr")] == "done"
+    assert {"release-v1", "release-v2-rolled-back", "release-v2"} <= set(data["totals_s"])
+    assert any("instance refresh is the emulator's model" in n for n in data["notes"])
+    assert "| release-v2 | rollout-primary | done |" in report.markdown()
 
 
 def test_the_switch_went_back_in_a_later_alarm_period(

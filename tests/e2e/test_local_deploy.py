@@ -99,7 +99,7 @@ def test_keys_rotate_in_both_regions(deployed: dict[str, str], deployment: Deplo
         for key_id in key_ids:
             assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
         aliases = {a["AliasName"] for a in kms.list_aliases()["Aliases"]}
-        assert {f"alias/{deployment.name}/{c}" for c in ("customer", "system", "logs", "backup")} <= aliases
+        assert {f"alias/{deployment.name}/{c}" for c in ("customer", "system", "logs", "backup", "codebase")} <= aliases
 
 
 def test_vpc_spans_three_azs_with_a_nat_per_az(deployed: dict[str, str], deployment: Deployment) -> None:

@@ -15,7 +15,7 @@ SHARED_POLICY = Path(__file__).resolve().parents[2].parent / "shared" / "POLICY.
 def test_repo_copy_of_policy_equals_the_shared_spec_when_present() -> None:
     if SHARED_POLICY.exists():  # CI checks out ../shared beside the repo
         assert POLICY_FILE.read_text() == SHARED_POLICY.read_text(), "docs/POLICY.md is out of date"
-    assert len(load_clauses()) == 34
+    assert len(load_clauses()) == 35
 
 
 def test_every_synth_clause_has_a_rule() -> None:

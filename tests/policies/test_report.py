@@ -99,3 +99,14 @@ def test_partly_checked_clauses_are_partial_never_pass(passing_report: dict) -> 
 )
 def test_clause_status(results: list[str], has_rules: bool, clause: str, expected: str) -> None:
     assert _status(clause, [{"result": r} for r in results], has_rules) == expected
+
+
+def test_ops7_lists_its_runbook_automation_and_tests() -> None:
+    from policies.report import _runbook_links, load_clauses
+
+    ops7 = next(c for c in load_clauses() if c.id == "OPS-7")
+    assert ops7.kind == "both"
+    links = _runbook_links(ops7)
+    assert {"runbooks/release.md", "runbooks/release.py"} <= set(links["runbooks"])
+    assert "tests/runbooks/test_release.py" in links["tests"]
+    assert "OPS-7" in NOT_CHECKED_AT_SYNTH

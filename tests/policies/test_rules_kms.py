@@ -28,7 +28,8 @@ def test_enc2_kms_rules() -> None:
         {"EnableKeyRotation": True, "KeyPolicy": root, "Tags": [{"Key": "data-classification", "Value": "logs"}]},
     )
     for r in kms.RULES:
-        assert check(r, key) is C, r.id
+        if r is not kms.every_class_in_region:  # anchored on the customer key (tested below)
+            assert check(r, key) is C, r.id
     assert check(kms.key_rotation, res("K", "AWS::KMS::Key", {"EnableKeyRotation": False})) is N
     assert check(kms.key_per_data_class, res("K", "AWS::KMS::Key")) is N
     twin = stack(key, res("K2", "AWS::KMS::Key", {"Tags": [{"Key": "data-classification", "Value": "logs"}]}))
@@ -120,3 +121,18 @@ def _key(logical_id: str, data_class: str | None) -> Any:
 def test_enc2_key_per_data_class(data_class: str | None, sibling: str, expected: object) -> None:
     key = _key("K", data_class)
     assert check(kms.key_per_data_class, key, stack(key, _key("Other", sibling))) is expected
+
+
+@pytest.mark.parametrize(
+    ("classes", "expected"),
+    [
+        pytest.param(("customer", "system", "logs", "backup", "codebase"), C, id="ENC2-EveryClassInRegion-all-five"),
+        pytest.param(("customer", "system", "logs", "backup"), N, id="ENC2-EveryClassInRegion-no-codebase-key"),
+        pytest.param(("customer", "logs", "backup", "codebase"), N, id="ENC2-EveryClassInRegion-no-system-key"),
+    ],
+)
+def test_enc2_every_class_in_region(classes: tuple[str, ...], expected: object) -> None:
+    keys = [_key(f"K{c}", c) for c in classes]
+    view = stack(*keys)
+    assert check(kms.every_class_in_region, keys[0], view) is expected
+    assert check(kms.every_class_in_region, _key("Other", "logs"), view) is NA

@@ -350,3 +350,27 @@ def test_cli_unknown_deployment_lists_the_allowed_names() -> None:
     )
     assert result.returncode == EXIT_REFUSED
     assert "allowed: au-production" in result.stderr
+
+
+def test_release_skew_refuses_unless_accepted_and_the_acceptance_is_recorded(world: Standby, tmp_path: Path) -> None:
+    """OPS-7 / DR-1: the standby must run what the primary last ran (runbooks/release.py records both in DR)."""
+    import boto3
+
+    ssm = boto3.client("ssm", region_name=world.topo.dr_region)
+    record = {"version": "2.0.0", "sha256": "a" * 64, "primary": {"version": "1.0.0", "sha256": "b" * 64}}
+    ssm.put_parameter(Name=world.topo.release_parameter(DR), Value=json.dumps(record), Type="String")
+    h = Harness(world, tmp_path / "failover.jsonl")
+    plain = h.failover
+
+    def with_release_records() -> Failover:
+        failover = plain()
+        failover.ssm = ssm
+        return failover
+
+    h.failover = with_release_records  # type: ignore[method-assign]
+    assert h.run(run_id="skew").exit_code == EXIT_REFUSED
+    assert h.count("promote_read_replica") == 0
+    assert h.run(run_id="accepted", accept_release_skew=True).exit_code == EXIT_OK
+    checked = next(r for r in h.lines() if r["run_id"] == "accepted" and r["step"] == "preconditions")["detail"]
+    assert checked["release"]["accepted"] is True and "'1.0.0'" in checked["release"]["skew"]
+    assert checked["reason"] == REASON

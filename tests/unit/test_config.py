@@ -253,3 +253,20 @@ def test_every_deployment_has_its_own_public_zone_name(platform_config: Platform
         "staging": "staging.au.saas.example.com",
         "development": "development.au.saas.example.com",
     }
+
+
+def test_a_release_pin_is_a_semantic_version_and_a_sha256() -> None:
+    """OPS-7: the pinned release names one immutable artifact; bad values name the field and the allowed values."""
+    from config.load import DEFAULT_CONFIG_PATH, ConfigErrors
+
+    raw = tomllib.loads(DEFAULT_CONFIG_PATH.read_text())
+    raw["overrides"]["au-production"] = {"release": {"version": "2.0.0", "sha256": "a" * 64}}
+    pinned = parse_config(raw).get("au-production").release
+    assert pinned is not None and pinned.artifact_key == "releases/2.0.0/app.tar.gz"
+    assert parse_config(raw).get("au-staging").release is None
+    raw["overrides"]["au-production"] = {"release": {"version": "latest", "sha256": "A" * 64}}
+    with pytest.raises(ConfigErrors) as caught:
+        parse_config(raw)
+    text = str(caught.value)
+    assert "release.version = 'latest'" in text and "never 'latest'" in text
+    assert "release.sha256" in text and "64 lowercase hexadecimal digits" in text

@@ -60,7 +60,7 @@ def test_launch_template_requires_imdsv2_encrypted_gp3_and_no_key_pair(web: Temp
     )
     user_data = _text(data["UserData"])
     assert "amazon-ssm-agent" in user_data
-    assert "/srv/app/health" in user_data
+    assert "/srv/app/placeholder/health" in user_data  # the first boot before any release (OPS-7)
 
 
 def test_web_tier_is_stateless_and_not_backed_up(web: Template) -> None:
@@ -358,7 +358,8 @@ def test_instance_role_s3_access_is_the_tenant_prefix_of_the_content_bucket(
         if "content" in str(bucket["Properties"].get("BucketName", ""))
     ]
     assert len(names) == 1, "the data tier's content bucket has a deterministic name"
-    statements = _instance_role_statements(web)
+    # The release artifacts are the instances' other S3 read (tests/unit/test_releases.py).
+    statements = [s for s in _instance_role_statements(web) if s.get("Sid") != "ReadReleasedArtifactsOnly"]
     s3_resources = [
         resource
         for statement in statements
