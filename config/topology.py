@@ -122,6 +122,10 @@ class FailoverTopology:
     def replication_role_name(self) -> str:
         return f"{self.deployment}-content-replication"
 
+    def reverse_replication_role_name(self) -> str:
+        """The role S3 assumes to replicate the DR content bucket back to the primary during failback."""
+        return f"{self.deployment}-dr-reverse-replication"
+
     # --- the failover switch (lives in the DR region)
     @property
     def switch_alarm_name(self) -> str:
