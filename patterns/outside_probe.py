@@ -33,13 +33,21 @@ from patterns.iam import ManagedPolicyRole
 from patterns.nag_findings import iam5_resource_finding
 from policies.acknowledgments import acknowledge
 
-RUNTIME: Final = synthetics.Runtime.SYNTHETICS_NODEJS_PUPPETEER_9_1
+# syn-nodejs-puppeteer-13.0: Lambda Node.js 22.x. Synthetics refuses to create a canary on a deprecated
+# runtime (9.1 ran Node.js 20); the preflight checks this one's DeprecationDate in both regions.
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Library_nodejs_puppeteer.html
+RUNTIME: Final = synthetics.Runtime.SYNTHETICS_NODEJS_PUPPETEER_13_0
 ARTIFACT_PREFIX: Final = "canary"
 INTERVAL_MINUTES: Final = 5
 
 # Each target: {"name", "host", "servername", "path"}; a non-2xx answer or a TLS error fails the step.
+# The User-Agent header is set explicitly: the web ACL's AWSManagedRulesCommonRuleSet blocks requests
+# without one (NoUserAgent_HEADER). 13.0 still loads the library as 'Synthetics' (13.1 renames it).
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Library_function_Nodejs.html
 SCRIPT: Final = """
 const synthetics = require('Synthetics');
+
+const USER_AGENT = [synthetics.getCanaryUserAgentString(), 'outside-probe'].filter(Boolean).join(' ');
 
 exports.handler = async function () {
   for (const target of JSON.parse(process.env.TARGETS)) {
@@ -50,7 +58,7 @@ exports.handler = async function () {
       path: target.path,
       port: 443,
       protocol: 'https:',
-      headers: { Host: target.servername },
+      headers: { Host: target.servername, 'User-Agent': USER_AGENT },
     });
   }
 };

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,6 +35,17 @@ def _policy_of(bucket: Resource, stack: StackView) -> list[Any]:
     return found
 
 
+# An account's root principal as CDK renders it: `arn:aws:iam::<account>:root` with the flag
+# @aws-cdk/core:enablePartitionLiterals (cdk.json), an `arn:${AWS::Partition}:...` Fn::Join without it.
+_ACCOUNT_ROOT = re.compile(r"^arn:(aws[a-z-]*|\{AWS::Partition\}):iam::\d{12}:root$")
+
+
+def _account_root_principal(statement: Mapping[str, Any]) -> bool:
+    principal = statement.get("Principal")
+    aws = principal.get("AWS") if isinstance(principal, Mapping) else None
+    return any(_ACCOUNT_ROOT.match(flatten(value)) for value in as_list(aws))
+
+
 def _sse_s3_only_destination(bucket: Resource, stack: StackView) -> bool:
     """Receives S3 server access logs or ALB access logs: AWS delivers those only to SSE-S3 buckets."""
     for _, other in stack.in_region("AWS::S3::Bucket"):
@@ -43,8 +55,7 @@ def _sse_s3_only_destination(bucket: Resource, stack: StackView) -> bool:
         principal = json.dumps(statement.get("Principal", ""))
         if "logging.s3.amazonaws.com" in principal or "logdelivery.elasticloadbalancing.amazonaws.com" in principal:
             return True
-        aws = (statement.get("Principal") or {}).get("AWS") if isinstance(statement.get("Principal"), dict) else None
-        if isinstance(aws, str) and aws.endswith(":root") and "/AWSLogs/" in flatten(statement.get("Resource", "")):
+        if _account_root_principal(statement) and "/AWSLogs/" in flatten(statement.get("Resource", "")):
             return True  # the regional Elastic Load Balancing account delivering ALB access logs
     return False
 

@@ -55,12 +55,24 @@ def test_enc1_enc3_bak6_acc3_s3_rules() -> None:
     assert check(s3.s3_access_logs, *_bucket({})) is N
 
 
-def test_enc1_alb_log_bucket_may_use_sse_s3() -> None:
+PARTITION_JOINED_ROOT = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::652711504416:root"]]}
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        pytest.param("arn:aws:iam::783225319266:root", id="partition-literal"),
+        # Issue 17 item 13: without @aws-cdk/core:enablePartitionLiterals CDK joins the partition in.
+        pytest.param(PARTITION_JOINED_ROOT, id="partition-fn-join"),
+        pytest.param([PARTITION_JOINED_ROOT], id="partition-fn-join-in-a-list"),
+    ],
+)
+def test_enc1_alb_log_bucket_may_use_sse_s3(principal: object) -> None:
     elb = {
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::783225319266:root"},
+                "Principal": {"AWS": principal},
                 "Action": "s3:PutObject",
                 "Resource": "arn:aws:s3:::b/alb/AWSLogs/1/*",
             }
@@ -68,6 +80,17 @@ def test_enc1_alb_log_bucket_may_use_sse_s3() -> None:
     }
     sse_s3 = {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
     assert check(s3.s3_kms, *_bucket({"BucketEncryption": sse_s3}, policy=elb)) is NA
+
+
+def test_enc1_other_aws_principals_are_no_log_delivery() -> None:
+    role = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::652711504416:role/writer"]]}
+    policy = {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": role}, "Action": "s3:PutObject", "Resource": "x/AWSLogs/1/*"}
+        ]
+    }
+    sse_s3 = {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+    assert check(s3.s3_kms, *_bucket({"BucketEncryption": sse_s3}, policy=policy)) is N
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ validation that reports every error of a file at once (HOST-2 allow-lists in the
 from __future__ import annotations
 
 import copy
+import json
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,30 @@ def test_a_jurisdiction_added_by_config_alone_synthesizes_with_every_pack(canada
     assert (
         zones == set(REGION_AVAILABILITY_ZONES["ca-central-1"]) == {"ca-central-1a", "ca-central-1b", "ca-central-1d"}
     )
+
+
+PARTITION_LITERALS = "@aws-cdk/core:enablePartitionLiterals"
+
+
+def test_a_renamed_jurisdiction_synthesizes_with_every_pack(tmp_path: Path) -> None:
+    """Issue 17 item 13: [jurisdictions.uk] renamed to [jurisdictions.eu] (same regions, new key).
+
+    The key is not what changes the ALB log buckets' policy: CDK renders the regional ELB account
+    as `arn:aws:iam::<id>:root` only with cdk.json's enablePartitionLiterals flag, and as an
+    `arn:${AWS::Partition}:...` Fn::Join in an app without it (`python app.py` outside the CLI).
+    Synthesized here without the flag, so the DataSecurity pack must read the joined form."""
+    path = tmp_path / "deployments.toml"
+    path.write_text(DEFAULT_CONFIG_PATH.read_text().replace("[jurisdictions.uk]", "[jurisdictions.eu]"))
+    config = load_config(path)
+    assert "uk-production" not in {d.name for d in config.deployments}
+    context = {key: value for key, value in CDK_JSON_CONTEXT.items() if key != PARTITION_LITERALS}
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"), context=context, post_cli_context=FAIL_ON_FINDINGS)
+    stages = {s.role: s for s in build_app(app, config, Selection(deployment="eu-production"))}
+    register_policy_packs(app, config)
+    app.synth()  # every pack runs; a finding fails here with the report
+    policies = Template.from_stack(_stack(stages, "primary", "Web")).find_resources("AWS::S3::BucketPolicy")
+    assert ":iam::652711504416:root" in json.dumps(policies)  # eu-west-2's ELB account, joined
+    assert _stack(stages, "dr", "Network").region == "eu-west-1"
 
 
 def test_vpc_blocks_of_every_jurisdiction_are_distinct_and_keep_the_shipped_ones(
