@@ -27,11 +27,13 @@ from config.model import (
     Jurisdiction,
     MaintenanceWindow,
     PlatformConfig,
+    RegionSizing,
     Release,
     Retention,
     Sizing,
     Standby,
 )
+from config.offerings import rds_postgres_classes
 from config.policy import (
     COLD_STORAGE_MIN_DAYS,
     DATABASE_RPO_MAX_SECONDS,
@@ -73,7 +75,8 @@ _JURISDICTION_KEYS = {
     "alarm_email",
     "accounts",
 }
-_ENVIRONMENT_KEYS = {"sizing", "retention", "maintenance", "standby", "aws_config", "release"}
+_ENVIRONMENT_KEYS = {"sizing", "retention", "maintenance", "standby", "aws_config", "release", "region_sizing"}
+_REGION_SIZING_KEYS = ("db_instance_class",)
 
 
 class ConfigError(ValueError):
@@ -86,6 +89,20 @@ class ConfigError(ValueError):
         self.clause = clause
         prefix = f"[{clause}] " if clause else ""
         super().__init__(f"{prefix}invalid config {field} = {value!r}: allowed {allowed}")
+
+
+class InstanceClassNotOfferedError(ConfigError):
+    """An RDS class the region does not offer for PostgreSQL (cfn-lint's region data, config/offerings.py)."""
+
+    def __init__(self, field: str, value: str, region: str, offered: Sequence[str], deployment: str):
+        self.region = region
+        self.offered = tuple(offered)
+        super().__init__(
+            field,
+            value,
+            f"a PostgreSQL class RDS offers in {region} (the {deployment} database there): {', '.join(offered)}; "
+            f'a DR region may have its own: [environments.<env>.region_sizing."{region}"] db_instance_class',
+        )
 
 
 class ConfigErrors(ConfigError):  # noqa: N818 (the plural of ConfigError: every error of a file)
@@ -151,6 +168,13 @@ class _Errors:
         if key not in self._seen:
             self._seen.add(key)
             self.found.append(ConfigError(field, value, allowed, clause))
+
+    def add_error(self, error: ConfigError) -> None:
+        self.count += 1
+        key = (error.field, repr(error.value), error.allowed, error.clause)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.found.append(error)
 
     def table(self, raw: Mapping[str, Any], key: str, where: str = "") -> Mapping[str, Any] | None:
         value = raw.get(key)
@@ -392,6 +416,9 @@ def _deployment(
     release = _section(Release, environment_raw, "release", env_where, errors) if "release" in environment_raw else None
     if release is not None:
         _check_release(release, f"{env_where}.release", errors)
+    region_sizing = _region_sizing(environment_raw.get("region_sizing", {}), f"{env_where}.region_sizing", spec, errors)
+    if sizing is not None:
+        _check_offered(sizing, region_sizing, spec, f"{spec.key.value}-{environment.value}", env_where, errors)
     if sizing is not None:
         _check_sizing(sizing, environment, f"{env_where}.sizing", errors)
     if standby is not None and sizing is not None:
@@ -431,6 +458,7 @@ def _deployment(
         cidr_index=spec.cidr_index,
         aws_config=aws_config,
         release=release,
+        region_sizing=region_sizing,
     )
 
 
@@ -551,6 +579,63 @@ def _check_standby(standby: Standby, sizing: Sizing, environment: Environment, w
         )
     if not 1 <= standby.failover_max_lag_seconds <= 3600:
         errors.add(f"{where}.failover_max_lag_seconds", standby.failover_max_lag_seconds, "1 to 3600", "DR-1")
+
+
+def _region_sizing(raw: object, where: str, spec: _JurisdictionSpec, errors: _Errors) -> tuple[RegionSizing, ...]:
+    """`region_sizing."<region>"` tables of the deployment's DR region (other regions: other jurisdictions')."""
+    if not isinstance(raw, Mapping):
+        errors.add(
+            where, raw, 'a table of region tables, e.g. [environments.production.region_sizing."ap-southeast-4"]'
+        )
+        return ()
+    found = []
+    for region, table in raw.items():
+        field = f'{where}."{region}"'
+        if region not in KNOWN_REGIONS:
+            errors.add(field, region, f"a region of config/regions.py: {', '.join(KNOWN_REGIONS)}")
+            continue
+        if not isinstance(table, Mapping):
+            errors.add(field, table, "a table with db_instance_class")
+            continue
+        errors.only_keys(field, table, _REGION_SIZING_KEYS)
+        value = table.get("db_instance_class")
+        if not isinstance(value, str) or not value.startswith("db."):
+            errors.add(f"{field}.db_instance_class", value, "an RDS class 'db.*'")
+            continue
+        if region == spec.primary_region:
+            errors.add(
+                field,
+                region,
+                f"a DR region: {region} is jurisdiction {spec.key.value!r}'s primary region, which runs "
+                "sizing.db_instance_class (set it per deployment in [overrides])",
+            )
+            continue
+        if region == spec.dr_region:
+            found.append(RegionSizing(region=region, db_instance_class=value))
+    return tuple(found)
+
+
+def _check_offered(
+    sizing: Sizing,
+    region_sizing: tuple[RegionSizing, ...],
+    spec: _JurisdictionSpec,
+    deployment: str,
+    where: str,
+    errors: _Errors,
+) -> None:
+    """Issue 17 item 2: each region's database class is one RDS offers there for PostgreSQL."""
+    overrides = {r.region: r.db_instance_class for r in region_sizing}
+    for region in (spec.primary_region, spec.dr_region):
+        value = overrides.get(region, sizing.db_instance_class)
+        offered = rds_postgres_classes().get(region)
+        if offered is None or value in offered:
+            continue
+        field = (
+            f'{where}.region_sizing."{region}".db_instance_class'
+            if region in overrides
+            else f"{where}.sizing.db_instance_class"
+        )
+        errors.add_error(InstanceClassNotOfferedError(field, value, region, sorted(offered), deployment))
 
 
 def _check_release(release: Release, where: str, errors: _Errors) -> None:

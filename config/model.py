@@ -56,6 +56,16 @@ class Sizing:
 
 
 @dataclass(frozen=True)
+class RegionSizing:
+    """A region's own class where the deployment's one is not offered there (issue 17 item 2):
+    `[environments.<env>.region_sizing."<region>"]`. Only for a deployment's DR region: the
+    primary region always runs `sizing.db_instance_class`."""
+
+    region: str
+    db_instance_class: str
+
+
+@dataclass(frozen=True)
 class Retention:
     """Retention in days; every field has a policy minimum (config/policy.py)."""
 
@@ -163,6 +173,7 @@ class Deployment:
     cidr_index: int  # the jurisdiction's slot in the VPC address plan (stacks/base.py:vpc_cidr)
     aws_config: AwsConfig = AwsConfig()
     release: Release | None = None  # None: no release yet, the web tier serves the first-boot placeholder
+    region_sizing: tuple[RegionSizing, ...] = ()  # per-region classes (DR region only)
 
     @property
     def name(self) -> str:
@@ -175,6 +186,14 @@ class Deployment:
     @property
     def regions(self) -> tuple[str, str]:
         return (self.primary_region, self.dr_region)
+
+    def db_instance_class_for(self, region: str) -> str:
+        """The RDS class of this deployment's database in `region`: the region's own where one is
+        configured, else `sizing.db_instance_class` (config/load.py checks both are offered there)."""
+        for override in self.region_sizing:
+            if override.region == region:
+                return override.db_instance_class
+        return self.sizing.db_instance_class
 
     def availability_zones(self, region: str) -> tuple[str, ...]:
         return REGION_AVAILABILITY_ZONES[region]

@@ -38,7 +38,7 @@ class PostgresReplicaProps:
     vpc: ec2.IVpc
     instance_identifier: str
     source_instance_arn: str
-    instance_class: str  # "db.r7g.large": the primary's class, so a promoted replica carries the load
+    instance_class: str  # the DR region's class (Deployment.db_instance_class_for): the primary's size, offered there
     storage_key: kms.IKey  # the DR region's `customer` key
     logs_key: kms.IKey
     port: int

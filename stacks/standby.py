@@ -90,7 +90,7 @@ class StandbyDataStack(PlatformStack):
                 vpc=vpc,
                 instance_identifier=topology.db_instance_id(DR),
                 source_instance_arn=topology.db_instance_arn(PRIMARY),
-                instance_class=sizing.db_instance_class,
+                instance_class=deployment.db_instance_class_for(deployment.dr_region),
                 storage_key=key_ring.customer,
                 logs_key=key_ring.logs,
                 port=DEFAULT_PORT,
