@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
@@ -46,9 +47,8 @@ def classes_from_cfnlint(data: Mapping[str, Any], regions: Iterable[str] = KNOWN
 
 
 def installed_cfnlint_data() -> Mapping[str, Any]:
-    import cfnlint  # development dependency: only the test and the regeneration read it
-
-    return dict(json.loads(Path(cfnlint.__file__).parent.joinpath(*CFNLINT_DATA).read_text()))
+    # cfn-lint is a development dependency: only the test and the regeneration read it.
+    return dict(json.loads(resources.files("cfnlint").joinpath(*CFNLINT_DATA).read_text()))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
@@ -25,6 +26,7 @@ from typing import Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config import Deployment, load_config
+from config.offerings import ENGINE as DB_ENGINE
 from patterns.session_manager import DEFAULT_SESSION_DOCUMENT as PREFERENCES_DOCUMENT
 from tooling.bootstrap_policy import boundary_policy_name, execution_policy_name, policy_arn
 
@@ -39,6 +41,8 @@ ENABLED_STATES: Final = frozenset({"ENABLED", "ENABLED_BY_DEFAULT"})
 # Stack states whose resources CloudFormation no longer manages.
 GONE_STACK_STATES: Final = frozenset({"DELETE_COMPLETE", "ROLLBACK_COMPLETE"})
 GONE_RESOURCE_STATES: Final = frozenset({"DELETE_COMPLETE", "DELETE_SKIPPED"})
+# A runtime deprecated within this many days is a warn: plan the bump before the canary cannot be updated.
+RUNTIME_DEPRECATION_WARN_DAYS: Final = 90
 
 
 class Status(StrEnum):
@@ -295,6 +299,98 @@ def check_bootstrap(
     return CheckResult(name, region, Status.OK, f"version {version} (>= {required}), scoped execution policy")
 
 
+def _canary_runtime() -> str:
+    from patterns.outside_probe import RUNTIME  # loads aws-cdk-lib: only when the check runs
+
+    return str(RUNTIME.name)
+
+
+def _db_engine_version() -> str:
+    from patterns.encrypted_postgres import ENGINE_VERSION
+
+    return str(ENGINE_VERSION.postgres_full_version)
+
+
+def check_canary_runtime(
+    synthetics: Any,
+    region: str,
+    runtime: str | None = None,
+    now: datetime | None = None,
+    options: PreflightOptions = PreflightOptions(),
+) -> CheckResult:
+    """The canary's Synthetics runtime is offered in `region` and not deprecated (issue 17 item 1):
+    Synthetics refuses to create a canary on a deprecated runtime. DescribeRuntimeVersions:
+    https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_DescribeRuntimeVersions.html"""
+    name = "canary runtime"
+    runtime = runtime or _canary_runtime()
+    now = now or datetime.now(UTC)
+    remedy = (
+        "move patterns/outside_probe.py:RUNTIME to a current runtime (and tests/unit/test_outside_probe.py's "
+        f"allow-list); list them: aws synthetics describe-runtime-versions --region {region}{_profile(options)}"
+    )
+    versions: list[dict[str, Any]] = []
+    request: dict[str, Any] = {}
+    try:
+        while True:
+            page = synthetics.describe_runtime_versions(**request)
+            versions.extend(page.get("RuntimeVersions", []))
+            if not page.get("NextToken"):
+                break
+            request["NextToken"] = page["NextToken"]
+    except AWS_ERRORS as error:
+        return CheckResult(
+            name, region, Status.WARN, f"could not list Synthetics runtimes ({_error_code(error) or error})"
+        )
+    found = next((v for v in versions if v.get("VersionName") == runtime), None)
+    if found is None:
+        return CheckResult(name, region, Status.FAIL, f"{runtime} is not offered in this region", remedy)
+    deprecation = found.get("DeprecationDate")
+    if isinstance(deprecation, datetime):
+        when = deprecation if deprecation.tzinfo else deprecation.replace(tzinfo=UTC)
+        if when <= now:
+            return CheckResult(name, region, Status.FAIL, f"{runtime} deprecated since {when:%Y-%m-%d}", remedy)
+        if when - now <= timedelta(days=RUNTIME_DEPRECATION_WARN_DAYS):
+            return CheckResult(name, region, Status.WARN, f"{runtime} is deprecated on {when:%Y-%m-%d}", remedy)
+        return CheckResult(name, region, Status.OK, f"{runtime} (deprecated on {when:%Y-%m-%d})")
+    return CheckResult(name, region, Status.OK, f"{runtime} (no deprecation date)")
+
+
+def check_db_instance_class(
+    rds: Any,
+    region: str,
+    deployment: Deployment,
+    engine_version: str | None = None,
+    options: PreflightOptions = PreflightOptions(),
+) -> CheckResult:
+    """RDS offers this region's database class for the pinned engine version, encrypted (and Multi-AZ
+    in the primary region where configured) (issue 17 item 2). DescribeOrderableDBInstanceOptions:
+    https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeOrderableDBInstanceOptions.html"""
+    name = "database class"
+    instance_class = deployment.db_instance_class_for(region)
+    version = engine_version or _db_engine_version()
+    wanted = f"{instance_class} ({DB_ENGINE} {version})"
+    remedy = (
+        f'set [environments.{deployment.environment.value}.region_sizing."{region}"] db_instance_class in '
+        f"config/deployments.toml (DR region) or sizing.db_instance_class to one of: aws rds "
+        f"describe-orderable-db-instance-options --engine {DB_ENGINE} --engine-version {version} --region {region}"
+        f"{_profile(options)} --query 'OrderableDBInstanceOptions[].DBInstanceClass'"
+    )
+    try:
+        offers = rds.describe_orderable_db_instance_options(
+            Engine=DB_ENGINE, EngineVersion=version, DBInstanceClass=instance_class
+        ).get("OrderableDBInstanceOptions", [])
+    except AWS_ERRORS as error:
+        return CheckResult(name, region, Status.WARN, f"could not read RDS offerings ({_error_code(error) or error})")
+    if not offers:
+        return CheckResult(name, region, Status.FAIL, f"{wanted} is not orderable in this region", remedy)
+    if not any(o.get("SupportsStorageEncryption") for o in offers):
+        return CheckResult(name, region, Status.FAIL, f"{wanted} is orderable but not with storage encryption", remedy)
+    multi_az = region == deployment.primary_region and deployment.sizing.db_multi_az
+    if multi_az and not any(o.get("MultiAZCapable") for o in offers):
+        return CheckResult(name, region, Status.FAIL, f"{wanted} is orderable but not Multi-AZ", remedy)
+    return CheckResult(name, region, Status.OK, f"{wanted} orderable{', Multi-AZ' if multi_az else ''}, encrypted")
+
+
 def _normalize(names: Iterable[str]) -> set[str]:
     return {n.strip().lower().rstrip(".") for n in names if n.strip()}
 
@@ -547,6 +643,8 @@ def run_preflight(
         results.append(check_session_document(clients("ssm", region), region, options))
         results.append(check_config_recorder(clients("config", region), region, options))
         results.append(check_bootstrap(clients("cloudformation", region), region, deployment, options))
+        results.append(check_canary_runtime(clients("synthetics", region), region, options=options))
+        results.append(check_db_instance_class(clients("rds", region), region, deployment, options=options))
         results.extend(check_orphans(clients, region, deployment, options))
     results.append(check_delegation(clients("route53", "us-east-1"), deployment, lookup_ns, options))
     return results

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from config import Deployment, load_config
+from patterns.encrypted_postgres import ENGINE_VERSION
+from patterns.outside_probe import RUNTIME
 from tooling.bootstrap_policy import boundary_policy_name, execution_policy_name, policy_arn
 from tooling.preflight import (
     ClientFactory,
@@ -19,7 +23,9 @@ from tooling.preflight import (
     PreflightOptions,
     Status,
     check_bootstrap,
+    check_canary_runtime,
     check_config_recorder,
+    check_db_instance_class,
     check_delegation,
     check_orphans,
     check_region_opt_in,
@@ -342,6 +348,120 @@ def test_resources_of_a_live_stack_are_not_orphans(aws: ClientFactory, deploymen
     assert [r.status for r in results] == [Status.OK], render_table(results)
 
 
+# --- issue 17 items 1 and 2: what the account's regions offer. moto 5.2.5 has no Synthetics
+# DescribeRuntimeVersions and answers DescribeOrderableDBInstanceOptions for Aurora/Neptune only,
+# so both are pinned with Stubber against the API models (which validate request and response).
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+CANARY_RUNTIME = str(RUNTIME.name)
+PG_VERSION = str(ENGINE_VERSION.postgres_full_version)
+
+
+def _synthetics(region: str, versions: list[dict[str, Any]]) -> Any:
+    client = boto3.client("synthetics", region_name=region)
+    stubber = Stubber(client)
+    stubber.add_response("describe_runtime_versions", {"RuntimeVersions": versions}, {})
+    stubber.activate()
+    return client
+
+
+def _runtime(name: str, deprecation: datetime | None = None) -> dict[str, Any]:
+    version: dict[str, Any] = {
+        "VersionName": name,
+        "Description": "Lambda runtime Node.js 22.x",
+        "ReleaseDate": datetime(2025, 11, 1, tzinfo=UTC),
+    }
+    if deprecation is not None:
+        version["DeprecationDate"] = deprecation
+    return version
+
+
+def _rds(region: str, instance_class: str, offers: list[dict[str, Any]]) -> Any:
+    client = boto3.client("rds", region_name=region)
+    stubber = Stubber(client)
+    expected = {"Engine": "postgres", "EngineVersion": PG_VERSION, "DBInstanceClass": instance_class}
+    stubber.add_response("describe_orderable_db_instance_options", {"OrderableDBInstanceOptions": offers}, expected)
+    stubber.activate()
+    return client
+
+
+def _offer(instance_class: str, *, multi_az: bool = True, encrypted: bool = True) -> dict[str, Any]:
+    return {
+        "Engine": "postgres",
+        "EngineVersion": PG_VERSION,
+        "DBInstanceClass": instance_class,
+        "MultiAZCapable": multi_az,
+        "SupportsStorageEncryption": encrypted,
+        "StorageType": "gp3",
+    }
+
+
+@pytest.mark.parametrize("region", [PRIMARY, DR])
+def test_canary_runtime_current_in_both_regions_is_ok(region: str) -> None:
+    synthetics = _synthetics(region, [_runtime("syn-nodejs-puppeteer-9.1", NOW), _runtime(CANARY_RUNTIME)])
+    result = check_canary_runtime(synthetics, region, now=NOW)
+    assert result.status is Status.OK and CANARY_RUNTIME in result.message
+
+
+def test_canary_runtime_past_its_deprecation_date_fails() -> None:
+    synthetics = _synthetics(DR, [_runtime(CANARY_RUNTIME, datetime(2026, 5, 31, tzinfo=UTC))])
+    result = check_canary_runtime(synthetics, DR, now=NOW, options=PreflightOptions(profile="p"))
+    assert result.status is Status.FAIL and "deprecated since 2026-05-31" in result.message
+    assert "aws synthetics describe-runtime-versions --region ap-southeast-4 --profile p" in result.remedy
+
+
+def test_canary_runtime_deprecated_soon_warns_and_unknown_fails() -> None:
+    soon = _synthetics(DR, [_runtime(CANARY_RUNTIME, datetime(2026, 7, 1, tzinfo=UTC))])
+    assert check_canary_runtime(soon, DR, now=NOW).status is Status.WARN
+    missing = _synthetics(DR, [_runtime("syn-nodejs-puppeteer-9.1")])
+    result = check_canary_runtime(missing, DR, now=NOW)
+    assert result.status is Status.FAIL and "not offered" in result.message
+
+
+def test_the_shipped_runtime_was_not_deprecated_by_9_1s_date() -> None:
+    """The runtime 9.1 was replaced for: a 9.1 past its date fails, the shipped one passes (same answer)."""
+    answer = [_runtime("syn-nodejs-puppeteer-9.1", NOW), _runtime(CANARY_RUNTIME)]
+    assert check_canary_runtime(_synthetics(DR, answer), DR, "syn-nodejs-puppeteer-9.1", NOW).status is Status.FAIL
+    assert check_canary_runtime(_synthetics(DR, answer), DR, now=NOW).status is Status.OK
+
+
+def test_database_class_orderable_in_each_region_is_ok(deployment: Deployment) -> None:
+    for region in deployment.regions:
+        instance_class = deployment.db_instance_class_for(region)
+        result = check_db_instance_class(_rds(region, instance_class, [_offer(instance_class)]), region, deployment)
+        assert result.status is Status.OK, result
+    assert deployment.db_instance_class_for(DR) == "db.r6g.large"  # Melbourne: no db.r7g for PostgreSQL
+
+
+def test_database_class_not_orderable_fails_with_the_listing_command(deployment: Deployment) -> None:
+    rds = _rds(DR, "db.r6g.large", [])
+    result = check_db_instance_class(rds, DR, deployment, options=PreflightOptions(profile="p"))
+    assert result.status is Status.FAIL and "not orderable" in result.message
+    assert f"--engine postgres --engine-version {PG_VERSION} --region {DR} --profile p" in result.remedy
+    assert 'region_sizing."ap-southeast-4"' in result.remedy
+
+
+def test_database_class_without_multi_az_or_encryption_fails(deployment: Deployment) -> None:
+    single = _rds(PRIMARY, "db.r7g.large", [_offer("db.r7g.large", multi_az=False)])
+    assert check_db_instance_class(single, PRIMARY, deployment).status is Status.FAIL
+    plain = _rds(DR, "db.r6g.large", [_offer("db.r6g.large", encrypted=False)])
+    assert check_db_instance_class(plain, DR, deployment).status is Status.FAIL
+
+
+def _offering(aws: ClientFactory, deployment: Deployment) -> ClientFactory:
+    """moto for everything but the two calls it lacks (above)."""
+
+    def factory(service: str, region: str) -> Any:
+        if service == "synthetics":
+            return _synthetics(region, [_runtime(CANARY_RUNTIME)])
+        if service == "rds":
+            instance_class = deployment.db_instance_class_for(region)
+            return _rds(region, instance_class, [_offer(instance_class)])
+        return aws(service, region)
+
+    return factory
+
+
 # --- the assembly and the runner
 
 
@@ -398,7 +518,7 @@ def test_runner_skips_a_disabled_region_and_fails(aws: ClientFactory, deployment
     def clients(service: str, region: str) -> Any:
         if service == "account":
             return FakeAccount({PRIMARY: "ENABLED_BY_DEFAULT", DR: "DISABLED"})
-        return aws(service, region)
+        return _offering(aws, deployment)(service, region)
 
     results = run_preflight(deployment, clients, PreflightOptions(), lambda _: set())
     assert failed(results)
@@ -415,6 +535,9 @@ def test_runner_passes_on_a_prepared_account(aws: ClientFactory, deployment: Dep
     for region in deployment.regions:
         _recorder(region, start=True)
         _toolkit(region, "30", scoped, boundary_policy_name(deployment))
-    results = run_preflight(deployment, aws, PreflightOptions(), lambda _: set(servers))
+    results = run_preflight(deployment, _offering(aws, deployment), PreflightOptions(), lambda _: set(servers))
     assert not failed(results), render_table(results)
+    checks = {(r.check, r.scope) for r in results}
+    assert {("canary runtime", r) for r in deployment.regions} <= checks
+    assert {("database class", r) for r in deployment.regions} <= checks
     assert all(r.status is Status.OK for r in results), render_table(results)
