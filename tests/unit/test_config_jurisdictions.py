@@ -40,7 +40,21 @@ timezone = "America/Toronto"
 domain_name = "ca.saas.example.com"
 alarm_email = "oncall-ca@saas.example.com"
 accounts = { production = "444444444441", staging = "444444444442", development = "444444444443" }
+
+# Calgary offers no db.t4g for PostgreSQL (cfn-lint's region data): the DR region's own class.
+[overrides."ca-staging".region_sizing."ca-west-1"]
+db_instance_class = "db.t3.medium"
+
+[overrides."ca-development".region_sizing."ca-west-1"]
+db_instance_class = "db.t3.medium"
 """
+
+
+def _add_canada(raw: dict[str, Any], **changes: Any) -> None:
+    """CANADA's jurisdiction table (with `changes`) and its overrides, into a parsed shipped file."""
+    parsed = tomllib.loads(CANADA)
+    raw["jurisdictions"]["ca"] = parsed["jurisdictions"]["ca"] | changes
+    raw.setdefault("overrides", {}).update(parsed["overrides"])
 
 
 @pytest.fixture
@@ -142,7 +156,7 @@ def test_vpc_blocks_of_every_jurisdiction_are_distinct_and_keep_the_shipped_ones
 
 
 def test_an_explicit_cidr_index_moves_the_block(raw: dict[str, Any]) -> None:
-    raw["jurisdictions"]["ca"] = tomllib.loads(CANADA)["jurisdictions"]["ca"] | {"cidr_index": CIDR_INDEX_MAX}
+    _add_canada(raw, cidr_index=CIDR_INDEX_MAX)
     ca = parse_config(raw).get("ca-development")
     assert vpc_cidr(ca, "primary") == f"10.{16 + CIDR_INDEX_MAX * 32 + 16}.0.0/16"
 
@@ -192,7 +206,7 @@ def test_an_error_shared_by_every_jurisdiction_is_reported_once(raw: dict[str, A
 def test_host2_allow_list_is_validated_against_the_region_table(
     raw: dict[str, Any], allowed_regions: object, field: str, expected: str
 ) -> None:
-    raw["jurisdictions"]["ca"] = tomllib.loads(CANADA)["jurisdictions"]["ca"] | {"allowed_regions": allowed_regions}
+    _add_canada(raw, allowed_regions=allowed_regions)
     with pytest.raises(ConfigErrors) as caught:
         parse_config(raw)
     assert f"jurisdictions.ca.{field}" in str(caught.value)
@@ -200,7 +214,7 @@ def test_host2_allow_list_is_validated_against_the_region_table(
 
 
 def test_regions_outside_the_configured_allow_list_are_host2_errors(raw: dict[str, Any]) -> None:
-    raw["jurisdictions"]["ca"] = tomllib.loads(CANADA)["jurisdictions"]["ca"] | {"dr_region": "us-east-1"}
+    _add_canada(raw, dr_region="us-east-1")
     with pytest.raises(ConfigErrors, match=r"\[HOST-2\] invalid config jurisdictions.ca.dr_region = 'us-east-1'"):
         parse_config(raw)
 
@@ -218,7 +232,7 @@ def test_regions_outside_the_configured_allow_list_are_host2_errors(raw: dict[st
 def test_jurisdictions_never_share_an_address_block_or_a_domain(
     raw: dict[str, Any], change: dict[str, object], fragment: str
 ) -> None:
-    raw["jurisdictions"]["ca"] = tomllib.loads(CANADA)["jurisdictions"]["ca"] | change
+    _add_canada(raw, **change)
     with pytest.raises(ConfigErrors) as caught:
         parse_config(raw)
     assert fragment in str(caught.value)
