@@ -9,6 +9,7 @@ from constructs import Construct
 
 from config import Deployment
 from patterns.alerting import SeverityTopics, SeverityTopicsProps, severity_label
+from patterns.security_alerts import RegionalSecurityRules, RegionalSecurityRulesProps
 from stacks.base import PlatformStack
 
 
@@ -27,7 +28,7 @@ class AlertsStack(PlatformStack):
             id,
             deployment=deployment,
             role=role,
-            summary="encrypted SNS topic per incident severity 1-4 (OPS-2, OPS-4)",
+            summary="encrypted SNS topic per severity 1-4; the security events that page (OPS-2, OPS-4, ACC-1)",
         )
         self.severity_topics = SeverityTopics(
             self,
@@ -41,3 +42,13 @@ class AlertsStack(PlatformStack):
         self.topics: dict[int, sns.ITopic] = dict(self.severity_topics.topics)
         for severity, topic in self.topics.items():
             cdk.CfnOutput(self, f"{severity_label(severity)}TopicArn", value=topic.topic_arn)
+        # Every region, so a DR-region event pages while the primary is down (ACC-1, ACC-3, ACC-4).
+        self.security_rules = RegionalSecurityRules(
+            self,
+            "SecurityEvents",
+            props=RegionalSecurityRulesProps(
+                name_prefix=self.name_prefix,
+                break_glass_role_name=deployment.break_glass_role_name,
+                topics=self.topics,
+            ),
+        )

@@ -6,7 +6,10 @@ DR region too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import aws_cdk as cdk
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from config import Deployment
@@ -15,6 +18,7 @@ from patterns.audit_trail import AuditTrail, AuditTrailProps
 from patterns.keys import DataClassKeyRing
 from patterns.log_retention import retention_days
 from patterns.secure_bucket import AccessLogBucket, AccessLogBucketProps, LogArchive
+from patterns.security_alerts import GlobalSecurityFilters, GlobalSecurityFiltersProps
 from stacks.base import PlatformStack
 
 
@@ -27,6 +31,7 @@ class AuditStack(PlatformStack):
         deployment: Deployment,
         role: str,
         key_ring: DataClassKeyRing,
+        topics: Mapping[int, sns.ITopic],
     ) -> None:
         super().__init__(
             scope,
@@ -69,3 +74,16 @@ class AuditStack(PlatformStack):
         cdk.CfnOutput(self, "TrailArn", value=self.audit_trail.trail_arn)
         cdk.CfnOutput(self, "TrailBucketName", value=self.audit_trail.bucket.bucket_name)
         cdk.CfnOutput(self, "TrailLogGroup", value=self.audit_trail.log_group.log_group_name)
+        # Global services' events reach only this trail's log group, never a regional EventBridge bus.
+        self.security_filters = GlobalSecurityFilters(
+            self,
+            "GlobalSecurityEvents",
+            props=GlobalSecurityFiltersProps(
+                name_prefix=self.name_prefix,
+                log_group=self.audit_trail.log_group,
+                break_glass_role_name=deployment.break_glass_role_name,
+                boundary_policy_name=f"{self.name_prefix}-team-boundary",  # patterns/team_roles.py
+                platform_regions=(topology.primary_region, topology.dr_region),
+                topics=topics,
+            ),
+        )

@@ -209,7 +209,9 @@ class PrimaryStage(RegionalStage):
             vpc=self.network.network.vpc,
             topics=self.alerts.topics,
         )
-        self.audit = AuditStack(self, "Audit", deployment=deployment, role=self.role, key_ring=key_ring)
+        self.audit = AuditStack(
+            self, "Audit", deployment=deployment, role=self.role, key_ring=key_ring, topics=self.alerts.topics
+        )
         # Export (DATA-2) and compliance-evidence (OPS-6) buckets used by the runbooks.
         self.operations = OperationsStack(self, "Operations", deployment=deployment, role=self.role, key_ring=key_ring)
         # Plans copying into the DR vault by its deterministic name (BAK-1..BAK-5).
