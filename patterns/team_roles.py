@@ -20,6 +20,7 @@ except by the break-glass role (ACC-4).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aws_cdk as cdk
@@ -51,8 +52,11 @@ class TeamRolesProps:
     break_glass_role_name: str
     service_tag_value: str  # resources of this platform carry service=<value>
     web_patch_group: str  # sessions are allowed only on instances of this patch group
-    session_document_name: str
-    session_key: kms.IKey
+    # Region -> the platform's Session document there (the primary's and, with a standby, the DR's):
+    # the serving web tier of either region is reached through its own logged channel (ACC-2).
+    session_documents: Mapping[str, str]
+    session_key: kms.IKey  # the primary's `system` key; other regions' by alias (kms:ResourceAliases)
+    session_key_alias: str  # e.g. "alias/au-production/system", the same name in every region
     regions: tuple[str, ...]  # the deployment's regions (CDK bootstrap roles for deploys)
     content_bucket_name: str | None = None  # literal name: readable policies, no stack dependency
     content_key: kms.IKey | None = None
@@ -264,13 +268,8 @@ class TeamRoles(Construct):
                     sid="SessionsThroughTheLoggedDocumentOnly",
                     actions=["ssm:StartSession"],
                     resources=[
-                        stack.format_arn(
-                            service="ssm",
-                            region=region,
-                            resource="document",
-                            resource_name=props.session_document_name,
-                        )
-                        for region in props.regions
+                        stack.format_arn(service="ssm", region=region, resource="document", resource_name=name)
+                        for region, name in sorted(props.session_documents.items())
                     ],
                 ),
                 iam.PolicyStatement(
@@ -296,6 +295,21 @@ class TeamRoles(Construct):
                 ),
             ],
         )
+        other_region_keys = [
+            stack.format_arn(service="kms", region=region, resource="key", resource_name="*")
+            for region in sorted(props.session_documents)
+            if region != stack.region
+        ]
+        if other_region_keys:
+            policy.add_statements(
+                iam.PolicyStatement(
+                    # Another region's key cannot be referenced across stacks: it is named by its alias.
+                    sid="EncryptSessionsInOtherRegions",
+                    actions=["kms:GenerateDataKey"],
+                    resources=other_region_keys,
+                    conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": props.session_key_alias}},
+                )
+            )
         wildcard_arns = [
             *(
                 stack.format_arn(service="ec2", region=region, resource="instance", resource_name="*")
@@ -305,14 +319,16 @@ class TeamRoles(Construct):
                 stack.format_arn(service="ssm", region=region, resource="session", resource_name="${aws:userid}-*")
                 for region in props.regions
             ),
+            *other_region_keys,
         ]
         acknowledge(
             policy,
             [*(iam5_resource_finding(stack, arn) for arn in wildcard_arns), f"{IAM5}[Resource::*]"],
-            "Instance ids and session ids are created at run time; compensating controls: sessions only on "
-            "instances tagged with the web patch group and only through the encrypted, logged session "
-            "document, own sessions only (aws:userid), instance refresh only on resources tagged with this "
-            "service, MFA-only trust and the permissions boundary.",
+            "Instance ids and session ids are created at run time, and another region's key id is not known "
+            "to this stack; compensating controls: sessions only on instances tagged with the web patch group "
+            "and only through the encrypted, logged session document, own sessions only (aws:userid), the "
+            "other region's key only through its `system` alias (kms:ResourceAliases), instance refresh only "
+            "on resources tagged with this service, MFA-only trust and the permissions boundary.",
         )
         return policy
 

@@ -11,11 +11,21 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from config import Deployment
+from config.topology import DR, PRIMARY, FailoverTopology
 from patterns.log_retention import retention_days
-from patterns.session_manager import SessionManagerPreferences, SessionManagerProps
+from patterns.session_manager import SessionManagerPreferences, SessionManagerProps, session_document_name
 from patterns.team_roles import TeamRoles, TeamRolesProps
 from stacks.base import PlatformStack
 from stacks.patching import web_patch_group
+
+
+def session_documents(deployment: Deployment) -> dict[str, str]:
+    """Region -> the Session document of the web tier there: the primary's (this stack) and, with a
+    warm standby, the DR region's (StandbyPatching stack), so after a failover the serving web tier
+    has the same logged, encrypted channel (ACC-2)."""
+    topology = FailoverTopology.of(deployment)
+    roles = (PRIMARY, DR) if deployment.standby.enabled else (PRIMARY,)
+    return {topology.region(role): session_document_name(topology.prefix(role)) for role in roles}
 
 
 class AccessStack(PlatformStack):
@@ -56,8 +66,9 @@ class AccessStack(PlatformStack):
                 break_glass_role_name=deployment.break_glass_role_name,
                 service_tag_value=deployment.service,
                 web_patch_group=web_patch_group(deployment),
-                session_document_name=self.sessions.document_name,
+                session_documents=session_documents(deployment),
                 session_key=system_key,
+                session_key_alias=f"alias/{deployment.name}/system",  # patterns/keys.py
                 regions=deployment.regions,
                 content_bucket_name=content_bucket_name,
                 content_key=content_key,

@@ -167,7 +167,12 @@ class DisasterRecoveryStage(RegionalStage):
         )
         data = self.standby_data
         self.standby_patching = PatchingStack(
-            self, "StandbyPatching", deployment=deployment, role=self.role, logs_key=key_ring.logs
+            self,
+            "StandbyPatching",
+            deployment=deployment,
+            role=self.role,
+            logs_key=key_ring.logs,
+            session_key=key_ring.system,
         )
         self.standby_web = WebStack(
             self,
@@ -183,6 +188,7 @@ class DisasterRecoveryStage(RegionalStage):
             alarm_topics=self.alerts.topics,
             min_capacity=deployment.standby.web_min_capacity,
             patching=self.standby_patching.patching,
+            sessions=self.standby_patching.sessions,
             data=data_store_access(
                 data,
                 bucket_name=self.storage.content_bucket_name,

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Capture, Match, Template
 
 from patterns.session_manager import start_session_command
 from tests.conftest import Stages
@@ -118,7 +118,17 @@ def test_team_policies_are_scoped(access: Template) -> None:
         "BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"},
     }
     documents = next(s for s in release if s["Sid"] == "SessionsThroughTheLoggedDocumentOnly")
-    assert all("document/au-production-primary-shell-session" in json.dumps(r) for r in _as_list(documents["Resource"]))
+    granted = sorted(json.dumps(r) for r in _as_list(documents["Resource"]))
+    assert len(granted) == 2
+    assert "ap-southeast-2" in granted[0] and "document/au-production-primary-shell-session" in granted[0]
+    assert "ap-southeast-4" in granted[1] and "document/au-production-dr-shell-session" in granted[1]
+    other_keys = next(s for s in release if s["Sid"] == "EncryptSessionsInOtherRegions")
+    assert other_keys["Condition"] == {
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/au-production/system"}
+    }
+    assert "ap-southeast-4" in json.dumps(other_keys["Resource"]) and "ap-southeast-2" not in json.dumps(
+        other_keys["Resource"]
+    )
     refresh = next(s for s in release if s["Sid"] == "InstanceRefreshOfThisPlatform")
     assert refresh["Condition"] == {"StringEquals": {"aws:ResourceTag/service": "saas-platform"}}
     director = _roles(access)["au-production-technical-director"]
@@ -234,3 +244,59 @@ def test_break_glass_role_trusts_only_mfa_people_never_cloudformation(access: Te
     for statement in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]:
         assert "Service" not in statement["Principal"]
         assert statement["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}
+
+
+def test_the_dr_web_tier_has_its_own_logged_session_channel(au_production: Stages, template_of: TemplateOf) -> None:
+    """ACC-2 after a failover: the DR region's web instances are reached through a Session document of
+    that region, encrypted with its `system` key, with transcripts in its own encrypted log group."""
+    patching = template_of(au_production, "dr", "StandbyPatching")
+    patching.has_resource_properties(
+        "AWS::SSM::Document",
+        {
+            "Name": "au-production-dr-shell-session",
+            "DocumentType": "Session",
+            "Content": Match.object_like(
+                {
+                    "inputs": Match.object_like(
+                        {"cloudWatchEncryptionEnabled": True, "kmsKeyId": Match.any_value(), "runAsEnabled": False}
+                    )
+                }
+            ),
+        },
+    )
+    (document,) = patching.find_resources("AWS::SSM::Document").values()
+    assert "SystemKey" in json.dumps(document["Properties"]["Content"]["inputs"]["kmsKeyId"])
+    patching.has_resource(
+        "AWS::Logs::LogGroup",
+        {
+            "Properties": {"LogGroupName": "/au-production-dr/ssm/sessions", "KmsKeyId": Match.any_value()},
+            "DeletionPolicy": "RetainExceptOnCreate",
+        },
+    )
+    web = template_of(au_production, "dr", "StandbyWeb")
+    transcripts = Capture()
+    web.has_resource_properties(
+        "AWS::IAM::ManagedPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Sid": "SessionTranscripts", "Resource": transcripts})]
+                )
+            }
+        },
+    )
+    assert "SessionLogs" in json.dumps(transcripts.as_object())
+
+
+def test_without_a_standby_only_the_primary_document_is_granted(
+    au_development: Stages, template_of: TemplateOf
+) -> None:
+    access = template_of(au_development, "primary", "Access")
+    statements = [
+        statement
+        for policy in access.find_resources("AWS::IAM::ManagedPolicy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    documents = next(s for s in statements if s["Sid"] == "SessionsThroughTheLoggedDocumentOnly")
+    assert len(_as_list(documents["Resource"])) == 1
+    assert not any(s["Sid"] == "EncryptSessionsInOtherRegions" for s in statements)
