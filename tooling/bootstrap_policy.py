@@ -48,6 +48,7 @@ RESOURCE_TYPE_SERVICES: Final[dict[str, tuple[str, ...]]] = {
     "AWS::Cognito": ("cognito-idp",),
     "AWS::Config": ("config",),
     "AWS::EC2": ("ec2",),
+    "AWS::Events": ("events",),
     "AWS::ElastiCache": ("elasticache",),
     "AWS::ElasticLoadBalancingV2": ("elasticloadbalancing",),
     "AWS::IAM": ("iam",),

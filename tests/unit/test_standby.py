@@ -496,3 +496,24 @@ def test_each_region_pages_when_the_site_is_down_from_outside(
     reference = topic.as_object()["Fn::GetStackOutput"]
     assert reference["StackName"] == f"au-production-{role}-alerts"
     assert "Sev1Topic" in reference["OutputName"]
+
+
+def test_replica_backup_acknowledgment_names_the_dr_plan_that_exists(
+    au_production: Stages, template_of: TemplateOf
+) -> None:
+    """Issue 16 item 5: plans are regional, so "the plans select it" was false until the DR region had its own."""
+    replica = au_production["dr"].node.find_child("StandbyData").node.find_child("Replica").node.find_child("Instance")
+    reasons = [
+        reason
+        for entry in replica.node.metadata
+        if entry.type == "aws:cdk:acknowledged-rules"
+        for rule, reason in entry.data.items()
+        if rule.endswith("-RDSInBackupPlan")
+    ]
+    assert reasons, "the replica's RDSInBackupPlan acknowledgment is gone"
+    for reason in reasons:
+        assert "the plans select it" not in reason
+        assert "-dr-database" in reason and "primary region's vault" in reason
+    template_of(au_production, "dr", "Backup").has_resource_properties(
+        "AWS::Backup::BackupPlan", {"BackupPlan": Match.object_like({"BackupPlanName": "au-production-dr-database"})}
+    )
