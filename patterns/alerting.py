@@ -14,6 +14,7 @@ from typing import Final
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -157,3 +158,32 @@ def allow_auto_scaling_notifications(key: kms.Key, stack: cdk.Stack) -> None:
     """The key of the encrypted severity topics must admit the Auto Scaling service role, which
     publishes the web tier's launch and terminate notifications."""
     allow_auto_scaling_service_role(key, stack, "AllowAutoScalingNotificationsToEncryptedTopics", grants=False)
+
+
+# Secrets Manager logs a failed replication as a service event, `ReplicationFailed`
+# (https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html, "Log entries for
+# replication"; EventBridge receives it as https://docs.aws.amazon.com/secretsmanager/latest/userguide/
+# monitoring-eventbridge.html describes). The page does not say which region logs it, so both regions of a
+# replicated secret carry this rule.
+SECRET_REPLICATION_FAILED_PATTERN: Final[dict[str, object]] = {
+    "source": ["aws.secretsmanager"],
+    "detail-type": ["AWS Service Event via CloudTrail"],
+    "detail": {"eventSource": ["secretsmanager.amazonaws.com"], "eventName": ["ReplicationFailed"]},
+}
+
+
+def secret_replication_failed_rule(
+    scope: Construct, id: str, *, topics: Mapping[int, sns.ITopic], rule_name: str
+) -> events.CfnRule:
+    """Sev2 when Secrets Manager fails to replicate a secret of this account (DR-1: a stale DR copy of the
+    master secret is a password the promoted database refuses). The topics admit EventBridge already."""
+    topic = topics[2]
+    return events.CfnRule(
+        scope,
+        id,
+        name=rule_name,
+        description=f"Sev2: a Secrets Manager replica failed to replicate (DR-1). {severity_summary(2)}.",
+        state="ENABLED",
+        event_pattern=SECRET_REPLICATION_FAILED_PATTERN,
+        targets=[events.CfnRule.TargetProperty(id="Sev2Topic", arn=topic.topic_arn)],
+    )

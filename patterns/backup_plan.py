@@ -105,6 +105,7 @@ class BackupPlanProps:
     source_keys: Sequence[kms.IKey] = ()  # keys that encrypt the backed-up resources
     # HOST-2: the jurisdiction's allow-list (Deployment.allowed_regions); None: the shipped config's
     allowed_regions: Sequence[str] | None = None
+    tiers: Sequence[str] | None = None  # the tiers to build plans for; None: every tier of `tier_rules`
 
 
 def tier_rules(retention: Retention, timezone: str) -> dict[str, tuple[RuleSpec, ...]]:
@@ -209,7 +210,11 @@ class TieredBackupPlans(Construct):
                 )
             )
 
-        self.rules = tier_rules(props.retention, props.timezone)
+        self.rules = {
+            tier: rules
+            for tier, rules in tier_rules(props.retention, props.timezone).items()
+            if props.tiers is None or tier in props.tiers
+        }
         self.plans: dict[str, backup.CfnBackupPlan] = {}
         self.selections: dict[str, backup.CfnBackupSelection] = {}
         for tier, rules in self.rules.items():

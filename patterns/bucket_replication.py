@@ -37,6 +37,70 @@ class ReplicationTarget:
     role_name: str
 
 
+def replication_role(
+    scope: Construct, id: str, *, bucket: s3.IBucket, source_key: kms.IKey, target: ReplicationTarget, description: str
+) -> ManagedPolicyRole:
+    """The role S3 assumes to replicate `bucket` (SSE-KMS, `source_key`) into `target`, with exactly the grants
+    of https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html."""
+    stack = cdk.Stack.of(scope)
+    destination_arn = f"arn:{stack.partition}:s3:::{target.bucket_name}"
+    destination_keys = f"arn:{stack.partition}:kms:{target.region}:{stack.account}:key/*"
+    role = ManagedPolicyRole(
+        scope,
+        id,
+        role_name=target.role_name,
+        assumed_by=iam.ServicePrincipal("s3.amazonaws.com"),
+        description=description,
+    )
+    for statement in (
+        iam.PolicyStatement(
+            sid="ReadSourceConfiguration",
+            actions=["s3:GetReplicationConfiguration", "s3:ListBucket"],
+            resources=[bucket.bucket_arn],
+        ),
+        iam.PolicyStatement(
+            sid="ReadSourceVersions",
+            actions=["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+            resources=[bucket.arn_for_objects("*")],
+        ),
+        iam.PolicyStatement(
+            sid="WriteReplicas",
+            actions=["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+            resources=[f"{destination_arn}/*"],
+        ),
+        iam.PolicyStatement(
+            sid="DecryptSourceThroughS3",
+            actions=["kms:Decrypt"],
+            resources=[source_key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+        ),
+        iam.PolicyStatement(
+            sid="EncryptReplicasThroughS3",
+            actions=["kms:Encrypt", "kms:GenerateDataKey"],
+            resources=[destination_keys],
+            conditions={
+                "StringEquals": {"kms:ViaService": f"s3.{target.region}.amazonaws.com"},
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": target.key_alias},
+            },
+        ),
+    ):
+        role.add_to_principal_policy(statement)
+    acknowledge(
+        role.grants_policy,
+        [
+            iam5_resource_finding(stack, bucket.arn_for_objects("*")),
+            iam5_resource_finding(stack, f"{destination_arn}/*"),
+            iam5_resource_finding(stack, destination_keys),
+        ],
+        "Replication covers every object of the bucket, so the object grants name all keys of the source "
+        "and destination bucket; the destination key lives in the other region and is known by alias only, so "
+        "the KMS grant is every key of that region narrowed by kms:ResourceAliases and kms:ViaService. "
+        "Compensating controls: replication actions only (no reads of current objects, no deletes), S3 as the "
+        "only principal.",
+    )
+    return role
+
+
 class BucketReplication(Construct):
     def __init__(
         self, scope: Construct, id: str, *, bucket: s3.Bucket, source_key: kms.IKey, target: ReplicationTarget
@@ -44,68 +108,13 @@ class BucketReplication(Construct):
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
         destination_arn = f"arn:{stack.partition}:s3:::{target.bucket_name}"
-        self.role = ManagedPolicyRole(
+        self.role = replication_role(
             self,
             "Role",
-            role_name=target.role_name,
-            assumed_by=iam.ServicePrincipal("s3.amazonaws.com"),
+            bucket=bucket,
+            source_key=source_key,
+            target=target,
             description=f"S3 replication into {target.bucket_name} (DR-1)",
-        )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ReadSourceConfiguration",
-                actions=["s3:GetReplicationConfiguration", "s3:ListBucket"],
-                resources=[bucket.bucket_arn],
-            )
-        )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ReadSourceVersions",
-                actions=[
-                    "s3:GetObjectVersionForReplication",
-                    "s3:GetObjectVersionAcl",
-                    "s3:GetObjectVersionTagging",
-                ],
-                resources=[bucket.arn_for_objects("*")],
-            )
-        )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="WriteReplicas",
-                actions=["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-                resources=[f"{destination_arn}/*"],
-            )
-        )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="DecryptSourceThroughS3",
-                actions=["kms:Decrypt"],
-                resources=[source_key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
-            )
-        )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="EncryptReplicasThroughS3",
-                actions=["kms:Encrypt", "kms:GenerateDataKey"],
-                resources=[f"arn:{stack.partition}:kms:{target.region}:{stack.account}:key/*"],
-                conditions={
-                    "StringEquals": {"kms:ViaService": f"s3.{target.region}.amazonaws.com"},
-                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": target.key_alias},
-                },
-            )
-        )
-        acknowledge(
-            self.role.grants_policy,
-            [
-                iam5_resource_finding(stack, bucket.arn_for_objects("*")),
-                iam5_resource_finding(stack, f"{destination_arn}/*"),
-                iam5_resource_finding(stack, f"arn:{stack.partition}:kms:{target.region}:{stack.account}:key/*"),
-            ],
-            "Replication covers every object of the bucket, so the object grants name all keys of the source "
-            "and destination bucket; the destination key is known by alias only, so the KMS grant is every key "
-            "of the DR region narrowed by kms:ResourceAliases and kms:ViaService. Compensating controls: "
-            "replication actions only (no reads of current objects, no deletes), S3 as the only principal.",
         )
 
         cfn_bucket = bucket.node.default_child

@@ -126,3 +126,26 @@ def allow_auto_scaling_service_role(key: kms.Key, stack: cdk.Stack, sid: str, *,
             conditions={**conditions, "Bool": {"kms:GrantIsForAWSResource": "true"}},
         )
     )
+
+
+def allow_secret_replicas(key: kms.Key, stack: cdk.Stack) -> None:
+    """Secrets Manager writes a replica secret under the identity of whoever changed the primary (CloudFormation,
+    the rotation function), so that identity needs this region's key: Encrypt and GenerateDataKey to write the
+    replica, Decrypt to read it back. Only through Secrets Manager in this region, only for callers of this
+    account (the shape of the `aws/secretsmanager` key's policy;
+    https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html and
+    https://docs.aws.amazon.com/secretsmanager/latest/userguide/replicate-secrets_troubleshoot.html)."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowSecretsManagerReplicasInThisRegion",
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"],
+            resources=["*"],
+            conditions={
+                "StringEquals": {
+                    "kms:ViaService": f"secretsmanager.{stack.region}.amazonaws.com",
+                    "kms:CallerAccount": stack.account,
+                }
+            },
+        )
+    )

@@ -119,10 +119,12 @@ class EncryptedPostgresReplica(Construct):
         acknowledge(
             self.instance,
             ["NIST.800.53.R5-RDSInBackupPlan", "HIPAA.Security-RDSInBackupPlan"],
-            "A read replica holds a copy of its source, which the tag-based backup plans protect hourly, "
-            "12-hourly, daily and monthly with copies in this region's vault (BAK-1..BAK-5). Compensating "
-            "control: the failover runbook tags the promoted writer backup-tier=database and sets its "
-            "automated-backup retention, so the plans select it from then on.",
+            "A read replica holds a copy of its source, which the primary region's tag-based backup plans "
+            "protect hourly, 12-hourly, daily and monthly with copies in this region's vault (BAK-1..BAK-5). "
+            "Compensating control: the failover runbook tags the promoted writer backup-tier=database and sets "
+            "its automated-backup retention, so this region's dormant database plan (<deployment>-dr-database, "
+            "Backup stack of this region; plans are regional) selects it from then on and copies it to the "
+            "primary region's vault.",
         )
         acknowledge(
             self.instance,

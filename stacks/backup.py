@@ -1,10 +1,17 @@
 """BackupStack: the region's locked backup vault; in the primary region also the plans,
 restore testing, the audit framework and the job alarms (BAK-1..BAK-5, BAK-9, ACC-4, OPS-2).
 
-The DR stage deploys first and holds only the vault that receives the copies; the
+The DR stage deploys first and holds the vault that receives the copies; the
 primary stage's copy rules reach it by its deterministic name (no cross-region
 reference, BAK-5). The AWS Backup service roles have deterministic names too, so
-that the DR region's backup-key policy can admit them before they exist.
+that either region's backup-key policy can admit them before they exist.
+
+Backup plans are regional: a plan of the primary region never selects a resource of
+the DR region. The DR stage therefore holds a dormant database plan
+(`<deployment>-dr-database`) with the primary's rules, selecting `backup-tier=database`,
+the tag the failover sets on the promoted writer (runbooks/failover.py), and copying to
+the primary region's vault (BAK-5, inside the jurisdiction, HOST-2). Until a failover
+nothing in the DR region carries that tag (the replica is `backup-tier=standby`).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from collections.abc import Mapping
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -30,12 +38,18 @@ from patterns.restore_testing import (
     RestoreTestingProps,
 )
 from patterns.secure_bucket import LoggedBuckets
+from patterns.tagging import BACKUP_TIER_DATABASE
 from policies.acknowledgments import acknowledge
 from stacks.base import PlatformStack
 
 
 def backup_role_name(deployment: Deployment) -> str:
     return f"{deployment.name}-backup-service"
+
+
+def dr_backup_role_name(deployment: Deployment) -> str:
+    """The role of the DR region's dormant plan (IAM is global: the primary's role name is taken)."""
+    return f"{deployment.name}-dr-backup-service"
 
 
 def restore_testing_role_name(deployment: Deployment) -> str:
@@ -79,6 +93,7 @@ class BackupStack(PlatformStack):
         service_role_arns = [
             role_arn(deployment, PARTITION, backup_role_name(deployment)),
             role_arn(deployment, PARTITION, restore_testing_role_name(deployment)),
+            role_arn(deployment, PARTITION, dr_backup_role_name(deployment)),
         ]
         self.vault = SecureBackupVault(
             self,
@@ -100,7 +115,14 @@ class BackupStack(PlatformStack):
         self.restore_testing: MonthlyRestoreTesting | None = None
         self.audit: BackupAuditFramework | None = None
         self.alarms: BackupJobAlarms | None = None
+        if alarm_topics is not None:
+            self.alarms = BackupJobAlarms(
+                self,
+                "JobAlarms",
+                props=BackupAlarmsProps(name_prefix=self.name_prefix, topics=alarm_topics),
+            )
         if not primary:
+            self._dr_plan(deployment, data_key)
             return
 
         self.plans = TieredBackupPlans(
@@ -153,31 +175,46 @@ class BackupStack(PlatformStack):
                     "(the Config delivery bucket is a logs-class bucket, ENC-2)"
                 )
             self.config_recorder = self._config_recorder(deployment, logs_key)
-        if alarm_topics is not None:
-            self.alarms = BackupJobAlarms(
-                self,
-                "JobAlarms",
-                props=BackupAlarmsProps(name_prefix=self.name_prefix, topics=alarm_topics),
-            )
 
-        for service_role, policy in (
-            (self.plans.role, BACKUP_SERVICE_POLICY),
-            (self.restore_testing.role, RESTORE_SERVICE_POLICY),
-        ):
-            acknowledge(
-                service_role,
-                [f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{policy}]"],
-                "The AWS-maintained AWS Backup service-role policy follows every backed-up service's API; "
-                "a hand copy would drift and still need wildcard resources for run-time snapshot names. "
-                "Compensating controls: only backup.amazonaws.com can assume the role, resources opt in by "
-                "the backup-tier tag, the vault access policy denies deletion to all but break-glass, "
-                "vault lock bounds retention, and the AWS Backup Audit Manager framework checks the result.",
-            )
+        _acknowledge_service_policy(self.plans.role, BACKUP_SERVICE_POLICY)
+        _acknowledge_service_policy(self.restore_testing.role, RESTORE_SERVICE_POLICY)
 
         cdk.CfnOutput(self, "DatabasePlanId", value=self.plans.plans["database"].attr_backup_plan_id)
         cdk.CfnOutput(self, "ComputePlanId", value=self.plans.plans["compute"].attr_backup_plan_id)
         cdk.CfnOutput(self, "CopyVaultArn", value=self.plans.copy_vault_arn)
         cdk.CfnOutput(self, "RestoreTestingPlanName", value=self.restore_testing.plan_name)
+
+    def _dr_plan(self, deployment: Deployment, data_key: kms.IKey) -> None:
+        """The dormant database plan of the DR region: it backs up the promoted writer (module docstring)."""
+        self.plans = TieredBackupPlans(
+            self,
+            "Plans",
+            props=BackupPlanProps(
+                name_prefix=self.name_prefix,
+                jurisdiction=deployment.jurisdiction.value,
+                timezone=deployment.timezone,
+                retention=deployment.retention,
+                vault=self.vault.vault,
+                copy_region=deployment.primary_region,
+                copy_vault_name=deployment.backup_vault_name("primary"),
+                role_name=dr_backup_role_name(deployment),
+                source_keys=(data_key,),
+                allowed_regions=deployment.allowed_regions,
+                tiers=(BACKUP_TIER_DATABASE,),
+            ),
+        )
+        _acknowledge_service_policy(self.plans.role, BACKUP_SERVICE_POLICY)
+        plan = self.plans.plans[BACKUP_TIER_DATABASE]
+        acknowledge(
+            plan,
+            ["DataSecurity-BAK9-RestoreTesting"],
+            "This plan is dormant until a failover (it selects only the promoted writer) and copies every "
+            "recovery point to the primary region's vault. Compensating controls: the primary region's monthly "
+            "restore tests (BAK-9) and the quarterly full recovery drill (runbooks/restore_drill.md) exercise "
+            "the same plan rules and engine; the DR region's backup job alarms report failed jobs.",
+        )
+        cdk.CfnOutput(self, "DatabasePlanId", value=plan.attr_backup_plan_id)
+        cdk.CfnOutput(self, "CopyVaultArn", value=self.plans.copy_vault_arn)
 
     def _config_recorder(self, deployment: Deployment, logs_key: kms.IKey) -> BackupAuditRecorder:
         retention = deployment.retention
@@ -201,3 +238,15 @@ class BackupStack(PlatformStack):
             "ConfigRecorder",
             props=BackupAuditRecorderProps(name_prefix=self.name_prefix, delivery_bucket=bucket, delivery_key=logs_key),
         )
+
+
+def _acknowledge_service_policy(service_role: iam.IRole, policy: str) -> None:
+    acknowledge(
+        service_role,
+        [f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{policy}]"],
+        "The AWS-maintained AWS Backup service-role policy follows every backed-up service's API; "
+        "a hand copy would drift and still need wildcard resources for run-time snapshot names. "
+        "Compensating controls: only backup.amazonaws.com can assume the role, resources opt in by "
+        "the backup-tier tag, the vault access policy denies deletion to all but break-glass, "
+        "vault lock bounds retention, and the AWS Backup Audit Manager framework checks the result.",
+    )

@@ -20,7 +20,7 @@ from constructs import Construct
 
 from config import Deployment
 from config.topology import DR, FailoverTopology
-from patterns.alerting import severity_alarm
+from patterns.alerting import secret_replication_failed_rule, severity_alarm
 from patterns.bucket_replication import ReplicationTarget
 from patterns.encrypted_postgres import EncryptedPostgres, EncryptedPostgresProps, window_before
 from patterns.keys import DataClassKeyRing
@@ -162,6 +162,13 @@ class DataStack(PlatformStack):
         self.cache_endpoint = self.cache.attr_primary_end_point_address
 
         self._alarms(topics, sizing.db_allocated_storage_gib, sizing.db_instance_class)
+        if deployment.standby.enabled:
+            self.secret_replication_rule = secret_replication_failed_rule(
+                self,
+                "SecretReplicationFailedRule",
+                topics=topics,
+                rule_name=f"{self.name_prefix}-secret-replication-failed",
+            )
 
         cdk.CfnOutput(self, "DatabaseEndpoint", value=self.database.db_instance_endpoint_address)
         cdk.CfnOutput(self, "DatabaseSecretArn", value=self.db_secret.secret_arn)

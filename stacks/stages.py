@@ -27,6 +27,7 @@ from constructs import Construct
 
 from config import Deployment
 from config.topology import DR, PRIMARY, FailoverTopology
+from patterns.keys import allow_secret_replicas
 from stacks.access import AccessStack
 from stacks.alerts import AlertsStack
 from stacks.audit import AuditStack
@@ -148,9 +149,12 @@ class DisasterRecoveryStage(RegionalStage):
             role=self.role,
             backup_key=key_ring.backup,
             data_key=key_ring.customer,
+            alarm_topics=self.alerts.topics,  # the dormant DR plan's failed jobs page as in the primary
         )
         if not deployment.standby.enabled:
             return
+        # The primary's master secret is replicated into this region under the `system` key (DR-1).
+        allow_secret_replicas(key_ring.system, self.keys)
         self.storage = StandbyStorageStack(self, "Storage", deployment=deployment, key_ring=key_ring)
         self.switch = FailoverSwitchStack(self, "Switch", deployment=deployment, topics=self.alerts.topics)
 

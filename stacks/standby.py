@@ -18,7 +18,8 @@ from constructs import Construct
 
 from config import Deployment
 from config.topology import DR, PRIMARY, FailoverTopology
-from patterns.alerting import severity_alarm
+from patterns.alerting import secret_replication_failed_rule, severity_alarm
+from patterns.bucket_replication import ReplicationTarget, replication_role
 from patterns.encrypted_postgres import DEFAULT_PORT, window_before
 from patterns.keys import DataClassKeyRing
 from patterns.log_retention import retention_days
@@ -57,7 +58,22 @@ class StandbyStorageStack(PlatformStack):
                 "failback runbook replicates it back while the DR region serves."
             ),
         )
+        # Dormant: no rule names it until failback puts the DR -> primary rule on this bucket (DR-1).
+        self.reverse_replication_role = replication_role(
+            self,
+            "ReverseReplicationRole",
+            bucket=self.content_bucket,
+            source_key=key_ring.customer,
+            target=ReplicationTarget(
+                bucket_name=topology.content_bucket(PRIMARY),
+                region=topology.primary_region,
+                key_alias=topology.customer_key_alias(),
+                role_name=topology.reverse_replication_role_name(),
+            ),
+            description=f"S3 replication back into {topology.content_bucket(PRIMARY)} during failback (DR-1)",
+        )
         cdk.CfnOutput(self, "ContentBucketName", value=self.content_bucket.bucket_name)
+        cdk.CfnOutput(self, "ReverseReplicationRoleArn", value=self.reverse_replication_role.role_arn)
 
 
 class StandbyDataStack(PlatformStack):
@@ -114,6 +130,11 @@ class StandbyDataStack(PlatformStack):
             ),
             encryption_key=key_ring.system,
         )
+        # An idle PostgreSQL source makes the replica report up to 5 minutes of lag (RDS writes a heartbeat only
+        # every few minutes; https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Monitoring.html):
+        # the Minimum over 5 minutes drops with each heartbeat, so only lag that never recovers for 10 minutes
+        # pages. After promotion the writer publishes no ReplicaLag at all: missing data is not breaching, so
+        # the alarm returns to OK instead of paging for as long as DR serves.
         self.replica_lag_alarm = severity_alarm(
             self,
             "ReplicaLagAlarm",
@@ -121,20 +142,27 @@ class StandbyDataStack(PlatformStack):
             severity=2,
             summary=(
                 f"PostgreSQL replica more than {deployment.standby.replica_lag_alarm_seconds} s behind the "
-                "primary (the design database RPO, DR-1), or not reporting lag"
+                "primary (the design database RPO, DR-1) throughout 10 minutes"
             ),
             metric=cloudwatch.Metric(
                 namespace="AWS/RDS",
                 metric_name="ReplicaLag",
                 dimensions_map={"DBInstanceIdentifier": topology.db_instance_id(DR)},
-                statistic="Maximum",
-                period=cdk.Duration.minutes(1),
+                statistic="Minimum",
+                period=cdk.Duration.minutes(5),
             ),
             threshold=deployment.standby.replica_lag_alarm_seconds,
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=3,
-            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_name=topology.replica_lag_alarm_name,
+        )
+        self.secret_replication_rule = secret_replication_failed_rule(
+            self,
+            "SecretReplicationFailedRule",
+            topics=topics,
+            rule_name=f"{self.name_prefix}-secret-replication-failed",
         )
         self._capacity_alarms(topics, deployment)
         self.redis = EncryptedRedis(

@@ -100,9 +100,83 @@ def test_copy_target_is_the_vault_the_dr_stage_creates(au_production: Stages, te
     dr = template_of(au_production, "dr", "Backup")
     dr.has_resource_properties("AWS::Backup::BackupVault", {"BackupVaultName": "au-production-dr-vault"})
     assert au_production["dr"].region == "ap-southeast-4"
-    # The DR stage receives copies; it runs no plans of its own.
-    dr.resource_count_is("AWS::Backup::BackupPlan", 0)
+    # The DR stage receives copies; its one plan is the dormant database plan (below).
+    dr.resource_count_is("AWS::Backup::BackupPlan", 1)
     dr.resource_count_is("AWS::Backup::RestoreTestingPlan", 0)
+
+
+# The tag the failover puts on the promoted writer (runbooks/failover.py, `_harden`).
+PROMOTED_WRITER_TAG = {"ConditionKey": "backup-tier", "ConditionType": "STRINGEQUALS", "ConditionValue": "database"}
+
+
+def _dr_plan(template: Template, deployment: str) -> tuple[str, dict[str, Any]]:
+    plans = template.find_resources("AWS::Backup::BackupPlan")
+    assert len(plans) == 1, f"expected the dormant DR plan only, found {len(plans)}"
+    [(logical_id, plan)] = plans.items()
+    assert plan["Properties"]["BackupPlan"]["BackupPlanName"] == f"{deployment}-dr-database"
+    return logical_id, plan["Properties"]["BackupPlan"]
+
+
+@pytest.mark.parametrize("stages_fixture", ["au_production", "au_development"])
+def test_dr_region_has_a_dormant_plan_for_the_promoted_writer_copying_to_the_primary(
+    request: pytest.FixtureRequest, template_of: TemplateOf, stages_fixture: str
+) -> None:
+    """Backup plans are regional: the DR region needs its own, selecting the tag the failover sets (BAK-1..5)."""
+    stages: Stages = request.getfixturevalue(stages_fixture)
+    deployment = stages["dr"].deployment
+    dr = template_of(stages, "dr", "Backup")
+    plan_id, plan = _dr_plan(dr, deployment.name)
+    primary_vault = (
+        f"arn:aws:backup:{deployment.primary_region}:{deployment.account}:backup-vault:{deployment.name}-primary-vault"
+    )
+    [dr_vault] = dr.find_resources("AWS::Backup::BackupVault")
+    for rule in plan["BackupPlanRule"]:
+        assert rule["TargetBackupVault"] == {"Fn::GetAtt": [dr_vault, "BackupVaultName"]}
+        assert rule["CopyActions"] == [{"DestinationBackupVaultArn": primary_vault, "Lifecycle": rule["Lifecycle"]}]
+    dr.resource_count_is("AWS::Backup::BackupSelection", 1)
+    dr.has_resource_properties(
+        "AWS::Backup::BackupSelection",
+        {
+            "BackupPlanId": {"Fn::GetAtt": [plan_id, "BackupPlanId"]},
+            "BackupSelection": {
+                "SelectionName": f"{deployment.name}-dr-database-tagged",
+                "ListOfTags": [PROMOTED_WRITER_TAG],
+                "IamRoleArn": Match.any_value(),
+                "Resources": Match.absent(),
+            },
+        },
+    )
+    dr.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "RoleName": f"{deployment.name}-dr-backup-service",
+            "AssumeRolePolicyDocument": {
+                "Statement": [Match.object_like({"Principal": {"Service": "backup.amazonaws.com"}})]
+            },
+        },
+    )
+
+
+def test_dr_plan_keeps_the_primary_database_rules(au_production: Stages, template_of: TemplateOf) -> None:
+    """Same schedules, windows, retention and cold storage as the primary's database plan (BAK-1, BAK-3, BAK-4)."""
+
+    def comparable(rules: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        return {
+            r["RuleName"]: {k: v for k, v in r.items() if k not in ("CopyActions", "TargetBackupVault")} for r in rules
+        }
+
+    primary = _plan(template_of(au_production, "primary", "Backup"), "database")["BackupPlanRule"]
+    _, dr = _dr_plan(template_of(au_production, "dr", "Backup"), "au-production")
+    assert comparable(dr["BackupPlanRule"]) == comparable(primary)
+
+
+def test_dr_region_pages_on_failed_backup_jobs(au_production: Stages, template_of: TemplateOf) -> None:
+    dr = template_of(au_production, "dr", "Backup")
+    for alarm in ("BackupJobsFailed", "CopyJobsFailed"):
+        dr.has_resource_properties(
+            "AWS::CloudWatch::Alarm",
+            {"AlarmName": f"au-production-dr-backup-{alarm}", "AlarmActions": Match.any_value()},
+        )
 
 
 def test_selections_pick_resources_by_backup_tier_tag(au_production: Stages, template_of: TemplateOf) -> None:
@@ -234,6 +308,7 @@ def test_backup_key_policy_admits_the_backup_service_roles(
                                         "aws:PrincipalArn": [
                                             "arn:aws:iam::111111111111:role/au-production-backup-service",
                                             "arn:aws:iam::111111111111:role/au-production-restore-testing",
+                                            "arn:aws:iam::111111111111:role/au-production-dr-backup-service",
                                         ]
                                     },
                                     "Bool": {"kms:GrantIsForAWSResource": "true"},

@@ -86,10 +86,138 @@ def test_replica_lag_alarm_is_the_design_rpo_and_pages(
             "Namespace": "AWS/RDS",
             "Threshold": 60,
             "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": topology.db_instance_id(DR)}],
-            "TreatMissingData": "breaching",
             "AlarmActions": Match.any_value(),
         },
     )
+
+
+def test_replica_lag_alarm_ignores_an_idle_primary_and_clears_after_promotion(
+    au_production: Stages, template_of: TemplateOf, topology: FailoverTopology
+) -> None:
+    """An idle PostgreSQL source shows up to 5 min of lag between RDS heartbeats: the Minimum of 5 minutes, twice,
+    pages only lag that never recovers; a promoted writer reports no ReplicaLag, which must not hold ALARM."""
+    alarms = template_of(au_production, "dr", "StandbyData").find_resources(
+        "AWS::CloudWatch::Alarm", {"Properties": {"AlarmName": topology.replica_lag_alarm_name}}
+    )
+    [alarm] = alarms.values()
+    props = alarm["Properties"]
+    assert (props["Statistic"], props["Period"]) == ("Minimum", 300)
+    assert (props["EvaluationPeriods"], props["DatapointsToAlarm"]) == (2, 2)
+    assert props["TreatMissingData"] == "notBreaching"
+    assert props["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def _statements(template: Template, resource_type: str, **properties: object) -> list[dict[str, object]]:
+    found = template.find_resources(resource_type, {"Properties": properties} if properties else None)
+    return [s for r in found.values() for s in r["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def test_dr_foundation_holds_a_dormant_reverse_replication_role_for_sse_kms_objects(
+    au_production: Stages, template_of: TemplateOf, topology: FailoverTopology
+) -> None:
+    """Failback replicates DR -> primary with its own role (issue 16 item 3), following
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html."""
+    storage = template_of(au_production, "dr", "Storage")
+    roles = storage.find_resources(
+        "AWS::IAM::Role", {"Properties": {"RoleName": topology.reverse_replication_role_name()}}
+    )
+    [(role_id, role)] = roles.items()
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert [(s["Principal"], s["Action"]) for s in trust] == [({"Service": "s3.amazonaws.com"}, "sts:AssumeRole")]
+    storage.resource_count_is("AWS::IAM::Policy", 0)  # grants in a managed policy, never inline
+    policies = storage.find_resources("AWS::IAM::ManagedPolicy")
+    [policy] = [p for p in policies.values() if p["Properties"].get("Roles") == [{"Ref": role_id}]]
+    by_sid = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    text = json.dumps(by_sid)
+    assert set(by_sid) == {
+        "ReadSourceConfiguration",
+        "ReadSourceVersions",
+        "WriteReplicas",
+        "DecryptSourceThroughS3",
+        "EncryptReplicasThroughS3",
+    }
+
+    def actions(sid: str) -> set[str]:
+        action = by_sid[sid]["Action"]
+        return {action} if isinstance(action, str) else set(action)
+
+    assert actions("ReadSourceConfiguration") == {"s3:GetReplicationConfiguration", "s3:ListBucket"}
+    assert actions("ReadSourceVersions") == {
+        "s3:GetObjectVersionForReplication",
+        "s3:GetObjectVersionAcl",
+        "s3:GetObjectVersionTagging",
+    }
+    assert actions("WriteReplicas") == {"s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"}
+    assert by_sid["WriteReplicas"]["Resource"] == f"arn:aws:s3:::{topology.content_bucket(PRIMARY)}/*"
+    assert json.dumps(by_sid["ReadSourceVersions"]["Resource"]).count("Fn::GetAtt") == 1  # the DR bucket
+    # Decrypt with the DR customer key through S3 in DR; encrypt with the primary's customer key (by alias)
+    # through S3 in the primary region.
+    decrypt = by_sid["DecryptSourceThroughS3"]
+    assert actions("DecryptSourceThroughS3") == {"kms:Decrypt"}
+    assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{topology.dr_region}.amazonaws.com"}}
+    assert decrypt["Resource"]["Fn::GetStackOutput"]["StackName"] == "au-production-dr-keys"
+    encrypt = by_sid["EncryptReplicasThroughS3"]
+    assert actions("EncryptReplicasThroughS3") == {"kms:Encrypt", "kms:GenerateDataKey"}
+    assert encrypt["Resource"] == f"arn:aws:kms:{topology.primary_region}:{topology.account}:key/*"
+    assert encrypt["Condition"] == {
+        "StringEquals": {"kms:ViaService": f"s3.{topology.primary_region}.amazonaws.com"},
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": topology.customer_key_alias()},
+    }
+    assert '"Effect": "Deny"' not in text
+    # Dormant: the DR bucket carries no replication rule until failback puts one on.
+    for bucket in storage.find_resources("AWS::S3::Bucket").values():
+        assert "ReplicationConfiguration" not in bucket["Properties"]
+
+
+def test_dr_system_key_admits_secrets_manager_replicas_of_this_account(
+    au_production: Stages, au_development: Stages, template_of: TemplateOf, topology: FailoverTopology
+) -> None:
+    """The master secret's replica is written under the caller's identity with the DR `system` key (item 6)."""
+    sid = "AllowSecretsManagerReplicasInThisRegion"
+    keys = template_of(au_production, "dr", "Keys").find_resources("AWS::KMS::Key")
+    by_class = {k["Properties"]["Description"].split()[1]: k["Properties"]["KeyPolicy"] for k in keys.values()}
+    [grant] = [s for s in by_class["system"]["Statement"] if s.get("Sid") == sid]
+    assert (grant["Effect"], grant["Principal"], grant["Resource"]) == ("Allow", {"AWS": "*"}, "*")
+    assert set(grant["Action"]) == {"kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"}
+    assert grant["Condition"] == {
+        "StringEquals": {
+            "kms:ViaService": f"secretsmanager.{topology.dr_region}.amazonaws.com",
+            "kms:CallerAccount": topology.account,
+        }
+    }
+    for data_class, policy in by_class.items():
+        if data_class != "system":
+            assert sid not in json.dumps(policy)
+    # Primary keys and a deployment without a replicated secret need no such grant.
+    assert sid not in json.dumps(template_of(au_production, "primary", "Keys").to_json())
+    assert sid not in json.dumps(template_of(au_development, "dr", "Keys").to_json())
+
+
+@pytest.mark.parametrize(("role", "stack_id"), [("primary", "Data"), ("dr", "StandbyData")])
+def test_secret_replication_failure_pages_sev2(
+    au_production: Stages, template_of: TemplateOf, role: str, stack_id: str
+) -> None:
+    rules = template_of(au_production, role, stack_id).find_resources("AWS::Events::Rule")
+    [rule] = [
+        r["Properties"] for r in rules.values() if r["Properties"].get("Name", "").endswith("secret-replication-failed")
+    ]
+    assert rule["Name"] == f"au-production-{role}-secret-replication-failed"
+    assert rule["State"] == "ENABLED"
+    assert rule["EventPattern"] == {
+        "source": ["aws.secretsmanager"],
+        "detail-type": ["AWS Service Event via CloudTrail"],
+        "detail": {"eventSource": ["secretsmanager.amazonaws.com"], "eventName": ["ReplicationFailed"]},
+    }
+    [target] = rule["Targets"]
+    alerts = template_of(au_production, role, "Alerts").to_json()
+    output = (
+        alerts["Outputs"][target["Arn"]["Fn::GetStackOutput"]["OutputName"]]
+        if "Fn::GetStackOutput" in target["Arn"]
+        else None
+    )
+    assert output is not None, target
+    topic = alerts["Resources"][output["Value"]["Ref"]]["Properties"]["TopicName"]
+    assert topic == f"au-production-{role}-sev2"
 
 
 def test_content_bucket_replicates_with_rtc_and_delete_markers(
@@ -273,24 +401,38 @@ def test_primary_master_secret_is_replicated_with_the_dr_system_key(
     )
 
 
-def test_dr_stage_reads_nothing_from_the_primary_region(au_production: Stages) -> None:
-    """Acceptance (DR-1): the DR side deploys with no value read from the primary region. The only
-    mention of the primary region in a DR template is the replica's source ARN, built from config."""
+def test_dr_stage_reads_nothing_from_the_primary_region(au_production: Stages, topology: FailoverTopology) -> None:
+    """Acceptance (DR-1): the DR side deploys with no value read from the primary region. The only mentions of
+    the primary region in a DR template are names built from config: the replica's source ARN, the dormant
+    reverse replication's destination (bucket, key by alias, S3 endpoint) and the dormant DR plan's copy vault."""
     primary_region = str(au_production["primary"].region)
     dr_region = str(au_production["dr"].region)
+    deployment = au_production["dr"].deployment
+    built_from_config = {
+        "StandbyData": [topology.db_instance_arn(PRIMARY)],
+        "Storage": [
+            topology.content_bucket(PRIMARY),
+            f"arn:aws:kms:{primary_region}:{topology.account}:key/*",
+            f"s3.{primary_region}.amazonaws.com",
+        ],
+        "Backup": [
+            f"arn:aws:backup:{primary_region}:{topology.account}:backup-vault:{deployment.backup_vault_name(PRIMARY)}"
+        ],
+    }
     for stack in au_production["dr"].stacks:
         body = Template.from_stack(stack).to_json()
         template = json.dumps(body)
-        assert "au-production-primary-" not in template.replace("au-production-primary-postgres", ""), (
-            f"{stack.stack_name} names a primary-region resource"
-        )
+        for name in built_from_config.get(stack.node.id, []):
+            assert name in template, f"{stack.stack_name} no longer names {name}: update this test"
+            template = template.replace(name, "")
+        # The master secret's DR replica is named after the primary's instance (it lives in this region).
+        template = template.replace(topology.db_instance_id(PRIMARY), "")
+        assert "au-production-primary-" not in template, f"{stack.stack_name} names a primary-region resource"
+        assert primary_region not in template, f"{stack.stack_name} mentions {primary_region}"
         for reference in _stack_outputs_read(body):
             assert reference["Region"] == dr_region, f"{stack.stack_name} reads {reference}"
             assert reference["StackName"].startswith("au-production-dr-")
         assert "{{resolve:ssm" not in template
-        if primary_region in template:
-            assert stack.node.id == "StandbyData", f"{stack.stack_name} mentions {primary_region}"
-            assert template.count(primary_region) == 1
 
 
 def _stack_outputs_read(node: object) -> list[dict[str, str]]:
@@ -354,3 +496,24 @@ def test_each_region_pages_when_the_site_is_down_from_outside(
     reference = topic.as_object()["Fn::GetStackOutput"]
     assert reference["StackName"] == f"au-production-{role}-alerts"
     assert "Sev1Topic" in reference["OutputName"]
+
+
+def test_replica_backup_acknowledgment_names_the_dr_plan_that_exists(
+    au_production: Stages, template_of: TemplateOf
+) -> None:
+    """Issue 16 item 5: plans are regional, so "the plans select it" was false until the DR region had its own."""
+    replica = au_production["dr"].node.find_child("StandbyData").node.find_child("Replica").node.find_child("Instance")
+    reasons = [
+        reason
+        for entry in replica.node.metadata
+        if entry.type == "aws:cdk:acknowledged-rules"
+        for rule, reason in entry.data.items()
+        if rule.endswith("-RDSInBackupPlan")
+    ]
+    assert reasons, "the replica's RDSInBackupPlan acknowledgment is gone"
+    for reason in reasons:
+        assert "the plans select it" not in reason
+        assert "-dr-database" in reason and "primary region's vault" in reason
+    template_of(au_production, "dr", "Backup").has_resource_properties(
+        "AWS::Backup::BackupPlan", {"BackupPlan": Match.object_like({"BackupPlanName": "au-production-dr-database"})}
+    )
