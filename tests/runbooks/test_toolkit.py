@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -188,7 +189,7 @@ def test_unknown_deployment_is_a_usage_error_listing_the_allowed_names(capsys: p
 
 def test_a_failed_poll_is_retried_until_the_deadline_and_the_wait_prints_progress() -> None:
     clock, out = Clock(), io.StringIO()
-    answers = iter([RuntimeError("throttled"), False, RuntimeError("reset"), True])
+    answers: Iterator[Exception | bool] = iter([RuntimeError("throttled"), False, RuntimeError("reset"), True])
 
     def check() -> bool:
         answer = next(answers)
