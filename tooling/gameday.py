@@ -18,8 +18,11 @@ What it does, in order (every check is printed PASS/FAIL; any FAIL exits 1):
 4. the outage: the failover (`runbooks.failover`, executed) gets primary-region clients
    whose every call raises `EndpointConnectionError`; every call is recorded, and the
    game day checks that nothing but the probe and the (skipped) fence was tried there
-   and that no Route 53 change was made; then the public name must answer with the DR
-   ALB (Route 53 TestDNSAnswer) and the promoted replica must be a writer;
+   and that no Route 53 change was made; the emulator is told the region is blacked out
+   (`tooling.emulator.cloudwatch.request_blackout`), so the replica's `ReplicaLag` grows
+   one second per second from then on, as RDS's does; then the public name must answer
+   with the DR ALB's addresses (Route 53 TestDNSAnswer answers an alias with addresses)
+   and the promoted replica must be a writer;
 5. writes an object into the DR bucket (a write taken while DR serves);
 6. does not wait for the next minute: the switch alarm aggregates per period (60 s), and
    a 1 and a 0 in the same period keep its Maximum at 1, so the failback runs on a clock
