@@ -3,13 +3,15 @@
 Read `runbooks/failover.md` first. The properties the tests hold this to:
 
 - every AWS client is passed in; the DR-region clients do the work, the optional
-  primary-region clients are used only to probe and fence the old primary, and any
-  error from them is recorded and never fatal (the usual reason to fail over is that
-  the primary region does not answer);
+  primary-region clients are used only to probe and fence the old primary. Only a
+  region that does not answer (no connection, timeout, reset) counts as down and lets
+  the fence be skipped; an answer that is an error (throttling, AccessDenied) refuses
+  the failover unless --force, and a fence that errors fails its step;
 - dry run by default (read calls only, steps recorded `planned`);
 - idempotent through the audit log (`runbooks/toolkit.py`): a rerun with the same run
   id resumes and never repeats a done step; the promotion is recorded `started`
-  before the call and is never issued twice;
+  before the call, and a rerun asks RDS what happened (still a replica: promote;
+  promoting or promoted: wait) instead of trusting the record;
 - traffic moves only through the failover switch metric (a CloudWatch data-plane
   call in the DR region); the automation never changes Route 53 records.
 """
@@ -29,7 +31,17 @@ from config.topology import DR, PRIMARY, FailoverTopology
 from runbooks import standby
 from runbooks.release import check_release_skew
 from runbooks.standby import PublicAnswer
-from runbooks.toolkit import AuditLog, RefusedError, RunResult, Skip, Step, StepFailedError, StepRunner, wait_until
+from runbooks.toolkit import (
+    AuditLog,
+    RefusedError,
+    RunResult,
+    Skip,
+    Step,
+    StepFailedError,
+    StepRunner,
+    check_run_id,
+    wait_until,
+)
 
 CLAUSE = "DR-2"
 PROCEDURE = "failover"
@@ -55,10 +67,21 @@ class Timeouts:
 
 @dataclass(frozen=True)
 class PrimaryProbe:
-    answered: bool
+    answered: bool  # the region answered (possibly with an error)
     healthy: bool
     desired: int | None
     detail: str
+    error: str | None = None  # the answer was an error (e.g. ThrottlingException, AccessDenied)
+    db_available: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "answered": self.answered,
+            "healthy": self.healthy,
+            "desired": self.desired,
+            "error": self.error,
+            "detail": self.detail,
+        }
 
 
 class Failover:
@@ -105,6 +128,12 @@ class Failover:
         self.options = options
         self.run_id = run_id
         self._probe = None
+        try:
+            check_run_id(run_id, [self.topo.db_instance_id(PRIMARY), self.replica_id])
+        except RefusedError as error:
+            if self.out is not None:
+                print(f"{PROCEDURE}: refused: {error}", file=self.out, flush=True)
+            return RunResult(run_id=run_id, outcome="refused")
         runner = StepRunner(
             self.audit,
             run_id=run_id,
@@ -133,13 +162,22 @@ class Failover:
     def _promotion_recorded(self) -> bool:
         return self.audit.latest(self.run_id, "promote-replica", ("started", "done")) is not None
 
+    def _promoted_by_this_run(self, replica: dict[str, Any]) -> bool:
+        """Past the point of no return, by what RDS says: this run recorded the promotion and the
+        instance is no longer a replica or is busy being promoted (`modifying`, ...)."""
+        if not self._promotion_recorded():
+            return False
+        return not standby.is_replica(replica) or replica["DBInstanceStatus"] != "available"
+
     def _preconditions(self) -> dict[str, Any]:
         if not self.options.reason.strip():
             raise RefusedError("--reason is required: record who decided to fail over, and why")
+        if self.options.capacity is not None and self.options.capacity < 1:
+            raise RefusedError(f"--capacity {self.options.capacity} is not allowed (allowed: 1 or more)")
         replica = standby.describe_db(self.rds, self.replica_id)
         if replica is None:
             raise RefusedError(f"replica {self.replica_id} not found in {self.topo.dr_region}")
-        promoted = self._promotion_recorded()
+        promoted = self._promoted_by_this_run(replica)
         detail: dict[str, Any] = {
             "reason": self.options.reason,
             "replica": self.replica_id,
@@ -152,24 +190,35 @@ class Failover:
             raise RefusedError(f"replica {self.replica_id} is {replica['DBInstanceStatus']}, not available")
         if not standby.is_replica(replica):
             raise RefusedError(f"{self.replica_id} is not a read replica (already promoted by another run?)")
-        lag = standby.replica_lag_seconds(self.cloudwatch, self.replica_id, self.now())
-        detail["replica_lag_s"] = lag
-        if not self.options.accept_data_loss:
-            if lag is None:
-                raise RefusedError("no ReplicaLag datapoint in the last 5 minutes: lag unknown (--accept-data-loss)")
-            if lag > self.topo.failover_max_lag_seconds:
-                raise RefusedError(
-                    f"replica lag {lag:.0f} s > failover_max_lag_seconds {self.topo.failover_max_lag_seconds} "
-                    "(--accept-data-loss to fail over anyway)"
-                )
         # OPS-7 / DR-1: the standby must run the release the primary last ran (runbooks/release.py).
         detail["release"] = check_release_skew(self.ssm, self.topo, accept=self.options.accept_release_skew)
         probe = self._primary_probe()
-        detail["primary"] = {"answered": probe.answered, "healthy": probe.healthy, "detail": probe.detail}
+        detail["primary"] = probe.as_json()
+        if probe.error and not self.options.force:
+            raise RefusedError(
+                f"the primary region answered with an error ({probe.error}): it is up, not down; "
+                "fix the access or wait, or --force to fail over anyway"
+            )
         if probe.healthy and not self.options.force:
             raise RefusedError(f"the primary answers as healthy ({probe.detail}); --force to fail over anyway")
+        detail["replica_lag"] = self._check_lag(probe)
         detail["capacity"] = self._capacity(check_only=True)
         return detail
+
+    def _check_lag(self, probe: PrimaryProbe) -> dict[str, Any]:
+        """The data at risk: the lag when the source was last seen once it is gone (see standby.lag_at_risk)."""
+        source_gone = not probe.answered or (probe.error is None and not probe.db_available)
+        series = standby.replica_lag_series(self.cloudwatch, self.replica_id, self.now())
+        lag = standby.lag_at_risk(series, source_gone=source_gone)
+        if not self.options.accept_data_loss:
+            if lag.at_risk_s is None:
+                raise RefusedError(f"ReplicaLag unknown ({lag.basis}): --accept-data-loss to fail over anyway")
+            if lag.at_risk_s > self.topo.failover_max_lag_seconds:
+                raise RefusedError(
+                    f"replica lag {lag.at_risk_s:.0f} s > failover_max_lag_seconds "
+                    f"{self.topo.failover_max_lag_seconds} ({lag.basis}; --accept-data-loss to fail over anyway)"
+                )
+        return {**lag.as_json(), "source_gone": source_gone}
 
     def _primary_probe(self) -> PrimaryProbe:
         """Probe once per run; later steps reuse the answer instead of calling the primary again."""
@@ -181,15 +230,29 @@ class Failover:
         try:
             db = standby.describe_db(self.primary_rds, self.topo.db_instance_id(PRIMARY))
             group = standby.describe_asg(self.primary_autoscaling, self.topo.web_asg_name(PRIMARY))
-        except Exception as error:  # the region does not answer: it counts as down
-            self._probe = PrimaryProbe(False, False, None, f"{type(error).__name__}: {error}")
+        except Exception as error:
+            text = standby.describe_error(error)
+            if standby.did_not_answer(error):  # only a region that does not answer counts as down
+                self._probe = PrimaryProbe(False, False, None, f"the primary region did not answer ({text})")
+            else:
+                self._probe = PrimaryProbe(True, False, None, f"the primary region answered {text}", error=text)
             return self._probe
         db_ok = db is not None and db["DBInstanceStatus"] == "available"
         serving = standby.in_service(group) if group else 0
         desired = int(group["DesiredCapacity"]) if group else None
         status = db["DBInstanceStatus"] if db else "missing"
-        self._probe = PrimaryProbe(True, db_ok and serving > 0, desired, f"db {status}, {serving} web in service")
+        detail = f"db {status}, {serving} web in service"
+        self._probe = PrimaryProbe(True, db_ok and serving > 0, desired, detail, db_available=db_ok)
         return self._probe
+
+    def _first_seen_desired(self) -> int | None:
+        """The primary's desired capacity as the run's first probe saw it (a rerun after the fence sees 0)."""
+        for record in self.audit.records(self.run_id):
+            if record["step"] == "preconditions" and record["status"] == "done" and not record["dry_run"]:
+                desired = record["detail"].get("primary", {}).get("desired")
+                if desired:
+                    return int(desired)
+        return self._primary_probe().desired
 
     # -- fence ---------------------------------------------------------------------------
 
@@ -211,22 +274,27 @@ class Failover:
         name = self.topo.web_asg_name(PRIMARY)
         try:
             standby.scale_asg(self.primary_autoscaling, name, min_size=0, desired=0)
-        except Exception as error:  # never fatal: the primary region is usually what failed
-            return Skip("the primary region did not answer", {"error": f"{type(error).__name__}: {error}"})
-        return {"asg": name, "previous_desired": self._primary_probe().desired}
+        except Exception as error:
+            text = standby.describe_error(error)
+            if standby.did_not_answer(error):  # the region is down: nothing to fence now (DR-2 page: retry later)
+                return Skip("the primary region did not answer", {"error": text})
+            raise StepFailedError(
+                f"the fence of {name} failed with an answer ({text}): the old primary may still serve; "
+                "fix the cause and rerun with the same --run-id (or --no-fence to decide otherwise)"
+            ) from error
+        return {"asg": name, "previous_desired": self._first_seen_desired()}
 
     # -- scale ---------------------------------------------------------------------------
 
     def _capacity(self, *, check_only: bool = False) -> int:
         fenced = self.audit.done(self.run_id, "fence-primary")
         previous = fenced["detail"].get("previous_desired") if fenced else None
-        probe = self._primary_probe()
         if self.options.capacity is not None:
             capacity = self.options.capacity
         elif previous:
             capacity = int(previous)
-        elif probe.answered and probe.desired:
-            capacity = probe.desired
+        elif seen := self._first_seen_desired():
+            capacity = seen
         else:
             capacity = self.topo.primary_web_min_capacity
         group = standby.describe_asg(self.autoscaling, self.topo.web_asg_name(DR))
@@ -253,31 +321,60 @@ class Failover:
         return {"db": self.replica_id, "BackupRetentionPeriod": self.topo.db_backup_retention_days}
 
     def _promote(self, earlier: dict[str, Any] | None) -> dict[str, Any]:
+        """Ask RDS, not the record: a `started` record whose call never went out (a crash between the
+        record and the call, or the call failing) is retried; a promotion under way or done is waited for."""
         replica = standby.describe_db(self.rds, self.replica_id)
         if replica is None:
             raise StepFailedError(f"{self.replica_id} disappeared")
+        if standby.is_replica(replica) and replica["DBInstanceStatus"] != "available":
+            replica = self._wait_settled()  # a promotion (an earlier call's) may be under way
         called = False
-        if earlier is None and standby.is_replica(replica):
+        if standby.is_replica(replica):
+            called = self._call_promote(resumed=earlier is not None)
+        self._wait_writer(self.rds, self.replica_id, self.timeouts.promote_s)
+        return {"db": self.replica_id, "promote_called": called, "resumed": earlier is not None}
+
+    def _call_promote(self, *, resumed: bool) -> bool:
+        try:
             self.rds.promote_read_replica(
                 DBInstanceIdentifier=self.replica_id, BackupRetentionPeriod=self.topo.db_backup_retention_days
             )
-            called = True
-        self._wait_writer(self.rds, self.replica_id, self.timeouts.promote_s)
-        return {"db": self.replica_id, "promote_called": called}
+        except Exception as error:
+            # On a rerun, RDS refusing the state means our earlier call is being carried out: wait for it.
+            if resumed and standby.error_code(error) == "InvalidDBInstanceState":
+                return False
+            raise
+        return True
+
+    def _wait_settled(self) -> dict[str, Any]:
+        """Wait until the instance is a writer or an available replica again; return it."""
+        found: dict[str, Any] = {}
+
+        def settled() -> bool:
+            db = standby.describe_db(self.rds, self.replica_id)
+            found["db"] = db
+            return db is not None and (not standby.is_replica(db) or db["DBInstanceStatus"] == "available")
+
+        self._wait(f"{self.replica_id} to finish what it is doing", settled, self.timeouts.promote_s)
+        return dict(found["db"])
+
+    def _wait(self, what: str, check: Callable[[], bool], timeout_s: float) -> None:
+        wait_until(
+            what,
+            check,
+            timeout_s=timeout_s,
+            poll_s=self.timeouts.poll_s,
+            sleep=self.sleep,
+            clock=self.clock,
+            out=self.out,
+        )
 
     def _wait_writer(self, rds: Any, identifier: str, timeout_s: float) -> None:
         def is_writer() -> bool:
             db = standby.describe_db(rds, identifier)
             return db is not None and db["DBInstanceStatus"] == "available" and not standby.is_replica(db)
 
-        wait_until(
-            f"{identifier} to be an available writer",
-            is_writer,
-            timeout_s=timeout_s,
-            poll_s=self.timeouts.poll_s,
-            sleep=self.sleep,
-            clock=self.clock,
-        )
+        self._wait(f"{identifier} to be an available writer", is_writer, timeout_s)
 
     # -- switch and verification ---------------------------------------------------------
 
@@ -294,22 +391,16 @@ class Failover:
 
     def _verify(self) -> dict[str, Any]:
         target_group, dns = standby.web_entry(self.autoscaling, self.elbv2, self.topo.web_asg_name(DR))
-        waits = {"timeout_s": self.timeouts.targets_s, "poll_s": self.timeouts.poll_s}
-        wait_until(
+        self._wait(
             f"a healthy target in {target_group}",
             lambda: standby.healthy_targets(self.elbv2, target_group) >= 1,
-            sleep=self.sleep,
-            clock=self.clock,
-            **waits,
+            self.timeouts.targets_s,
         )
         secret = self.secretsmanager.describe_secret(SecretId=standby.master_secret_id(self.topo))
-        wait_until(
-            f"{self.topo.domain_name} to answer with {dns}",
+        self._wait(
+            f"{self.topo.domain_name} to answer with {dns}'s addresses",
             lambda: self.public_answer.resolves_to(self.topo.domain_name, dns),
-            timeout_s=self.timeouts.dns_s,
-            poll_s=self.timeouts.poll_s,
-            sleep=self.sleep,
-            clock=self.clock,
+            self.timeouts.dns_s,
         )
         return {
             "healthy_targets": standby.healthy_targets(self.elbv2, target_group),
@@ -354,7 +445,7 @@ class Failover:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
-    from runbooks.toolkit import add_common_args
+    from runbooks.toolkit import add_common_args, positive_int
 
     parser = argparse.ArgumentParser(
         prog="python -m runbooks.failover",
@@ -371,7 +462,9 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.ArgumentPars
         "--accept-release-skew", action="store_true", help="fail over although DR runs another release (OPS-7)"
     )
     parser.add_argument("--no-fence", dest="fence", action="store_false", help="do not scale the primary web to 0")
-    parser.add_argument("--capacity", type=int, default=None, help="DR web capacity (default: the primary's)")
+    parser.add_argument(
+        "--capacity", type=positive_int, default=None, help="DR web capacity, 1 or more (default: the primary's)"
+    )
     parser.add_argument("--hosted-zone-id", default=None, help="verify with Route 53 TestDNSAnswer, not DNS")
     return parser, parser.parse_args(argv)
 

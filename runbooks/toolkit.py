@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -263,13 +264,78 @@ def wait_until(
     poll_s: float,
     sleep: Callable[[float], None],
     clock: Callable[[], float],
+    out: TextIO | None = None,
+    progress_every_s: float = 60.0,
 ) -> None:
-    """Poll `check` until true; raise StepFailedError after `timeout_s` (by `clock`, so tests need no real time)."""
-    deadline = clock() + timeout_s
-    while not check():
-        if clock() >= deadline:
-            raise StepFailedError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+    """Poll `check` until true; raise StepFailedError after `timeout_s` (by `clock`, so tests need no real time).
+
+    A poll that raises (a throttled or reset describe call) is one failed poll, not a failed
+    wait: it is retried until the deadline, and the last error is named if the wait times
+    out. A `RefusedError` or `StepFailedError` from `check` is a verdict and ends the wait.
+    While it waits it prints a line to `out` at the start and every `progress_every_s`.
+    """
+    start = clock()
+    deadline = start + timeout_s
+    last_error: str | None = None
+    next_report = start
+    while True:
+        try:
+            if check():
+                return
+            last_error = None
+        except (RefusedError, StepFailedError):
+            raise
+        except Exception as error:  # one failed poll: retried until the deadline
+            last_error = f"{type(error).__name__}: {error}"
+        now = clock()
+        if now >= deadline:
+            tail = f" (last poll failed: {last_error})" if last_error else ""
+            raise StepFailedError(f"timed out after {timeout_s:.0f} s waiting for {what}{tail}")
+        if out is not None and now >= next_report:
+            failed = f"; last poll failed: {last_error}" if last_error else ""
+            print(f"    waiting for {what}: {now - start:.0f} s of {timeout_s:.0f} s{failed}", file=out, flush=True)
+            next_report = now + progress_every_s
         sleep(poll_s)
+
+
+# -- run ids ------------------------------------------------------------------------------
+
+RDS_IDENTIFIER_MAX = 63
+# The identifiers a procedure derives from a run id: failback renames the old writers to
+# `<db instance id>-fenced-<run id>` and `<db instance id>-retired-<run id>`.
+DERIVED_ID_SUFFIXES = ("-fenced-", "-retired-")
+RUN_ID_ALLOWED = "letters, digits and single hyphens, starting with a letter or digit and not ending with '-'"
+_RUN_ID = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
+
+
+def run_id_max_length(db_instance_ids: Sequence[str]) -> int:
+    """The longest run id whose derived RDS identifiers stay within 63 characters."""
+    longest = max((len(i) + len(s) for i in db_instance_ids for s in DERIVED_ID_SUFFIXES), default=0)
+    return RDS_IDENTIFIER_MAX - longest
+
+
+def check_run_id(run_id: str, db_instance_ids: Sequence[str]) -> None:
+    """Refuse a run id that cannot go into an RDS identifier (RDS: letters, digits, hyphens; no '--'; <= 63)."""
+    limit = run_id_max_length(db_instance_ids)
+    if not _RUN_ID.match(run_id):
+        raise RefusedError(f"--run-id {run_id!r} is not allowed: use {RUN_ID_ALLOWED} (at most {limit} characters)")
+    if len(run_id) > limit:
+        raise RefusedError(
+            f"--run-id {run_id!r} is {len(run_id)} characters: at most {limit} here, so that identifiers derived "
+            f"from it (e.g. {db_instance_ids[0]}{DERIVED_ID_SUFFIXES[0]}<run id>) stay within "
+            f"{RDS_IDENTIFIER_MAX} characters"
+        )
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (a capacity of 0 or less would leave no web tier)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer (allowed: 1 or more)") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed (allowed: 1 or more)")
+    return value
 
 
 # -- CLI conventions ----------------------------------------------------------------------

@@ -18,8 +18,11 @@ What it does, in order (every check is printed PASS/FAIL; any FAIL exits 1):
 4. the outage: the failover (`runbooks.failover`, executed) gets primary-region clients
    whose every call raises `EndpointConnectionError`; every call is recorded, and the
    game day checks that nothing but the probe and the (skipped) fence was tried there
-   and that no Route 53 change was made; then the public name must answer with the DR
-   ALB (Route 53 TestDNSAnswer) and the promoted replica must be a writer;
+   and that no Route 53 change was made; the emulator is told the region is blacked out
+   (`tooling.emulator.cloudwatch.request_blackout`), so the replica's `ReplicaLag` grows
+   one second per second from then on, as RDS's does; then the public name must answer
+   with the DR ALB's addresses (Route 53 TestDNSAnswer answers an alias with addresses)
+   and the promoted replica must be a writer;
 5. writes an object into the DR bucket (a write taken while DR serves);
 6. does not wait for the next minute: the switch alarm aggregates per period (60 s), and
    a 1 and a 0 in the same period keep its Maximum at 1, so the failback runs on a clock
@@ -64,6 +67,8 @@ from runbooks.toolkit import AuditLog
 from tooling import gameday_checks as checks
 from tooling import gameday_release
 from tooling.deploy import ASSEMBLY, REPO, deploy, synthesize
+from tooling.emulator import cloudwatch as emulator_cloudwatch
+from tooling.emulator.route53 import alias_addresses
 from tooling.gameday_clients import ROUTE53_CHANGES, CallLog, Recorded, Unreachable
 from tooling.gameday_report import GameDayReport
 from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
@@ -74,6 +79,11 @@ FAILOVER_TIMEOUTS = failover.Timeouts(poll_s=0.5, promote_s=60, targets_s=60, dn
 FAILBACK_TIMEOUTS = failback.Timeouts(poll_s=0.5, db_s=60, lag_s=60, targets_s=60, dns_s=60)
 PRIMARY_WRITES_ALLOWED = {("autoscaling", "update_auto_scaling_group")}  # the fence, which must be skipped
 CLOCK_MARGIN_S = 1  # the failback's clock runs one switch alarm period and this much ahead
+
+
+def emulator_dns(name: str) -> set[str]:
+    """An ALB name's addresses as the emulator's TestDNSAnswer gives them (the emulator has no DNS)."""
+    return set(alias_addresses(name))
 
 
 def client_factory(env: dict[str, str]) -> checks.ClientFactory:
@@ -165,7 +175,7 @@ def run_failover(
         elbv2=rec("elbv2"),
         cloudwatch=rec("cloudwatch"),
         secretsmanager=rec("secretsmanager"),
-        public_answer=Route53TestAnswer(Recorded(aws("route53", dr), "route53", "global", log), zone_id),
+        public_answer=Route53TestAnswer(Recorded(aws("route53", dr), "route53", "global", log), zone_id, emulator_dns),
         audit_log=AuditLog(audit),
         primary_rds=Unreachable("rds", topo.primary_region, log),
         primary_autoscaling=Unreachable("autoscaling", topo.primary_region, log),
@@ -213,7 +223,9 @@ def run_failback(
         topo,
         dr=region_clients(topo.dr_region),
         primary=region_clients(topo.primary_region),
-        public_answer=Route53TestAnswer(Recorded(aws("route53", topo.dr_region), "route53", "global", log), zone_id),
+        public_answer=Route53TestAnswer(
+            Recorded(aws("route53", topo.dr_region), "route53", "global", log), zone_id, emulator_dns
+        ),
         audit_log=AuditLog(audits[1]),
         now=now,
         timeouts=FAILBACK_TIMEOUTS,
@@ -264,6 +276,7 @@ def run_gameday(
         releases, v2 = gameday_release.run_releases(aws, topo, report, workdir / "gameday", run_id)
 
     print(f"\n== game day: {topo.primary_region} lost; failover {run_id}", flush=True)
+    emulator_cloudwatch.request_blackout(env["AWS_ENDPOINT_URL"], topo.primary_region)  # ReplicaLag grows from now
     with timed(report, "failover (wall clock)"):
         run_failover(aws, topo, zone_id, run_id, audits[0], report)
     report.check("public name answers DR", *checks.public_answer(aws, topo, zone_id, DR))
@@ -276,6 +289,7 @@ def run_gameday(
     publish_replica_lag(aws, topo.primary_region, topo.db_instance_id(PRIMARY), 0.0)
 
     print(f"\n== game day: {topo.primary_region} back; failback {run_id}", flush=True)
+    emulator_cloudwatch.request_blackout(env["AWS_ENDPOINT_URL"], topo.primary_region, restore_region=True)
     with timed(report, "failback (wall clock)"):
         run_failback(aws, topo, zone_id, run_id, audits, report, now=failback_now)
     report.check("primary database is the writer", *checks.writer(aws, topo, PRIMARY))

@@ -11,6 +11,7 @@ from typing import Any
 
 from config.topology import DR, PRIMARY, FailoverTopology
 from runbooks import standby
+from tooling.emulator.route53 import alias_addresses
 
 Result = tuple[bool, str]
 ClientFactory = Callable[[str, str], Any]
@@ -73,8 +74,9 @@ def public_answer(aws: ClientFactory, topology: FailoverTopology, zone_id: str, 
     route53 = aws("route53", topology.primary_region)
     answer = route53.test_dns_answer(HostedZoneId=zone_id, RecordName=topology.domain_name, RecordType="A")
     data = [str(item) for item in answer.get("RecordData", [])]
-    ok = any(dns.rstrip(".").lower() in item.rstrip(".").lower() for item in data)
-    return ok, f"{topology.domain_name} answers {data} (want the {role} ALB {dns})"
+    wanted = alias_addresses(dns)  # an alias answers with addresses (API_TestDNSAnswer), the emulator's for the ALB
+    ok = bool(set(data) & set(wanted))
+    return ok, f"{topology.domain_name} answers {data} (want the {role} ALB {dns}: {wanted})"
 
 
 def object_arrives(s3: Any, bucket: str, key: str, *, timeout_s: float = 30.0, poll_s: float = 0.5) -> Result:

@@ -16,6 +16,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from tooling.emulator.route53 import alias_addresses
 from tooling.moto_server import MotoServer, start_moto_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("emulator")]
@@ -316,7 +317,10 @@ def test_dns_answer_fails_over_and_back_with_the_alarm(aws: Client) -> None:
     dimensions = [{"Name": "Deployment", "Value": "dns"}]
     put_alarm(aws, "dns-alarm", dimensions)
     zone_id = failover_zone(aws, "dns.example.com", metric_health_check(aws, "dns-alarm", "dns"))
-    primary = ["primary-alb-123.ap-southeast-2.elb.amazonaws.com"]
+    # An alias answers with the addresses a resolver would get, never the target's name (API_TestDNSAnswer).
+    primary = alias_addresses("primary-alb-123.ap-southeast-2.elb.amazonaws.com")
+    assert len(primary) == 2 and all(address.startswith("198.51.100.") for address in primary)
+    assert alias_addresses("dualstack.primary-alb-123.ap-southeast-2.elb.amazonaws.com.") == primary
 
     assert dns_answer(aws, zone_id, "app.dns.example.com") == primary
     publish(aws, 1, dimensions, minute(1))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from config.topology import DR, PRIMARY, SWITCH_METRIC, SWITCH_NAMESPACE
 from runbooks.failover import Failover, FailoverOptions
@@ -374,3 +375,251 @@ def test_release_skew_refuses_unless_accepted_and_the_acceptance_is_recorded(wor
     checked = next(r for r in h.lines() if r["run_id"] == "accepted" and r["step"] == "preconditions")["detail"]
     assert checked["release"]["accepted"] is True and "'1.0.0'" in checked["release"]["skew"]
     assert checked["reason"] == REASON
+
+
+# -- issue 16: what AWS does in a real outage ----------------------------------------------
+
+
+def publish_lag_series(world: Standby, points: list[tuple[datetime, float]]) -> None:
+    dimensions = [{"Name": "DBInstanceIdentifier", "Value": world.topo.db_instance_id(DR)}]
+    world.dr.cloudwatch.put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {"MetricName": "ReplicaLag", "Dimensions": dimensions, "Value": lag, "Timestamp": at} for at, lag in points
+        ],
+    )
+
+
+def outage_lag(world: Standby, *, healthy_lag: float, outage_minutes_ago: int) -> None:
+    """What RDS publishes (PostgreSQL: now() - last replay): steady, then +1 s/s once the source is gone."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    outage = now - timedelta(minutes=outage_minutes_ago)
+    points = [(outage - timedelta(minutes=m), healthy_lag) for m in range(10, 0, -1)]
+    points += [(outage + timedelta(minutes=m), healthy_lag + 60 * m) for m in range(1, outage_minutes_ago + 1)]
+    publish_lag_series(world, points)
+
+
+def test_a_real_outage_passes_the_lag_gate_by_the_lag_when_the_source_was_last_seen(
+    world: Standby, tmp_path: Path
+) -> None:
+    outage_lag(world, healthy_lag=3.0, outage_minutes_ago=20)  # ReplicaLag now about 1200 s
+    h = Harness(world, tmp_path / "audit.jsonl", primary="unreachable")
+    result = h.run(force=False)
+    assert result.exit_code == EXIT_OK, h.lines()
+    lag = h.lines()[0]["detail"]["replica_lag"]
+    assert lag["at_risk_s"] <= 63 and lag["now_s"] >= 1200 and lag["source_gone"] is True
+
+
+def test_a_stalled_replay_is_judged_by_the_current_lag_while_the_primary_answers(
+    world: Standby, tmp_path: Path
+) -> None:
+    outage_lag(world, healthy_lag=3.0, outage_minutes_ago=20)  # replication broken, the source alive
+    h = Harness(world, tmp_path / "audit.jsonl")  # primary up, --force
+    result = h.run()
+    assert result.exit_code == EXIT_REFUSED
+    assert "failover_max_lag_seconds 300" in h.lines()[0]["detail"]["error"]
+
+
+def test_a_lag_that_was_already_too_high_before_the_outage_refuses(world: Standby, tmp_path: Path) -> None:
+    outage_lag(world, healthy_lag=400.0, outage_minutes_ago=10)
+    h = Harness(world, tmp_path / "audit.jsonl", primary="unreachable")
+    assert h.run(force=False).exit_code == EXIT_REFUSED
+    # 400 s before the stall, 460 s at its first datapoint: the bound, at one period's resolution
+    assert "replica lag 460 s > failover_max_lag_seconds 300" in h.lines()[0]["detail"]["error"]
+
+
+class Answers:
+    """A primary-region client that answers every call with an AWS error (the region is up)."""
+
+    def __init__(self, code: str, region: str, calls: list[tuple[str, str]]) -> None:
+        self.code, self.region, self.calls = code, region, calls
+
+    def __getattr__(self, name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append((self.region, name))
+            raise ClientError({"Error": {"Code": self.code, "Message": "injected"}}, name)
+
+        return call
+
+
+@pytest.mark.parametrize("code", ["ThrottlingException", "AccessDenied", "InternalFailure"])
+def test_an_error_answer_from_the_primary_is_not_an_outage(world: Standby, tmp_path: Path, code: str) -> None:
+    h = Harness(world, tmp_path / "audit.jsonl")
+    h.primary_rds = Answers(code, world.primary.name, h.calls)
+    result = h.run(force=False)
+    assert result.exit_code == EXIT_REFUSED, h.lines()
+    (record,) = h.lines()
+    assert f"answered with an error ({code}" in record["detail"]["error"]
+    assert "did not answer" not in json.dumps(record)
+    assert [c for c in h.calls if is_mutating(c[1])] == []
+
+
+@pytest.mark.parametrize("code", ["ThrottlingException", "AccessDenied"])
+def test_a_fence_that_errors_is_not_a_fence(world: Standby, tmp_path: Path, code: str) -> None:
+    h = Harness(world, tmp_path / "audit.jsonl")
+    h.primary_autoscaling.fail["update_auto_scaling_group"] = lambda: ClientError(
+        {"Error": {"Code": code, "Message": "injected"}}, "UpdateAutoScalingGroup"
+    )
+    result = h.run()  # --force: the primary answers
+    assert result.exit_code == EXIT_STEP_FAILED and result.failed_step == "fence-primary"
+    fence = h.lines()[-1]
+    assert (
+        fence["status"] == "failed"
+        and code in fence["detail"]["error"]
+        and "may still serve" in fence["detail"]["error"]
+    )
+    assert h.count("promote_read_replica") == 0 and world.switch_values() == []
+    assert h.run().exit_code == EXIT_OK, h.lines()  # the rerun retries the fence
+    assert world.asg(world.primary, world.topo.web_asg_name(PRIMARY))["DesiredCapacity"] == 0
+
+
+class Replaced:
+    """A client with one method replaced."""
+
+    def __init__(self, client: Any, method: str, replacement: Any) -> None:
+        self.client, self.method, self.replacement = client, method, replacement
+
+    def __getattr__(self, name: str) -> Any:
+        return self.replacement if name == self.method else getattr(self.client, name)
+
+
+class Crash(BaseException):
+    """The process killed: not an Exception, so nothing records a failure."""
+
+
+def final_state(world: Standby) -> dict[str, Any]:
+    topo = world.topo
+    writer = world.db(world.dr, topo.db_instance_id(DR)) or {}
+    return {
+        "replica": bool(writer.get("ReadReplicaSourceDBInstanceIdentifier")),
+        "multi_az": writer.get("MultiAZ"),
+        "backup_retention": writer.get("BackupRetentionPeriod"),
+        "dr_web": world.asg(world.dr, topo.web_asg_name(DR))["DesiredCapacity"],
+        "primary_web": world.asg(world.primary, topo.web_asg_name(PRIMARY))["DesiredCapacity"],
+        "switch": world.switch_values(),
+        "secret": world.secrets.stopped[-1:],
+    }
+
+
+CRASH_POINTS = [
+    ("primary_autoscaling", "update_auto_scaling_group"),  # fence-primary
+    ("autoscaling", "update_auto_scaling_group"),  # scale-dr-web
+    ("rds", "promote_read_replica"),  # promote-replica, the irreversible step
+    ("cloudwatch", "put_metric_data"),  # flip-switch
+    ("rds", "add_tags_to_resource"),  # harden-writer
+]
+
+
+@pytest.mark.parametrize("when", ["before the call", "after the call"])
+@pytest.mark.parametrize(("client", "method"), CRASH_POINTS)
+def test_a_crash_at_any_step_then_a_rerun_ends_like_an_uninterrupted_run(
+    world: Standby, tmp_path: Path, client: str, method: str, when: str
+) -> None:
+    h = Harness(world, tmp_path / "audit.jsonl")
+    target = getattr(h, client)
+    real = getattr(target.client, method)
+
+    def crash(**kwargs: Any) -> Any:
+        if when == "after the call":
+            real(**kwargs)
+        raise Crash(f"killed {when} {method}")
+
+    original = target.client
+    target.client = type(
+        "Crashing", (), {"__getattr__": lambda _, name: crash if name == method else getattr(original, name)}
+    )()
+    with pytest.raises(Crash):
+        h.run(run_id="crash-1")
+    target.client = original
+    assert h.run(run_id="crash-1").exit_code == EXIT_OK, h.lines()
+    lost = when == "before the call" and method == "promote_read_replica"
+    assert h.count("promote_read_replica") == 1 + lost  # made once: never repeated, never lost
+    promote = [r for r in h.lines() if r["step"] == "promote-replica" and r["status"] == "done"]
+    assert [r["detail"]["promote_called"] for r in promote] == [method != "promote_read_replica" or lost]
+    assert final_state(world) == {
+        "replica": False,
+        "multi_az": True,
+        "backup_retention": world.topo.db_backup_retention_days,
+        "dr_web": world.topo.primary_web_min_capacity,
+        "primary_web": 0,
+        "switch": [1.0],
+        "secret": [f"{world.topo.db_instance_id(PRIMARY)}/master"],
+    }
+    fence = next(r for r in h.lines() if r["step"] == "fence-primary" and r["status"] == "done")
+    assert fence["detail"]["previous_desired"] == world.topo.primary_web_min_capacity
+
+
+def test_a_promotion_that_never_went_out_is_made_on_the_rerun(h: Harness, world: Standby) -> None:
+    h.rds.fail["promote_read_replica"] = lambda: ClientError(
+        {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "PromoteReadReplica"
+    )
+    first = h.run()
+    assert first.failed_step == "promote-replica" and world.switch_values() == []
+    second = h.run()
+    assert second.exit_code == EXIT_OK, h.lines()
+    promote = [r for r in h.lines() if r["step"] == "promote-replica"][-1]
+    assert promote["detail"]["promote_called"] is True and promote["detail"]["resumed"] is True
+    resumed = [r for r in h.lines() if r["step"] == "preconditions"][-1]
+    assert resumed["detail"]["resumed_after_promotion"] is False  # nothing had been promoted
+    assert world.switch_values() == [1.0]
+
+
+@pytest.mark.parametrize(
+    ("run_id", "allowed"),
+    [
+        ("20261201T1408-abc123", True),
+        ("fo_1", False),
+        ("fo--1", False),
+        ("fo-1-", False),
+        ("-fo", False),
+        ("fo 1", False),
+        ("a" * 24, True),
+        ("a" * 25, False),  # au-production-primary-postgres-retired-<25> would be 64 characters
+    ],
+)
+def test_run_ids_must_fit_into_rds_identifiers(h: Harness, run_id: str, allowed: bool) -> None:
+    result = h.run(run_id=run_id, execute=False)
+    assert (result.exit_code == EXIT_OK) is allowed
+    if not allowed:
+        assert result.exit_code == EXIT_REFUSED and not h.log.exists()
+
+
+@pytest.mark.parametrize("capacity", [0, -1])
+def test_a_capacity_below_one_is_refused(h: Harness, capacity: int) -> None:
+    assert h.run(capacity=capacity).exit_code == EXIT_REFUSED
+    assert "--capacity" in h.lines()[0]["detail"]["error"]
+    assert [c for c in h.calls if is_mutating(c[1])] == []
+
+
+@pytest.mark.parametrize("capacity", ["0", "-1", "two"])
+def test_the_cli_refuses_a_capacity_below_one(capacity: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "runbooks.failover", "--deployment", "au-production", "--capacity", capacity],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == EXIT_REFUSED and "--capacity" in result.stderr and "1 or more" in result.stderr
+
+
+def test_one_failed_poll_does_not_fail_the_wait_and_the_wait_prints_progress(h: Harness) -> None:
+    failures = iter([ClientError({"Error": {"Code": "Throttling", "Message": "x"}}, "DescribeTargetHealth")] * 2)
+    out = io.StringIO()
+    failover = h.failover()
+    failover.out = out
+    elbv2 = failover.elbv2
+    real = elbv2.describe_target_health
+
+    def flaky(**kwargs: Any) -> Any:
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        return real(**kwargs)
+
+    failover.elbv2 = type(
+        "Flaky", (), {"__getattr__": lambda _, n: flaky if n == "describe_target_health" else getattr(elbv2, n)}
+    )()
+    result = failover.run(FailoverOptions(reason=REASON, force=True), run_id="fo-poll", execute=True)
+    assert result.exit_code == EXIT_OK, h.lines()
+    assert "waiting for a healthy target" in out.getvalue() and "last poll failed: ClientError" in out.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from runbooks.toolkit import (
+    DERIVED_ID_SUFFIXES,
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_STEP_FAILED,
@@ -23,8 +25,11 @@ from runbooks.toolkit import (
     StepFailedError,
     StepRunner,
     add_common_args,
+    check_run_id,
     maintenance_window,
+    positive_int,
     resolve_topology,
+    run_id_max_length,
     wait_until,
 )
 
@@ -180,3 +185,59 @@ def test_unknown_deployment_is_a_usage_error_listing_the_allowed_names(capsys: p
     assert exit_info.value.code == EXIT_REFUSED
     assert "allowed: au-production" in capsys.readouterr().err
     assert resolve_topology(parser, parser.parse_args(["--deployment", "au-production"])).dr_region == "ap-southeast-4"
+
+
+def test_a_failed_poll_is_retried_until_the_deadline_and_the_wait_prints_progress() -> None:
+    clock, out = Clock(), io.StringIO()
+    answers: Iterator[Exception | bool] = iter([RuntimeError("throttled"), False, RuntimeError("reset"), True])
+
+    def check() -> bool:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def sleep(seconds: float) -> None:
+        clock.t += seconds
+
+    wait_until("y", check, timeout_s=600, poll_s=30, sleep=sleep, clock=clock, out=out, progress_every_s=60)
+    assert clock.t == 190.0
+    lines = out.getvalue().splitlines()
+    assert lines == [
+        "    waiting for y: 0 s of 600 s; last poll failed: RuntimeError: throttled",
+        "    waiting for y: 60 s of 600 s; last poll failed: RuntimeError: reset",
+    ]
+
+
+def test_a_wait_that_only_fails_names_the_last_error() -> None:
+    clock = Clock()
+
+    def sleep(seconds: float) -> None:
+        clock.t += seconds
+
+    def check() -> bool:
+        raise RuntimeError("AccessDenied")
+
+    with pytest.raises(StepFailedError, match=r"timed out after 60 s waiting for z \(last poll failed: .*AccessDenied"):
+        wait_until("z", check, timeout_s=60, poll_s=15, sleep=sleep, clock=clock)
+
+
+@pytest.mark.parametrize("run_id", ["x_1", "x--1", "x-", "-x", "x.1", "", "a" * 25])
+def test_run_ids_that_rds_would_refuse_are_refused_naming_the_field(run_id: str) -> None:
+    with pytest.raises(RefusedError, match="--run-id") as refused:
+        check_run_id(run_id, ["au-production-primary-postgres", "au-production-dr-postgres"])
+    assert "at most 24" in str(refused.value)
+
+
+def test_run_id_length_keeps_derived_identifiers_within_63() -> None:
+    ids = ["au-production-primary-postgres"]
+    limit = run_id_max_length(ids)
+    check_run_id("a" * limit, ids)
+    assert all(len(f"{ids[0]}{suffix}{'a' * limit}") <= 63 for suffix in DERIVED_ID_SUFFIXES)
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "1.5", "x"])
+def test_positive_int_refuses_with_the_allowed_values(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="allowed: 1 or more"):
+        positive_int(text)
+    assert positive_int("3") == 3

@@ -11,9 +11,10 @@ emulator gets wrong is fixed here, one named unit per gap, each on moto's privat
 | rds | rename-keeps-replica-links | NewDBInstanceIdentifier leaves stale replica/source references |
 | cloudwatch | evaluate-alarms-on-put-metric-data | alarms never change state (and start OK, not INSUFFICIENT_DATA) |
 | cloudwatch | cloudformation-alarm | AWS::CloudWatch::Alarm is skipped by moto's CloudFormation |
+| cloudwatch | replica-lag-grows-without-source | no ReplicaLag (PostgreSQL's grows 1 s/s without a source) |
 | route53 | metric-health-check-settings | AlarmIdentifier / InsufficientDataHealthStatus dropped |
 | route53 | health-check-status-from-alarm | GetHealthCheckStatus always Success |
-| route53 | test-dns-answer | TestDNSAnswer is 404 |
+| route53 | test-dns-answer | TestDNSAnswer is 404 (an alias answers with addresses) |
 | route53 | cloudformation-failover-records | zone by name must match exactly; delete/update remove the whole name |
 | s3 | cloudformation-replication-configuration | template ReplicationConfiguration dropped |
 | s3 | replicate-objects | objects and delete markers are never replicated |

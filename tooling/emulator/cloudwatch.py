@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import math
 import operator
+import time
+import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +20,8 @@ from typing import Any
 from moto.cloudformation import parsing
 from moto.cloudwatch.models import Alarm, CloudWatchBackend, MetricAggregatedDatum, MetricDatumBase, cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
+from moto.moto_api._internal import urls as moto_api_urls
+from moto.rds.models import rds_backends
 
 from tooling.emulator.patch import Patch
 
@@ -236,6 +240,116 @@ class CloudFormationAlarm(CloudFormationModel):
         cloudwatch_backends[account_id][region_name].delete_alarms([self.alarm.name])
 
 
+# --- ReplicaLag once the source region is gone ------------------------------------------
+#
+# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PostgreSQL.Replication.ReadReplicas.html
+# ("Monitoring replication"): for RDS for PostgreSQL, ReplicaLag is now() -
+# pg_last_xact_replay_timestamp(), so once the source stops sending WAL the lag grows one
+# second per second; RDS publishes it once a minute. moto publishes no RDS metric (the game
+# day stands in with a datapoint); once a region is blacked out, the emulator adds the
+# per-minute datapoints RDS would publish for every replica of a source in that region: the
+# last published lag until the blackout began, then growing with the clock, until the
+# replica is promoted (it has no source, so no ReplicaLag any more).
+
+REPLICA_LAG = ("AWS/RDS", "ReplicaLag")
+BLACKOUTS: dict[str, float] = {}  # region -> epoch seconds at which it stopped answering
+BLACKOUT_PATH = "/moto-api/emulator/blackout"
+
+
+def black_out(region: str, at: float | None = None) -> None:
+    BLACKOUTS[region] = time.time() if at is None else at
+
+
+def restore(region: str) -> None:
+    BLACKOUTS.pop(region, None)
+
+
+def _source_region(account_id: str, region: str, db_instance_id: str) -> str | None:
+    database = rds_backends[account_id][region].databases.get(db_instance_id)
+    source = getattr(database, "source_db_instance_identifier", None) if database else None
+    if not source:
+        return None
+    return str(source).split(":")[3] if str(source).startswith("arn:") else region
+
+
+def _lag_series(backend: CloudWatchBackend) -> dict[str, MetricDatumBase]:
+    """The newest ReplicaLag datum per DB instance in this region."""
+    newest: dict[str, MetricDatumBase] = {}
+    for datum in backend.metric_data:
+        if (datum.namespace, datum.name) != REPLICA_LAG:
+            continue
+        ids = [str(d.value) for d in datum.dimensions if d.name == "DBInstanceIdentifier"]
+        if len(ids) != 1:
+            continue
+        known = newest.get(ids[0])
+        if known is None or _timestamp(datum.timestamp) >= _timestamp(known.timestamp):
+            newest[ids[0]] = datum
+    return newest
+
+
+def grow_replica_lag(backend: CloudWatchBackend, now: float | None = None) -> None:
+    """Add the ReplicaLag datapoints RDS would have published since the newest one (see above)."""
+    now = time.time() if now is None else now
+    for db_instance_id, datum in _lag_series(backend).items():
+        source = _source_region(backend.account_id, backend.region_name, db_instance_id)
+        if source is None or source not in BLACKOUTS:
+            continue
+        began, last_at, last_lag = BLACKOUTS[source], _timestamp(datum.timestamp), _samples(datum)[2]
+        replayed = max(began, last_at) - last_lag  # the replay position stops where the source stopped
+        dimensions = [{"Name": "DBInstanceIdentifier", "Value": db_instance_id}]
+        points: list[dict[str, Any]] = []
+        at = last_at + LAG_PERIOD_S
+        while at <= now:
+            lag = last_lag if at < began else at - replayed
+            stamp = datetime.fromtimestamp(at, UTC).replace(tzinfo=None)  # moto keeps naive UTC
+            points.append({"MetricName": REPLICA_LAG[1], "Dimensions": dimensions, "Value": lag, "Timestamp": stamp})
+            at += LAG_PERIOD_S
+        if points:
+            put_metric_data_and_evaluate(backend, REPLICA_LAG[0], points)
+
+
+LAG_PERIOD_S = 60
+
+_get_metric_statistics = CloudWatchBackend.get_metric_statistics
+_get_metric_data = CloudWatchBackend.get_metric_data
+
+
+def get_metric_statistics_with_lag(self: CloudWatchBackend, *args: Any, **kwargs: Any) -> Any:
+    grow_replica_lag(self)
+    return _get_metric_statistics(self, *args, **kwargs)
+
+
+def get_metric_data_with_lag(self: CloudWatchBackend, *args: Any, **kwargs: Any) -> Any:
+    grow_replica_lag(self)
+    return _get_metric_data(self, *args, **kwargs)
+
+
+def blackout_response(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], str]:
+    """The game day's outage switch (not an AWS API): POST {"region": ..., "restore": false}."""
+    body = json.loads(request.get_data() or b"{}")
+    region = str(body["region"])
+    if body.get("restore"):
+        restore(region)
+    else:
+        black_out(region, body.get("at"))
+    return 200, {"Content-Type": "application/json"}, json.dumps({"blackouts": BLACKOUTS})
+
+
+def request_blackout(endpoint_url: str, region: str, *, restore_region: bool = False, at: float | None = None) -> None:
+    """Tell a running emulator that `region` stopped (or resumed) answering, from `at` (default: now)."""
+    data = json.dumps({"region": region, "restore": restore_region, "at": at}).encode()
+    url = endpoint_url.rstrip("/") + BLACKOUT_PATH
+    request = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+def _apply_replica_lag() -> None:
+    CloudWatchBackend.get_metric_statistics = get_metric_statistics_with_lag  # type: ignore[method-assign]
+    CloudWatchBackend.get_metric_data = get_metric_data_with_lag  # type: ignore[method-assign]
+    moto_api_urls.url_paths["{0}" + BLACKOUT_PATH + "$"] = blackout_response
+
+
 def _apply_evaluation() -> None:
     CloudWatchBackend.put_metric_data = put_metric_data_and_evaluate  # type: ignore[method-assign]
     CloudWatchBackend.put_metric_alarm = put_metric_alarm_with_aws_state  # type: ignore[method-assign]
@@ -258,5 +372,11 @@ PATCHES = [
         "cloudformation-alarm",
         "AWS::CloudWatch::Alarm is accepted and skipped by moto's CloudFormation, so no alarm exists",
         _apply_cloudformation,
+    ),
+    Patch(
+        "cloudwatch",
+        "replica-lag-grows-without-source",
+        "moto publishes no ReplicaLag; RDS for PostgreSQL's grows one second per second once the source is gone",
+        _apply_replica_lag,
     ),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from moto.cloudwatch.models import cloudwatch_backends
@@ -142,6 +143,21 @@ def _same_name(a: str, b: str) -> bool:
     return a.rstrip(".").lower() == b.rstrip(".").lower()
 
 
+def alias_addresses(dns_name: str) -> list[str]:
+    """The addresses the emulator gives an alias target (an ALB's DNS name): two per name, stable.
+
+    TestDNSAnswer answers an alias record with what a resolver would get, the target's IP
+    addresses, never its name (https://docs.aws.amazon.com/Route53/latest/APIReference/API_TestDNSAnswer.html:
+    "RecordData: A list that contains values that Route 53 returns for this resource record
+    set"). The emulator has no DNS, so a name's addresses are derived from it, in TEST-NET-2
+    (198.51.100.0/24, RFC 5737); `dualstack.<name>` (CloudFormation's alias for an ALB) has the
+    addresses of `<name>`. The game day resolves an ALB's name with this function.
+    """
+    name = dns_name.rstrip(".").lower().removeprefix("dualstack.")
+    digest = hashlib.sha256(name.encode()).digest()
+    return sorted({f"198.51.100.{digest[0] % 254 + 1}", f"198.51.100.{digest[1] % 254 + 1}"})
+
+
 def answer(backend: Route53Backend, zone_id: str, name: str, record_type: str) -> tuple[str, list[str]]:
     """(ResponseCode, RecordData) for a query, choosing among failover records by health."""
     zone = backend.get_hosted_zone(zone_id)
@@ -160,7 +176,7 @@ def answer(backend: Route53Backend, zone_id: str, name: str, record_type: str) -
     data: list[str] = []
     for record in candidates[:1] if candidates and candidates[0].set_identifier else candidates:
         if record.alias_target:
-            data.append(str(record.alias_target.get("DNSName", "")).rstrip("."))
+            data += alias_addresses(str(record.alias_target.get("DNSName", "")))
         else:
             data += [v["Value"] if isinstance(v, dict) else str(v) for v in record.records or []]
     return "NOERROR", data
@@ -291,7 +307,7 @@ PATCHES = [
     Patch(
         "route53",
         "test-dns-answer",
-        "TestDNSAnswer is 404; answered from the zone (simple, alias, failover by health)",
+        "TestDNSAnswer is 404; answered from the zone (simple, failover by health; an alias with addresses)",
         _apply_test_dns_answer,
     ),
     Patch(
