@@ -36,9 +36,12 @@ _VCPUS = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32, "
 _BURSTABLE_MEMORY_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
 
 
+# No backup plan selects S3 (patterns/backup_plan.py: databases and compute only), so the files of a
+# deployment without a standby are recovered from their own noncurrent versions, never from the DR vault.
 NO_STANDBY_REASON = (
     "This deployment has no warm standby (config standby.enabled = false; DR-1 requires one in production): "
-    "recovery is from the backups copied to the DR vault."
+    "its files are not copied out of the region and are recovered from their noncurrent versions in this "
+    "bucket; only its database and instance backups are copied to the DR vault."
 )
 
 

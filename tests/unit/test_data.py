@@ -10,7 +10,7 @@ import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
 from patterns.encrypted_postgres import window_before
-from stacks.data import estimated_max_connections
+from stacks.data import NO_STANDBY_REASON, estimated_max_connections
 from tests.conftest import Stages
 
 TemplateOf = Callable[[Stages, str, str], Template]
@@ -495,3 +495,30 @@ def test_connection_estimate_follows_instance_memory() -> None:
     assert estimated_max_connections("db.t4g.medium") == 4 * 1024**3 // 9531392
     assert estimated_max_connections("db.r7g.large") == 16 * 1024**3 // 9531392
     assert estimated_max_connections("db.r7g.16xlarge") == 5000
+
+
+def test_a_deployment_without_standby_says_only_what_its_backups_hold(
+    au_development: Stages, dev_data: Template, template_of: Callable[[Stages, str, str], Template]
+) -> None:
+    """Issue 18 item 7: the content bucket's no-replication acknowledgment names controls that exist.
+    No backup plan selects S3, so the reason must not claim the files are in the DR vault; the files'
+    control is versioning with noncurrent versions kept, which the bucket must have."""
+    backup_types = {
+        selection["Properties"]["BackupSelection"]["ListOfTags"][0]["ConditionValue"]
+        for role in ("primary", "dr")
+        for selection in template_of(au_development, role, "Backup")
+        .find_resources("AWS::Backup::BackupSelection")
+        .values()
+    }
+    assert "content" not in backup_types and "s3" not in backup_types
+    assert "files are not copied out of the region" in NO_STANDBY_REASON
+    assert "recovered from their noncurrent versions" in NO_STANDBY_REASON
+    (content,) = [
+        bucket
+        for bucket in dev_data.find_resources("AWS::S3::Bucket").values()
+        if "-content-" in json.dumps(bucket["Properties"].get("BucketName", ""))
+    ]
+    assert content["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = content["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert any(rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays", 0) >= 30 for rule in rules)
+    assert "ReplicationConfiguration" not in content["Properties"]
