@@ -558,7 +558,7 @@ def test_standby_stack_with_failover_records_by_zone_name_and_a_replica(aws: Cli
     health_check_id = records["primary"]["HealthCheckId"]
     config = route53.get_health_check(HealthCheckId=health_check_id)["HealthCheck"]["HealthCheckConfig"]
     assert config["AlarmIdentifier"] == {"Region": DR, "Name": "stack-switch"}
-    assert dns_answer(aws, zone_id, "app.stack.example.com") == ["primary-alb.example.com"]
+    assert dns_answer(aws, zone_id, "app.stack.example.com") == alias_addresses("primary-alb.example.com")
     publish(aws, 1, [{"Name": "Deployment", "Value": "stack"}], minute(1))
     assert dns_answer(aws, zone_id, "app.stack.example.com") == ["192.0.2.55"]
 
