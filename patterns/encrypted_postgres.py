@@ -30,7 +30,11 @@ from patterns.iam import ManagedPolicyRole
 from patterns.tagging import BACKUP_TIER_DATABASE, tag_backup_tier, tag_data_classification
 from policies.acknowledgments import acknowledge
 
-ENGINE_VERSION = rds.PostgresEngineVersion.VER_17_6
+# The newest 17.x minor that both CDK 2.275 and cfn-lint's RDS data (read from the RDS API) know: RDS
+# blocks creating a minor version a month before its end of standard support (17.1-17.4: blocked from
+# 1 May 2026), so an old pin fails the first create. tests/unit/test_engine_versions.py fails when a
+# newer minor appears in cfn-lint's data; the preflight asks RDS itself (DescribeDBEngineVersions).
+ENGINE_VERSION = rds.PostgresEngineVersion.VER_17_9
 DEFAULT_PORT = 5433  # not 5432: AwsSolutions-RDS11, and scanners looking for 5432 miss it
 LOG_EXPORTS = ("postgresql", "upgrade")
 ROTATION_DAYS = 30

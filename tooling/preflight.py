@@ -355,6 +355,66 @@ def check_canary_runtime(
     return CheckResult(name, region, Status.OK, f"{runtime} (no deprecation date)")
 
 
+def _cache_engine_version() -> str:
+    from patterns.redis import ENGINE_VERSION
+
+    return ENGINE_VERSION
+
+
+def check_db_engine_version(
+    rds: Any, region: str, engine_version: str | None = None, options: PreflightOptions = PreflightOptions()
+) -> CheckResult:
+    """RDS still creates the pinned PostgreSQL version in `region` (issue 17 item 11): RDS blocks
+    creating a minor version a month before its end of standard support. DescribeDBEngineVersions:
+    https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBEngineVersions.html"""
+    name = "database engine version"
+    version = engine_version or _db_engine_version()
+    wanted = f"{DB_ENGINE} {version}"
+    remedy = (
+        "move patterns/encrypted_postgres.py:ENGINE_VERSION to an available minor (tests/unit/"
+        f"test_engine_versions.py); list them: aws rds describe-db-engine-versions --engine {DB_ENGINE} "
+        f"--region {region}{_profile(options)} --query \"DBEngineVersions[?Status=='available'].EngineVersion\""
+    )
+    try:
+        # IncludeAll: without it a deprecated version is simply absent; with it, its Status says why.
+        answer = rds.describe_db_engine_versions(Engine=DB_ENGINE, EngineVersion=version, IncludeAll=True)
+        versions = answer.get("DBEngineVersions", [])
+    except AWS_ERRORS as error:
+        return CheckResult(
+            name, region, Status.WARN, f"could not read RDS engine versions ({_error_code(error) or error})"
+        )
+    found = next((v for v in versions if v.get("EngineVersion") == version), None)
+    if found is None:
+        return CheckResult(name, region, Status.FAIL, f"{wanted} is not offered in this region", remedy)
+    status = str(found.get("Status", "available"))
+    if status != "available":
+        return CheckResult(name, region, Status.FAIL, f"{wanted} is {status}: RDS no longer creates it", remedy)
+    return CheckResult(name, region, Status.OK, f"{wanted} available")
+
+
+def check_cache_engine_version(
+    elasticache: Any, region: str, engine_version: str | None = None, options: PreflightOptions = PreflightOptions()
+) -> CheckResult:
+    """ElastiCache offers the pinned Redis OSS version in `region` (issue 17 item 11).
+    DescribeCacheEngineVersions:
+    https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_DescribeCacheEngineVersions.html"""
+    name = "cache engine version"
+    version = engine_version or _cache_engine_version()
+    remedy = (
+        "move patterns/redis.py:ENGINE_VERSION to an offered version; list them: aws elasticache "
+        f"describe-cache-engine-versions --engine redis --region {region}{_profile(options)}"
+    )
+    try:
+        answer = elasticache.describe_cache_engine_versions(Engine="redis", EngineVersion=version)
+    except AWS_ERRORS as error:
+        return CheckResult(
+            name, region, Status.WARN, f"could not read ElastiCache engine versions ({_error_code(error) or error})"
+        )
+    if not any(v.get("EngineVersion") == version for v in answer.get("CacheEngineVersions", [])):
+        return CheckResult(name, region, Status.FAIL, f"redis {version} is not offered in this region", remedy)
+    return CheckResult(name, region, Status.OK, f"redis {version} offered")
+
+
 def check_db_instance_class(
     rds: Any,
     region: str,
@@ -644,7 +704,10 @@ def run_preflight(
         results.append(check_config_recorder(clients("config", region), region, options))
         results.append(check_bootstrap(clients("cloudformation", region), region, deployment, options))
         results.append(check_canary_runtime(clients("synthetics", region), region, options=options))
-        results.append(check_db_instance_class(clients("rds", region), region, deployment, options=options))
+        rds = clients("rds", region)
+        results.append(check_db_engine_version(rds, region, options=options))
+        results.append(check_db_instance_class(rds, region, deployment, options=options))
+        results.append(check_cache_engine_version(clients("elasticache", region), region, options=options))
         results.extend(check_orphans(clients, region, deployment, options))
     results.append(check_delegation(clients("route53", "us-east-1"), deployment, lookup_ns, options))
     return results

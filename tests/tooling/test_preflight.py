@@ -16,6 +16,7 @@ from moto import mock_aws
 from config import Deployment, load_config
 from patterns.encrypted_postgres import ENGINE_VERSION
 from patterns.outside_probe import RUNTIME
+from patterns.redis import ENGINE_VERSION as REDIS_VERSION
 from tooling.bootstrap_policy import boundary_policy_name, execution_policy_name, policy_arn
 from tooling.preflight import (
     ClientFactory,
@@ -23,8 +24,10 @@ from tooling.preflight import (
     PreflightOptions,
     Status,
     check_bootstrap,
+    check_cache_engine_version,
     check_canary_runtime,
     check_config_recorder,
+    check_db_engine_version,
     check_db_instance_class,
     check_delegation,
     check_orphans,
@@ -376,11 +379,53 @@ def _runtime(name: str, deprecation: datetime | None = None) -> dict[str, Any]:
     return version
 
 
-def _rds(region: str, instance_class: str, offers: list[dict[str, Any]]) -> Any:
+def _rds(
+    region: str, instance_class: str, offers: list[dict[str, Any]], engine: list[dict[str, Any]] | None = None
+) -> Any:
+    """RDS answering the engine-version check (when `engine` is given, the runner's order) and the class check."""
     client = boto3.client("rds", region_name=region)
     stubber = Stubber(client)
+    if engine is not None:
+        asked = {"Engine": "postgres", "EngineVersion": PG_VERSION, "IncludeAll": True}
+        stubber.add_response("describe_db_engine_versions", {"DBEngineVersions": engine}, asked)
     expected = {"Engine": "postgres", "EngineVersion": PG_VERSION, "DBInstanceClass": instance_class}
     stubber.add_response("describe_orderable_db_instance_options", {"OrderableDBInstanceOptions": offers}, expected)
+    stubber.activate()
+    return client
+
+
+def _engine(version: str = PG_VERSION, status: str = "available") -> dict[str, Any]:
+    """One DBEngineVersion as DescribeDBEngineVersions documents it (Status: available | deprecated)."""
+    return {
+        "Engine": "postgres",
+        "EngineVersion": version,
+        "MajorEngineVersion": version.split(".")[0],
+        "DBParameterGroupFamily": f"postgres{version.split('.')[0]}",
+        "DBEngineDescription": "PostgreSQL",
+        "DBEngineVersionDescription": f"PostgreSQL {version}-R1",
+        "Status": status,
+        "SupportsReadReplica": True,
+    }
+
+
+def _engine_only(region: str, versions: list[dict[str, Any]]) -> Any:
+    client = boto3.client("rds", region_name=region)
+    stubber = Stubber(client)
+    asked = {"Engine": "postgres", "EngineVersion": PG_VERSION, "IncludeAll": True}
+    stubber.add_response("describe_db_engine_versions", {"DBEngineVersions": versions}, asked)
+    stubber.activate()
+    return client
+
+
+def _elasticache(region: str, versions: list[str]) -> Any:
+    client = boto3.client("elasticache", region_name=region)
+    stubber = Stubber(client)
+    answer = {
+        "CacheEngineVersions": [
+            {"Engine": "redis", "EngineVersion": v, "CacheParameterGroupFamily": f"redis{v}"} for v in versions
+        ]
+    }
+    stubber.add_response("describe_cache_engine_versions", answer, {"Engine": "redis", "EngineVersion": REDIS_VERSION})
     stubber.activate()
     return client
 
@@ -448,15 +493,45 @@ def test_database_class_without_multi_az_or_encryption_fails(deployment: Deploym
     assert check_db_instance_class(plain, DR, deployment).status is Status.FAIL
 
 
+# --- issue 17 item 11: engine versions RDS and ElastiCache still create. moto 5.2.5 implements
+# neither DescribeDBEngineVersions nor DescribeCacheEngineVersions: Stubber against the API models.
+
+
+@pytest.mark.parametrize("region", [PRIMARY, DR])
+def test_db_engine_version_available_in_both_regions_is_ok(region: str) -> None:
+    result = check_db_engine_version(_engine_only(region, [_engine()]), region)
+    assert result.status is Status.OK and PG_VERSION in result.message
+
+
+def test_db_engine_version_deprecated_fails_with_the_listing_command() -> None:
+    rds = _engine_only(DR, [_engine(status="deprecated")])
+    result = check_db_engine_version(rds, DR, options=PreflightOptions(profile="p"))
+    assert result.status is Status.FAIL and "deprecated" in result.message
+    assert f"aws rds describe-db-engine-versions --engine postgres --region {DR} --profile p" in result.remedy
+
+
+def test_db_engine_version_not_offered_fails() -> None:
+    result = check_db_engine_version(_engine_only(DR, []), DR)
+    assert result.status is Status.FAIL and "not offered" in result.message
+
+
+def test_cache_engine_version_offered_is_ok_and_missing_fails() -> None:
+    assert check_cache_engine_version(_elasticache(DR, [REDIS_VERSION]), DR).status is Status.OK
+    missing = check_cache_engine_version(_elasticache(DR, ["7.0"]), DR)
+    assert missing.status is Status.FAIL and "describe-cache-engine-versions --engine redis" in missing.remedy
+
+
 def _offering(aws: ClientFactory, deployment: Deployment) -> ClientFactory:
-    """moto for everything but the two calls it lacks (above)."""
+    """moto for everything but the calls it lacks (above)."""
 
     def factory(service: str, region: str) -> Any:
         if service == "synthetics":
             return _synthetics(region, [_runtime(CANARY_RUNTIME)])
         if service == "rds":
             instance_class = deployment.db_instance_class_for(region)
-            return _rds(region, instance_class, [_offer(instance_class)])
+            return _rds(region, instance_class, [_offer(instance_class)], [_engine()])
+        if service == "elasticache":
+            return _elasticache(region, [REDIS_VERSION])
         return aws(service, region)
 
     return factory
@@ -540,4 +615,6 @@ def test_runner_passes_on_a_prepared_account(aws: ClientFactory, deployment: Dep
     checks = {(r.check, r.scope) for r in results}
     assert {("canary runtime", r) for r in deployment.regions} <= checks
     assert {("database class", r) for r in deployment.regions} <= checks
+    assert {("database engine version", r) for r in deployment.regions} <= checks
+    assert {("cache engine version", r) for r in deployment.regions} <= checks
     assert all(r.status is Status.OK for r in results), render_table(results)
