@@ -30,9 +30,16 @@ from patterns.iam import ManagedPolicyRole
 from patterns.tagging import BACKUP_TIER_DATABASE, tag_backup_tier, tag_data_classification
 from policies.acknowledgments import acknowledge
 
-ENGINE_VERSION = rds.PostgresEngineVersion.VER_17_6
+# The newest 17.x minor that both CDK 2.275 and cfn-lint's RDS data (read from the RDS API) know: RDS
+# blocks creating a minor version a month before its end of standard support (17.1-17.4: blocked from
+# 1 May 2026), so an old pin fails the first create. tests/unit/test_engine_versions.py fails when a
+# newer minor appears in cfn-lint's data; the preflight asks RDS itself (DescribeDBEngineVersions).
+ENGINE_VERSION = rds.PostgresEngineVersion.VER_17_9
 DEFAULT_PORT = 5433  # not 5432: AwsSolutions-RDS11, and scanners looking for 5432 miss it
 LOG_EXPORTS = ("postgresql", "upgrade")
+# Enhanced monitoring writes to this one group per account and region; RDS creates it unencrypted
+# when it is missing (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.CloudWatchLogs.html).
+ENHANCED_MONITORING_LOG_GROUP = "RDSOSMetrics"
 ROTATION_DAYS = 30
 
 
@@ -69,6 +76,30 @@ def exported_log_groups(
         )
         for name in LOG_EXPORTS
     }
+
+
+def _encrypted_log_group(
+    scope: Construct, id: str, name: str, key: kms.IKey, retention: logs.RetentionDays
+) -> logs.LogGroup:
+    return logs.LogGroup(
+        scope,
+        id,
+        log_group_name=name,
+        encryption_key=key,
+        retention=retention,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+
+
+def enhanced_monitoring_log_group(scope: Construct, key: kms.IKey, retention: logs.RetentionDays) -> logs.LogGroup:
+    """`RDSOSMetrics`, created before the instance so enhanced monitoring finds it encrypted with a
+    retention (ENC-1, BAK-7) instead of creating its own. One per account and region: the
+    deployment's single database of the region owns it (the preflight lists a leftover one)."""
+    return _encrypted_log_group(scope, "EnhancedMonitoringLogs", ENHANCED_MONITORING_LOG_GROUP, key, retention)
+
+
+def rotation_function_name(identifier: str) -> str:
+    return f"{identifier}-rotation"
 
 
 def monitoring_role(scope: Construct, identifier: str) -> ManagedPolicyRole:
@@ -129,6 +160,9 @@ class EncryptedPostgres(Construct):
         self.security_group, self.rotation_security_group = self._security_groups()
         self.parameter_group = tls_parameter_group(self, engine, props.instance_identifier)
         self.log_groups = exported_log_groups(self, props.instance_identifier, props.logs_key, props.log_retention)
+        self.log_groups["enhanced-monitoring"] = enhanced_monitoring_log_group(
+            self, props.logs_key, props.log_retention
+        )
         self.monitoring_role = monitoring_role(self, props.instance_identifier)
         self.instance = self._instance(engine)
         self._tag_and_acknowledge_instance()
@@ -262,7 +296,7 @@ class EncryptedPostgres(Construct):
             "Rotation",
             automatically_after=cdk.Duration.days(ROTATION_DAYS),
             hosted_rotation=secretsmanager.HostedRotation.postgre_sql_single_user(
-                function_name=f"{props.instance_identifier}-rotation",
+                function_name=rotation_function_name(props.instance_identifier),
                 vpc=props.vpc,
                 vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
                 security_groups=[self.rotation_security_group],
@@ -271,4 +305,14 @@ class EncryptedPostgres(Construct):
         self.rotation_security_group.connections.allow_to(
             self.security_group, ec2.Port.tcp(props.port), "Rotate the master credentials"
         )
+        # The hosted function is named here, so its Lambda log group is known: created first, encrypted,
+        # with a retention (ENC-1, BAK-7), before the schedule's first rotation runs it.
+        self.rotation_log_group = _encrypted_log_group(
+            self,
+            "RotationLogs",
+            f"/aws/lambda/{rotation_function_name(props.instance_identifier)}",
+            props.logs_key,
+            props.log_retention,
+        )
+        rotation.node.add_dependency(self.rotation_log_group)
         return rotation

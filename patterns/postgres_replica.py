@@ -24,6 +24,7 @@ from constructs import Construct
 from patterns.encrypted_postgres import (
     ENGINE_VERSION,
     LOG_EXPORTS,
+    enhanced_monitoring_log_group,
     exported_log_groups,
     grant_enhanced_monitoring,
     monitoring_role,
@@ -70,6 +71,9 @@ class EncryptedPostgresReplica(Construct):
         )
         self.parameter_group = tls_parameter_group(self, engine, props.instance_identifier)
         self.log_groups = exported_log_groups(self, props.instance_identifier, props.logs_key, props.log_retention)
+        self.log_groups["enhanced-monitoring"] = enhanced_monitoring_log_group(
+            self, props.logs_key, props.log_retention
+        )
         self.monitoring_role = monitoring_role(self, props.instance_identifier)
         self.instance = rds.CfnDBInstance(
             self,

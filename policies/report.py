@@ -10,7 +10,9 @@ writes `<outdir>/compliance/compliance-report.md` and `compliance-report.json`:
 - for runbook clauses, the runbook under `runbooks/` and its tests under
   `tests/runbooks/`, or "no runbook yet";
 - the DataSecurity findings count next to the count in CDK's validation report, so a
-  reader can see the two agree.
+  reader can see the two agree;
+- the known exceptions (`policies.coverage.KNOWN_EXCEPTIONS`): run-time resources that no
+  template holds, under their clause and in a section of their own, with the reason.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from config import PlatformConfig
-from policies.coverage import NOT_CHECKED_AT_SYNTH
+from policies.coverage import KNOWN_EXCEPTIONS, NOT_CHECKED_AT_SYNTH
 from policies.engine import Evaluation, evaluate, load_assembly
 from policies.rules import ALL_RULES
 from policies.rules.model import PACK_NAME, Compliance
@@ -199,6 +201,8 @@ def build_report(
         }
         if clause.id in NOT_CHECKED_AT_SYNTH:
             entry["not_checked_at_synth"] = NOT_CHECKED_AT_SYNTH[clause.id]
+        if clause.id in KNOWN_EXCEPTIONS:
+            entry["known_exceptions"] = list(KNOWN_EXCEPTIONS[clause.id])
         if clause.kind in ("runbook", "both"):
             links = _runbook_links(clause)
             entry["runbooks"] = links["runbooks"] or "no runbook yet"
@@ -225,6 +229,9 @@ def build_report(
             "counts_match_validation_report": (data_security_fail == reported) if pack_enabled else None,
         },
         "clauses": clauses_out,
+        "known_exceptions": [
+            {"clause": clause_id, "exception": text} for clause_id, texts in KNOWN_EXCEPTIONS.items() for text in texts
+        ],
         "acknowledgments": acks,
     }
 
@@ -275,8 +282,18 @@ def render_markdown(report: dict[str, Any]) -> str:
             )
         if "not_checked_at_synth" in clause:
             lines.append(f"\n**Not checked at synth (hence PARTIAL):** {clause['not_checked_at_synth']}")
+        for exception in clause.get("known_exceptions", []):
+            lines.append(f"\n**Known exception (not in any template):** {exception}")
         if "runbooks" in clause:
             lines.append(f"\n**Runbook:** {clause['runbooks']}; **tests:** {clause['runbook_tests']}")
+    lines += [
+        "",
+        "## Known exceptions (run-time resources no template holds)",
+        "",
+        "| clause | exception |",
+        "|---|---|",
+    ]
+    lines += [f"| {e['clause']} | {e['exception']} |" for e in report["known_exceptions"]]
     lines += ["", "## Acknowledgments (all packs)", "", "| resource | finding | reason |", "|---|---|---|"]
     lines += [f"| {a['path']} | `{a['id']}` | {a['reason']} |" for a in report["acknowledgments"]]
     return "\n".join(lines) + "\n"

@@ -43,6 +43,19 @@ GONE_STACK_STATES: Final = frozenset({"DELETE_COMPLETE", "ROLLBACK_COMPLETE"})
 GONE_RESOURCE_STATES: Final = frozenset({"DELETE_COMPLETE", "DELETE_SKIPPED"})
 # A runtime deprecated within this many days is a warn: plan the bump before the canary cannot be updated.
 RUNTIME_DEPRECATION_WARN_DAYS: Final = 90
+# Service Quotas (issue 17 item 9): Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances,
+# in vCPUs, and Lambda concurrent executions.
+EC2_STANDARD_VCPU_QUOTA: Final = ("ec2", "L-1216C47A")
+LAMBDA_CONCURRENCY_QUOTA: Final = ("lambda", "L-B99A9384")
+STANDARD_FAMILY_LETTERS: Final = frozenset("acdhimrtz")
+# Families whose first letter is a standard one but that have quotas of their own.
+NON_STANDARD_FAMILIES: Final = ("inf", "trn", "dl", "hpc", "mac")
+# An instance refresh (runbooks/release.py, MaxHealthyPercentage 200) may run twice the group.
+RELEASE_SURGE_FACTOR: Final = 2
+LAMBDA_DEFAULT_CONCURRENCY: Final = 1000  # the documented default; new accounts may start lower
+# Without an assembly: a canary, the hosted rotation function, CDK's custom resources.
+LAMBDA_FALLBACK_FUNCTIONS: Final = 4
+LAMBDA_RESOURCE_TYPES: Final = frozenset({"AWS::Lambda::Function", "AWS::Synthetics::Canary"})
 
 
 class Status(StrEnum):
@@ -71,6 +84,8 @@ class PreflightOptions:
     bootstrap_pending: bool = False
     # Named resources of the assembly: (region, stack name, logical id, type, physical name).
     named_resources: tuple[NamedResource, ...] = ()
+    # (region, functions that may run at once: Lambda functions, canaries, hosted rotations) of the assembly.
+    lambda_functions: tuple[tuple[str, int], ...] = ()
     profile: str | None = None
 
 
@@ -138,6 +153,23 @@ def named_resources(assembly: Path, deployment: Deployment) -> tuple[NamedResour
     return tuple(found)
 
 
+def _runs_a_function(resource: dict[str, Any]) -> bool:
+    kind = resource.get("Type", "")
+    if kind in LAMBDA_RESOURCE_TYPES:
+        return True
+    # The Secrets Manager transform expands a hosted rotation into a Lambda function of its own.
+    return kind == "AWS::SecretsManager::RotationSchedule" and "HostedRotationLambda" in resource.get("Properties", {})
+
+
+def lambda_functions(assembly: Path, deployment: Deployment) -> tuple[tuple[str, int], ...]:
+    """(region, Lambda functions + canaries + hosted rotations) of the deployment's templates."""
+    counts: dict[str, int] = {}
+    for template_path, _, _, region in _stack_artifacts(assembly, deployment):
+        resources = json.loads(template_path.read_text()).get("Resources", {}).values()
+        counts[region] = counts.get(region, 0) + sum(1 for r in resources if _runs_a_function(r))
+    return tuple(sorted(counts.items()))
+
+
 def options_from_assembly(assembly: Path, deployment: Deployment, **overrides: Any) -> PreflightOptions:
     resources = named_resources(assembly, deployment)
     session_regions = frozenset(
@@ -147,6 +179,7 @@ def options_from_assembly(assembly: Path, deployment: Deployment, **overrides: A
         "required_bootstrap_version": required_bootstrap_version(assembly),
         "session_document_regions": session_regions,
         "named_resources": tuple(r for r in resources if r.resource_type != "AWS::SSM::Document"),
+        "lambda_functions": lambda_functions(assembly, deployment),
     }
     values.update(overrides)
     return PreflightOptions(**values)
@@ -355,6 +388,66 @@ def check_canary_runtime(
     return CheckResult(name, region, Status.OK, f"{runtime} (no deprecation date)")
 
 
+def _cache_engine_version() -> str:
+    from patterns.redis import ENGINE_VERSION
+
+    return ENGINE_VERSION
+
+
+def check_db_engine_version(
+    rds: Any, region: str, engine_version: str | None = None, options: PreflightOptions = PreflightOptions()
+) -> CheckResult:
+    """RDS still creates the pinned PostgreSQL version in `region` (issue 17 item 11): RDS blocks
+    creating a minor version a month before its end of standard support. DescribeDBEngineVersions:
+    https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBEngineVersions.html"""
+    name = "database engine version"
+    version = engine_version or _db_engine_version()
+    wanted = f"{DB_ENGINE} {version}"
+    remedy = (
+        "move patterns/encrypted_postgres.py:ENGINE_VERSION to an available minor (tests/unit/"
+        f"test_engine_versions.py); list them: aws rds describe-db-engine-versions --engine {DB_ENGINE} "
+        f"--region {region}{_profile(options)} --query \"DBEngineVersions[?Status=='available'].EngineVersion\""
+    )
+    try:
+        # IncludeAll: without it a deprecated version is simply absent; with it, its Status says why.
+        answer = rds.describe_db_engine_versions(Engine=DB_ENGINE, EngineVersion=version, IncludeAll=True)
+        versions = answer.get("DBEngineVersions", [])
+    except AWS_ERRORS as error:
+        return CheckResult(
+            name, region, Status.WARN, f"could not read RDS engine versions ({_error_code(error) or error})"
+        )
+    found = next((v for v in versions if v.get("EngineVersion") == version), None)
+    if found is None:
+        return CheckResult(name, region, Status.FAIL, f"{wanted} is not offered in this region", remedy)
+    status = str(found.get("Status", "available"))
+    if status != "available":
+        return CheckResult(name, region, Status.FAIL, f"{wanted} is {status}: RDS no longer creates it", remedy)
+    return CheckResult(name, region, Status.OK, f"{wanted} available")
+
+
+def check_cache_engine_version(
+    elasticache: Any, region: str, engine_version: str | None = None, options: PreflightOptions = PreflightOptions()
+) -> CheckResult:
+    """ElastiCache offers the pinned Redis OSS version in `region` (issue 17 item 11).
+    DescribeCacheEngineVersions:
+    https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_DescribeCacheEngineVersions.html"""
+    name = "cache engine version"
+    version = engine_version or _cache_engine_version()
+    remedy = (
+        "move patterns/redis.py:ENGINE_VERSION to an offered version; list them: aws elasticache "
+        f"describe-cache-engine-versions --engine redis --region {region}{_profile(options)}"
+    )
+    try:
+        answer = elasticache.describe_cache_engine_versions(Engine="redis", EngineVersion=version)
+    except AWS_ERRORS as error:
+        return CheckResult(
+            name, region, Status.WARN, f"could not read ElastiCache engine versions ({_error_code(error) or error})"
+        )
+    if not any(v.get("EngineVersion") == version for v in answer.get("CacheEngineVersions", [])):
+        return CheckResult(name, region, Status.FAIL, f"redis {version} is not offered in this region", remedy)
+    return CheckResult(name, region, Status.OK, f"redis {version} offered")
+
+
 def check_db_instance_class(
     rds: Any,
     region: str,
@@ -389,6 +482,96 @@ def check_db_instance_class(
     if multi_az and not any(o.get("MultiAZCapable") for o in offers):
         return CheckResult(name, region, Status.FAIL, f"{wanted} is orderable but not Multi-AZ", remedy)
     return CheckResult(name, region, Status.OK, f"{wanted} orderable{', Multi-AZ' if multi_az else ''}, encrypted")
+
+
+def _quota_value(service_quotas: Any, service: str, code: str) -> tuple[float, str]:
+    """The applied quota, else its default: GetServiceQuota answers NoSuchResourceException where
+    only the default is available.
+    https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_GetServiceQuota.html
+    https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_GetAWSDefaultServiceQuota.html"""
+    try:
+        return float(service_quotas.get_service_quota(ServiceCode=service, QuotaCode=code)["Quota"]["Value"]), "applied"
+    except ClientError as error:
+        if _error_code(error) != "NoSuchResourceException":
+            raise
+    answer = service_quotas.get_aws_default_service_quota(ServiceCode=service, QuotaCode=code)
+    return float(answer["Quota"]["Value"]), "default"
+
+
+def _quota_remedy(service: str, code: str, wanted: int, region: str, options: PreflightOptions) -> str:
+    return (
+        f"aws service-quotas request-service-quota-increase --service-code {service} --quota-code {code} "
+        f"--desired-value {wanted} --region {region}{_profile(options)}  (approval can take days: ask early)"
+    )
+
+
+def _is_standard_family(instance_type: str) -> bool:
+    family = re.match(r"[a-z]+", instance_type)
+    name = family.group(0) if family else ""
+    return bool(name) and name[0] in STANDARD_FAMILY_LETTERS and not name.startswith(NON_STANDARD_FAMILIES)
+
+
+def check_ec2_vcpu_quota(
+    service_quotas: Any, ec2: Any, region: str, deployment: Deployment, options: PreflightOptions = PreflightOptions()
+) -> CheckResult:
+    """The On-Demand standard vCPU quota covers the web tier at its configured maximum in `region`
+    (issue 17 item 9): both regions, since the DR region must scale to the primary's maximum at failover.
+    https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-quotas.html"""
+    name = "EC2 vCPU quota"
+    service, code = EC2_STANDARD_VCPU_QUOTA
+    instance_type = deployment.sizing.web_instance_type
+    if not _is_standard_family(instance_type):
+        return CheckResult(
+            name, region, Status.WARN, f"{instance_type} is not a standard family: check its own vCPU quota"
+        )
+    try:
+        described = ec2.describe_instance_types(InstanceTypes=[instance_type])["InstanceTypes"]
+        vcpus = int(described[0]["VCpuInfo"]["DefaultVCpus"])
+        quota, source = _quota_value(service_quotas, service, code)
+    except (*AWS_ERRORS, IndexError, KeyError) as error:
+        return CheckResult(name, region, Status.WARN, f"could not read the vCPU quota ({_error_code(error) or error})")
+    maximum = deployment.sizing.web_max_capacity
+    needed = maximum * vcpus
+    surge = needed * RELEASE_SURGE_FACTOR
+    summary = f"{quota:g} vCPUs ({source}); web tier at most {maximum} x {instance_type} ({vcpus} vCPUs) = {needed}"
+    if quota < needed:
+        return CheckResult(name, region, Status.FAIL, summary, _quota_remedy(service, code, surge, region, options))
+    if quota < surge:
+        return CheckResult(
+            name,
+            region,
+            Status.WARN,
+            f"{summary}; a release at full scale (instance refresh, MaxHealthyPercentage 200) needs {surge}",
+            _quota_remedy(service, code, surge, region, options),
+        )
+    return CheckResult(name, region, Status.OK, f"{summary}, {surge} during a release at full scale")
+
+
+def check_lambda_concurrency_quota(
+    service_quotas: Any, region: str, options: PreflightOptions = PreflightOptions()
+) -> CheckResult:
+    """Lambda concurrent executions leave room for every function of `region` at once: the canaries,
+    the hosted rotation and CDK's custom resources (issue 17 item 9). New accounts may have a lower
+    quota than the documented 1,000.
+    https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"""
+    name = "Lambda concurrency quota"
+    service, code = LAMBDA_CONCURRENCY_QUOTA
+    functions = dict(options.lambda_functions).get(region, LAMBDA_FALLBACK_FUNCTIONS)
+    try:
+        quota, source = _quota_value(service_quotas, service, code)
+    except AWS_ERRORS as error:
+        return CheckResult(
+            name, region, Status.WARN, f"could not read the Lambda quota ({_error_code(error) or error})"
+        )
+    summary = f"{quota:g} concurrent executions ({source}) for {functions} functions and canaries"
+    remedy = _quota_remedy(service, code, LAMBDA_DEFAULT_CONCURRENCY, region, options)
+    if quota < functions:
+        return CheckResult(name, region, Status.FAIL, summary, remedy)
+    if quota < LAMBDA_DEFAULT_CONCURRENCY:
+        return CheckResult(
+            name, region, Status.WARN, f"{summary}: below the default {LAMBDA_DEFAULT_CONCURRENCY}", remedy
+        )
+    return CheckResult(name, region, Status.OK, summary)
 
 
 def _normalize(names: Iterable[str]) -> set[str]:
@@ -644,7 +827,13 @@ def run_preflight(
         results.append(check_config_recorder(clients("config", region), region, options))
         results.append(check_bootstrap(clients("cloudformation", region), region, deployment, options))
         results.append(check_canary_runtime(clients("synthetics", region), region, options=options))
-        results.append(check_db_instance_class(clients("rds", region), region, deployment, options=options))
+        rds = clients("rds", region)
+        results.append(check_db_engine_version(rds, region, options=options))
+        results.append(check_db_instance_class(rds, region, deployment, options=options))
+        results.append(check_cache_engine_version(clients("elasticache", region), region, options=options))
+        quotas = clients("service-quotas", region)
+        results.append(check_ec2_vcpu_quota(quotas, clients("ec2", region), region, deployment, options))
+        results.append(check_lambda_concurrency_quota(quotas, region, options))
         results.extend(check_orphans(clients, region, deployment, options))
     results.append(check_delegation(clients("route53", "us-east-1"), deployment, lookup_ns, options))
     return results

@@ -110,3 +110,22 @@ def test_ops7_lists_its_runbook_automation_and_tests() -> None:
     assert {"runbooks/release.md", "runbooks/release.py"} <= set(links["runbooks"])
     assert "tests/runbooks/test_release.py" in links["tests"]
     assert "OPS-7" in NOT_CHECKED_AT_SYNTH
+
+
+def test_known_exceptions_are_listed_under_their_clause_and_in_their_own_section(
+    passing_report: dict,  # type: ignore[type-arg]
+    tmp_path: Path,
+) -> None:
+    """Issue 17 item 5: run-time log groups whose name synth cannot know (the canaries' cwsyn-*)."""
+    from policies.coverage import KNOWN_EXCEPTIONS
+    from policies.report import render_markdown
+
+    by_id = {c["id"]: c for c in passing_report["clauses"]}
+    assert set(KNOWN_EXCEPTIONS) <= set(by_id)  # every entry names a real clause
+    for clause_id in ("ENC-1", "BAK-7"):
+        assert any("cwsyn-" in text for text in by_id[clause_id]["known_exceptions"]), clause_id
+    listed = {(e["clause"], e["exception"]) for e in passing_report["known_exceptions"]}
+    assert listed == {(c, t) for c, texts in KNOWN_EXCEPTIONS.items() for t in texts}
+    markdown = render_markdown(passing_report)
+    assert "## Known exceptions (run-time resources no template holds)" in markdown
+    assert "**Known exception (not in any template):**" in markdown

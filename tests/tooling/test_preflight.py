@@ -10,12 +10,14 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
 from config import Deployment, load_config
 from patterns.encrypted_postgres import ENGINE_VERSION
 from patterns.outside_probe import RUNTIME
+from patterns.redis import ENGINE_VERSION as REDIS_VERSION
 from tooling.bootstrap_policy import boundary_policy_name, execution_policy_name, policy_arn
 from tooling.preflight import (
     ClientFactory,
@@ -23,14 +25,19 @@ from tooling.preflight import (
     PreflightOptions,
     Status,
     check_bootstrap,
+    check_cache_engine_version,
     check_canary_runtime,
     check_config_recorder,
+    check_db_engine_version,
     check_db_instance_class,
     check_delegation,
+    check_ec2_vcpu_quota,
+    check_lambda_concurrency_quota,
     check_orphans,
     check_region_opt_in,
     check_session_document,
     failed,
+    lambda_functions,
     named_resources,
     options_from_assembly,
     render_table,
@@ -376,11 +383,53 @@ def _runtime(name: str, deprecation: datetime | None = None) -> dict[str, Any]:
     return version
 
 
-def _rds(region: str, instance_class: str, offers: list[dict[str, Any]]) -> Any:
+def _rds(
+    region: str, instance_class: str, offers: list[dict[str, Any]], engine: list[dict[str, Any]] | None = None
+) -> Any:
+    """RDS answering the engine-version check (when `engine` is given, the runner's order) and the class check."""
     client = boto3.client("rds", region_name=region)
     stubber = Stubber(client)
+    if engine is not None:
+        asked = {"Engine": "postgres", "EngineVersion": PG_VERSION, "IncludeAll": True}
+        stubber.add_response("describe_db_engine_versions", {"DBEngineVersions": engine}, asked)
     expected = {"Engine": "postgres", "EngineVersion": PG_VERSION, "DBInstanceClass": instance_class}
     stubber.add_response("describe_orderable_db_instance_options", {"OrderableDBInstanceOptions": offers}, expected)
+    stubber.activate()
+    return client
+
+
+def _engine(version: str = PG_VERSION, status: str = "available") -> dict[str, Any]:
+    """One DBEngineVersion as DescribeDBEngineVersions documents it (Status: available | deprecated)."""
+    return {
+        "Engine": "postgres",
+        "EngineVersion": version,
+        "MajorEngineVersion": version.split(".")[0],
+        "DBParameterGroupFamily": f"postgres{version.split('.')[0]}",
+        "DBEngineDescription": "PostgreSQL",
+        "DBEngineVersionDescription": f"PostgreSQL {version}-R1",
+        "Status": status,
+        "SupportsReadReplica": True,
+    }
+
+
+def _engine_only(region: str, versions: list[dict[str, Any]]) -> Any:
+    client = boto3.client("rds", region_name=region)
+    stubber = Stubber(client)
+    asked = {"Engine": "postgres", "EngineVersion": PG_VERSION, "IncludeAll": True}
+    stubber.add_response("describe_db_engine_versions", {"DBEngineVersions": versions}, asked)
+    stubber.activate()
+    return client
+
+
+def _elasticache(region: str, versions: list[str]) -> Any:
+    client = boto3.client("elasticache", region_name=region)
+    stubber = Stubber(client)
+    answer = {
+        "CacheEngineVersions": [
+            {"Engine": "redis", "EngineVersion": v, "CacheParameterGroupFamily": f"redis{v}"} for v in versions
+        ]
+    }
+    stubber.add_response("describe_cache_engine_versions", answer, {"Engine": "redis", "EngineVersion": REDIS_VERSION})
     stubber.activate()
     return client
 
@@ -448,15 +497,139 @@ def test_database_class_without_multi_az_or_encryption_fails(deployment: Deploym
     assert check_db_instance_class(plain, DR, deployment).status is Status.FAIL
 
 
+# --- issue 17 item 11: engine versions RDS and ElastiCache still create. moto 5.2.5 implements
+# neither DescribeDBEngineVersions nor DescribeCacheEngineVersions: Stubber against the API models.
+
+
+@pytest.mark.parametrize("region", [PRIMARY, DR])
+def test_db_engine_version_available_in_both_regions_is_ok(region: str) -> None:
+    result = check_db_engine_version(_engine_only(region, [_engine()]), region)
+    assert result.status is Status.OK and PG_VERSION in result.message
+
+
+def test_db_engine_version_deprecated_fails_with_the_listing_command() -> None:
+    rds = _engine_only(DR, [_engine(status="deprecated")])
+    result = check_db_engine_version(rds, DR, options=PreflightOptions(profile="p"))
+    assert result.status is Status.FAIL and "deprecated" in result.message
+    assert f"aws rds describe-db-engine-versions --engine postgres --region {DR} --profile p" in result.remedy
+
+
+def test_db_engine_version_not_offered_fails() -> None:
+    result = check_db_engine_version(_engine_only(DR, []), DR)
+    assert result.status is Status.FAIL and "not offered" in result.message
+
+
+def test_cache_engine_version_offered_is_ok_and_missing_fails() -> None:
+    assert check_cache_engine_version(_elasticache(DR, [REDIS_VERSION]), DR).status is Status.OK
+    missing = check_cache_engine_version(_elasticache(DR, ["7.0"]), DR)
+    assert missing.status is Status.FAIL and "describe-cache-engine-versions --engine redis" in missing.remedy
+
+
+# --- issue 17 item 9: service quotas of a fresh account. moto 5.2.5 answers Service Quotas for the
+# vpc service only (NoSuchResource for ec2 and lambda), so the quota calls are pinned with Stubber;
+# EC2's DescribeInstanceTypes is moto's.
+
+EC2_QUOTA = {"ServiceCode": "ec2", "QuotaCode": "L-1216C47A"}
+LAMBDA_QUOTA = {"ServiceCode": "lambda", "QuotaCode": "L-B99A9384"}
+
+
+def _quota(code: dict[str, str], value: float) -> dict[str, Any]:
+    return {"Quota": {**code, "QuotaName": "a quota", "Value": value, "Adjustable": True, "GlobalQuota": False}}
+
+
+def _quotas(region: str, *answers: tuple[dict[str, str], float | None, float | None]) -> Any:
+    """Per quota asked, in order: (code, applied value or None for NoSuchResourceException, default)."""
+    client = boto3.client("service-quotas", region_name=region)
+    stubber = Stubber(client)
+    for code, applied, default in answers:
+        if applied is not None:
+            stubber.add_response("get_service_quota", _quota(code, applied), code)
+            continue
+        stubber.add_client_error("get_service_quota", "NoSuchResourceException", "no applied value", 400, None, code)
+        stubber.add_response("get_aws_default_service_quota", _quota(code, float(default or 0)), code)
+    stubber.activate()
+    return client
+
+
+def test_moto_answers_no_ec2_or_lambda_quota(aws: ClientFactory) -> None:
+    """Why the quota calls are stubbed."""
+    with pytest.raises(ClientError):
+        aws("service-quotas", PRIMARY).get_service_quota(**EC2_QUOTA)
+
+
+@pytest.mark.parametrize("region", [PRIMARY, DR])
+def test_vcpu_quota_covering_the_maximum_and_a_release_is_ok(
+    aws: ClientFactory, deployment: Deployment, region: str
+) -> None:
+    needed = deployment.sizing.web_max_capacity * 2  # m7i.large: 2 vCPUs
+    quotas = _quotas(region, (EC2_QUOTA, float(needed * 2), None))
+    result = check_ec2_vcpu_quota(quotas, aws("ec2", region), region, deployment)
+    assert result.status is Status.OK, result
+    assert f"{deployment.sizing.web_max_capacity} x m7i.large (2 vCPUs) = {needed}" in result.message
+
+
+def test_vcpu_quota_of_a_fresh_account_fails_in_the_dr_region(aws: ClientFactory, deployment: Deployment) -> None:
+    """Only the default (no applied value): too small for the primary's maximum at failover."""
+    quotas = _quotas(DR, (EC2_QUOTA, None, 16.0))
+    result = check_ec2_vcpu_quota(quotas, aws("ec2", DR), DR, deployment, PreflightOptions(profile="p"))
+    assert result.status is Status.FAIL and "16 vCPUs (default)" in result.message
+    assert (
+        "aws service-quotas request-service-quota-increase --service-code ec2 --quota-code L-1216C47A "
+        f"--desired-value 48 --region {DR} --profile p"
+    ) in result.remedy
+
+
+def test_vcpu_quota_without_room_for_a_release_warns(aws: ClientFactory, deployment: Deployment) -> None:
+    quotas = _quotas(PRIMARY, (EC2_QUOTA, 32.0, None))
+    result = check_ec2_vcpu_quota(quotas, aws("ec2", PRIMARY), PRIMARY, deployment)
+    assert result.status is Status.WARN and "MaxHealthyPercentage 200" in result.message
+
+
+def test_lambda_quota_with_room_is_ok_and_a_small_one_fails() -> None:
+    options = PreflightOptions(lambda_functions=((PRIMARY, 7), (DR, 5)))
+    ok = check_lambda_concurrency_quota(_quotas(PRIMARY, (LAMBDA_QUOTA, 1000.0, None)), PRIMARY, options)
+    assert ok.status is Status.OK and "for 7 functions" in ok.message
+    small = check_lambda_concurrency_quota(_quotas(PRIMARY, (LAMBDA_QUOTA, None, 5.0)), PRIMARY, options)
+    assert small.status is Status.FAIL and "--service-code lambda --quota-code L-B99A9384" in small.remedy
+    reduced = check_lambda_concurrency_quota(_quotas(DR, (LAMBDA_QUOTA, 10.0, None)), DR, options)
+    assert reduced.status is Status.WARN and "below the default 1000" in reduced.message
+
+
+def test_assembly_counts_functions_canaries_and_hosted_rotations(tmp_path: Path, deployment: Deployment) -> None:
+    stage = f"{deployment.name}-primary"
+    nested = tmp_path / f"assembly-{stage}"
+    nested.mkdir()
+    resources = {
+        "Canary": {"Type": "AWS::Synthetics::Canary", "Properties": {}},
+        "CustomResource": {"Type": "AWS::Lambda::Function", "Properties": {}},
+        "Rotation": {"Type": "AWS::SecretsManager::RotationSchedule", "Properties": {"HostedRotationLambda": {}}},
+        "OwnRotation": {"Type": "AWS::SecretsManager::RotationSchedule", "Properties": {"RotationLambdaARN": "x"}},
+        "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {}},
+    }
+    (nested / "Web.template.json").write_text(json.dumps({"Resources": resources}))
+    artifact = {
+        "type": "aws:cloudformation:stack",
+        "environment": f"aws://{deployment.account}/{PRIMARY}",
+        "properties": {"templateFile": "Web.template.json", "stackName": f"{stage}-web"},
+    }
+    (nested / "manifest.json").write_text(json.dumps({"artifacts": {"Web": artifact}}))
+    assert lambda_functions(tmp_path, deployment) == ((PRIMARY, 3),)
+    assert options_from_assembly(tmp_path, deployment).lambda_functions == ((PRIMARY, 3),)
+
+
 def _offering(aws: ClientFactory, deployment: Deployment) -> ClientFactory:
-    """moto for everything but the two calls it lacks (above)."""
+    """moto for everything but the calls it lacks (above)."""
 
     def factory(service: str, region: str) -> Any:
         if service == "synthetics":
             return _synthetics(region, [_runtime(CANARY_RUNTIME)])
         if service == "rds":
             instance_class = deployment.db_instance_class_for(region)
-            return _rds(region, instance_class, [_offer(instance_class)])
+            return _rds(region, instance_class, [_offer(instance_class)], [_engine()])
+        if service == "elasticache":
+            return _elasticache(region, [REDIS_VERSION])
+        if service == "service-quotas":
+            return _quotas(region, (EC2_QUOTA, 64.0, None), (LAMBDA_QUOTA, 1000.0, None))
         return aws(service, region)
 
     return factory
@@ -540,4 +713,8 @@ def test_runner_passes_on_a_prepared_account(aws: ClientFactory, deployment: Dep
     checks = {(r.check, r.scope) for r in results}
     assert {("canary runtime", r) for r in deployment.regions} <= checks
     assert {("database class", r) for r in deployment.regions} <= checks
+    assert {("database engine version", r) for r in deployment.regions} <= checks
+    assert {("cache engine version", r) for r in deployment.regions} <= checks
+    assert {("EC2 vCPU quota", r) for r in deployment.regions} <= checks
+    assert {("Lambda concurrency quota", r) for r in deployment.regions} <= checks
     assert all(r.status is Status.OK for r in results), render_table(results)

@@ -126,7 +126,7 @@ def test_postgres_log_groups_exist_first_encrypted_with_retention(data: Template
             },
         )
     depends_on = _one(data, "AWS::RDS::DBInstance")["DependsOn"]
-    assert len([d for d in depends_on if "Logs" in d]) == 2
+    assert len([d for d in depends_on if "Logs" in d]) == 3  # postgresql, upgrade, RDSOSMetrics (issue 17 item 5)
     logs_key.names("LogsKey")
 
 
