@@ -103,11 +103,50 @@ def modify_db_instance_keeping_links(self: RDSBackend, db_instance_identifier: s
     return result
 
 
+# https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstanceReadReplica.html
+# (DBParameterGroupName): "Specifying a parameter group for this operation is only supported for MySQL DB
+# instances for cross-Region read replicas, ... for Db2 DB instances, and for Oracle DB instances."
+_CROSS_REGION_PARAMETER_GROUP_ENGINES = ("mysql", "oracle", "db2")
+
+
+def refusing_cross_region_parameter_group(create: Any) -> Any:
+    """Wrap `RDSBackend.create_db_instance_read_replica`: a cross-region replica of any other engine
+    (PostgreSQL here) that names a DB parameter group is refused, as RDS refuses it; one that names
+    none gets the engine's default group, not the source's."""
+
+    def create_replica(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
+        source_id = db_kwargs["source_db_instance_identifier"]
+        if db_kwargs.get("db_parameter_group_name") and self.arn_regex.match(source_id):
+            source = _find(self, source_id)
+            cross_region = source_id.split(":")[3] != self.region_name
+            engine = str(getattr(source, "engine", "") or "")
+            if cross_region and not engine.startswith(_CROSS_REGION_PARAMETER_GROUP_ENGINES):
+                raise RDSClientError(
+                    "InvalidParameterCombination",
+                    f"A DB parameter group cannot be specified for a cross-Region read replica of a {engine} "
+                    "DB instance: modify the replica after it is created.",
+                )
+        replica: DBInstance = create(self, db_kwargs)
+        if self.arn_regex.match(source_id) and not db_kwargs.get("db_parameter_group_name"):
+            # Same page: without DBParameterGroupName a cross-Region replica gets "the default
+            # DBParameterGroup for the specified DB engine" (moto copied the source's group).
+            replica.db_parameter_group_name = None
+        return replica
+
+    return create_replica
+
+
 def _apply_replica_region() -> None:
     global _create_from_cloudformation
     _create_from_cloudformation = DBInstance.create_from_cloudformation_json  # keep earlier wrappers
     RDSBackend.create_db_instance_read_replica = create_replica_in_its_own_region  # type: ignore[method-assign]
     DBInstance.create_from_cloudformation_json = staticmethod(create_db_instance_with_named_subnet_group)  # type: ignore[method-assign]
+
+
+def _apply_parameter_group_refusal() -> None:
+    RDSBackend.create_db_instance_read_replica = refusing_cross_region_parameter_group(  # type: ignore[method-assign]
+        RDSBackend.create_db_instance_read_replica
+    )
 
 
 def _apply_promotion() -> None:
@@ -125,6 +164,13 @@ PATCHES = [
         "cross-region-replica-subnet-group",
         "a cross-region replica's DBSubnetGroupName is looked up in the source region (DBSubnetGroupNotFoundFault)",
         _apply_replica_region,
+    ),
+    Patch(
+        "rds",
+        "cross-region-replica-parameter-group",
+        "DBParameterGroupName on a cross-region PostgreSQL replica accepted (AWS: InvalidParameterCombination); "
+        "without one the source's group is copied (AWS: the engine's default group)",
+        _apply_parameter_group_refusal,
     ),
     Patch(
         "rds",
