@@ -425,6 +425,8 @@ class Failback:
 
     def _stop_dr(self) -> dict[str, Any]:
         asg = self.topo.web_asg_name(DR)
+        group = standby.describe_asg(self.dr.autoscaling, asg) or {}
+        previous = {"min": group.get("MinSize"), "desired": group.get("DesiredCapacity")}  # for the rollback
         standby.scale_asg(self.dr.autoscaling, asg, min_size=0, desired=0)
         wait_until(
             f"no instance in service in {asg}",
@@ -434,7 +436,7 @@ class Failback:
             sleep=self.sleep,
             clock=self.clock,
         )
-        return {"asg": asg, "capacity": 0}
+        return {"asg": asg, "capacity": 0, "previous": previous}
 
     def _scale_dr(self) -> dict[str, Any]:
         size = self.topo.standby_web_min_capacity
