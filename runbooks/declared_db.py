@@ -67,6 +67,7 @@ class DeclaredInstance:
     stack_name: str
     logical_id: str
     properties: dict[str, Any]  # resolved: literal values only
+    unresolved: tuple[str, ...] = ()  # create-only arguments whose reference did not resolve
 
     def create_arguments(self) -> dict[str, Any]:
         arguments: dict[str, Any] = {}
@@ -135,9 +136,17 @@ def read_declared_instance(
         raise DeclarationError(f"{stack_name} declares no single AWS::RDS::DBInstance named {identifier}")
     logical_id, resource = found[0]
     resolver = _Resolver(cloudformation, stack_name, resources, account=account, region=region)
-    wanted = {*SETTINGS, *CREATE_ONLY, "Tags"}
-    properties = {k: resolver.resolve(v) for k, v in resource.get("Properties", {}).items() if k in wanted}
-    return DeclaredInstance(stack_name, logical_id, properties)
+    properties: dict[str, Any] = {}
+    unresolved: list[str] = []
+    for prop, value in resource.get("Properties", {}).items():
+        if prop in (*SETTINGS, "Tags"):
+            properties[prop] = resolver.resolve(value)
+        elif prop in CREATE_ONLY:
+            try:
+                properties[prop] = resolver.resolve(value)
+            except DeclarationError:
+                unresolved.append(CREATE_ONLY[prop])  # the caller takes it from the instance it replaces
+    return DeclaredInstance(stack_name, logical_id, properties, tuple(unresolved))
 
 
 class _Resolver:

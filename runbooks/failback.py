@@ -226,6 +226,7 @@ class Failback:
         created = existing is None
         if existing is None:
             self.primary.rds.create_db_instance_read_replica(
+                **_placement(declared, standby.describe_db(self.primary.rds, self.fenced_id)),
                 **declared.create_arguments(),
                 DBInstanceIdentifier=self.primary_id,
                 SourceDBInstanceIdentifier=self.topo.db_instance_arn(DR),
@@ -296,6 +297,7 @@ class Failback:
         created = standby.describe_db(self.dr.rds, self.dr_id) is None
         if created:
             self.dr.rds.create_db_instance_read_replica(
+                **_placement(declared, standby.describe_db(self.dr.rds, self.retired_id)),
                 **declared.create_arguments(),
                 DBInstanceIdentifier=self.dr_id,
                 SourceDBInstanceIdentifier=self.topo.db_instance_arn(PRIMARY),
@@ -463,6 +465,20 @@ class Failback:
             **waits,
         )
         return {"domain": self.topo.domain_name, "alb": dns, "target_group": target_group}
+
+
+def _placement(declared: DeclaredInstance, replaced: dict[str, Any] | None) -> dict[str, Any]:
+    """Subnet group and security groups the template names by a reference that did not resolve:
+    those of the instance the new replica replaces (the same stack made it)."""
+    if replaced is None:
+        return {}
+    found: dict[str, Any] = {}
+    if "DBSubnetGroupName" in declared.unresolved and replaced.get("DBSubnetGroup", {}).get("DBSubnetGroupName"):
+        found["DBSubnetGroupName"] = replaced["DBSubnetGroup"]["DBSubnetGroupName"]
+    groups = [group["VpcSecurityGroupId"] for group in replaced.get("VpcSecurityGroups", [])]
+    if "VpcSecurityGroupIds" in declared.unresolved and groups:
+        found["VpcSecurityGroupIds"] = groups
+    return found
 
 
 def _current_keys(s3: Any, bucket: str) -> set[str]:

@@ -276,8 +276,8 @@ PATCHES = [
     Patch(
         "s3",
         "replicate-objects",
-        "no object is ever replicated; AWS copies puts, copies and delete markers to the destination bucket "
-        "(SSE-KMS objects only when the rule selects them and names a ReplicaKmsKeyID)",
+        "nothing replicates; AWS copies puts, copies, delete markers "
+        "(SSE-KMS only if the rule selects them, ReplicaKmsKeyID)",
         _apply_replication,
     ),
 ]
