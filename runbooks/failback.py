@@ -4,10 +4,14 @@ Read `runbooks/failback.md` first. Unlike a failover this is planned work: it ru
 inside the announced maintenance window (OPS-5) unless `--outside-window` with a
 `--reason`, and it needs both regions to answer. The old primary database is never
 reused as a writer (it missed every write made during the failover): it is renamed
-`<id>-fenced-<run id>` and a new replica of the DR writer takes its name. The same
-toolkit rules as the failover apply: dry run by default, every step recorded, the
-irreversible steps (renames, promotion) recorded `started` before the call and never
-issued twice, a rerun resumes.
+`<id>-fenced-<run id>` and a new replica of the DR writer takes its name; it is created with
+what `CreateDBInstanceReadReplica` takes and then modified (and rebooted) to every setting its
+stack's deployed template declares (`runbooks/declared_db.py`). Before the new primary is
+promoted, DR stops writing: its web tier is scaled to zero and its writer fenced (renamed), so
+every row written in DR has replicated when the promotion starts. The same toolkit rules as the
+failover apply: dry run by default, every step recorded, the irreversible steps (renames,
+promotion) recorded `started` before the call and never issued twice, a rerun resumes; a run
+refuses a topology that is not the failed-over one it starts from, whatever its run id.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any, TextIO
 
 from config.topology import DR, PRIMARY, FailoverTopology
 from runbooks import standby
+from runbooks.declared_db import DeclarationError, DeclaredInstance, needs_reboot, read_declared_instance
 from runbooks.standby import PublicAnswer
 from runbooks.toolkit import (
     AuditLog,
@@ -38,6 +43,9 @@ from runbooks.toolkit import (
 
 CLAUSE = "DR-2"
 PROCEDURE = "failback"
+RUN_TAG = "failback-run"  # on the new primary replica until the standby is re-armed: which run made it
+# The stacks that declare each region's DB instance (stacks/base.py: <deployment>-<role>-<id>).
+DATA_STACK = {PRIMARY: "data", DR: "standbydata"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class RegionClients:
     s3: Any
     elbv2: Any
     secretsmanager: Any
+    cloudformation: Any  # reads the deployed template that declares the region's DB instance
 
 
 class Failback:
@@ -111,12 +120,13 @@ class Failback:
             Step("preconditions", "check window and preconditions", lambda _: self._preconditions(), check=True),
             Step("fence-old-primary", "rename the old primary DB", self._fence, irreversible=True),
             Step("create-primary-replica", "create the primary replica of the DR writer", lambda _: self._replica()),
-            Step("reverse-replication", "replicate and copy DR objects back", lambda _: self._reverse()),
+            Step("reverse-replication", "replicate and copy DR objects and deletions back", lambda _: self._reverse()),
             Step("scale-primary-web", "scale the primary web tier", lambda _: self._scale_primary()),
+            Step("stop-dr-web", "scale the DR web tier to zero (DR stops writing)", lambda _: self._stop_dr()),
+            Step("retire-dr-writer", "fence the DR writer (rename)", self._retire, irreversible=True),
             Step("promote-primary", "promote the primary replica", self._promote, irreversible=True),
             Step("flip-switch", "switch traffic back (0)", lambda _: self._flip()),
             Step("verify", "verify traffic reaches the primary", lambda _: self._verify()),
-            Step("retire-dr-writer", "rename the old DR writer", self._retire, irreversible=True),
             Step("create-dr-replica", "re-arm the DR replica", lambda _: self._rearm()),
             Step("replicate-secret", "replicate the master secret to DR again", lambda _: self._replicate_secret()),
             Step("remove-reverse-replication", "remove the reverse replication", lambda _: self._unreverse()),
@@ -147,15 +157,45 @@ class Failback:
             primary_db = standby.describe_db(self.primary.rds, self.primary_id)
         except Exception as error:
             raise RefusedError(f"the primary region does not answer: {type(error).__name__}: {error}") from error
+        self._refuse_a_failed_back_primary(primary_db)
         dr_db = standby.describe_db(self.dr.rds, self.dr_id)
         if not self._recorded("retire-dr-writer") and (dr_db is None or standby.is_replica(dr_db)):
             raise RefusedError(f"{self.dr_id} is not a writer: there was no failover to fail back from")
+        declared = {role: self._declared(role).stack_name for role in (PRIMARY, DR)}
         return {
             "reason": self.options.reason,
             "window": {"start": start.isoformat(), "end": end.isoformat(), "inside": inside},
             "since": self._since().isoformat(),
             "primary_db": primary_db["DBInstanceStatus"] if primary_db else "missing",
+            "declared_by": declared,
         }
+
+    def _refuse_a_failed_back_primary(self, primary_db: dict[str, Any] | None) -> None:
+        """A writer named like the primary that a failback made (tagged with its run id) means traffic
+        already came back: fencing it would take the live writer away (whatever this run's id)."""
+        if primary_db is None or standby.is_replica(primary_db) or self._recorded("fence-old-primary"):
+            return
+        tags = self.primary.rds.list_tags_for_resource(ResourceName=primary_db["DBInstanceArn"])["TagList"]
+        made_by = next((t["Value"] for t in tags if t["Key"] == RUN_TAG), None)
+        if made_by is not None:
+            raise RefusedError(
+                f"{self.primary_id} is a writer made by failback run {made_by}: traffic is already back on the "
+                f"primary region; resume that run (--run-id {made_by}) instead of starting another"
+            )
+
+    def _declared(self, role: str) -> DeclaredInstance:
+        clients = self.primary if role == PRIMARY else self.dr
+        stack = f"{self.topo.prefix(role)}-{DATA_STACK[role]}"
+        try:
+            return read_declared_instance(
+                clients.cloudformation,
+                stack,
+                self.topo.db_instance_id(role),
+                account=self.topo.account,
+                region=self.topo.region(role),
+            )
+        except DeclarationError as error:
+            raise RefusedError(f"the settings of the new DB instance are unknown: {error}") from error
 
     def _since(self) -> datetime:
         if self.options.since is not None:
@@ -181,20 +221,44 @@ class Failback:
         return {"renamed": self.primary_id, "to": self.fenced_id}
 
     def _replica(self) -> dict[str, Any]:
+        declared = self._declared(PRIMARY)
         existing = standby.describe_db(self.primary.rds, self.primary_id)
         created = existing is None
         if existing is None:
             self.primary.rds.create_db_instance_read_replica(
+                **_placement(declared, standby.describe_db(self.primary.rds, self.fenced_id)),
+                **declared.create_arguments(),
                 DBInstanceIdentifier=self.primary_id,
                 SourceDBInstanceIdentifier=self.topo.db_instance_arn(DR),
                 KmsKeyId=self.topo.customer_key_alias_arn(PRIMARY),
                 SourceRegion=self.topo.dr_region,
-                MultiAZ=self.topo.db_multi_az,
-                **_settings(standby.describe_db(self.primary.rds, self.fenced_id)),
             )
         elif not standby.is_replica(existing):
             raise StepFailedError(f"{self.primary_id} exists and is a writer: not the replica this step creates")
-        self._wait_db(self.primary.rds, self.primary_id, writer=False)
+        self._tag_run(self.primary.rds, self.primary_id)
+        configured = self._configure(self.primary.rds, self.primary_id, declared)
+        self._wait_lag()
+        return {"replica": self.primary_id, "source": self.topo.db_instance_arn(DR), "created": created, **configured}
+
+    def _tag_run(self, rds: Any, identifier: str) -> None:
+        arn = self._wait_db(rds, identifier, writer=False)["DBInstanceArn"]
+        rds.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": RUN_TAG, "Value": self.run_id}])
+
+    def _configure(self, rds: Any, identifier: str, declared: DeclaredInstance) -> dict[str, Any]:
+        """Modify the new replica to what its stack declares, and reboot it onto the declared parameter
+        group (a new group's static parameters apply only after a reboot)."""
+        db = self._wait_db(rds, identifier, writer=False)
+        changes = declared.modifications(db)
+        if changes:
+            rds.modify_db_instance(DBInstanceIdentifier=identifier, ApplyImmediately=True, **changes)
+            db = self._wait_db(rds, identifier, writer=False)
+        rebooted = "DBParameterGroupName" in changes or needs_reboot(db)
+        if rebooted:
+            rds.reboot_db_instance(DBInstanceIdentifier=identifier)
+            self._wait_db(rds, identifier, writer=False)
+        return {"declared_by": declared.stack_name, "modified": sorted(changes), "rebooted": rebooted}
+
+    def _wait_lag(self) -> None:
         wait_until(
             f"{self.primary_id} ReplicaLag == 0",
             lambda: standby.replica_lag_seconds(self.primary.cloudwatch, self.primary_id, self.now()) == 0,
@@ -203,12 +267,12 @@ class Failback:
             sleep=self.sleep,
             clock=self.clock,
         )
-        return {"replica": self.primary_id, "source": self.topo.db_instance_arn(DR), "created": created}
 
     def _promote(self, earlier: dict[str, Any] | None) -> dict[str, Any]:
         db = standby.describe_db(self.primary.rds, self.primary_id)
         called = False
         if earlier is None and db is not None and standby.is_replica(db):
+            self._wait_lag()  # DR is fenced: once the lag is 0, every row written in DR is here
             self.primary.rds.promote_read_replica(
                 DBInstanceIdentifier=self.primary_id, BackupRetentionPeriod=self.topo.db_backup_retention_days
             )
@@ -229,17 +293,22 @@ class Failback:
         return {"renamed": self.dr_id, "to": self.retired_id}
 
     def _rearm(self) -> dict[str, Any]:
+        declared = self._declared(DR)
         created = standby.describe_db(self.dr.rds, self.dr_id) is None
         if created:
             self.dr.rds.create_db_instance_read_replica(
+                **_placement(declared, standby.describe_db(self.dr.rds, self.retired_id)),
+                **declared.create_arguments(),
                 DBInstanceIdentifier=self.dr_id,
                 SourceDBInstanceIdentifier=self.topo.db_instance_arn(PRIMARY),
                 KmsKeyId=self.topo.customer_key_alias_arn(DR),
                 SourceRegion=self.topo.primary_region,
-                **_settings(standby.describe_db(self.dr.rds, self.retired_id)),
             )
-        self._wait_db(self.dr.rds, self.dr_id, writer=False)
-        return {"replica": self.dr_id, "source": self.topo.db_instance_arn(PRIMARY), "created": created}
+        configured = self._configure(self.dr.rds, self.dr_id, declared)
+        # The standby is armed again: the primary writer is no longer "made by this run" (see preconditions).
+        writer = self._wait_db(self.primary.rds, self.primary_id, writer=True)
+        self.primary.rds.remove_tags_from_resource(ResourceName=writer["DBInstanceArn"], TagKeys=[RUN_TAG])
+        return {"replica": self.dr_id, "source": self.topo.db_instance_arn(PRIMARY), "created": created, **configured}
 
     def _wait_db(self, rds: Any, identifier: str, *, writer: bool) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -266,23 +335,7 @@ class Failback:
 
     def _reverse(self) -> dict[str, Any]:
         source, target = self.topo.content_bucket(DR), self.topo.content_bucket(PRIMARY)
-        role = f"arn:aws:iam::{self.topo.account}:role/{self.topo.replication_role_name()}"
-        self.dr.s3.put_bucket_replication(
-            Bucket=source,
-            ReplicationConfiguration={
-                "Role": role,
-                "Rules": [
-                    {
-                        "ID": f"failback-{self.run_id}",
-                        "Status": "Enabled",
-                        "Priority": 1,
-                        "Filter": {},
-                        "DeleteMarkerReplication": {"Status": "Enabled"},
-                        "Destination": {"Bucket": f"arn:aws:s3:::{target}"},
-                    }
-                ],
-            },
-        )
+        self.dr.s3.put_bucket_replication(Bucket=source, ReplicationConfiguration=self._reverse_rule(target))
         since = self._since()
         # LastModified has one-second resolution: a write in the flip's own second (after the flip) reads
         # as earlier than `since`; copying from the start of that second also copies it (a copy is harmless).
@@ -297,10 +350,45 @@ class Failback:
                         CopySource={"Bucket": source, "Key": version["Key"], "VersionId": version["VersionId"]},
                     )
                     copied.append(version["Key"])
+        deleted = self._carry_deletions(source, target)
         pending = [key for key in copied if not self._same_object(source, target, key)]
         if pending:
             raise StepFailedError(f"objects still pending in {target}: {pending[:10]}")
-        return {"from": source, "to": target, "since": since.isoformat(), "copied": len(copied)}
+        return {
+            "from": source,
+            "to": target,
+            "since": since.isoformat(),
+            "copied": len(copied),
+            "deleted": len(deleted),
+            "deleted_keys": deleted[:100],
+        }
+
+    def _reverse_rule(self, target: str) -> dict[str, Any]:
+        """Its own role (the forward role may only read the primary and write DR), and the SSE-KMS
+        settings without which S3 skips every object of these buckets (all are SSE-KMS)."""
+        role = f"arn:aws:iam::{self.topo.account}:role/{self.topo.reverse_replication_role_name()}"
+        rule = {
+            "ID": f"failback-{self.run_id}"[:255],
+            "Status": "Enabled",
+            "Priority": 1,
+            "Filter": {},
+            "DeleteMarkerReplication": {"Status": "Enabled"},
+            "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+            "Destination": {
+                "Bucket": f"arn:aws:s3:::{target}",
+                "EncryptionConfiguration": {"ReplicaKmsKeyID": self.topo.customer_key_alias_arn(PRIMARY)},
+            },
+        }
+        return {"Role": role, "Rules": [rule]}
+
+    def _carry_deletions(self, source: str, target: str) -> list[str]:
+        """Objects current in the primary but not in DR were deleted in DR (e.g. DATA-1 removals): delete
+        them in the primary too, with a delete marker (the versions stay for the retention period)."""
+        in_dr = _current_keys(self.dr.s3, source)
+        gone = sorted(_current_keys(self.primary.s3, target) - in_dr)
+        for key in gone:
+            self.primary.s3.delete_object(Bucket=target, Key=key)
+        return gone
 
     def _same_object(self, source: str, target: str, key: str) -> bool:
         try:
@@ -337,6 +425,21 @@ class Failback:
         standby.scale_asg(self.primary.autoscaling, self.topo.web_asg_name(PRIMARY), min_size=size, desired=size)
         return {"asg": self.topo.web_asg_name(PRIMARY), "capacity": size}
 
+    def _stop_dr(self) -> dict[str, Any]:
+        asg = self.topo.web_asg_name(DR)
+        group = standby.describe_asg(self.dr.autoscaling, asg) or {}
+        previous = {"min": group.get("MinSize"), "desired": group.get("DesiredCapacity")}  # for the rollback
+        standby.scale_asg(self.dr.autoscaling, asg, min_size=0, desired=0)
+        wait_until(
+            f"no instance in service in {asg}",
+            lambda: standby.in_service(standby.describe_asg(self.dr.autoscaling, asg) or {}) == 0,
+            timeout_s=self.timeouts.targets_s,
+            poll_s=self.timeouts.poll_s,
+            sleep=self.sleep,
+            clock=self.clock,
+        )
+        return {"asg": asg, "capacity": 0, "previous": previous}
+
     def _scale_dr(self) -> dict[str, Any]:
         size = self.topo.standby_web_min_capacity
         standby.scale_asg(self.dr.autoscaling, self.topo.web_asg_name(DR), min_size=size, desired=size)
@@ -364,20 +467,26 @@ class Failback:
         return {"domain": self.topo.domain_name, "alb": dns, "target_group": target_group}
 
 
-def _settings(template: dict[str, Any] | None) -> dict[str, Any]:
-    """Network, parameters and size of the instance a new replica replaces (when it still exists)."""
-    if template is None:
+def _placement(declared: DeclaredInstance, replaced: dict[str, Any] | None) -> dict[str, Any]:
+    """Subnet group and security groups the template names by a reference that did not resolve:
+    those of the instance the new replica replaces (the same stack made it)."""
+    if replaced is None:
         return {}
-    settings: dict[str, Any] = {"DBInstanceClass": template["DBInstanceClass"]}
-    if template.get("DBSubnetGroup", {}).get("DBSubnetGroupName"):
-        settings["DBSubnetGroupName"] = template["DBSubnetGroup"]["DBSubnetGroupName"]
-    groups = [group["VpcSecurityGroupId"] for group in template.get("VpcSecurityGroups", [])]
-    if groups:
-        settings["VpcSecurityGroupIds"] = groups
-    parameter_groups = template.get("DBParameterGroups", [])
-    if parameter_groups:
-        settings["DBParameterGroupName"] = parameter_groups[0]["DBParameterGroupName"]
-    return settings
+    found: dict[str, Any] = {}
+    if "DBSubnetGroupName" in declared.unresolved and replaced.get("DBSubnetGroup", {}).get("DBSubnetGroupName"):
+        found["DBSubnetGroupName"] = replaced["DBSubnetGroup"]["DBSubnetGroupName"]
+    groups = [group["VpcSecurityGroupId"] for group in replaced.get("VpcSecurityGroups", [])]
+    if "VpcSecurityGroupIds" in declared.unresolved and groups:
+        found["VpcSecurityGroupIds"] = groups
+    return found
+
+
+def _current_keys(s3: Any, bucket: str) -> set[str]:
+    """Keys whose current version is an object (not a delete marker)."""
+    keys: set[str] = set()
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        keys.update(v["Key"] for v in page.get("Versions", []) if v.get("IsLatest"))
+    return keys
 
 
 def _all_records(path: Path) -> list[dict[str, Any]]:
@@ -420,7 +529,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dr, primary = build_clients(topology)
 
     def clients(region: Any) -> RegionClients:
-        services = ("rds", "autoscaling", "cloudwatch", "s3", "elbv2", "secretsmanager")
+        services = ("rds", "autoscaling", "cloudwatch", "s3", "elbv2", "secretsmanager", "cloudformation")
         return RegionClients(*(region.client(s) for s in services))
 
     failback = Failback(

@@ -216,7 +216,7 @@ def run_failback(
     log = CallLog()
 
     def region_clients(region: str) -> RegionClients:
-        services = ("rds", "autoscaling", "cloudwatch", "s3", "elbv2", "secretsmanager")
+        services = ("rds", "autoscaling", "cloudwatch", "s3", "elbv2", "secretsmanager", "cloudformation")
         return RegionClients(*(Recorded(aws(s, region), s, region, log) for s in services))
 
     runner = Failback(

@@ -16,7 +16,9 @@ from moto.core.utils import utcnow
 from config.topology import DR, PRIMARY
 from runbooks.failback import Failback, FailbackOptions, RegionClients
 from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, EXIT_STEP_FAILED, AuditLog
+from tests.runbooks import strict_emulator
 from tests.runbooks.conftest import FakeAnswer, Recorder, Region, Standby, Unreachable, is_mutating
+from tests.runbooks.declared_stacks import DeclaringStacks, declaring_stacks
 from tests.runbooks.test_failover import Harness, PutCapture, switch_in_minute_of
 
 IN_WINDOW = datetime(2026, 12, 6, 17, 0, tzinfo=UTC)  # au-production: Sun 16:00 UTC for 3 h
@@ -27,10 +29,11 @@ STEPS = [
     "create-primary-replica",
     "reverse-replication",
     "scale-primary-web",
+    "stop-dr-web",
+    "retire-dr-writer",
     "promote-primary",
     "flip-switch",
     "verify",
-    "retire-dr-writer",
     "create-dr-replica",
     "replicate-secret",
     "remove-reverse-replication",
@@ -39,18 +42,20 @@ STEPS = [
 
 
 class Back:
-    def __init__(self, world: Standby, tmp_path: Path, failover_log: Path | None) -> None:
+    def __init__(
+        self, world: Standby, tmp_path: Path, failover_log: Path | None, stacks: dict[str, DeclaringStacks]
+    ) -> None:
         self.world = world
         self.log = tmp_path / "failback.jsonl"
         self.failover_log = failover_log
         self.calls: list[tuple[str, str]] = []
         self.answer = FakeAnswer()
-        self.dr = self._clients(world.dr)
-        self.primary = self._clients(world.primary)
+        self.dr = self._clients(world.dr, stacks[DR])
+        self.primary = self._clients(world.primary, stacks[PRIMARY])
 
-    def _clients(self, region: Region) -> RegionClients:
+    def _clients(self, region: Region, stacks: DeclaringStacks) -> RegionClients:
         services = (region.rds, region.autoscaling, region.cloudwatch, region.s3, region.elbv2, region.secretsmanager)
-        return RegionClients(*(Recorder(client, region.name, self.calls) for client in services))
+        return RegionClients(*(Recorder(client, region.name, self.calls) for client in (*services, stacks)))
 
     def run(self, run_id: str = "fb-1", *, execute: bool = True, now: datetime = IN_WINDOW, **options: Any) -> Any:
         failback = Failback(
@@ -75,10 +80,31 @@ class Back:
         return sum(1 for _, name in self.calls if name == method)
 
 
+@pytest.fixture(autouse=True)
+def _strict_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
+    strict_emulator.apply(monkeypatch)
+
+
+@pytest.fixture
+def stacks(world: Standby, au_production: dict[str, Any]) -> dict[str, DeclaringStacks]:
+    return declaring_stacks(world, au_production)
+
+
+def encrypt_content_buckets(world: Standby) -> None:
+    """Every object of the content buckets is SSE-KMS with the region's customer key (ENC-1)."""
+    for role, region in ((PRIMARY, world.primary), (DR, world.dr)):
+        rule = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": world.topo.customer_key_alias_arn(role)}
+        region.s3.put_bucket_encryption(
+            Bucket=world.topo.content_bucket(role),
+            ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": rule}]},
+        )
+
+
 @pytest.fixture
 def failed_over(world: Standby, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Fail over for real, then write to the DR bucket as the application would."""
     topo = world.topo
+    encrypt_content_buckets(world)
     world.primary.s3.put_object(Bucket=topo.content_bucket(PRIMARY), Key="old.txt", Body=b"before")
     world.dr.s3.put_object(Bucket=topo.content_bucket(DR), Key="old.txt", Body=b"before")  # replicated (RTC)
     harness = Harness(world, tmp_path / "failover.jsonl")
@@ -103,8 +129,10 @@ def failed_over(world: Standby, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     return harness.log
 
 
-def test_failback_returns_to_the_starting_topology(world: Standby, tmp_path: Path, failed_over: Path) -> None:
-    back = Back(world, tmp_path, failed_over)
+def test_failback_returns_to_the_starting_topology(
+    world: Standby, tmp_path: Path, failed_over: Path, stacks: dict[str, DeclaringStacks]
+) -> None:
+    back = Back(world, tmp_path, failed_over, stacks)
     result = back.run()
     assert result.exit_code == EXIT_OK, back.lines()[-1]
     executed = [r["step"] for r in back.lines() if r["status"] in ("done", "skipped")]
@@ -135,8 +163,10 @@ def test_failback_returns_to_the_starting_topology(world: Standby, tmp_path: Pat
     assert ("ap-southeast-2", "replicate_secret_to_regions") in back.calls
 
 
-def test_the_switch_back_is_stamped_with_the_runners_clock(world: Standby, tmp_path: Path, failed_over: Path) -> None:
-    back = Back(world, tmp_path, failed_over)
+def test_the_switch_back_is_stamped_with_the_runners_clock(
+    world: Standby, tmp_path: Path, failed_over: Path, stacks: dict[str, DeclaringStacks]
+) -> None:
+    back = Back(world, tmp_path, failed_over, stacks)
     capture = PutCapture(world.dr.cloudwatch)
     back.dr = dataclasses.replace(back.dr, cloudwatch=Recorder(capture, world.dr.name, back.calls))
     assert back.run(now=IN_WINDOW).exit_code == EXIT_OK, back.lines()[-1]
@@ -148,8 +178,10 @@ def test_the_switch_back_is_stamped_with_the_runners_clock(world: Standby, tmp_p
     assert switch_in_minute_of(world, IN_WINDOW, "Minimum") == 0.0
 
 
-def test_dry_run_changes_nothing(world: Standby, tmp_path: Path, failed_over: Path) -> None:
-    back = Back(world, tmp_path, failed_over)
+def test_dry_run_changes_nothing(
+    world: Standby, tmp_path: Path, failed_over: Path, stacks: dict[str, DeclaringStacks]
+) -> None:
+    back = Back(world, tmp_path, failed_over, stacks)
     result = back.run(execute=False)
     assert result.outcome == "planned"
     assert [c for c in back.calls if is_mutating(c[1])] == []
@@ -157,9 +189,9 @@ def test_dry_run_changes_nothing(world: Standby, tmp_path: Path, failed_over: Pa
 
 
 def test_outside_the_window_is_refused_unless_overridden_with_a_reason(
-    world: Standby, tmp_path: Path, failed_over: Path
+    world: Standby, tmp_path: Path, failed_over: Path, stacks: dict[str, DeclaringStacks]
 ) -> None:
-    back = Back(world, tmp_path, failed_over)
+    back = Back(world, tmp_path, failed_over, stacks)
     refused = back.run(now=OUTSIDE)
     assert refused.exit_code == EXIT_REFUSED
     assert "outside the announced maintenance window" in back.lines()[-1]["detail"]["error"]
@@ -170,29 +202,37 @@ def test_outside_the_window_is_refused_unless_overridden_with_a_reason(
     assert [c for c in back.calls if is_mutating(c[1])] == []
 
 
-def test_no_failover_to_fail_back_from_is_refused(world: Standby, tmp_path: Path) -> None:
-    back = Back(world, tmp_path, None)
+def test_no_failover_to_fail_back_from_is_refused(
+    world: Standby, tmp_path: Path, stacks: dict[str, DeclaringStacks]
+) -> None:
+    back = Back(world, tmp_path, None, stacks)
     result = back.run(since=datetime(2026, 1, 1, tzinfo=UTC))
     assert result.exit_code == EXIT_REFUSED
     assert "is not a writer" in back.lines()[-1]["detail"]["error"]
 
 
-def test_missing_failover_time_is_refused(world: Standby, tmp_path: Path, failed_over: Path) -> None:
-    back = Back(world, tmp_path, tmp_path / "no-such-log.jsonl")
+def test_missing_failover_time_is_refused(
+    world: Standby, tmp_path: Path, failed_over: Path, stacks: dict[str, DeclaringStacks]
+) -> None:
+    back = Back(world, tmp_path, tmp_path / "no-such-log.jsonl", stacks)
     assert back.run().exit_code == EXIT_REFUSED
     assert "pass --since" in back.lines()[-1]["detail"]["error"]
 
 
-def test_unreachable_primary_region_is_refused(world: Standby, tmp_path: Path, failed_over: Path) -> None:
-    back = Back(world, tmp_path, failed_over)
+def test_unreachable_primary_region_is_refused(
+    world: Standby, tmp_path: Path, failed_over: Path, stacks: dict[str, DeclaringStacks]
+) -> None:
+    back = Back(world, tmp_path, failed_over, stacks)
     down = Unreachable(world.primary.name, back.calls)
-    back.primary = RegionClients(down, down, down, down, down, down)
+    back.primary = RegionClients(down, down, down, down, down, down, down)
     assert back.run().exit_code == EXIT_REFUSED
     assert "primary region does not answer" in back.lines()[-1]["detail"]["error"]
 
 
-def test_crash_after_promotion_resumes_without_repeating_it(world: Standby, tmp_path: Path, failed_over: Path) -> None:
-    back = Back(world, tmp_path, failed_over)
+def test_crash_after_promotion_resumes_without_repeating_it(
+    world: Standby, tmp_path: Path, failed_over: Path, stacks: dict[str, DeclaringStacks]
+) -> None:
+    back = Back(world, tmp_path, failed_over, stacks)
     back.dr.cloudwatch.fail["put_metric_data"] = lambda: RuntimeError("process killed")
     first = back.run()
     assert first.exit_code == EXIT_STEP_FAILED and first.failed_step == "flip-switch"

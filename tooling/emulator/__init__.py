@@ -7,6 +7,7 @@ emulator gets wrong is fixed here, one named unit per gap, each on moto's privat
 | service | patch | why |
 | --- | --- | --- |
 | rds | cross-region-replica-subnet-group | replica's DB subnet group looked up in the source region |
+| rds | cross-region-replica-parameter-group | a parameter group on a cross-region PostgreSQL replica accepted |
 | rds | promote-read-replica | promotion keeps source links, accepts non-replicas |
 | rds | rename-keeps-replica-links | NewDBInstanceIdentifier leaves stale replica/source references |
 | cloudwatch | evaluate-alarms-on-put-metric-data | alarms never change state (and start OK, not INSUFFICIENT_DATA) |
@@ -17,7 +18,8 @@ emulator gets wrong is fixed here, one named unit per gap, each on moto's privat
 | route53 | test-dns-answer | TestDNSAnswer is 404 (an alias answers with addresses) |
 | route53 | cloudformation-failover-records | zone by name must match exactly; delete/update remove the whole name |
 | s3 | cloudformation-replication-configuration | template ReplicationConfiguration dropped |
-| s3 | replicate-objects | objects and delete markers are never replicated |
+| s3 | replicate-objects | objects and delete markers are never replicated (SSE-KMS: only if selected) |
+| ec2 | launch-template-user-data | a version's plain Base64 UserData fails every later launch |
 | autoscaling | desired-capacity-within-bounds | desired capacity above MaxSize accepted |
 | ssm | cloudformation-parameter-tags | a template's Tags map fails the parameter (TypeError) |
 | secretsmanager | cloudformation-secret | AWS::SecretsManager::Secret (and its ReplicaRegions) skipped |
@@ -54,13 +56,14 @@ def check_moto_version() -> None:
 
 def patches() -> list[Patch]:
     check_moto_version()  # before importing the modules that read moto internals
-    from tooling.emulator import autoscaling, cloudwatch, rds, route53, s3, secretsmanager, ssm
+    from tooling.emulator import autoscaling, cloudwatch, ec2, rds, route53, s3, secretsmanager, ssm
 
     return [
         *rds.PATCHES,
         *cloudwatch.PATCHES,
         *route53.PATCHES,
         *s3.PATCHES,
+        *ec2.PATCHES,
         *autoscaling.PATCHES,
         *ssm.PATCHES,
         *secretsmanager.PATCHES,

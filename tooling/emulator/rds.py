@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -42,14 +43,23 @@ _create_from_cloudformation: Any = DBInstance.create_from_cloudformation_json  #
 def create_db_instance_with_named_subnet_group(
     resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
 ) -> DBInstance:
-    """moto expects `DBSubnetGroupName` to be a `Ref` (a model object); a literal name works too."""
+    """moto expects `DBSubnetGroupName` to be a `Ref` (a model object); a literal name works too, and
+    `AllocatedStorage` is an integer (compared with MaxAllocatedStorage on a later modify)."""
     properties = cloudformation_json.get("Properties", {})
+    if isinstance(properties.get("AllocatedStorage"), str):
+        # The resource's schema types it String ("200"); RDS stores an integer (moto kept the string).
+        properties = {**properties, "AllocatedStorage": int(properties["AllocatedStorage"])}
+        cloudformation_json = {**cloudformation_json, "Properties": properties}
     if isinstance(properties.get("DBSubnetGroupName"), str):
         group = SimpleNamespace(name=properties["DBSubnetGroupName"])
         cloudformation_json = {**cloudformation_json, "Properties": {**properties, "DBSubnetGroupName": group}}
-    database: DBInstance = _create_from_cloudformation(
-        resource_name, cloudformation_json, account_id, region_name, **kwargs
-    )
+    _cloudformation.active = True
+    try:
+        database: DBInstance = _create_from_cloudformation(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+    finally:
+        _cloudformation.active = False
     return database
 
 
@@ -103,11 +113,57 @@ def modify_db_instance_keeping_links(self: RDSBackend, db_instance_identifier: s
     return result
 
 
+# https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstanceReadReplica.html
+# (DBParameterGroupName): "Specifying a parameter group for this operation is only supported for MySQL DB
+# instances for cross-Region read replicas, ... for Db2 DB instances, and for Oracle DB instances."
+_CROSS_REGION_PARAMETER_GROUP_ENGINES = ("mysql", "oracle", "db2")
+_cloudformation = threading.local()  # `active`: CloudFormation's RDS provider is creating the instance
+
+
+def refusing_cross_region_parameter_group(create: Any) -> Any:
+    """Wrap `RDSBackend.create_db_instance_read_replica`: a cross-region replica of any other engine
+    (PostgreSQL here) that names a DB parameter group is refused, as RDS refuses it; one that names
+    none gets the engine's default group, not the source's."""
+
+    def create_replica(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
+        source_id = db_kwargs["source_db_instance_identifier"]
+        if getattr(_cloudformation, "active", False) and self.arn_regex.match(source_id):
+            # CloudFormation's provider creates without the group, then modifies and reboots onto it.
+            group = db_kwargs.pop("db_parameter_group_name", None)
+            created: DBInstance = create(self, db_kwargs)
+            created.db_parameter_group_name = group
+            return created
+        if db_kwargs.get("db_parameter_group_name") and self.arn_regex.match(source_id):
+            source = _find(self, source_id)
+            cross_region = source_id.split(":")[3] != self.region_name
+            engine = str(getattr(source, "engine", "") or "")
+            if cross_region and not engine.startswith(_CROSS_REGION_PARAMETER_GROUP_ENGINES):
+                raise RDSClientError(
+                    "InvalidParameterCombination",
+                    f"A DB parameter group cannot be specified for a cross-Region read replica of a {engine} "
+                    "DB instance: modify the replica after it is created.",
+                )
+        replica: DBInstance = create(self, db_kwargs)
+        if self.arn_regex.match(source_id) and not db_kwargs.get("db_parameter_group_name"):
+            # Same page: without DBParameterGroupName a cross-Region replica gets "the default
+            # DBParameterGroup for the specified DB engine" (moto copied the source's group).
+            replica.db_parameter_group_name = None
+        return replica
+
+    return create_replica
+
+
 def _apply_replica_region() -> None:
     global _create_from_cloudformation
     _create_from_cloudformation = DBInstance.create_from_cloudformation_json  # keep earlier wrappers
     RDSBackend.create_db_instance_read_replica = create_replica_in_its_own_region  # type: ignore[method-assign]
     DBInstance.create_from_cloudformation_json = staticmethod(create_db_instance_with_named_subnet_group)  # type: ignore[method-assign]
+
+
+def _apply_parameter_group_refusal() -> None:
+    RDSBackend.create_db_instance_read_replica = refusing_cross_region_parameter_group(  # type: ignore[method-assign]
+        RDSBackend.create_db_instance_read_replica
+    )
 
 
 def _apply_promotion() -> None:
@@ -125,6 +181,13 @@ PATCHES = [
         "cross-region-replica-subnet-group",
         "a cross-region replica's DBSubnetGroupName is looked up in the source region (DBSubnetGroupNotFoundFault)",
         _apply_replica_region,
+    ),
+    Patch(
+        "rds",
+        "cross-region-replica-parameter-group",
+        "a cross-region PostgreSQL replica takes a parameter group (AWS: InvalidParameterCombination), "
+        "else copies the source's",
+        _apply_parameter_group_refusal,
     ),
     Patch(
         "rds",

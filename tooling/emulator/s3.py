@@ -4,7 +4,9 @@ Replication is synchronous: the PutObject, CopyObject or DeleteObject that write
 source returns after the replica is written, so nothing is ever pending (what a test of
 RTC sees as "pending = 0"; `pending_replications()` answers 0 for that reason). The source
 object reads `ReplicationStatus: COMPLETED` (FAILED when the destination bucket is
-missing), the replica `REPLICA`. Replicas are not replicated again.
+missing), the replica `REPLICA`. Replicas are not replicated again. As on S3, an SSE-KMS
+object is skipped (no status) by a rule without `SseKmsEncryptedObjects` and a
+`ReplicaKmsKeyID`; its replica is encrypted with that key.
 """
 
 from __future__ import annotations
@@ -61,11 +63,29 @@ def _destination(rule: dict[str, Any]) -> str:
     return str(rule["Destination"]["Bucket"]).split(":::")[-1]
 
 
+def _replica_kms_key(rule: dict[str, Any], key: Any) -> tuple[bool, str | None]:
+    """(replicated, the replica's KMS key) of one object under one rule.
+
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html:
+    "By default, Amazon S3 doesn't replicate objects that are stored at rest by using server-side
+    encryption with AWS KMS keys"; a rule replicates them only with
+    SourceSelectionCriteria.SseKmsEncryptedObjects Enabled and a Destination
+    EncryptionConfiguration.ReplicaKmsKeyID, the key the replicas are encrypted with.
+    """
+    if not str(getattr(key, "encryption", None) or "").startswith("aws:kms"):
+        return True, None
+    criteria = (rule.get("SourceSelectionCriteria") or {}).get("SseKmsEncryptedObjects")
+    replica_key = (rule["Destination"].get("EncryptionConfiguration") or {}).get("ReplicaKmsKeyID")
+    if not _enabled(criteria) or not replica_key:
+        return False, None
+    return True, str(replica_key)
+
+
 def replicate_key(backend: S3Backend, bucket_name: str, key: Any) -> None:
     if getattr(_state, "replicating", False):
         return
     bucket = backend.get_bucket(bucket_name)
-    rules = _matching_rules(bucket, key.name)
+    rules = [rule for rule in _matching_rules(bucket, key.name) if _replica_kms_key(rule, key)[0]]
     if not rules:
         return
     status = "COMPLETED"
@@ -83,6 +103,7 @@ def replicate_key(backend: S3Backend, bucket_name: str, key: Any) -> None:
                 key.value,
                 storage=rule["Destination"].get("StorageClass") or key.storage_class,
                 encryption=key.encryption,
+                kms_key_id=_replica_kms_key(rule, key)[1],
             )
         finally:
             _state.replicating = False
@@ -186,7 +207,7 @@ def response_dict_with_replication_status(self: FakeKey) -> dict[str, Any]:
 
 
 def get_bucket_replication(self: S3Response) -> Any:
-    """moto answers every rule with DeleteMarkerReplication Disabled and an empty filter."""
+    """moto answers every rule with DeleteMarkerReplication Disabled, an empty filter and no SourceSelectionCriteria."""
     from moto.core.responses import ActionResult
     from moto.s3.exceptions import ReplicationConfigurationNotFoundError
 
@@ -204,6 +225,8 @@ def get_bucket_replication(self: S3Response) -> Any:
             "DeleteMarkerReplication": rule.get("DeleteMarkerReplication") or {"Status": "Disabled"},
             "Destination": rule["Destination"],
         }
+        if rule.get("SourceSelectionCriteria"):
+            answer["SourceSelectionCriteria"] = rule["SourceSelectionCriteria"]
         if "Filter" in rule or "Prefix" not in rule:
             answer["Filter"] = rule.get("Filter") or {"Prefix": ""}
         else:
@@ -253,7 +276,8 @@ PATCHES = [
     Patch(
         "s3",
         "replicate-objects",
-        "no object is ever replicated; AWS copies puts, copies and delete markers to the destination bucket",
+        "nothing replicates; AWS copies puts, copies, delete markers "
+        "(SSE-KMS only if the rule selects them, ReplicaKmsKeyID)",
         _apply_replication,
     ),
 ]
