@@ -37,6 +37,7 @@ from runbooks.toolkit import (
     Step,
     StepFailedError,
     StepRunner,
+    check_run_id,
     maintenance_window,
     wait_until,
 )
@@ -107,8 +108,14 @@ class Failback:
     def run(self, options: FailbackOptions, *, run_id: str, execute: bool = False) -> RunResult:
         self.options = options
         self.run_id = run_id
-        self.fenced_id = f"{self.primary_id}-fenced-{run_id}"[:63]
-        self.retired_id = f"{self.dr_id}-retired-{run_id}"[:63]
+        try:
+            check_run_id(run_id, [self.primary_id, self.dr_id])
+        except RefusedError as error:
+            if self.out is not None:
+                print(f"{PROCEDURE}: refused: {error}", file=self.out, flush=True)
+            return RunResult(run_id=run_id, outcome="refused")
+        self.fenced_id = f"{self.primary_id}-fenced-{run_id}"
+        self.retired_id = f"{self.dr_id}-retired-{run_id}"
         runner = StepRunner(
             self.audit, run_id=run_id, clause=CLAUSE, execute=execute, clock=self.clock, out=self.out,
             final_step=PROCEDURE,

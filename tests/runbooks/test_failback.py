@@ -245,3 +245,15 @@ def test_crash_after_promotion_resumes_without_repeating_it(
     assert third.outcome == "already-completed"
     assert back.log.read_text() == before
     assert [c for c in back.calls[calls:] if is_mutating(c[1])] == []
+
+
+@pytest.mark.parametrize("run_id", ["bad_id", "ends-", "a--b", "x" * 40])
+def test_a_run_id_that_cannot_go_into_an_rds_identifier_is_refused_before_anything(
+    world: Standby, tmp_path: Path, failed_over: Path, stacks: dict[str, DeclaringStacks], run_id: str
+) -> None:
+    """Issue 16 item 14: the run id names the fenced and retired instances; RDS identifiers allow letters,
+    digits and single hyphens, at most 63 characters, and must not end with a hyphen."""
+    back = Back(world, tmp_path, failed_over, stacks)
+    result = back.run(run_id)
+    assert result.exit_code == EXIT_REFUSED
+    assert back.calls == []
