@@ -14,19 +14,24 @@ rule: copy them once with S3 Batch Replication (see runbooks/failover.md).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from patterns.alerting import severity_alarm
 from patterns.iam import ManagedPolicyRole
 from patterns.nag_findings import iam5_resource_finding
 from policies.acknowledgments import acknowledge
 
 RTC_MINUTES = 15
+RULE_ID = "ToDisasterRecoveryRegion"
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,7 @@ class BucketReplication(Construct):
             role=self.role.role_arn,
             rules=[
                 s3.CfnBucket.ReplicationRuleProperty(
-                    id="ToDisasterRecoveryRegion",
+                    id=RULE_ID,
                     status="Enabled",
                     priority=1,
                     filter=s3.CfnBucket.ReplicationRuleFilterProperty(prefix=""),
@@ -145,3 +150,57 @@ class BucketReplication(Construct):
                 )
             ],
         )
+
+
+def replication_alarms(
+    scope: Construct,
+    *,
+    source_bucket_name: str,
+    target: ReplicationTarget,
+    topics: Mapping[int, sns.ITopic],
+    name_prefix: str,
+) -> dict[str, cloudwatch.Alarm]:
+    """Sev2 when the object RPO (DR-1) is at risk: an object S3 failed to replicate, or replication
+    running later than the RTC threshold. Both metrics exist because the rule enables replication
+    metrics (https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html); S3 publishes
+    them per source bucket, destination bucket and rule, and only while there is something to report,
+    so missing data is the quiet state."""
+    dimensions = {"SourceBucket": source_bucket_name, "DestinationBucket": target.bucket_name, "RuleId": RULE_ID}
+    five_minutes = cdk.Duration.minutes(5)
+
+    def metric(name: str, statistic: str) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="AWS/S3", metric_name=name, dimensions_map=dimensions, statistic=statistic, period=five_minutes
+        )
+
+    return {
+        "FailedReplication": severity_alarm(
+            scope,
+            "ReplicationFailedAlarm",
+            topics=topics,
+            severity=2,
+            summary=f"objects of {source_bucket_name} failed to replicate to the DR region (DR-1)",
+            metric=metric("OperationsFailedReplication", "Sum"),
+            threshold=1,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_name=f"{name_prefix}-content-replication-failed",
+        ),
+        "ReplicationLate": severity_alarm(
+            scope,
+            "ReplicationLatencyAlarm",
+            topics=topics,
+            severity=2,
+            summary=(
+                f"replication of {source_bucket_name} to the DR region is later than the "
+                f"{RTC_MINUTES}-minute object RPO (DR-1)"
+            ),
+            metric=metric("ReplicationLatency", "Maximum"),
+            threshold=RTC_MINUTES * 60,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_name=f"{name_prefix}-content-replication-late",
+        ),
+    }

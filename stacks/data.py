@@ -21,7 +21,7 @@ from constructs import Construct
 from config import Deployment
 from config.topology import DR, FailoverTopology
 from patterns.alerting import secret_replication_failed_rule, severity_alarm
-from patterns.bucket_replication import ReplicationTarget
+from patterns.bucket_replication import ReplicationTarget, replication_alarms
 from patterns.encrypted_postgres import EncryptedPostgres, EncryptedPostgresProps, window_before
 from patterns.keys import DataClassKeyRing
 from patterns.log_retention import retention_days
@@ -165,6 +165,17 @@ class DataStack(PlatformStack):
         self.cache_endpoint = self.cache.attr_primary_end_point_address
 
         self._alarms(topics, sizing.db_allocated_storage_gib, sizing.db_instance_class)
+        replication = _content_replication(deployment)
+        if replication is not None:
+            self.alarms.update(
+                replication_alarms(
+                    self,
+                    source_bucket_name=self.content_bucket_name,
+                    target=replication,
+                    topics=topics,
+                    name_prefix=self.name_prefix,
+                )
+            )
         if deployment.standby.enabled:
             self.secret_replication_rule = secret_replication_failed_rule(
                 self,

@@ -476,7 +476,7 @@ def test_redis_alarms_watch_every_node_and_carry_severity(data: Template, metric
 
 def test_every_data_alarm_has_an_action_and_a_severity(data: Template) -> None:
     alarms = data.find_resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 5
+    assert len(alarms) == 7  # five database and cache alarms, two object replication alarms
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmDescription"][:4] in {"Sev1", "Sev2", "Sev3", "Sev4"}
         assert len(alarm["Properties"]["AlarmActions"]) == 1
@@ -522,3 +522,31 @@ def test_a_deployment_without_standby_says_only_what_its_backups_hold(
     rules = content["Properties"]["LifecycleConfiguration"]["Rules"]
     assert any(rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays", 0) >= 30 for rule in rules)
     assert "ReplicationConfiguration" not in content["Properties"]
+
+
+def test_object_replication_pages_when_it_fails_or_runs_late(data: Template, dev_data: Template) -> None:
+    """Issue 18 item 4 (DR-1): the 15-minute object RPO is monitored, per rule, on Sev2."""
+    dimensions = [
+        {"Name": "DestinationBucket", "Value": "au-production-dr-content-111111111111"},
+        {"Name": "RuleId", "Value": "ToDisasterRecoveryRegion"},
+        {"Name": "SourceBucket", "Value": "au-production-primary-content-111111111111"},
+    ]
+    for name, metric, statistic, threshold in (
+        ("au-production-primary-content-replication-failed", "OperationsFailedReplication", "Sum", 1),
+        ("au-production-primary-content-replication-late", "ReplicationLatency", "Maximum", 900),
+    ):
+        data.has_resource_properties(
+            "AWS::CloudWatch::Alarm",
+            {
+                "AlarmName": name,
+                "Namespace": "AWS/S3",
+                "MetricName": metric,
+                "Statistic": statistic,
+                "Threshold": threshold,
+                "Dimensions": Match.array_with([Match.object_like(d) for d in dimensions]),
+                "TreatMissingData": "notBreaching",
+                "AlarmDescription": Match.string_like_regexp("^Sev2: "),
+            },
+        )
+    names = [a["Properties"].get("AlarmName", "") for a in dev_data.find_resources("AWS::CloudWatch::Alarm").values()]
+    assert not any("content-replication" in name for name in names)
