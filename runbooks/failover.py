@@ -23,16 +23,18 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from config.topology import DR, PRIMARY, FailoverTopology
+from config.topology import DR, PRIMARY, SWITCH_METRIC, SWITCH_NAMESPACE, FailoverTopology
 from runbooks import standby
 from runbooks.release import check_release_skew
 from runbooks.standby import PublicAnswer
 from runbooks.toolkit import (
     AuditLog,
+    AuditRecord,
+    MirroredAuditLog,
     RefusedError,
     RunResult,
     Skip,
@@ -45,6 +47,7 @@ from runbooks.toolkit import (
 
 CLAUSE = "DR-2"
 PROCEDURE = "failover"
+RUN_TAG = "dr-failover-run-id"  # set on the DR database just before its promotion: the state AWS keeps
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,10 @@ class Failover:
         timeouts: Timeouts = Timeouts(),
         out: TextIO | None = None,
         ssm: Any | None = None,  # the DR region's: the release records (runbooks/release.py)
+        primary_secretsmanager: Any | None = None,  # the master secret's replication status
     ) -> None:
         self.ssm = ssm
+        self.primary_secretsmanager = primary_secretsmanager
         self.topo = topology
         self.rds = rds
         self.autoscaling = autoscaling
@@ -134,6 +139,8 @@ class Failover:
             if self.out is not None:
                 print(f"{PROCEDURE}: refused: {error}", file=self.out, flush=True)
             return RunResult(run_id=run_id, outcome="refused")
+        if execute:
+            self._restore_state()
         runner = StepRunner(
             self.audit,
             run_id=run_id,
@@ -156,6 +163,66 @@ class Failover:
             Step("harden-writer", "Multi-AZ, backups and tags on the new writer", lambda _: self._harden()),
             Step("promote-secret", "make the DR master secret standalone", lambda _: self._promote_secret()),
         ]
+
+    # -- resume without the local log ---------------------------------------------------
+
+    def _restore_state(self) -> None:
+        """A run the local log does not know: its durable copy, else what AWS says this run did."""
+        if any(True for _ in self.audit.records(self.run_id)):
+            return
+        if isinstance(self.audit, MirroredAuditLog) and self.audit.restore(self.run_id):
+            self._say(f"{PROCEDURE} {self.run_id}: restored the audit records from {self.audit.group}")
+            return
+        found = self._state_in_aws()
+        if found is None:
+            return
+        self._say(f"{PROCEDURE} {self.run_id}: no audit record of this run; reconstructed from AWS: {found}")
+        group = standby.describe_asg(self.autoscaling, self.topo.web_asg_name(DR))
+        capacity = int(group["DesiredCapacity"]) if group else None
+        scaled = {"asg": self.topo.web_asg_name(DR), "capacity": capacity, "reconstructed": found}
+        # The tag is set after the fence and the scale and before the promotion call (steps() order).
+        self._append("scale-dr-web", "done", scaled)
+        self._append("promote-replica", "started", {"reconstructed": found})
+
+    def _state_in_aws(self) -> dict[str, Any] | None:
+        db = standby.describe_db(self.rds, self.replica_id)
+        if db is None:
+            return None
+        tags = {
+            t["Key"]: t["Value"] for t in self.rds.list_tags_for_resource(ResourceName=db["DBInstanceArn"])["TagList"]
+        }
+        if tags.get(RUN_TAG) != self.run_id:
+            return None
+        return {
+            "db": "replica" if standby.is_replica(db) else "writer",
+            "db_status": db["DBInstanceStatus"],
+            "run_tag": self.run_id,
+            "backup_tier_tag": tags.get("backup-tier"),
+            "switch": self._switch_value(),
+        }
+
+    def _switch_value(self) -> float | None:
+        """The switch's latest value over the last 3 hours (None: none published, or unreadable)."""
+        try:
+            points = self.cloudwatch.get_metric_statistics(
+                Namespace=SWITCH_NAMESPACE,
+                MetricName=SWITCH_METRIC,
+                Dimensions=[{"Name": k, "Value": v} for k, v in self.topo.switch_dimensions.items()],
+                StartTime=self.now() - timedelta(hours=3),
+                EndTime=self.now() + timedelta(minutes=1),
+                Period=60,
+                Statistics=["Maximum"],
+            )["Datapoints"]
+        except Exception:
+            return None
+        return float(max(points, key=lambda p: p["Timestamp"])["Maximum"]) if points else None
+
+    def _append(self, step: str, status: str, detail: dict[str, Any]) -> None:
+        self.audit.append(AuditRecord(self.run_id, step, status, detail, dry_run=False, clause=CLAUSE))
+
+    def _say(self, text: str) -> None:
+        if self.out is not None:
+            print(text, file=self.out, flush=True)
 
     # -- preconditions -----------------------------------------------------------------
 
@@ -202,8 +269,56 @@ class Failover:
         if probe.healthy and not self.options.force:
             raise RefusedError(f"the primary answers as healthy ({probe.detail}); --force to fail over anyway")
         detail["replica_lag"] = self._check_lag(probe)
+        detail["secret_replication"] = self._check_secret_replication()
         detail["capacity"] = self._capacity(check_only=True)
         return detail
+
+    def _check_secret_replication(self) -> dict[str, Any]:
+        """The DR copy of the master secret must be `InSync`, or the DR web tier would hold a password
+        the promoted database does not accept (a rotation that failed to replicate)."""
+        status = self._secret_replication()
+        if status["status"] == "Failed" and not self.options.force:
+            raise RefusedError(
+                f"the DR replica of {status['secret']} is Failed ({status.get('message') or 'no message'}): its "
+                "password may be stale; fix the replication (the DR key's grant) or --force to fail over anyway"
+            )
+        if status["status"] == "Failed":
+            status["forced"] = True
+        return status
+
+    def _secret_replication(self) -> dict[str, Any]:
+        """ReplicationStatus for the DR region, as the primary region reports it; when the primary does not
+        answer (or there is no client), what the DR replica itself says: its LastChangedDate."""
+        secret_id = standby.master_secret_id(self.topo)
+        found: dict[str, Any] = {"secret": secret_id, "region": self.topo.dr_region}
+        if self.primary_secretsmanager is not None:
+            try:
+                primary = self.primary_secretsmanager.describe_secret(SecretId=secret_id)
+            except Exception as error:
+                if not standby.did_not_answer(error):
+                    raise RefusedError(
+                        f"the primary region answered describe_secret with {standby.describe_error(error)}"
+                    ) from error
+                found["primary_error"] = standby.describe_error(error)
+            else:
+                for replica in primary.get("ReplicationStatus", []):
+                    if replica.get("Region") == self.topo.dr_region:
+                        message = replica.get("StatusMessage")
+                        return {**found, "status": replica.get("Status"), "message": message, "basis": "primary"}
+                return {
+                    **found,
+                    "status": "Failed",
+                    "message": "the primary does not replicate to DR",
+                    "basis": "primary",
+                }
+        replica = self.secretsmanager.describe_secret(SecretId=secret_id)
+        changed = replica.get("LastChangedDate")
+        return {
+            **found,
+            "status": "Unknown",
+            "basis": "the DR replica (the primary did not answer): check the password after promotion",
+            "replica_last_changed": changed.isoformat() if isinstance(changed, datetime) else changed,
+        }
 
     def _check_lag(self, probe: PrimaryProbe) -> dict[str, Any]:
         """The data at risk: the lag when the source was last seen once it is gone (see standby.lag_at_risk)."""
@@ -276,8 +391,8 @@ class Failover:
             standby.scale_asg(self.primary_autoscaling, name, min_size=0, desired=0)
         except Exception as error:
             text = standby.describe_error(error)
-            if standby.did_not_answer(error):  # the region is down: nothing to fence now (DR-2 page: retry later)
-                return Skip("the primary region did not answer", {"error": text})
+            if standby.did_not_answer(error):  # the region is down: fence it once it answers (rerun)
+                return Skip("primary unreachable", {"error": text, "asg": name}, pending=True)
             raise StepFailedError(
                 f"the fence of {name} failed with an answer ({text}): the old primary may still serve; "
                 "fix the cause and rerun with the same --run-id (or --no-fence to decide otherwise)"
@@ -330,9 +445,15 @@ class Failover:
             replica = self._wait_settled()  # a promotion (an earlier call's) may be under way
         called = False
         if standby.is_replica(replica):
+            self._tag_run(replica)
             called = self._call_promote(resumed=earlier is not None)
         self._wait_writer(self.rds, self.replica_id, self.timeouts.promote_s)
         return {"db": self.replica_id, "promote_called": called, "resumed": earlier is not None}
+
+    def _tag_run(self, replica: dict[str, Any]) -> None:
+        """Name this run on the database before promoting it: what a rerun without its local log finds."""
+        tag = {"Key": RUN_TAG, "Value": self.run_id}
+        self.rds.add_tags_to_resource(ResourceName=replica["DBInstanceArn"], Tags=[tag])
 
     def _call_promote(self, *, resumed: bool) -> bool:
         try:
@@ -438,10 +559,29 @@ class Failover:
             if "standalone" in str(error).lower() or "not a replica" in str(error).lower():
                 return Skip("the DR secret is already standalone", {"secret": secret_id, "error": str(error)})
             raise
-        return {"secret": secret_id, "promoted": True}
+        return {"secret": secret_id, "promoted": True, "rotation": self._pause_rotation(secret_id)}
+
+    def _pause_rotation(self, secret_id: str) -> dict[str, Any]:
+        """The standalone DR secret must not rotate while DR serves: a rotation there and one in the
+        returning primary would diverge. Failback re-enables rotation and reconciles the password."""
+        secret = self.secretsmanager.describe_secret(SecretId=secret_id)
+        paused = bool(secret.get("RotationEnabled"))
+        if paused:
+            self.secretsmanager.cancel_rotate_secret(SecretId=secret_id)
+        return {
+            "was_enabled": paused,
+            "paused": True,
+            "reenable_at_failback": True,
+            "reconcile_password_at_failback": True,
+        }
 
 
 # -- CLI ---------------------------------------------------------------------------------
+
+
+def durable_log_group(topology: FailoverTopology) -> str:
+    """The CloudWatch Logs group in the DR region that keeps a copy of every audit record."""
+    return f"/{topology.prefix(DR)}/runbooks"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
@@ -485,11 +625,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         cloudwatch=dr.client("cloudwatch"),
         secretsmanager=dr.client("secretsmanager"),
         public_answer=public_answer(dr, args.hosted_zone_id),
-        audit_log=AuditLog(args.audit_log or Path(topology.audit_log_name(PROCEDURE))),
+        audit_log=MirroredAuditLog(
+            args.audit_log or Path(topology.audit_log_name(PROCEDURE)),
+            dr.client("logs"),
+            durable_log_group(topology),
+            prefix=f"{PROCEDURE}-",
+            out=sys.stdout,
+        ),
         primary_rds=primary.client("rds"),
         primary_autoscaling=primary.client("autoscaling"),
         out=sys.stdout,
         ssm=dr.client("ssm"),
+        primary_secretsmanager=primary.client("secretsmanager"),
     )
     options = FailoverOptions(
         reason=args.reason,
@@ -499,7 +646,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         fence=args.fence,
         capacity=args.capacity,
     )
-    return finish(PROCEDURE, failover.run(options, run_id=args.run_id or new_run_id(), execute=args.execute))
+    result = failover.run(options, run_id=args.run_id or new_run_id(), execute=args.execute)
+    code = finish(PROCEDURE, result)
+    if result.pending:
+        print(result.summary(PROCEDURE))
+    return code
 
 
 if __name__ == "__main__":

@@ -11,7 +11,10 @@ Exit codes (one meaning each, the same for every runbook):
   already completed (nothing to do is success: a rerun of a finished procedure in a
   script must not page anybody, so there is deliberately no separate code for it);
 - `EXIT_STEP_FAILED` (1): a step failed; the audit log names it; rerun to resume;
-- `EXIT_REFUSED` (2): bad arguments or a refused precondition: nothing was changed.
+- `EXIT_REFUSED` (2): bad arguments or a refused precondition: nothing was changed;
+- `EXIT_PENDING` (3): every step that could run ran, but a step is pending (e.g. the fence of
+  a primary region that did not answer): the procedure is not complete; rerun with the same
+  run id once the cause is gone, and only the pending steps run.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ from config.topology import FailoverTopology
 EXIT_OK = 0
 EXIT_STEP_FAILED = 1
 EXIT_REFUSED = 2
+EXIT_PENDING = 3
 
-STATUSES = ("planned", "started", "done", "skipped", "failed")
+STATUSES = ("planned", "started", "done", "skipped", "failed", "pending")
 
 
 class RefusedError(RuntimeError):
@@ -48,10 +52,15 @@ class StepFailedError(RuntimeError):
 
 @dataclass(frozen=True)
 class Skip:
-    """Returned by a step that deliberately did nothing; the reason goes to the audit log."""
+    """Returned by a step that deliberately did nothing; the reason goes to the audit log.
+
+    A `pending` skip could not be done now but must be done before the procedure is complete:
+    the run ends `pending` (not `done`), so a rerun with the same run id runs it again.
+    """
 
     reason: str
     detail: dict[str, Any] = field(default_factory=dict)
+    pending: bool = False
 
 
 def now_iso() -> str:
@@ -128,6 +137,90 @@ class AuditLog:
         return record
 
 
+class MirroredAuditLog(AuditLog):
+    """The local audit log, each record also appended (best effort) to a CloudWatch Logs stream.
+
+    The local file stays the state a rerun reads; the stream (one per run, in the group the
+    runbook creates if it is missing) is the durable copy in another place: a rerun whose
+    local file lost the run restores the run's records from it (`restore`). A failed write
+    to the stream never fails a step: it is counted in `mirror_errors` and printed.
+    """
+
+    def __init__(self, path: Path, logs: Any, group: str, *, prefix: str = "", out: TextIO | None = None) -> None:
+        super().__init__(path)
+        self.logs = logs
+        self.group = group
+        self.prefix = prefix
+        self.out = out
+        self.mirror_errors: list[str] = []
+        self._streams: set[str] = set()
+
+    def stream(self, run_id: str) -> str:
+        return f"{self.prefix}{run_id}"
+
+    def append(self, record: RecordT) -> RecordT:
+        super().append(record)
+        try:
+            self._ensure_stream(self.stream(record.run_id))
+            line = json.dumps(record.as_json(), default=str, sort_keys=True)
+            event = {"timestamp": int(time.time() * 1000), "message": line}
+            self.logs.put_log_events(
+                logGroupName=self.group, logStreamName=self.stream(record.run_id), logEvents=[event]
+            )
+        except Exception as error:  # best effort: the local record is written
+            text = f"{type(error).__name__}: {error}"
+            self.mirror_errors.append(text)
+            if self.out is not None:
+                print(
+                    f"    audit copy to {self.group} failed (the local log has it): {text}", file=self.out, flush=True
+                )
+        return record
+
+    def _ensure_stream(self, stream: str) -> None:
+        if stream in self._streams:
+            return
+        calls: list[tuple[Callable[..., Any], dict[str, str]]] = [
+            (self.logs.create_log_group, {"logGroupName": self.group}),
+            (self.logs.create_log_stream, {"logGroupName": self.group, "logStreamName": stream}),
+        ]
+        for create, args in calls:
+            try:
+                create(**args)
+            except Exception as error:
+                code = str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+                if code != "ResourceAlreadyExistsException":
+                    raise
+        self._streams.add(stream)
+
+    def durable_records(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's records in the stream, oldest first (empty when there is none or it cannot be read)."""
+        found: list[dict[str, Any]] = []
+        token: str | None = None
+        try:
+            while True:
+                args: dict[str, Any] = {"logGroupName": self.group, "logStreamName": self.stream(run_id)}
+                args.update({"nextToken": token} if token else {"startFromHead": True})
+                page = self.logs.get_log_events(**args)
+                found += [json.loads(event["message"]) for event in page.get("events", [])]
+                if not page.get("events") or page.get("nextForwardToken") in (None, token):
+                    return found
+                token = page["nextForwardToken"]
+        except Exception:
+            return found
+
+    def restore(self, run_id: str) -> int:
+        """Copy the run's durable records into the local file when it has none; returns how many."""
+        if any(True for _ in self.records(run_id)):
+            return 0
+        records = [r for r in self.durable_records(run_id) if r.get(self.id_field) == run_id]
+        if records:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a") as handle:
+                for record in records:
+                    handle.write(json.dumps(record, default=str, sort_keys=True) + "\n")
+        return len(records)
+
+
 # -- the step runner --------------------------------------------------------------------
 
 
@@ -156,12 +249,23 @@ class RunResult:
     outcome: str  # planned | completed | already-completed | failed | refused
     records: list[AuditRecord] = field(default_factory=list)
     failed_step: str | None = None
+    pending: list[str] = field(default_factory=list)  # steps skipped for now that must still be done
 
     @property
     def exit_code(self) -> int:
         if self.outcome == "refused":
             return EXIT_REFUSED
-        return EXIT_STEP_FAILED if self.outcome == "failed" else EXIT_OK
+        if self.outcome == "failed":
+            return EXIT_STEP_FAILED
+        return EXIT_PENDING if self.pending else EXIT_OK
+
+    def summary(self, procedure: str) -> str:
+        if self.pending and self.outcome == "completed":
+            return (
+                f"{procedure} {self.run_id}: NOT COMPLETE: pending {', '.join(self.pending)}; "
+                f"rerun with --run-id {self.run_id} once it can be done"
+            )
+        return f"{procedure} {self.run_id}: {self.outcome}"
 
 
 class StepRunner:
@@ -230,19 +334,30 @@ class StepRunner:
                 return self.result
             duration = round(self.clock() - start, 1)
             if isinstance(outcome, Skip):
+                pending = {"pending": True} if outcome.pending else {}
                 self.record(
                     step.name,
                     "skipped",
-                    {"reason": outcome.reason, **outcome.detail},
+                    {"reason": outcome.reason, **outcome.detail, **pending},
                     started_at=started_at,
                     duration_s=duration,
                 )
-                self._print(f"{prefix} skipped: {outcome.reason} ({duration} s)")
+                if outcome.pending:
+                    self.result.pending.append(step.name)
+                    self._print(f"{prefix} skipped ({outcome.reason}) — pending ({duration} s)")
+                else:
+                    self._print(f"{prefix} skipped: {outcome.reason} ({duration} s)")
             else:
                 self.record(step.name, "done", outcome, started_at=started_at, duration_s=duration)
                 self._print(f"{prefix} done ({duration} s)")
         if self.execute:
-            self.record(self.final_step, "done", {"steps": [step.name for step in steps]})
+            names = [step.name for step in steps]
+            if self.result.pending:
+                detail = {"steps": names, "pending": self.result.pending, "complete": False}
+                self.record(self.final_step, "pending", detail)
+                self._print(self.result.summary(self.final_step))
+            else:
+                self.record(self.final_step, "done", {"steps": names})
             self.result.outcome = "completed"
         return self.result
 

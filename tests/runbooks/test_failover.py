@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from config.topology import DR, PRIMARY, SWITCH_METRIC, SWITCH_NAMESPACE
 from runbooks.failover import Failover, FailoverOptions
-from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, EXIT_STEP_FAILED, AuditLog
+from runbooks.toolkit import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_STEP_FAILED, AuditLog
 from tests.runbooks.conftest import FakeAnswer, Recorder, Standby, Unreachable, is_mutating
 
 REPO = Path(__file__).resolve().parents[2]
@@ -291,9 +291,10 @@ def test_lost_promotion_response_is_waited_for_not_repeated(h: Harness, world: S
 def test_primary_region_unreachable_completes_without_touching_it(world: Standby, tmp_path: Path) -> None:
     h = Harness(world, tmp_path / "audit.jsonl", primary="unreachable")
     result = h.run(force=False)
-    assert result.exit_code == EXIT_OK, h.lines()
+    assert result.outcome == "completed" and result.exit_code == EXIT_PENDING, h.lines()
     fence = next(r for r in h.lines() if r["step"] == "fence-primary")
     assert fence["status"] == "skipped" and "EndpointConnectionError" in fence["detail"]["error"]
+    assert fence["detail"]["pending"] is True
     primary_calls = [name for region, name in h.calls if region == world.primary.name]
     assert [name for name in primary_calls if is_mutating(name)] == ["update_auto_scaling_group"]
     assert set(primary_calls) <= {"describe_db_instances", "describe_auto_scaling_groups", "update_auto_scaling_group"}
@@ -405,7 +406,7 @@ def test_a_real_outage_passes_the_lag_gate_by_the_lag_when_the_source_was_last_s
     outage_lag(world, healthy_lag=3.0, outage_minutes_ago=20)  # ReplicaLag now about 1200 s
     h = Harness(world, tmp_path / "audit.jsonl", primary="unreachable")
     result = h.run(force=False)
-    assert result.exit_code == EXIT_OK, h.lines()
+    assert result.exit_code == EXIT_PENDING, h.lines()
     lag = h.lines()[0]["detail"]["replica_lag"]
     assert lag["at_risk_s"] <= 63 and lag["now_s"] >= 1200 and lag["source_gone"] is True
 
