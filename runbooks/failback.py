@@ -212,6 +212,7 @@ class Failback:
         flips = [r for r in flips if not r["dry_run"]]
         if not flips:
             raise RefusedError(f"no executed flip-switch record in {path}: pass --since (when DR took writes)")
+        _refuse_an_unfenced_failover(path, str(flips[-1]["run_id"]))
         return datetime.fromisoformat(str(flips[-1].get("started_at") or flips[-1]["at"]))
 
     # -- database ------------------------------------------------------------------------
@@ -494,6 +495,18 @@ def _current_keys(s3: Any, bucket: str) -> set[str]:
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
         keys.update(v["Key"] for v in page.get("Versions", []) if v.get("IsLatest"))
     return keys
+
+
+def _refuse_an_unfenced_failover(path: Path, run_id: str) -> None:
+    """A failover whose fence of the old primary is still pending (the region did not answer) left the old
+    web tier and writer live: failing back now would rebuild over rows they may still take. Finish it first."""
+    finals = [r for r in _all_records(path) if r["run_id"] == run_id and r["step"] == "failover"]
+    if finals and finals[-1]["status"] == "pending":
+        raise RefusedError(
+            f"failover run {run_id} is not complete: its fence of the old primary is pending; first run "
+            f"`python -m runbooks.failover --deployment <deployment> --run-id {run_id} --reason '<reason>' --execute` "
+            "once the primary region answers"
+        )
 
 
 def _all_records(path: Path) -> list[dict[str, Any]]:

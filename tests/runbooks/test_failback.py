@@ -257,3 +257,21 @@ def test_a_run_id_that_cannot_go_into_an_rds_identifier_is_refused_before_anythi
     result = back.run(run_id)
     assert result.exit_code == EXIT_REFUSED
     assert back.calls == []
+
+
+def test_a_failover_whose_fence_is_still_pending_is_finished_first(
+    world: Standby, tmp_path: Path, failed_over: Path, stacks: dict[str, DeclaringStacks]
+) -> None:
+    """Issue 16 item 11: failing back over a failover whose fence of the old primary is pending (the old web
+    tier and writer may still take writes) is refused, naming the rerun that finishes the failover."""
+    records = [json.loads(line) for line in failed_over.read_text().splitlines()]
+    final = dict(records[-1])
+    assert final["step"] == "failover" and final["status"] == "done"
+    final["status"] = "pending"
+    with failed_over.open("a") as log:
+        log.write(json.dumps(final) + "\n")
+    back = Back(world, tmp_path, failed_over, stacks)
+    result = back.run()
+    assert result.exit_code == EXIT_REFUSED
+    error = back.lines()[-1]["detail"]["error"]
+    assert "fence of the old primary is pending" in error and final["run_id"] in error
