@@ -203,6 +203,42 @@ def run_failover(
     report.check("no Route 53 change", not changes, f"route53 calls: {sorted(set(route53))}")
 
 
+def complete_failover(
+    aws: checks.ClientFactory, topo: FailoverTopology, zone_id: str, run_id: str, audit: Path, report: GameDayReport
+) -> None:
+    """The region answers again: the same failover run fences the old primary it could not reach (its
+    fence was pending, exit 3), and nothing else. Failback refuses until this is done."""
+    log = CallLog()
+    dr, primary = topo.dr_region, topo.primary_region
+
+    def rec(service: str, region: str = dr) -> Any:
+        return Recorded(aws(service, region), service, region, log)
+
+    runner = Failover(
+        topo,
+        rds=rec("rds"),
+        autoscaling=rec("autoscaling"),
+        elbv2=rec("elbv2"),
+        cloudwatch=rec("cloudwatch"),
+        secretsmanager=rec("secretsmanager"),
+        public_answer=Route53TestAnswer(Recorded(aws("route53", dr), "route53", "global", log), zone_id, emulator_dns),
+        audit_log=AuditLog(audit),
+        primary_rds=rec("rds", primary),
+        primary_autoscaling=rec("autoscaling", primary),
+        ssm=rec("ssm"),
+        timeouts=FAILOVER_TIMEOUTS,
+        out=sys.stdout,
+    )
+    reason = f"game day {run_id}: {primary} answers again; fence the old primary"
+    result = runner.run(FailoverOptions(reason=reason), run_id=run_id, execute=True)
+    promotions = [c for c in log.calls if c.operation == "promote_read_replica"]
+    report.check(
+        "the pending fence is completed when the region returns",
+        result.exit_code == 0 and not result.pending and not promotions,
+        f"{result.outcome} exit {result.exit_code} pending {result.pending} promotions {len(promotions)}",
+    )
+
+
 def run_failback(
     aws: checks.ClientFactory,
     topo: FailoverTopology,
@@ -290,6 +326,7 @@ def run_gameday(
 
     print(f"\n== game day: {topo.primary_region} back; failback {run_id}", flush=True)
     emulator_cloudwatch.request_blackout(env["AWS_ENDPOINT_URL"], topo.primary_region, restore_region=True)
+    complete_failover(aws, topo, zone_id, run_id, audits[0], report)
     with timed(report, "failback (wall clock)"):
         run_failback(aws, topo, zone_id, run_id, audits, report, now=failback_now)
     report.check("primary database is the writer", *checks.writer(aws, topo, PRIMARY))
