@@ -159,16 +159,26 @@ def compress_time(
     return failback_clock(period, real)
 
 
-def run_failover(
-    aws: checks.ClientFactory, topo: FailoverTopology, zone_id: str, run_id: str, audit: Path, report: GameDayReport
-) -> None:
-    log = CallLog()
-    dr = topo.dr_region
+def _failover_runner(
+    aws: checks.ClientFactory,
+    topo: FailoverTopology,
+    zone_id: str,
+    audit: Path,
+    log: CallLog,
+    *,
+    primary_reachable: bool,
+) -> Failover:
+    """The failover as the on-call engineer runs it from the DR region; the primary region's clients
+    fail like a region that does not answer until `primary_reachable`."""
+    dr, primary = topo.dr_region, topo.primary_region
 
-    def rec(service: str) -> Any:
-        return Recorded(aws(service, dr), service, dr, log)
+    def rec(service: str, region: str = dr) -> Any:
+        return Recorded(aws(service, region), service, region, log)
 
-    runner = Failover(
+    def primary_client(service: str) -> Any:
+        return rec(service, primary) if primary_reachable else Unreachable(service, primary, log)
+
+    return Failover(
         topo,
         rds=rec("rds"),
         autoscaling=rec("autoscaling"),
@@ -177,12 +187,19 @@ def run_failover(
         secretsmanager=rec("secretsmanager"),
         public_answer=Route53TestAnswer(Recorded(aws("route53", dr), "route53", "global", log), zone_id, emulator_dns),
         audit_log=AuditLog(audit),
-        primary_rds=Unreachable("rds", topo.primary_region, log),
-        primary_autoscaling=Unreachable("autoscaling", topo.primary_region, log),
+        primary_rds=primary_client("rds"),
+        primary_autoscaling=primary_client("autoscaling"),
         ssm=rec("ssm"),  # the release skew precondition (OPS-7)
         timeouts=FAILOVER_TIMEOUTS,
         out=sys.stdout,
     )
+
+
+def run_failover(
+    aws: checks.ClientFactory, topo: FailoverTopology, zone_id: str, run_id: str, audit: Path, report: GameDayReport
+) -> None:
+    log = CallLog()
+    runner = _failover_runner(aws, topo, zone_id, audit, log, primary_reachable=False)
     reason = f"game day {run_id}: simulated outage of {topo.primary_region} (emulator)"
     result = runner.run(FailoverOptions(reason=reason), run_id=run_id, execute=True)
     report.add_run("failover", result)
@@ -209,27 +226,8 @@ def complete_failover(
     """The region answers again: the same failover run fences the old primary it could not reach (its
     fence was pending, exit 3), and nothing else. Failback refuses until this is done."""
     log = CallLog()
-    dr, primary = topo.dr_region, topo.primary_region
-
-    def rec(service: str, region: str = dr) -> Any:
-        return Recorded(aws(service, region), service, region, log)
-
-    runner = Failover(
-        topo,
-        rds=rec("rds"),
-        autoscaling=rec("autoscaling"),
-        elbv2=rec("elbv2"),
-        cloudwatch=rec("cloudwatch"),
-        secretsmanager=rec("secretsmanager"),
-        public_answer=Route53TestAnswer(Recorded(aws("route53", dr), "route53", "global", log), zone_id, emulator_dns),
-        audit_log=AuditLog(audit),
-        primary_rds=rec("rds", primary),
-        primary_autoscaling=rec("autoscaling", primary),
-        ssm=rec("ssm"),
-        timeouts=FAILOVER_TIMEOUTS,
-        out=sys.stdout,
-    )
-    reason = f"game day {run_id}: {primary} answers again; fence the old primary"
+    runner = _failover_runner(aws, topo, zone_id, audit, log, primary_reachable=True)
+    reason = f"game day {run_id}: {topo.primary_region} answers again; fence the old primary"
     result = runner.run(FailoverOptions(reason=reason), run_id=run_id, execute=True)
     promotions = [c for c in log.calls if c.operation == "promote_read_replica"]
     report.check(

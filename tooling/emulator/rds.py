@@ -73,6 +73,10 @@ def remove_replica(self: DBInstance, replica: DBInstance) -> None:
 _PROMOTE_SETTINGS = ("backup_retention_period", "preferred_backup_window")
 
 
+# https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_PromoteReadReplica.html
+# (InvalidDBInstanceState for an instance that is not a read replica) and
+# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html (a promoted replica
+# is a standalone instance, no longer linked to its source).
 def promote_read_replica(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
     """A promoted replica is a standalone writer: no source on either side, promotable once."""
     database = self.describe_db_instances(db_kwargs["db_instance_identifier"])[0]
@@ -93,6 +97,8 @@ def promote_read_replica(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInsta
 _modify_db_instance = RDSBackend.modify_db_instance
 
 
+# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_RenameInstance.html: renaming an instance
+# keeps its read replicas (and a replica its source); only the endpoint's name changes.
 def modify_db_instance_keeping_links(self: RDSBackend, db_instance_identifier: str, db_kwargs: dict[str, Any]) -> Any:
     """A rename (`NewDBInstanceIdentifier`) keeps the replica links on both sides."""
     if not db_kwargs.get("new_db_instance_identifier"):
