@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from config.topology import DR, PRIMARY, FailoverTopology
-from runbooks import standby
+from runbooks import master_secret, standby
 from runbooks.declared_db import DeclarationError, DeclaredInstance, needs_reboot, read_declared_instance
 from runbooks.standby import PublicAnswer
 from runbooks.toolkit import (
@@ -125,6 +125,7 @@ class Failback:
     def steps(self) -> list[Step]:
         return [
             Step("preconditions", "check window and preconditions", lambda _: self._preconditions(), check=True),
+            Step("pause-primary-rotation", "pause the primary master secret's rotation", lambda _: self._pause()),
             Step("fence-old-primary", "rename the old primary DB", self._fence, irreversible=True),
             Step("create-primary-replica", "create the primary replica of the DR writer", lambda _: self._replica()),
             Step("reverse-replication", "replicate and copy DR objects and deletions back", lambda _: self._reverse()),
@@ -132,10 +133,12 @@ class Failback:
             Step("stop-dr-web", "scale the DR web tier to zero (DR stops writing)", lambda _: self._stop_dr()),
             Step("retire-dr-writer", "fence the DR writer (rename)", self._retire, irreversible=True),
             Step("promote-primary", "promote the primary replica", self._promote, irreversible=True),
+            Step("reset-primary-password", "new writer takes the primary secret's password", lambda _: self._reset()),
             Step("flip-switch", "switch traffic back (0)", lambda _: self._flip()),
             Step("verify", "verify traffic reaches the primary", lambda _: self._verify()),
             Step("create-dr-replica", "re-arm the DR replica", lambda _: self._rearm()),
             Step("replicate-secret", "replicate the master secret to DR again", lambda _: self._replicate_secret()),
+            Step("resume-rotation", "turn the primary secret's rotation back on", lambda _: self._resume()),
             Step("remove-reverse-replication", "remove the reverse replication", lambda _: self._unreverse()),
             Step("scale-dr-web", "scale the DR web tier to standby", lambda _: self._scale_dr()),
         ]  # fmt: skip
@@ -421,6 +424,36 @@ class Failback:
             ForceOverwriteReplicaSecret=True,
         )
         return {"secret": secret_id, "replica_region": self.topo.dr_region, "key": alias}
+
+    def _pause(self) -> dict[str, Any]:
+        """No rotation while the writer moves: it would change the password of a database that is
+        about to be fenced, or of the new one halfway through its promotion (runbooks/master_secret.py)."""
+        return master_secret.pause_rotation(self.primary.secretsmanager, standby.master_secret_id(self.topo))
+
+    def _reset(self) -> dict[str, Any]:
+        """The promoted writer inherited the DR writer's password; the primary web tier, the rotation
+        function and (from replicate-secret on) the DR copy all read the primary secret."""
+        try:
+            reset = master_secret.reset_master_password(
+                self.primary.rds,
+                self.primary.secretsmanager,
+                secret_id=standby.master_secret_id(self.topo),
+                db_instance_id=self.primary_id,
+            )
+        except ValueError as error:
+            raise StepFailedError(str(error)) from error
+        self._wait_db(self.primary.rds, self.primary_id, writer=True)
+        return reset
+
+    def _resume(self) -> dict[str, Any] | Skip:
+        secret_id = standby.master_secret_id(self.topo)
+        paused = self.audit.latest(self.run_id, "pause-primary-rotation", ("done",))
+        resumed = master_secret.resume_rotation(
+            self.primary.secretsmanager, secret_id, paused["detail"] if paused else None
+        )
+        if resumed is None:
+            return Skip("the rotation was off before the failback, or is on again", {"secret": secret_id})
+        return resumed
 
     def _unreverse(self) -> dict[str, Any]:
         self.dr.s3.delete_bucket_replication(Bucket=self.topo.content_bucket(DR))

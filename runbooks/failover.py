@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from config.topology import DR, PRIMARY, SWITCH_METRIC, SWITCH_NAMESPACE, FailoverTopology
-from runbooks import standby
+from runbooks import master_secret, standby
 from runbooks.release import check_release_skew
 from runbooks.standby import PublicAnswer
 from runbooks.toolkit import (
@@ -563,17 +563,10 @@ class Failover:
 
     def _pause_rotation(self, secret_id: str) -> dict[str, Any]:
         """The standalone DR secret must not rotate while DR serves: a rotation there and one in the
-        returning primary would diverge. Failback re-enables rotation and reconciles the password."""
-        secret = self.secretsmanager.describe_secret(SecretId=secret_id)
-        paused = bool(secret.get("RotationEnabled"))
-        if paused:
-            self.secretsmanager.cancel_rotate_secret(SecretId=secret_id)
-        return {
-            "was_enabled": paused,
-            "paused": True,
-            "reenable_at_failback": True,
-            "reconcile_password_at_failback": True,
-        }
+        returning primary would diverge. Failback overwrites it with the primary's secret and gives the
+        new primary writer that password (runbooks/master_secret.py)."""
+        paused = master_secret.pause_rotation(self.secretsmanager, secret_id)
+        return {**paused, "reenable_at_failback": True, "reconcile_password_at_failback": True}
 
 
 # -- CLI ---------------------------------------------------------------------------------

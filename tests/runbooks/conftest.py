@@ -312,7 +312,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[Standby]:
         )
         primary.secretsmanager.create_secret(
             Name=f"{topo.db_instance_id(PRIMARY)}/master",
-            SecretString='{"username": "app"}',
+            SecretString='{"username": "app", "password": "not-a-real-secret-1A!"}',
             AddReplicaRegions=[{"Region": dr.name}],
         )
         for role, region in ((PRIMARY, primary), (DR, dr)):

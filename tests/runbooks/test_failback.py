@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import moto.rds.models
 import moto.s3.models
 import pytest
 from moto.core.utils import utcnow
@@ -25,6 +26,7 @@ IN_WINDOW = datetime(2026, 12, 6, 17, 0, tzinfo=UTC)  # au-production: Sun 16:00
 OUTSIDE = datetime(2026, 12, 7, 17, 0, tzinfo=UTC)
 STEPS = [
     "preconditions",
+    "pause-primary-rotation",
     "fence-old-primary",
     "create-primary-replica",
     "reverse-replication",
@@ -32,10 +34,12 @@ STEPS = [
     "stop-dr-web",
     "retire-dr-writer",
     "promote-primary",
+    "reset-primary-password",
     "flip-switch",
     "verify",
     "create-dr-replica",
     "replicate-secret",
+    "resume-rotation",
     "remove-reverse-replication",
     "scale-dr-web",
 ]
@@ -275,3 +279,24 @@ def test_a_failover_whose_fence_is_still_pending_is_finished_first(
     assert result.exit_code == EXIT_REFUSED
     error = back.lines()[-1]["detail"]["error"]
     assert "fence of the old primary is pending" in error and final["run_id"] in error
+
+
+def test_the_new_primary_writer_takes_the_primary_secrets_password(
+    world: Standby, tmp_path: Path, failed_over: Path, stacks: dict[str, DeclaringStacks]
+) -> None:
+    """The promoted writer inherits the DR writer's password; the primary web tier and the rotation
+    function read the primary secret: the failback makes the two agree before traffic returns."""
+    topo = world.topo
+    world.dr.rds.modify_db_instance(
+        DBInstanceIdentifier=topo.db_instance_id(DR), MasterUserPassword="changed-in-dr-1A!", ApplyImmediately=True
+    )
+    back = Back(world, tmp_path, failed_over, stacks)
+    assert back.run().exit_code == EXIT_OK, back.lines()[-1]
+    secret = world.primary.secretsmanager.get_secret_value(SecretId=f"{topo.db_instance_id(PRIMARY)}/master")
+    backend = moto.rds.models.rds_backends[topo.account][topo.primary_region]
+    writer = backend.databases[topo.db_instance_id(PRIMARY)]  # moto keeps it; its API never returns it
+    assert writer._master_user_password == json.loads(secret["SecretString"])["password"]
+    order = [name for _, name in back.calls if name in ("modify_db_instance", "promote_read_replica")]
+    assert order.index("promote_read_replica") < len(order) - 1  # the reset follows the promotion
+    reset = next(r for r in back.lines() if r["step"] == "reset-primary-password")
+    assert "1A!" not in json.dumps(reset)
