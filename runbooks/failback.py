@@ -351,18 +351,19 @@ class Failback:
         # LastModified has one-second resolution: a write in the flip's own second (after the flip) reads
         # as earlier than `since`; copying from the start of that second also copies it (a copy is harmless).
         cutoff = since.replace(microsecond=0)
-        copied: list[str] = []
+        copies: dict[str, tuple[str, int]] = {}  # key -> (version the copy made in the primary, size)
         for page in self.dr.s3.get_paginator("list_object_versions").paginate(Bucket=source):
             for version in page.get("Versions", []):
                 if version.get("IsLatest") and version["LastModified"] >= cutoff:
-                    self.primary.s3.copy_object(
+                    made = self.primary.s3.copy_object(
                         Bucket=target,
                         Key=version["Key"],
                         CopySource={"Bucket": source, "Key": version["Key"], "VersionId": version["VersionId"]},
                     )
-                    copied.append(version["Key"])
+                    copies[version["Key"]] = (str(made.get("VersionId")), int(version["Size"]))
+        copied = list(copies)
         deleted = self._carry_deletions(source, target)
-        pending = [key for key in copied if not self._same_object(source, target, key)]
+        pending = [key for key, (made, size) in copies.items() if not self._landed(target, key, made, size)]
         if pending:
             raise StepFailedError(f"objects still pending in {target}: {pending[:10]}")
         return {
@@ -401,12 +402,15 @@ class Failback:
             self.primary.s3.delete_object(Bucket=target, Key=key)
         return gone
 
-    def _same_object(self, source: str, target: str, key: str) -> bool:
+    def _landed(self, target: str, key: str, version: str, size: int) -> bool:
+        """The primary's current version of `key` is the one the copy made, of the source's size. Not the
+        ETag: an SSE-KMS object's ETag is not the MD5 of its data, so a copy's never equals its source's
+        (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html)."""
         try:
             there = self.primary.s3.head_object(Bucket=target, Key=key)
         except Exception:
             return False
-        return bool(self.dr.s3.head_object(Bucket=source, Key=key)["ETag"] == there["ETag"])
+        return bool(there.get("VersionId") == version and int(there["ContentLength"]) == size)
 
     def _replicate_secret(self) -> dict[str, Any] | Skip:
         """The failover made the DR copy of the master secret standalone; the primary's stack

@@ -7,6 +7,7 @@ uses its own names, so the tests do not depend on each other's order.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -385,6 +386,25 @@ def test_objects_and_delete_markers_replicate_across_regions(aws: Client) -> Non
     assert [m["Key"] for m in markers] == ["docs/a.txt"]
     with pytest.raises(ClientError):
         destination.head_object(Bucket="unit-content-dr", Key="docs/a.txt")
+
+
+def test_an_sse_kms_objects_etag_is_not_the_md5_of_its_data(aws: Client) -> None:
+    """API_Object.html: "Objects encrypted by SSE-C or SSE-KMS have ETags that are not an MD5 digest
+    of their object data"; so a copy's ETag never equals its source's. SSE-S3 keeps the MD5."""
+    s3 = versioned_bucket(aws, "unit-etag", PRIMARY)
+    body = b"same bytes"
+    plain = s3.put_object(Bucket="unit-etag", Key="plain.txt", Body=body, ServerSideEncryption="AES256")
+    assert plain["ETag"] == f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
+    kms = s3.put_object(Bucket="unit-etag", Key="a.txt", Body=body, ServerSideEncryption="aws:kms")
+    assert kms["ETag"] != plain["ETag"]
+    s3.copy_object(
+        Bucket="unit-etag",
+        Key="b.txt",
+        CopySource={"Bucket": "unit-etag", "Key": "a.txt"},
+        ServerSideEncryption="aws:kms",
+    )
+    copy = s3.head_object(Bucket="unit-etag", Key="b.txt")
+    assert copy["ServerSideEncryption"] == "aws:kms" and copy["ETag"] != kms["ETag"]
 
 
 # --- Auto Scaling ------------------------------------------------------------------------------

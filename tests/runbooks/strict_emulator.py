@@ -27,3 +27,4 @@ def apply(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(S3Response, "_key_response_post", s3.key_response_post)
     monkeypatch.setattr(S3Response, "get_bucket_replication", s3.get_bucket_replication)
     monkeypatch.setattr(FakeKey, "response_dict", property(s3.response_dict_with_replication_status))
+    monkeypatch.setattr(FakeKey, "etag", property(s3.opaque_etag_for_sse_kms))

@@ -7,11 +7,17 @@ object reads `ReplicationStatus: COMPLETED` (FAILED when the destination bucket 
 missing), the replica `REPLICA`. Replicas are not replicated again. As on S3, an SSE-KMS
 object is skipped (no status) by a rule without `SseKmsEncryptedObjects` and a
 `ReplicaKmsKeyID`; its replica is encrypted with that key.
+
+ETags: "objects encrypted by SSE-C or SSE-KMS have ETags that are not an MD5 digest of their
+object data" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html), so a copy or a
+replica of an SSE-KMS object cannot be recognised by its ETag; moto returns the MD5 for every
+object. The emulator gives an SSE-KMS object an opaque ETag of its own (bucket, key, version).
 """
 
 from __future__ import annotations
 
 import threading
+from hashlib import md5
 from typing import Any
 
 from moto.s3.models import FakeBucket, FakeDeleteMarker, FakeKey, S3Backend
@@ -257,6 +263,21 @@ def _apply_cloudformation() -> None:
     S3Response.get_bucket_replication = get_bucket_replication  # type: ignore[method-assign]
 
 
+_md5_etag = FakeKey.etag
+
+
+def opaque_etag_for_sse_kms(self: FakeKey) -> str:
+    digest = _md5_etag.fget(self)  # type: ignore[attr-defined]
+    if self.encryption != "aws:kms":
+        return str(digest)
+    identity = f"{self.bucket_name}/{self.name}/{self._version_id}/{digest}".encode()
+    return f'"{md5(identity, usedforsecurity=False).hexdigest()}"'
+
+
+def _apply_etag() -> None:
+    FakeKey.etag = property(opaque_etag_for_sse_kms)  # type: ignore[method-assign,assignment]
+
+
 def _apply_replication() -> None:
     S3Backend.put_object = put_object_and_replicate  # type: ignore[method-assign]
     S3Backend.copy_object = copy_object_and_replicate  # type: ignore[method-assign]
@@ -279,6 +300,12 @@ PATCHES = [
         "nothing replicates; AWS copies puts, copies, delete markers "
         "(SSE-KMS only if the rule selects them, ReplicaKmsKeyID)",
         _apply_replication,
+    ),
+    Patch(
+        "s3",
+        "sse-kms-etag",
+        "every ETag is the MD5 of the data; on S3 an SSE-KMS object's ETag is not (API_Object)",
+        _apply_etag,
     ),
 ]
 
