@@ -4,6 +4,7 @@ primary region, fail over with the real automation, fail back, and time every st
     python -m tooling.gameday                          # au-production, a fresh moto server
     python -m tooling.gameday --skip-synth             # reuse ./cdk.out
     python -m tooling.gameday --server-url http://localhost:5000
+    python -m tooling.gameday --outage hang           # the primary region hangs instead of resetting
 
 What it does, in order (every check is printed PASS/FAIL; any FAIL exits 1):
 
@@ -16,7 +17,10 @@ What it does, in order (every check is printed PASS/FAIL; any FAIL exits 1):
 3. publishes a `ReplicaLag` datapoint for the DR replica: moto publishes no RDS metrics,
    so the game day stands in for RDS here (and again, 0 s, for the failback's new replica);
 4. the outage: the failover (`runbooks.failover`, executed) gets primary-region clients
-   whose every call raises `EndpointConnectionError`; every call is recorded, and the
+   whose every call raises `EndpointConnectionError` (`--outage reset`, the default), or, with
+   `--outage hang`, real clients with the CLI's fail-fast settings (`runbooks/cli.py`: one
+   attempt, 5 s read timeout) against a loopback endpoint that accepts and never answers
+   (`tooling/dead_endpoint.py`), so every call costs what it would on AWS; every call is recorded, and the
    game day checks that nothing but the probe and the (skipped) fence was tried there
    and that no Route 53 change was made; the emulator is told the region is blacked out
    (`tooling.emulator.cloudwatch.request_blackout`), so the replica's `ReplicaLag` grows
@@ -45,12 +49,12 @@ recorded call, to JSON.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,12 +64,14 @@ import boto3
 from config import load_config
 from config.topology import DR, PRIMARY, FailoverTopology
 from runbooks import failback, failover, standby
+from runbooks.cli import FAIL_FAST
 from runbooks.failback import Failback, FailbackOptions, RegionClients
 from runbooks.failover import Failover, FailoverOptions
 from runbooks.standby import Route53TestAnswer
 from runbooks.toolkit import AuditLog
 from tooling import gameday_checks as checks
 from tooling import gameday_release
+from tooling.dead_endpoint import dead_endpoint
 from tooling.deploy import ASSEMBLY, REPO, deploy, synthesize
 from tooling.emulator import cloudwatch as emulator_cloudwatch
 from tooling.emulator.route53 import alias_addresses
@@ -74,6 +80,8 @@ from tooling.gameday_report import GameDayReport
 from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
 
 REPORT = REPO / "build" / "gameday.json"
+FAIL_FAST_TEXT = "one attempt, 3 s connect, 5 s read timeout (runbooks/cli.py)"
+OUTAGES = ("reset", "hang")  # how the lost region fails: connections reset, or accepted and never answered
 # Short polling: the emulator answers at once, so the game day takes minutes, not hours.
 FAILOVER_TIMEOUTS = failover.Timeouts(poll_s=0.5, promote_s=60, targets_s=60, dns_s=60)
 FAILBACK_TIMEOUTS = failback.Timeouts(poll_s=0.5, db_s=60, lag_s=60, targets_s=60, dns_s=60)
@@ -99,7 +107,7 @@ def client_factory(env: dict[str, str]) -> checks.ClientFactory:
     return aws
 
 
-@contextmanager
+@contextlib.contextmanager
 def timed(report: GameDayReport, phase: str) -> Iterator[None]:
     start = time.monotonic()
     try:
@@ -167,16 +175,30 @@ def _failover_runner(
     log: CallLog,
     *,
     primary_reachable: bool,
+    hanging_endpoint: str | None = None,
 ) -> Failover:
     """The failover as the on-call engineer runs it from the DR region; the primary region's clients
-    fail like a region that does not answer until `primary_reachable`."""
+    fail like a region that does not answer until `primary_reachable`: they reset, or, given a
+    `hanging_endpoint`, are the CLI's fail-fast clients of an endpoint that never answers."""
     dr, primary = topo.dr_region, topo.primary_region
 
     def rec(service: str, region: str = dr) -> Any:
         return Recorded(aws(service, region), service, region, log)
 
     def primary_client(service: str) -> Any:
-        return rec(service, primary) if primary_reachable else Unreachable(service, primary, log)
+        if primary_reachable:
+            return rec(service, primary)
+        if hanging_endpoint is not None:
+            client = boto3.client(
+                service,
+                region_name=primary,
+                endpoint_url=hanging_endpoint,
+                config=FAIL_FAST,
+                aws_access_key_id="testing",  # never checked: nothing answers
+                aws_secret_access_key="testing",
+            )
+            return Recorded(client, service, primary, log)
+        return Unreachable(service, primary, log)
 
     return Failover(
         topo,
@@ -196,12 +218,29 @@ def _failover_runner(
 
 
 def run_failover(
-    aws: checks.ClientFactory, topo: FailoverTopology, zone_id: str, run_id: str, audit: Path, report: GameDayReport
+    aws: checks.ClientFactory,
+    topo: FailoverTopology,
+    zone_id: str,
+    run_id: str,
+    audit: Path,
+    report: GameDayReport,
+    *,
+    outage: str = "reset",
 ) -> None:
     log = CallLog()
-    runner = _failover_runner(aws, topo, zone_id, audit, log, primary_reachable=False)
-    reason = f"game day {run_id}: simulated outage of {topo.primary_region} (emulator)"
-    result = runner.run(FailoverOptions(reason=reason), run_id=run_id, execute=True)
+    with contextlib.ExitStack() as stack:
+        hanging = stack.enter_context(dead_endpoint(hang=True))[0] if outage == "hang" else None
+        runner = _failover_runner(aws, topo, zone_id, audit, log, primary_reachable=False, hanging_endpoint=hanging)
+        reason = f"game day {run_id}: simulated outage of {topo.primary_region} (emulator, {outage})"
+        if hanging is not None:
+            report.note(
+                f"outage: {topo.primary_region} hangs (accepts, never answers); fail-fast clients {FAIL_FAST_TEXT}"
+            )
+        result = runner.run(FailoverOptions(reason=reason), run_id=run_id, execute=True)
+    _check_failover(topo, report, log, result)
+
+
+def _check_failover(topo: FailoverTopology, report: GameDayReport, log: CallLog, result: Any) -> None:
     report.add_run("failover", result)
     report.calls["failover"] = [call.as_json() for call in log.calls]
     report.check("failover completed", result.outcome == "completed", f"{result.outcome} {result.failed_step or ''}")
@@ -283,6 +322,7 @@ def run_gameday(
     *,
     workdir: Path = REPO / "build",
     report: GameDayReport | None = None,
+    outage: str = "reset",
 ) -> GameDayReport:
     """Deploy into the emulator at env's endpoint, then fail over and back; the report holds every check."""
     topo = FailoverTopology.of(load_config().get(deployment_name))
@@ -312,7 +352,7 @@ def run_gameday(
     print(f"\n== game day: {topo.primary_region} lost; failover {run_id}", flush=True)
     emulator_cloudwatch.request_blackout(env["AWS_ENDPOINT_URL"], topo.primary_region)  # ReplicaLag grows from now
     with timed(report, "failover (wall clock)"):
-        run_failover(aws, topo, zone_id, run_id, audits[0], report)
+        run_failover(aws, topo, zone_id, run_id, audits[0], report, outage=outage)
     report.check("public name answers DR", *checks.public_answer(aws, topo, zone_id, DR))
     report.check("promoted DR database is a writer", *checks.writer(aws, topo, DR))
     gameday_release.check_region_runs(releases, v2, DR, report, "after the failover")
@@ -343,6 +383,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--server-url", help="use an already running emulator instead of starting one")
     parser.add_argument("--skip-synth", action="store_true", help="reuse ./cdk.out")
     parser.add_argument("--report", type=Path, default=REPORT, help=f"JSON report (default: {REPORT})")
+    parser.add_argument(
+        "--outage", choices=OUTAGES, default="reset", help="how the lost primary region fails: reset or hang"
+    )
     args = parser.parse_args(argv)
     config = load_config()
     if args.deployment not in [d.name for d in config.deployments]:
@@ -362,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"moto server on {url} (pid {server.process.pid})", flush=True)
     report = GameDayReport(args.deployment, url)
     try:
-        run_gameday(args.deployment, emulator_environment(url), report=report)
+        run_gameday(args.deployment, emulator_environment(url), report=report, outage=args.outage)
     except Exception as error:  # reported as a failed check, with the report written all the same
         traceback.print_exc()
         report.check("the game day ran to the end", False, f"{type(error).__name__}: {error}")

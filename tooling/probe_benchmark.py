@@ -13,51 +13,15 @@ are the per-step budgets of `runbooks/failover.md` for a region that does not an
 from __future__ import annotations
 
 import os
-import socket
-import struct
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from runbooks import standby
 from runbooks.cli import Clients
-
-
-@contextmanager
-def endpoint(*, hang: bool) -> Iterator[tuple[str, list[socket.socket]]]:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(0.2)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = server.accept()
-            except OSError:
-                continue
-            held.append(connection)
-            if not hang:
-                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                connection.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}", held
-    finally:
-        stop.set()
-        thread.join(timeout=2)
-        for connection in held:
-            connection.close()
-        server.close()
+from tooling.dead_endpoint import dead_endpoint
 
 
 def measure(*, hang: bool) -> tuple[float, int, str]:
-    with endpoint(hang=hang) as (url, held):
+    with dead_endpoint(hang=hang) as (url, held):
         os.environ["AWS_ENDPOINT_URL"] = url
         rds = Clients("ap-southeast-2", fail_fast=True).client("rds")
         start = time.monotonic()

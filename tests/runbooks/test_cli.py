@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import socket
-import struct
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -12,40 +10,18 @@ from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
 from runbooks import standby
 from runbooks.cli import FAIL_FAST, Clients
+from tooling.dead_endpoint import dead_endpoint
 
 
 @pytest.fixture
-def resetting_endpoint() -> Iterator[tuple[str, list[int]]]:
+def resetting_endpoint() -> Iterator[tuple[str, list[socket.socket]]]:
     """A loopback endpoint that resets every connection; counts them."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(0.2)
-    accepted: list[int] = []
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = server.accept()
-            except OSError:
-                continue
-            accepted.append(1)
-            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            connection.close()  # RST
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}", accepted
-    finally:
-        stop.set()
-        thread.join(timeout=2)
-        server.close()
+    with dead_endpoint(hang=False) as endpoint:
+        yield endpoint
 
 
 def test_single_attempt_clients_try_once(
-    resetting_endpoint: tuple[str, list[int]], monkeypatch: pytest.MonkeyPatch
+    resetting_endpoint: tuple[str, list[socket.socket]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, accepted = resetting_endpoint
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
