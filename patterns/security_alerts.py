@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -192,11 +192,22 @@ class RegionalSecurityRules(Construct):
                 description=f"{severity_label(event.severity)} ({event.clause}): {event.summary}",
                 event_pattern=_event_pattern(event.pattern()),
             )
-            # SeverityTopics' policy already admits this account's EventBridge (aws:SourceAccount);
-            # the imported reference keeps CDK from adding a second, unconditioned publish statement.
-            topic = sns.Topic.from_topic_arn(self, f"{event.id}Topic", props.topics[event.severity].topic_arn)
-            rule.add_target(targets.SnsTopic(topic))
+            rule.add_target(TopicTarget(props.topics[event.severity]))
             self.rules[event.id] = rule
+
+
+@jsii.implements(events.IRuleTarget)
+class TopicTarget:
+    """Publish to the topic without adding to its policy: SeverityTopics' policy already admits this
+    account's EventBridge (aws:SourceAccount), and CDK's `SnsTopic` target would add a second,
+    unconditioned statement. (Importing the topic by its ARN token, as before, also avoided it but
+    left the rule's target in an unresolved environment, which CDK warned about on every synth.)"""
+
+    def __init__(self, topic: sns.ITopic) -> None:
+        self.topic = topic
+
+    def bind(self, _rule: events.IRule, _id: str | None = None) -> events.RuleTargetConfig:
+        return events.RuleTargetConfig(arn=self.topic.topic_arn)
 
 
 def _event_pattern(pattern: dict[str, Any]) -> events.EventPattern:
