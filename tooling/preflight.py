@@ -830,13 +830,26 @@ def run_preflight(
         rds = clients("rds", region)
         results.append(check_db_engine_version(rds, region, options=options))
         results.append(check_db_instance_class(rds, region, deployment, options=options))
-        results.append(check_cache_engine_version(clients("elasticache", region), region, options=options))
+        elasticache = clients("elasticache", region)
+        results.append(check_cache_engine_version(elasticache, region, options=options))
+        results.extend(_offerings(clients("ec2", region), elasticache, region, deployment, options))
         quotas = clients("service-quotas", region)
         results.append(check_ec2_vcpu_quota(quotas, clients("ec2", region), region, deployment, options))
         results.append(check_lambda_concurrency_quota(quotas, region, options))
         results.extend(check_orphans(clients, region, deployment, options))
     results.append(check_delegation(clients("route53", "us-east-1"), deployment, lookup_ns, options))
     return results
+
+
+def _offerings(
+    ec2: Any, elasticache: Any, region: str, deployment: Deployment, options: PreflightOptions
+) -> list[CheckResult]:
+    from tooling.preflight_offerings import check_cache_node_type, check_instance_type_offerings
+
+    return [
+        check_instance_type_offerings(ec2, region, deployment, options),
+        check_cache_node_type(elasticache, region, deployment, options),
+    ]
 
 
 def render_table(results: Sequence[CheckResult]) -> str:

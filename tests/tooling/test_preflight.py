@@ -44,6 +44,7 @@ from tooling.preflight import (
     required_bootstrap_version,
     run_preflight,
 )
+from tooling.preflight_offerings import check_cache_node_type, check_instance_type_offerings
 
 PRIMARY = "ap-southeast-2"
 DR = "ap-southeast-4"
@@ -421,15 +422,28 @@ def _engine_only(region: str, versions: list[dict[str, Any]]) -> Any:
     return client
 
 
-def _elasticache(region: str, versions: list[str]) -> Any:
+def _elasticache(region: str, versions: list[str] | None, node_types: dict[str, list[str]] | None = None) -> Any:
+    """Stubbed ElastiCache: the engine versions (unless None), then, per node type asked, the reserved
+    offerings sold."""
     client = boto3.client("elasticache", region_name=region)
     stubber = Stubber(client)
     answer = {
         "CacheEngineVersions": [
-            {"Engine": "redis", "EngineVersion": v, "CacheParameterGroupFamily": f"redis{v}"} for v in versions
+            {"Engine": "redis", "EngineVersion": v, "CacheParameterGroupFamily": f"redis{v}"} for v in versions or []
         ]
     }
-    stubber.add_response("describe_cache_engine_versions", answer, {"Engine": "redis", "EngineVersion": REDIS_VERSION})
+    if versions is not None:
+        stubber.add_response(
+            "describe_cache_engine_versions", answer, {"Engine": "redis", "EngineVersion": REDIS_VERSION}
+        )
+    for node_type, sold in (node_types or {}).items():
+        offers = [
+            {"ReservedCacheNodesOfferingId": f"offer-{t}", "CacheNodeType": t, "Duration": 31536000} for t in sold
+        ]
+        expected = {"CacheNodeType": node_type, "MaxRecords": 20}
+        stubber.add_response(
+            "describe_reserved_cache_nodes_offerings", {"ReservedCacheNodesOfferings": offers}, expected
+        )
     stubber.activate()
     return client
 
@@ -627,7 +641,8 @@ def _offering(aws: ClientFactory, deployment: Deployment) -> ClientFactory:
             instance_class = deployment.db_instance_class_for(region)
             return _rds(region, instance_class, [_offer(instance_class)], [_engine()])
         if service == "elasticache":
-            return _elasticache(region, [REDIS_VERSION])
+            node_type = deployment.sizing.cache_node_type
+            return _elasticache(region, [REDIS_VERSION], {node_type: [node_type]})
         if service == "service-quotas":
             return _quotas(region, (EC2_QUOTA, 64.0, None), (LAMBDA_QUOTA, 1000.0, None))
         return aws(service, region)
@@ -715,6 +730,40 @@ def test_runner_passes_on_a_prepared_account(aws: ClientFactory, deployment: Dep
     assert {("database class", r) for r in deployment.regions} <= checks
     assert {("database engine version", r) for r in deployment.regions} <= checks
     assert {("cache engine version", r) for r in deployment.regions} <= checks
+    assert {("web instance type", r) for r in deployment.regions} <= checks
+    assert {("cache node type", r) for r in deployment.regions} <= checks
     assert {("EC2 vCPU quota", r) for r in deployment.regions} <= checks
     assert {("Lambda concurrency quota", r) for r in deployment.regions} <= checks
     assert all(r.status is Status.OK for r in results), render_table(results)
+
+
+# --- issue 17 item 2: EC2 and ElastiCache offerings. EC2's offerings are moto's (per zone of the
+# region); ElastiCache's reserved offerings are pinned with Stubber (moto lacks the call).
+
+
+def test_web_instance_type_offered_in_every_pinned_zone_is_ok(aws: ClientFactory, deployment: Deployment) -> None:
+    result = check_instance_type_offerings(aws("ec2", DR), DR, deployment)
+    assert result.status is Status.OK and deployment.sizing.web_instance_type in result.message
+
+
+def test_web_instance_type_missing_in_one_pinned_zone_fails(deployment: Deployment) -> None:
+    ec2 = boto3.client("ec2", region_name=DR)
+    zones = deployment.availability_zones(DR)
+    offered = {"InstanceType": deployment.sizing.web_instance_type, "LocationType": "availability-zone"}
+    with Stubber(ec2) as stub:  # offered in the first pinned zone only
+        stub.add_response(
+            "describe_instance_type_offerings", {"InstanceTypeOfferings": [{**offered, "Location": zones[0]}]}
+        )
+        result = check_instance_type_offerings(ec2, DR, deployment, PreflightOptions(profile="p"))
+    assert result.status is Status.FAIL
+    assert all(zone in result.message for zone in zones[1:]) and zones[0] not in result.message
+    assert f"describe-instance-type-offerings --location-type availability-zone --region {DR} --profile p" in (
+        result.remedy
+    )
+
+
+def test_cache_node_type_sold_in_the_region_is_ok_and_unsold_fails(deployment: Deployment) -> None:
+    node_type = deployment.sizing.cache_node_type
+    assert check_cache_node_type(_elasticache(DR, None, {node_type: [node_type]}), DR, deployment).status is Status.OK
+    unsold = check_cache_node_type(_elasticache(DR, None, {node_type: []}), DR, deployment)
+    assert unsold.status is Status.FAIL and "describe-reserved-cache-nodes-offerings" in unsold.remedy
