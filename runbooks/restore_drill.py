@@ -5,11 +5,14 @@ Read `runbooks/restore_drill.md` first. Properties the tests hold this to:
 
 - every AWS client is passed in (`backup`, `rds`, `ec2`); nothing reads credentials
   or configuration at import time;
-- **dry run by default**: only read calls; each step is recorded as `planned`;
+- it runs on the runbook toolkit (`runbooks/toolkit.py`): **dry run by default** (the
+  read steps run, the others are recorded `planned`), exit codes 0 done, 1 a step failed,
+  2 a precondition refused; the drill id is the run id;
 - **idempotent**: the audit log (JSON lines) is the drill's state. A finished drill
   id is never run again (a second run appends nothing and calls nothing that
-  mutates); an interrupted drill resumes (a recorded restore job is polled, not
-  started again; the restore job also carries the drill id as idempotency token);
+  mutates); an interrupted drill resumes at its first step not done (a recorded
+  restore job is polled, not started again; the restore job also carries the drill
+  id as idempotency token);
 - the restored resource is named and tagged after the drill id
   (`restore-drill=<drill id>`) and cleanup deletes only a resource with that tag;
 - the AWS Backup calls (`list_recovery_points_by_resource`, `start_restore_job`,
@@ -26,23 +29,28 @@ import argparse
 import json
 import sys
 import time
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
-from runbooks import toolkit
+from runbooks.toolkit import (
+    AuditLog,
+    RefusedError,
+    RunResult,
+    Step,
+    StepFailedError,
+    StepRunner,
+    new_run_id,
+    wait_until,
+)
 
 CLAUSE = "BAK-9"
+PROCEDURE = "drill"
 DRILL_TAG = "restore-drill"
 RESOURCE_TYPES = ("RDS", "EBS")
 TERMINAL_JOB_STATES = ("COMPLETED", "ABORTED", "FAILED")
-
-
-class DrillError(RuntimeError):
-    """A precondition or a step failed; the audit log says which."""
 
 
 @dataclass(frozen=True)
@@ -143,28 +151,19 @@ class DrillRequest:
 
 
 @dataclass
-class AuditRecord(toolkit.AuditRecord):
-    """The toolkit's record with this drill's clause; its run id is the drill id."""
+class DrillResult:
+    """The toolkit's run result, and the restored resource when the drill got that far."""
 
-    clause: str = CLAUSE
+    run: RunResult
+    restored_resource_arn: str | None = None
 
     @property
-    def drill_id(self) -> str:
-        return self.run_id
+    def outcome(self) -> str:
+        return self.run.outcome
 
-
-class AuditLog(toolkit.AuditLog):
-    """The toolkit's audit log; drill logs key runs by `drill_id` (the format predates the toolkit)."""
-
-    id_field = "drill_id"
-
-
-@dataclass
-class DrillResult:
-    drill_id: str
-    outcome: str  # planned | completed | already-completed | failed
-    records: list[AuditRecord] = field(default_factory=list)
-    restored_resource_arn: str | None = None
+    @property
+    def exit_code(self) -> int:
+        return self.run.exit_code
 
 
 class RestoreDrill:
@@ -177,8 +176,10 @@ class RestoreDrill:
         audit_log: AuditLog,
         gateway: BackupGateway | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         poll_seconds: float = 30.0,
-        max_polls: int = 240,
+        timeout_seconds: float = 2 * 3600.0,
+        out: TextIO | None = None,
     ) -> None:
         self.backup = backup
         self.rds = rds
@@ -186,85 +187,134 @@ class RestoreDrill:
         self.audit = audit_log
         self.gateway: BackupGateway = gateway or AwsBackupGateway(backup)
         self.sleep = sleep
+        self.clock = clock
         self.poll_seconds = poll_seconds
-        self.max_polls = max_polls
+        self.timeout_seconds = timeout_seconds
+        self.out = out
 
     # -- the drill ---------------------------------------------------------------
 
     def run(self, request: DrillRequest, *, execute: bool = False) -> DrillResult:
-        result = DrillResult(drill_id=request.drill_id, outcome="planned")
-        finished = self.audit.done(request.drill_id, "drill")
-        if finished is not None:
-            result.outcome = "already-completed"
-            result.restored_resource_arn = finished["detail"].get("restored_resource_arn")
-            return result  # nothing new: no AWS call, no audit record
+        """The toolkit's rules: dry run by default (read steps run, the others are `planned`), every
+        step recorded, a rerun with the same drill id resumes (done steps are not repeated) and a
+        finished drill does nothing; a refused precondition exits 2, a failed step 1."""
+        self.request = request
+        self.point: RecoveryPoint | None = None
+        self.metadata: dict[str, str] = {}
+        runner = StepRunner(
+            self.audit, run_id=request.drill_id, clause=CLAUSE, execute=execute, clock=self.clock, out=self.out,
+            final_step=PROCEDURE,
+        )  # fmt: skip
+        result = runner.run(self.steps())
+        return DrillResult(result, self._recorded("wait", "restored_resource_arn"))
 
-        def record(step: str, status: str, **detail: Any) -> None:
-            result.records.append(
-                self.audit.append(AuditRecord(request.drill_id, step, status, detail, dry_run=not execute))
-            )
+    def steps(self) -> list[Step]:
+        return [
+            Step("preconditions", "check the vault and isolated subnet", lambda _: self._preconditions(), check=True),
+            Step("find-recovery-point", "find the latest recovery point", lambda _: self._find(), check=True),
+            Step("start-restore", "start the restore job", lambda _: self._start(), plan=self._plan_start),
+            Step("wait", "wait for the restore job", lambda _: self._wait()),
+            Step("tag", "tag the restored resource", lambda _: self._tag()),
+            Step("validate", "validate the restored resource", lambda _: self._validate()),
+            Step("cleanup", "delete the restored resource", lambda _: self._cleanup(self.request, self._restored())),
+        ]  # fmt: skip
 
-        try:
-            self._preconditions(request)
-            record("preconditions", "done", vault=request.vault_name, subnet=request.isolated_subnet_id)
+    def _recorded(self, step: str, key: str) -> Any:
+        record = self.audit.done(self.request.drill_id, step)
+        return record["detail"].get(key) if record is not None else None
 
-            point = self.gateway.latest_recovery_point(request.vault_name, request.resource_arn)
-            if point is None:
-                raise DrillError(f"no completed recovery point of {request.resource_arn} in {request.vault_name}")
-            if not point.encrypted:
-                raise DrillError(f"recovery point {point.arn} is not encrypted (ENC-1)")
-            record("find-recovery-point", "done", recovery_point_arn=point.arn, created=point.created.isoformat())
-
-            metadata = self._metadata(request, point)
-            if not execute:
-                for step in ("start-restore", "wait", "tag", "validate", "cleanup"):
-                    record(step, "planned", metadata=metadata if step == "start-restore" else {})
-                return result
-
-            job_id = self._start(request, point, metadata, record)
-            job = self._wait(job_id)
-            if job.status != "COMPLETED" or not job.created_resource_arn:
-                raise DrillError(f"restore job {job_id} ended {job.status}: {job.message}")
-            result.restored_resource_arn = job.created_resource_arn
-            record("wait", "done", job_id=job_id, restored_resource_arn=job.created_resource_arn)
-
-            self._tag(request, job.created_resource_arn)
-            record("tag", "done", tag={DRILL_TAG: request.drill_id})
-
-            checks = self._validate(request, job.created_resource_arn)
-            record("validate", "done", checks=checks)
-
-            self._cleanup(request, job.created_resource_arn)
-            record("cleanup", "done", deleted=job.created_resource_arn)
-
-            record("drill", "done", restored_resource_arn=job.created_resource_arn)
-            result.outcome = "completed"
-        except DrillError as error:
-            record("drill", "failed", error=str(error))
-            result.outcome = "failed"
-        return result
+    def _restored(self) -> str:
+        arn = self._recorded("wait", "restored_resource_arn")
+        if not arn:
+            raise StepFailedError("no restored resource recorded by the wait step")
+        return str(arn)
 
     # -- steps -------------------------------------------------------------------
 
-    def _preconditions(self, request: DrillRequest) -> None:
+    def _preconditions(self) -> dict[str, Any]:
+        request = self.request
         if request.resource_type not in RESOURCE_TYPES:
-            raise DrillError(f"resource type {request.resource_type!r} unsupported; allowed: {RESOURCE_TYPES}")
+            raise RefusedError(f"resource type {request.resource_type!r} unsupported; allowed: {RESOURCE_TYPES}")
         if request.resource_type == "RDS" and not request.db_subnet_group:
-            raise DrillError("an RDS drill needs --db-subnet-group (isolated subnets)")
+            raise RefusedError("an RDS drill needs --db-subnet-group (isolated subnets)")
         try:
             self.backup.describe_backup_vault(BackupVaultName=request.vault_name)
         except Exception as error:  # botocore ClientError: the vault does not exist or is not readable
-            raise DrillError(f"backup vault {request.vault_name!r} not readable: {error}") from error
+            raise RefusedError(f"backup vault {request.vault_name!r} not readable: {error}") from error
         subnets = self.ec2.describe_subnets(SubnetIds=[request.isolated_subnet_id])["Subnets"]
         if not subnets:
-            raise DrillError(f"subnet {request.isolated_subnet_id} not found")
+            raise RefusedError(f"subnet {request.isolated_subnet_id} not found")
         tables = self.ec2.describe_route_tables(
             Filters=[{"Name": "association.subnet-id", "Values": [request.isolated_subnet_id]}]
         )["RouteTables"]
         for table in tables:
             for route in table.get("Routes", []):
                 if str(route.get("GatewayId", "")).startswith("igw-") or route.get("NatGatewayId"):
-                    raise DrillError(f"subnet {request.isolated_subnet_id} is not isolated: it routes to the internet")
+                    raise RefusedError(
+                        f"subnet {request.isolated_subnet_id} is not isolated: it routes to the internet"
+                    )
+        return {"vault": request.vault_name, "subnet": request.isolated_subnet_id}
+
+    def _find(self) -> dict[str, Any]:
+        """A missing or unencrypted recovery point fails the drill (exit 1): that is the finding a drill
+        exists to make (BAK-9, ENC-1), not a wrong invocation."""
+        request = self.request
+        point = self.gateway.latest_recovery_point(request.vault_name, request.resource_arn)
+        if point is None:
+            raise StepFailedError(f"no completed recovery point of {request.resource_arn} in {request.vault_name}")
+        if not point.encrypted:
+            raise StepFailedError(f"recovery point {point.arn} is not encrypted (ENC-1)")
+        self.point, self.metadata = point, self._metadata(request, point)
+        return {"recovery_point_arn": point.arn, "created": point.created.isoformat()}
+
+    def _plan_start(self) -> dict[str, Any]:
+        return {"metadata": self.metadata}
+
+    def _start(self) -> dict[str, Any]:
+        """The drill id is the restore job's idempotency token: a rerun after a crash between the call
+        and its record gets the same job back, not a second restore (API_StartRestoreJob)."""
+        assert self.point is not None  # find-recovery-point runs on every run (a check step)
+        job_id = self.gateway.start_restore(
+            self.point.arn,
+            self.metadata,
+            self.request.restore_role_arn,
+            self.request.resource_type,
+            token=self.request.drill_id,
+        )
+        return {"job_id": job_id, "recovery_point_arn": self.point.arn, "metadata": self.metadata}
+
+    def _wait(self) -> dict[str, Any]:
+        job_id = str(self._recorded("start-restore", "job_id"))
+        found: list[RestoreJob] = []
+
+        def finished() -> bool:
+            job = self.gateway.describe_restore(job_id)
+            if job.status not in TERMINAL_JOB_STATES:
+                return False
+            found.append(job)
+            return True
+
+        wait_until(
+            f"restore job {job_id}",
+            finished,
+            timeout_s=self.timeout_seconds,
+            poll_s=self.poll_seconds,
+            sleep=self.sleep,
+            clock=self.clock,
+            out=self.out,
+        )
+        job = found[-1]
+        if job.status != "COMPLETED" or not job.created_resource_arn:
+            raise StepFailedError(f"restore job {job_id} ended {job.status}: {job.message}")
+        return {"job_id": job_id, "restored_resource_arn": job.created_resource_arn}
+
+    def _tag(self) -> dict[str, Any]:
+        resource_arn, drill_id = self._restored(), self.request.drill_id
+        if self.request.resource_type == "RDS":
+            self.rds.add_tags_to_resource(ResourceName=resource_arn, Tags=[{"Key": DRILL_TAG, "Value": drill_id}])
+        else:
+            self.ec2.create_tags(Resources=[_ec2_id(resource_arn)], Tags=[{"Key": DRILL_TAG, "Value": drill_id}])
+        return {"tag": {DRILL_TAG: drill_id}}
 
     def _metadata(self, request: DrillRequest, point: RecoveryPoint) -> dict[str, str]:
         metadata = self.gateway.restore_metadata(request.vault_name, point.arn)
@@ -284,43 +334,8 @@ class RestoreDrill:
             metadata.update({"availabilityZone": subnet["AvailabilityZone"], "encrypted": "true"})
         return metadata
 
-    def _start(
-        self,
-        request: DrillRequest,
-        point: RecoveryPoint,
-        metadata: dict[str, str],
-        record: Callable[..., None],
-    ) -> str:
-        started = self.audit.done(request.drill_id, "start-restore")
-        if started is not None:  # resume an interrupted drill: poll the same job
-            job_id = str(started["detail"]["job_id"])
-            record("start-restore", "skipped", job_id=job_id, reason="already started by an earlier run")
-            return job_id
-        job_id = self.gateway.start_restore(
-            point.arn, metadata, request.restore_role_arn, request.resource_type, token=request.drill_id
-        )
-        record("start-restore", "done", job_id=job_id, recovery_point_arn=point.arn)
-        return job_id
-
-    def _wait(self, job_id: str) -> RestoreJob:
-        for _ in range(self.max_polls):
-            job = self.gateway.describe_restore(job_id)
-            if job.status in TERMINAL_JOB_STATES:
-                return job
-            self.sleep(self.poll_seconds)
-        raise DrillError(f"restore job {job_id} did not finish after {self.max_polls} polls")
-
-    def _tag(self, request: DrillRequest, resource_arn: str) -> None:
-        if request.resource_type == "RDS":
-            self.rds.add_tags_to_resource(
-                ResourceName=resource_arn, Tags=[{"Key": DRILL_TAG, "Value": request.drill_id}]
-            )
-        else:
-            self.ec2.create_tags(
-                Resources=[_ec2_id(resource_arn)], Tags=[{"Key": DRILL_TAG, "Value": request.drill_id}]
-            )
-
-    def _validate(self, request: DrillRequest, resource_arn: str) -> dict[str, Any]:
+    def _validate(self) -> dict[str, Any]:
+        request, resource_arn = self.request, self._restored()
         if request.resource_type == "RDS":
             instance = self._db_instance(resource_arn)
             checks = {
@@ -341,10 +356,10 @@ class RestoreDrill:
             expected = {"state": "available", "encrypted": True}
         wrong = {key: value for key, value in checks.items() if value != expected[key]}
         if wrong:
-            raise DrillError(f"restored resource {resource_arn} failed validation: {wrong} (expected {expected})")
-        return checks
+            raise StepFailedError(f"restored resource {resource_arn} failed validation: {wrong} (expected {expected})")
+        return {"checks": checks}
 
-    def _cleanup(self, request: DrillRequest, resource_arn: str) -> None:
+    def _cleanup(self, request: DrillRequest, resource_arn: str) -> dict[str, Any]:
         if request.resource_type == "RDS":
             instance = self._db_instance(resource_arn)
             tags = self.rds.list_tags_for_resource(ResourceName=instance["DBInstanceArn"])["TagList"]
@@ -358,6 +373,7 @@ class RestoreDrill:
             volume = self.ec2.describe_volumes(VolumeIds=[_ec2_id(resource_arn)])["Volumes"][0]
             _require_drill_tag(request, resource_arn, volume.get("Tags", []))
             self.ec2.delete_volume(VolumeId=volume["VolumeId"])
+        return {"deleted": resource_arn}
 
     def _db_instance(self, resource_arn: str) -> dict[str, Any]:
         identifier = resource_arn.rsplit(":", 1)[-1]
@@ -371,7 +387,7 @@ def _ec2_id(resource_arn: str) -> str:
 
 def _require_drill_tag(request: DrillRequest, resource_arn: str, tags: Sequence[dict[str, str]]) -> None:
     if {"Key": DRILL_TAG, "Value": request.drill_id} not in [{"Key": t["Key"], "Value": t["Value"]} for t in tags]:
-        raise DrillError(f"refusing to delete {resource_arn}: it lacks tag {DRILL_TAG}={request.drill_id}")
+        raise StepFailedError(f"refusing to delete {resource_arn}: it lacks tag {DRILL_TAG}={request.drill_id}")
 
 
 # -- CLI -------------------------------------------------------------------------------
@@ -385,7 +401,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             "subnet, validate it, clean up, and record every step as JSON lines. Dry run unless --execute."
         ),
     )
-    parser.add_argument("--drill-id", default=None, help="names and tags the drill (default: a new id)")
+    parser.add_argument(
+        "--run-id", default=None, help="the drill id: names and tags the drill, reuse it to resume (default: new)"
+    )
     parser.add_argument("--region", required=True)
     parser.add_argument("--vault", required=True, help="backup vault name, e.g. au-production-primary-vault")
     parser.add_argument("--resource-arn", required=True, help="the protected resource to restore")
@@ -409,9 +427,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         rds=session.client("rds"),
         ec2=session.client("ec2"),
         audit_log=AuditLog(args.audit_log),
+        out=sys.stdout,
     )
     request = DrillRequest(
-        drill_id=args.drill_id or datetime.now(UTC).strftime("%Y%m%d") + "-" + uuid.uuid4().hex[:8],
+        drill_id=args.run_id or new_run_id(),
         vault_name=args.vault,
         resource_arn=args.resource_arn,
         resource_type=args.resource_type,
@@ -421,8 +440,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         security_group_ids=tuple(args.security_group_ids),
     )
     result = drill.run(request, execute=args.execute)
-    print(json.dumps({"drill_id": result.drill_id, "outcome": result.outcome, "audit_log": str(args.audit_log)}))
-    return toolkit.EXIT_STEP_FAILED if result.outcome == "failed" else toolkit.EXIT_OK
+    print(json.dumps({"run_id": request.drill_id, "outcome": result.outcome, "audit_log": str(args.audit_log)}))
+    return result.exit_code
 
 
 if __name__ == "__main__":

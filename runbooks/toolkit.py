@@ -92,13 +92,7 @@ RecordT = TypeVar("RecordT", bound=AuditRecord)
 
 
 class AuditLog:
-    """Append-only JSON lines; also each run's state for idempotency.
-
-    `id_field` is the JSON key that carries the run id (`drill_id` in restore-drill
-    logs written before this toolkit existed, `run_id` everywhere else).
-    """
-
-    id_field = "run_id"
+    """Append-only JSON lines; also each run's state for idempotency."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -110,7 +104,7 @@ class AuditLog:
             for line in handle:
                 if line.strip():
                     record = json.loads(line)
-                    if record.get(self.id_field) == run_id:
+                    if record.get("run_id") == run_id:
                         yield record
 
     def latest(self, run_id: str, step: str, statuses: Sequence[str]) -> dict[str, Any] | None:
@@ -130,8 +124,6 @@ class AuditLog:
     def append(self, record: RecordT) -> RecordT:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = record.as_json()
-        if self.id_field != "run_id":
-            data[self.id_field] = data.pop("run_id")
         with self.path.open("a") as handle:
             handle.write(json.dumps(data, default=str, sort_keys=True) + "\n")
         return record
@@ -212,7 +204,7 @@ class MirroredAuditLog(AuditLog):
         """Copy the run's durable records into the local file when it has none; returns how many."""
         if any(True for _ in self.records(run_id)):
             return 0
-        records = [r for r in self.durable_records(run_id) if r.get(self.id_field) == run_id]
+        records = [r for r in self.durable_records(run_id) if r.get("run_id") == run_id]
         if records:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a") as handle:

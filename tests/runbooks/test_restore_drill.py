@@ -22,13 +22,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from runbooks.restore_drill import (
-    AuditLog,
-    DrillRequest,
-    RecoveryPoint,
-    RestoreDrill,
-    RestoreJob,
-)
+from runbooks.restore_drill import DrillRequest, RecoveryPoint, RestoreDrill, RestoreJob
+from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, EXIT_STEP_FAILED, AuditLog
 
 REGION = "ap-southeast-2"
 VAULT = "au-production-primary-vault"
@@ -188,6 +183,10 @@ def test_dry_run_is_the_default_and_changes_nothing(env: Env, tmp_path: Path) ->
     assert _db_ids(env) == {"orders"}
     records = _lines(log)
     assert all(r["dry_run"] is True and r["clause"] == "BAK-9" for r in records)
+    assert [(r["step"], r["status"]) for r in records][:2] == [
+        ("preconditions", "done"),
+        ("find-recovery-point", "done"),
+    ]
     assert [r["step"] for r in records if r["status"] == "planned"] == [
         "start-restore",
         "wait",
@@ -204,7 +203,7 @@ def test_rds_drill_restores_validates_cleans_up_and_records_every_step(env: Env,
     log = tmp_path / "audit.jsonl"
     gateway = MotoRestoreGateway(env)
     result = _drill(env, log, gateway).run(_request(env), execute=True)
-    assert result.outcome == "completed", _lines(log)
+    assert result.outcome == "completed" and result.exit_code == EXIT_OK, _lines(log)
     assert [(r["step"], r["status"]) for r in _lines(log)] == [
         ("preconditions", "done"),
         ("find-recovery-point", "done"),
@@ -241,7 +240,7 @@ def test_second_run_with_the_same_drill_id_does_nothing_new(env: Env, tmp_path: 
     second = _drill(env, log, gateway).run(_request(env), execute=True)
     assert second.outcome == "already-completed"
     assert second.restored_resource_arn == first.restored_resource_arn
-    assert second.records == []
+    assert second.run.records == []
     assert log.read_text() == before
     assert len(gateway.started) == 1
 
@@ -250,13 +249,13 @@ def test_interrupted_drill_resumes_the_recorded_job_instead_of_starting_another(
     log = tmp_path / "audit.jsonl"
     gateway = MotoRestoreGateway(env, final_status="FAILED")
     first = _drill(env, log, gateway).run(_request(env), execute=True)
-    assert first.outcome == "failed"
-    assert "ended FAILED" in _lines(log)[-1]["detail"]["error"]
+    assert first.outcome == "failed" and first.exit_code == EXIT_STEP_FAILED
+    assert first.run.failed_step == "wait" and "ended FAILED" in _lines(log)[-1]["detail"]["error"]
     gateway.final_status = "COMPLETED"
     second = _drill(env, log, gateway).run(_request(env), execute=True)
     assert second.outcome == "completed"
-    assert len(gateway.started) == 1
-    assert ("start-restore", "skipped") in [(r["step"], r["status"]) for r in _lines(log)]
+    assert len(gateway.started) == 1  # the recorded job is polled again, not restarted
+    assert [(r["step"], r["status"]) for r in _lines(log)].count(("start-restore", "done")) == 1
 
 
 def test_ebs_drill_restores_an_encrypted_volume_in_the_isolated_az_and_deletes_it(env: Env, tmp_path: Path) -> None:
@@ -274,10 +273,10 @@ def test_missing_vault_fails_the_preconditions_and_starts_nothing(env: Env, tmp_
     log = tmp_path / "audit.jsonl"
     gateway = MotoRestoreGateway(env)
     result = _drill(env, log, gateway).run(_request(env, vault_name="no-such-vault"), execute=True)
-    assert result.outcome == "failed"
+    assert result.outcome == "refused" and result.exit_code == EXIT_REFUSED
     assert gateway.started == []
     [failure] = _lines(log)
-    assert failure["step"] == "drill"
+    assert failure["step"] == "preconditions" and failure["detail"]["refused"] is True
     assert "no-such-vault" in failure["detail"]["error"]
 
 
@@ -285,7 +284,7 @@ def test_subnet_with_an_internet_route_is_refused(env: Env, tmp_path: Path) -> N
     log = tmp_path / "audit.jsonl"
     gateway = MotoRestoreGateway(env)
     result = _drill(env, log, gateway).run(_request(env, isolated_subnet_id=env.public_subnet_id), execute=True)
-    assert result.outcome == "failed"
+    assert result.outcome == "refused" and result.exit_code == EXIT_REFUSED
     assert "not isolated" in _lines(log)[-1]["detail"]["error"]
     assert gateway.started == []
 
@@ -293,7 +292,7 @@ def test_subnet_with_an_internet_route_is_refused(env: Env, tmp_path: Path) -> N
 def test_no_recovery_point_is_a_recorded_failure(env: Env, tmp_path: Path) -> None:
     log = tmp_path / "audit.jsonl"
     result = _drill(env, log, MotoRestoreGateway(env, recovery_point=False)).run(_request(env), execute=True)
-    assert result.outcome == "failed"
+    assert result.outcome == "failed" and result.exit_code == EXIT_STEP_FAILED  # a finding, not a wrong call
     assert "no completed recovery point" in _lines(log)[-1]["detail"]["error"]
 
 
