@@ -19,7 +19,7 @@ from typing import Any
 from config.topology import DR, PRIMARY, FailoverTopology
 from runbooks import ops
 from runbooks.incident_steps import PAGED, SEVERITY_MATRIX, first_steps
-from runbooks.toolkit import EXIT_OK, EXIT_STEP_FAILED, RefusedError
+from runbooks.toolkit import EXIT_OK, EXIT_STEP_FAILED, RefusedError, add_deployment_args
 
 CLAUSE = "OPS-4"
 STATES = ("ALARM", "OK", "INSUFFICIENT_DATA")
@@ -92,8 +92,6 @@ def render(rows: Sequence[AlarmRow]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     import boto3
 
-    from config.load import DEFAULT_CONFIG_PATH
-
     parser = argparse.ArgumentParser(
         prog="python -m runbooks.incident_response",
         description=(
@@ -102,8 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "severity route, 2 bad arguments."
         ),
     )
-    parser.add_argument("--deployment", required=True, help="e.g. au-production")
-    parser.add_argument("--config", default=DEFAULT_CONFIG_PATH, help="deployments TOML file")
+    add_deployment_args(parser)
     parser.add_argument("--role", choices=(*ROLES, "both"), default="both", help="which region(s) (default both)")
     parser.add_argument("--state", choices=STATES, default=None, help="only alarms in this state")
     parser.add_argument("--json", action="store_true", help="JSON lines instead of the table")

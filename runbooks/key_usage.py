@@ -21,7 +21,7 @@ from typing import Any
 from config.policy import DATA_CLASSES
 from config.topology import DR, PRIMARY, FailoverTopology
 from runbooks import ops
-from runbooks.toolkit import EXIT_OK, RefusedError
+from runbooks.toolkit import EXIT_OK, RefusedError, add_deployment_args
 
 CLAUSE = "ENC-1"
 SERVICES = ("s3", "rds", "ec2", "sns", "secretsmanager", "logs", "backup")
@@ -143,8 +143,6 @@ def render(report: KeyReport) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     import boto3
 
-    from config.load import DEFAULT_CONFIG_PATH
-
     parser = argparse.ArgumentParser(
         prog="python -m runbooks.key_usage",
         description=(
@@ -152,8 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "re-encryption each needs after a compromise. Read-only."
         ),
     )
-    parser.add_argument("--deployment", required=True, help="e.g. au-production")
-    parser.add_argument("--config", default=DEFAULT_CONFIG_PATH, help="deployments TOML file")
+    add_deployment_args(parser)
     parser.add_argument("--key", required=True, help=f"a data class ({', '.join(DATA_CLASSES)}) or a key id/ARN")
     parser.add_argument("--role", choices=(PRIMARY, DR), default=PRIMARY, help="which region (default primary)")
     parser.add_argument("--json", action="store_true", help="JSON instead of text")

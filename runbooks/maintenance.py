@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from config.model import Deployment
 from config.topology import PRIMARY, FailoverTopology
 from runbooks import ops
-from runbooks.toolkit import EXIT_OK, EXIT_STEP_FAILED, maintenance_window
+from runbooks.toolkit import EXIT_OK, EXIT_STEP_FAILED, add_deployment_args, maintenance_window
 
 CLAUSE = "OPS-5"
 NOTICE = timedelta(hours=24)
@@ -115,7 +115,6 @@ def count(value: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from config import load_config
-    from config.load import DEFAULT_CONFIG_PATH
 
     parser = argparse.ArgumentParser(
         prog="python -m runbooks.maintenance",
@@ -124,8 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "with the 24-hour notice deadline; --verify checks RDS and SSM use them. Read-only."
         ),
     )
-    parser.add_argument("--deployment", default=None, help="one deployment (default: all)")
-    parser.add_argument("--config", default=DEFAULT_CONFIG_PATH, help="deployments TOML file")
+    add_deployment_args(parser, required=False, help="one deployment (default: all)")
     parser.add_argument("--count", type=count, default=3, help=f"windows per deployment, 1..{MAX_COUNT} (default 3)")
     parser.add_argument("--now", type=parse_now, default=None, help="ISO date-time to plan from (default: now)")
     parser.add_argument("--verify", action="store_true", help="check the applied windows (needs --deployment)")

@@ -18,10 +18,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from config import PlatformConfig, load_config
-from config.load import DEFAULT_CONFIG_PATH
 from config.model import Deployment
 from runbooks import ops
-from runbooks.toolkit import EXIT_OK, EXIT_STEP_FAILED, RefusedError
+from runbooks.toolkit import EXIT_OK, EXIT_STEP_FAILED, RefusedError, add_deployment_args
 
 CLAUSE = "DATA-3"
 
@@ -139,8 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "Exit 0 clean, 1 findings, 2 bad arguments."
         ),
     )
-    parser.add_argument("--deployment", required=True, help="a staging or development deployment, e.g. au-staging")
-    parser.add_argument("--config", default=DEFAULT_CONFIG_PATH, help="deployments TOML file")
+    add_deployment_args(parser, help="a staging or development deployment, e.g. au-staging")
     args = parser.parse_args(argv)
     config = load_config(args.config)
     deployment = ops.deployment_of(parser, args)

@@ -448,9 +448,20 @@ def positive_int(text: str) -> int:
 # -- CLI conventions ----------------------------------------------------------------------
 
 
-def add_common_args(parser: argparse.ArgumentParser, *, procedure: str) -> None:
-    parser.add_argument("--deployment", required=True, help="e.g. au-production (see config/deployments.toml)")
+def add_deployment_args(
+    parser: argparse.ArgumentParser,
+    *,
+    required: bool = True,
+    help: str = "e.g. au-production (see config/deployments.toml)",
+) -> None:
+    """`--deployment` and `--config`, the arguments every runbook's command line takes."""
+    parser.add_argument("--deployment", required=required, default=None, help=help)
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH, help="deployments TOML file")
+
+
+def add_common_args(parser: argparse.ArgumentParser, *, procedure: str) -> None:
+    """The deployment arguments and those of a procedure that changes things: audit log, execute, run id."""
+    add_deployment_args(parser)
     parser.add_argument(
         "--audit-log", type=Path, default=None, help=f"JSON lines audit log (default: <deployment>-{procedure}.jsonl)"
     )
