@@ -39,8 +39,6 @@ EXIT_STEP_FAILED = 1
 EXIT_REFUSED = 2
 EXIT_PENDING = 3
 
-STATUSES = ("planned", "started", "done", "skipped", "failed", "pending")
-
 
 class RefusedError(RuntimeError):
     """A precondition does not hold: the procedure stops before changing anything."""
@@ -71,7 +69,7 @@ def now_iso() -> str:
 class AuditRecord:
     run_id: str
     step: str
-    status: str  # planned | started | done | skipped | failed
+    status: str  # planned | started | done | skipped | failed | pending
     detail: dict[str, Any] = field(default_factory=dict)
     dry_run: bool = True
     clause: str = ""

@@ -1,4 +1,8 @@
-"""Emulator-only fixes to moto 5.2.5 for the cross-region failover (DR-1, DR-2).
+"""Emulator-only fixes to moto 5.2.5: the deploy (CloudFormation) and the cross-region failover (DR-1, DR-2).
+
+One seam: every fix lives in this folder, one module per service, each listed in that module's
+`PATCHES` with a one-line reason and, in the module's docstring, the AWS documentation page whose
+behaviour it follows. `tooling/moto_launcher.py` only starts moto's server with all of them.
 
 The CloudFormation templates are the same for AWS and for the emulator; everything the
 emulator gets wrong is fixed here, one named unit per gap, each on moto's private APIs
@@ -6,6 +10,7 @@ emulator gets wrong is fixed here, one named unit per gap, each on moto's privat
 
 | service | patch | why |
 | --- | --- | --- |
+| cloudformation | (eleven patches) | what the CDK CLI's deploy needs; table in `cloudformation.py` |
 | rds | cross-region-replica-subnet-group | replica's DB subnet group looked up in the source region |
 | rds | cross-region-replica-parameter-group | a parameter group on a cross-region PostgreSQL replica accepted |
 | rds | promote-read-replica | promotion keeps source links, accepts non-replicas |
@@ -26,9 +31,8 @@ emulator gets wrong is fixed here, one named unit per gap, each on moto's privat
 | secretsmanager | cloudformation-secret | AWS::SecretsManager::Secret (and its ReplicaRegions) skipped |
 | secretsmanager | stop-replication-to-replica | StopReplicationToReplica not implemented |
 
-`PATCHES` below is the authoritative list (with a one-line reason each); the table above
-is its summary. The CloudFormation fixes of the deploy itself live in
-`tooling/moto_launcher.py`, listed there the same way.
+`patches()` below is the authoritative list (each module's `PATCHES`, with a one-line reason
+each); the table above is its summary.
 """
 
 from __future__ import annotations
@@ -57,9 +61,10 @@ def check_moto_version() -> None:
 
 def patches() -> list[Patch]:
     check_moto_version()  # before importing the modules that read moto internals
-    from tooling.emulator import autoscaling, cloudwatch, ec2, rds, route53, s3, secretsmanager, ssm
+    from tooling.emulator import autoscaling, cloudformation, cloudwatch, ec2, rds, route53, s3, secretsmanager, ssm
 
     return [
+        *cloudformation.PATCHES,
         *rds.PATCHES,
         *cloudwatch.PATCHES,
         *route53.PATCHES,
