@@ -10,13 +10,39 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
 from tooling.deploy import synthesize
+from tooling.moto_server import MotoServer, start_moto_server
 
 E2E_DEPLOYMENT = "au-production"
+EMULATOR_ACCOUNT = "123456789012"  # the emulator tests' own account, not a deployment's
+
+
+@pytest.fixture(scope="module")
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """A fresh local moto server (with every emulator fix) per test module, stopped by its pid."""
+    logs = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+    moto = start_moto_server(EMULATOR_ACCOUNT, logs / "moto_server.log")
+    try:
+        yield moto
+    finally:
+        moto.stop()
+
+
+def emulator_client(server: MotoServer, service: str, region: str) -> Any:
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=server.endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.e2e.conftest import EMULATOR_ACCOUNT as ACCOUNT
+from tests.e2e.conftest import emulator_client
 from tooling.emulator.route53 import alias_addresses
-from tooling.moto_server import MotoServer, start_moto_server
+from tooling.moto_server import MotoServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("emulator")]
 
-ACCOUNT = "123456789012"
 PRIMARY = "ap-southeast-2"
 DR = "ap-southeast-4"
 NAMESPACE = "Platform/Failover"
@@ -40,26 +40,8 @@ def minute(n: int) -> datetime:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    moto = start_moto_server(ACCOUNT, tmp_path_factory.mktemp("emulator") / "moto_server.log")
-    try:
-        yield moto
-    finally:
-        moto.stop()
-
-
-@pytest.fixture(scope="module")
 def aws(server: MotoServer) -> Client:
-    def client(service: str, region: str) -> Any:
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=server.endpoint_url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
-    return client
+    return lambda service, region: emulator_client(server, service, region)
 
 
 def error_code(error: pytest.ExceptionInfo[ClientError]) -> str:

@@ -11,42 +11,25 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 
 from runbooks import standby
+from tests.e2e.conftest import emulator_client
 from tooling.emulator.cloudwatch import request_blackout
 from tooling.emulator.route53 import alias_addresses
-from tooling.moto_server import MotoServer, start_moto_server
+from tooling.moto_server import MotoServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("emulator")]
 
-ACCOUNT = "123456789012"
 PRIMARY, DR, OTHER = "ap-southeast-2", "ap-southeast-4", "eu-central-1"
 ALB_ZONE = "Z1GM3OXH4ZPM65"  # an ALB's canonical hosted zone
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    moto = start_moto_server(ACCOUNT, tmp_path_factory.mktemp("outage") / "moto_server.log")
-    try:
-        yield moto
-    finally:
-        moto.stop()
-
-
 def client(server: MotoServer, service: str, region: str) -> Any:
-    return boto3.client(
-        service,
-        region_name=region,
-        endpoint_url=server.endpoint_url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return emulator_client(server, service, region)
 
 
 def replica_of(server: MotoServer, name: str, source_region: str, replica_region: str) -> str:
