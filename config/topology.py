@@ -126,6 +126,23 @@ class FailoverTopology:
         """The role S3 assumes to replicate the DR content bucket back to the primary during failback."""
         return f"{self.deployment}-dr-reverse-replication"
 
+    # --- audit records (ACC-3): Object Lock buckets, the primary's copied into the DR region's archive
+    def audit_bucket(self, role: str) -> str:
+        """The trail's bucket (primary) or the locked archive its records replicate into (DR)."""
+        return f"{self.prefix(role)}-audit-{self.account}"
+
+    def evidence_bucket(self) -> str:
+        """The OPS-6 compliance-evidence bucket (primary region; also copied into the DR audit archive)."""
+        return f"{self.prefix(PRIMARY)}-evidence-{self.account}"
+
+    def audit_replication_role_name(self, source: str) -> str:
+        """The role S3 assumes to copy `source` (`audit` or `evidence`) into the DR audit archive."""
+        return f"{self.deployment}-{source}-replication"
+
+    def logs_key_alias(self) -> str:
+        """The logs-and-audit key's alias; the same name in both regions (ENC-2)."""
+        return f"alias/{self.deployment}/logs"
+
     # --- the failover switch (lives in the DR region)
     @property
     def switch_alarm_name(self) -> str:
