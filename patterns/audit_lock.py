@@ -38,26 +38,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
 from config import Retention
+from patterns.team_actions import AUDIT_BUCKET_SETTINGS_ACTIONS, AUDIT_RECORD_DELETION_ACTIONS
 
 # The default CDK bootstrap qualifier (as in patterns/team_roles.py, which trusts its deploy roles).
 CDK_QUALIFIER: Final = "hnb659fds"
 
-RECORD_DELETION_ACTIONS: Final[tuple[str, ...]] = (
-    "s3:BypassGovernanceRetention",
-    "s3:DeleteBucket",
-    "s3:DeleteObject",
-    "s3:DeleteObjectVersion",
-    "s3:PutObjectRetention",
-)
-BUCKET_SETTINGS_ACTIONS: Final[tuple[str, ...]] = (
-    "s3:DeleteBucketPolicy",
-    "s3:PutBucketObjectLockConfiguration",
-    "s3:PutBucketPolicy",
-    "s3:PutBucketVersioning",
-    "s3:PutEncryptionConfiguration",
-    "s3:PutLifecycleConfiguration",
-    "s3:PutReplicationConfiguration",
-)
+RECORD_DELETION_ACTIONS: Final = AUDIT_RECORD_DELETION_ACTIONS
+BUCKET_SETTINGS_ACTIONS: Final = AUDIT_BUCKET_SETTINGS_ACTIONS
 
 
 @dataclass(frozen=True)

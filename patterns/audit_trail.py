@@ -41,6 +41,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from config.topology import AUDIT_LOG_GROUP_PREFIX
 from patterns.audit_lock import ObjectLock
 from patterns.bucket_replication import ReplicationTarget
 from patterns.iam import ManagedPolicyRole
@@ -184,7 +185,7 @@ class AuditTrail(Construct):
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
-            log_group_name=f"/audit/{props.trail_name}",
+            log_group_name=f"{AUDIT_LOG_GROUP_PREFIX}{props.trail_name}",
             encryption_key=props.logs_key,
             retention=props.log_retention,
             removal_policy=cdk.RemovalPolicy.RETAIN,
