@@ -234,7 +234,10 @@ def deny_statements(deployment: Deployment, *, freeze_team_boundary: bool = True
             "Sid": "DenyAuditRecordDeletion",
             "Effect": "Deny",
             "Action": [*AUDIT_RECORD_PROTECTED_ACTIONS, *AUDIT_LOG_GROUP_PROTECTED_ACTIONS],
-            "Resource": [*(arn for arn in topology.audit_bucket_arns() if arn.endswith("/*")), topology.audit_log_group_arn()],
+            "Resource": [
+                *(arn for arn in topology.audit_bucket_arns() if arn.endswith("/*")),
+                topology.audit_log_group_arn(),
+            ],
         }
     )
     if freeze_team_boundary:
