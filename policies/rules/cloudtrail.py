@@ -195,7 +195,7 @@ def _copy_problem(rule_: Mapping[str, Any], stack: StackView) -> str | None:
     if rule_.get("Status") != "Enabled":
         return f"rule {rule_.get('Id')} is not enabled"
     destination = flatten((rule_.get("Destination") or {}).get("Bucket", ""))
-    name = destination.removeprefix("arn:aws:s3:::")
+    name = destination.rsplit(":::", 1)[-1]  # `arn:aws:s3:::<name>`, or `arn:{AWS::Partition}:...` unflagged
     found = _bucket_named(name, stack)
     if found is None:
         return f"destination {destination} is no bucket of this deployment"

@@ -142,7 +142,9 @@ def _locked(mode: str = "COMPLIANCE", days: int = 2555, **period: int) -> dict[s
     }
 
 
-def _replication(destination: str = ARCHIVE, delete_markers: str = "Disabled", status: str = "Enabled") -> Any:
+def _replication(
+    destination: str = ARCHIVE, delete_markers: str = "Disabled", status: str = "Enabled", partition: str = "aws"
+) -> Any:
     return {
         "ReplicationConfiguration": {
             "Role": "r",
@@ -151,7 +153,7 @@ def _replication(destination: str = ARCHIVE, delete_markers: str = "Disabled", s
                     "Id": "ToDisasterRecoveryRegion",
                     "Status": status,
                     "DeleteMarkerReplication": {"Status": delete_markers},
-                    "Destination": {"Bucket": f"arn:aws:s3:::{destination}"},
+                    "Destination": {"Bucket": f"arn:{partition}:s3:::{destination}"},
                 }
             ],
         }
@@ -202,6 +204,12 @@ def test_acc3_audit_rules_ignore_buckets_no_trail_delivers_to() -> None:
     [
         pytest.param(
             {**_locked(), **_replication()}, _locked(), C, id="ACC3-AuditBucketReplicatedToLock-locked-dr-copy"
+        ),
+        pytest.param(
+            {**_locked(), **_replication(partition="{AWS::Partition}")},
+            _locked(),
+            C,
+            id="ACC3-AuditBucketReplicatedToLock-partition-not-literal",
         ),
         pytest.param(_locked(), _locked(), N, id="ACC3-AuditBucketReplicatedToLock-no-replication"),
         pytest.param(
