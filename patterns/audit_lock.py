@@ -13,11 +13,11 @@ Used by the trail's bucket, its copy in the DR region and the compliance-evidenc
   https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-s3-bucket-objectlockconfiguration.html).
   An Object Lock bucket cannot receive S3 server access logs (same page), so these buckets only send them.
 - **Bucket policy denies** (`deny_tampering`):
-  * record deletion, retention changes and the governance bypass (`RECORD_DELETION_ACTIONS`) for every
-    principal, without exception (no break-glass exemption: nothing legitimate deletes an audit record;
-    the lifecycle expires them);
+  * record deletion, retention changes and the governance bypass (`AUDIT_RECORD_DELETION_ACTIONS`,
+    patterns/team_actions.py) for every principal, without exception (no break-glass exemption: nothing
+    legitimate deletes an audit record; the BAK-7 lifecycle expires them once their lock has run out);
   * the bucket's policy, lifecycle, versioning, lock, replication and encryption settings
-    (`BUCKET_SETTINGS_ACTIONS`) for every principal except the CDK CloudFormation execution role of the
+    (`AUDIT_BUCKET_SETTINGS_ACTIONS`) for every principal except the CDK CloudFormation execution role of the
     bucket's region. CloudFormation applies the bucket's declared settings as that role on every update
     of the bucket and its policy, so a deny on it would fail, and then fail to roll back, every later
     deploy that touches them. Only CloudFormation can assume that role (the bootstrap's trust policy),
@@ -42,9 +42,6 @@ from patterns.team_actions import AUDIT_BUCKET_SETTINGS_ACTIONS, AUDIT_RECORD_DE
 
 # The default CDK bootstrap qualifier (as in patterns/team_roles.py, which trusts its deploy roles).
 CDK_QUALIFIER: Final = "hnb659fds"
-
-RECORD_DELETION_ACTIONS: Final = AUDIT_RECORD_DELETION_ACTIONS
-BUCKET_SETTINGS_ACTIONS: Final = AUDIT_BUCKET_SETTINGS_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -83,7 +80,7 @@ def deny_tampering(bucket: s3.Bucket) -> None:
             sid="DenyAuditRecordDeletion",
             effect=iam.Effect.DENY,
             principals=[iam.AnyPrincipal()],
-            actions=list(RECORD_DELETION_ACTIONS),
+            actions=list(AUDIT_RECORD_DELETION_ACTIONS),
             resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
         )
     )
@@ -92,7 +89,7 @@ def deny_tampering(bucket: s3.Bucket) -> None:
             sid="DenyAuditBucketSettingsButDeploys",
             effect=iam.Effect.DENY,
             principals=[iam.AnyPrincipal()],
-            actions=list(BUCKET_SETTINGS_ACTIONS),
+            actions=list(AUDIT_BUCKET_SETTINGS_ACTIONS),
             resources=[bucket.bucket_arn],
             conditions={"ArnNotEquals": {"aws:PrincipalArn": cloudformation_execution_role_arn(stack)}},
         )
