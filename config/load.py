@@ -35,9 +35,11 @@ from config.model import (
 )
 from config.offerings import rds_postgres_classes
 from config.policy import (
+    AUDIT_LOCK_MODES,
     COLD_STORAGE_MIN_DAYS,
     DATABASE_RPO_MAX_SECONDS,
     LOG_RETENTION_ALLOWED_DAYS,
+    PRODUCTION_AUDIT_LOCK_MODE,
     RDS_AUTOMATED_BACKUP_MAX_DAYS,
     RELEASE_SHA256_PATTERN,
     RELEASE_VERSION_PATTERN,
@@ -425,6 +427,7 @@ def _deployment(
         _check_standby(standby, sizing, environment, f"{env_where}.standby", errors)
     if retention is not None:
         _check_retention(retention, f"{env_where}.retention", errors)
+        _check_audit_lock(retention, environment, f"{env_where}.retention", errors)
     if maintenance is not None:
         _check_maintenance(maintenance, f"{env_where}.maintenance", errors)
 
@@ -557,6 +560,19 @@ def _check_retention(retention: Retention, where: str, errors: _Errors) -> None:
             retention.vault_lock_max_days,
             f"at least {longest} (the longest backup retention)",
             "ACC-4",
+        )
+
+
+def _check_audit_lock(retention: Retention, environment: Environment, where: str, errors: _Errors) -> None:
+    mode = retention.audit_lock_mode
+    if mode not in AUDIT_LOCK_MODES:
+        errors.add(f"{where}.audit_lock_mode", mode, f"one of {', '.join(AUDIT_LOCK_MODES)}", "ACC-3")
+    elif environment is Environment.PRODUCTION and mode != PRODUCTION_AUDIT_LOCK_MODE:
+        errors.add(
+            f"{where}.audit_lock_mode",
+            mode,
+            f"{PRODUCTION_AUDIT_LOCK_MODE} in production (audit records nobody can delete early)",
+            "ACC-3",
         )
 
 

@@ -82,6 +82,16 @@ class Retention:
     noncurrent_version_days: int
     vault_lock_min_days: int
     vault_lock_max_days: int
+    # ACC-3: the S3 Object Lock mode of the audit buckets (trail, its DR copy, compliance evidence):
+    # COMPLIANCE (nobody, the root user included, can shorten or remove it; required in production) or
+    # GOVERNANCE (non-production: bypassable with s3:BypassGovernanceRetention, which the buckets deny).
+    audit_lock_mode: str
+
+    @property
+    def audit_lock_days(self) -> int:
+        """ACC-3 with BAK-7: an audit record is locked for as long as it is kept (the log archive's expiry),
+        so nothing removes it before its lifecycle does, and the lock never outlives the record."""
+        return self.log_archive_expiry_days
 
 
 @dataclass(frozen=True)

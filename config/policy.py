@@ -37,6 +37,11 @@ RETENTION_MINIMUMS: Final[Mapping[str, tuple[int, str]]] = MappingProxyType(
 )
 
 
+# ACC-3: S3 Object Lock modes of the audit buckets; production must use the first (COMPLIANCE).
+AUDIT_LOCK_MODES: Final[tuple[str, ...]] = ("COMPLIANCE", "GOVERNANCE")
+PRODUCTION_AUDIT_LOCK_MODE: Final = "COMPLIANCE"
+
+
 def retention_minimum(field: str) -> int:
     """The policy minimum (days) of a `Retention` field, from RETENTION_MINIMUMS."""
     return RETENTION_MINIMUMS[field][0]

@@ -26,6 +26,8 @@ SWITCH_NAMESPACE = "Platform/Failover"
 SWITCH_METRIC = "FailoverRequested"
 SWITCH_DIMENSION = "Deployment"
 
+AUDIT_LOG_GROUP_PREFIX = "/audit/"  # the trail's CloudWatch Logs group: /audit/<deployment>-audit
+
 FAILOVER_RECORD_PRIMARY = "primary"  # SetIdentifier of the PRIMARY record
 FAILOVER_RECORD_SECONDARY = "dr"  # SetIdentifier of the SECONDARY record
 
@@ -125,6 +127,32 @@ class FailoverTopology:
     def reverse_replication_role_name(self) -> str:
         """The role S3 assumes to replicate the DR content bucket back to the primary during failback."""
         return f"{self.deployment}-dr-reverse-replication"
+
+    # --- audit records (ACC-3): Object Lock buckets, the primary's copied into the DR region's archive
+    def audit_bucket(self, role: str) -> str:
+        """The trail's bucket (primary) or the locked archive its records replicate into (DR)."""
+        return f"{self.prefix(role)}-audit-{self.account}"
+
+    def evidence_bucket(self) -> str:
+        """The OPS-6 compliance-evidence bucket (primary region; also copied into the DR audit archive)."""
+        return f"{self.prefix(PRIMARY)}-evidence-{self.account}"
+
+    def audit_bucket_arns(self) -> tuple[str, ...]:
+        """The audit buckets of both regions and their objects, as IAM resources (ACC-3)."""
+        buckets = (f"arn:aws:s3:::{self.deployment}-*-audit-{self.account}", f"arn:aws:s3:::{self.evidence_bucket()}")
+        return (*buckets, *(f"{bucket}/*" for bucket in buckets))
+
+    def audit_log_group_arn(self) -> str:
+        """The trail's CloudWatch Logs copies (`/audit/<trail>`, patterns/audit_trail.py) and their streams."""
+        return f"arn:aws:logs:*:{self.account}:log-group:{AUDIT_LOG_GROUP_PREFIX}*"
+
+    def audit_replication_role_name(self, source: str) -> str:
+        """The role S3 assumes to copy `source` (`audit` or `evidence`) into the DR audit archive."""
+        return f"{self.deployment}-{source}-replication"
+
+    def logs_key_alias(self) -> str:
+        """The logs-and-audit key's alias; the same name in both regions (ENC-2)."""
+        return f"alias/{self.deployment}/logs"
 
     # --- the failover switch (lives in the DR region)
     @property

@@ -6,15 +6,25 @@
   of this account and only with this trail as the source: GenerateDataKey*, and
   Decrypt, which CloudTrail needs because the bucket uses an S3 Bucket Key;
 - delivered to a `SecureBucket` (logs key, versioned, access-logged, TLS-only,
-  archived and expired per BAK-7, RETAIN) whose policy lets only CloudTrail write
-  and lets nobody but the break-glass role delete an object version;
+  archived and expired per BAK-7, RETAIN) that is an immutable audit bucket
+  (patterns/audit_lock.py): S3 Object Lock (COMPLIANCE in production) for as long as
+  a record is kept, a policy that lets only CloudTrail write, denies every principal
+  the deletion of a record and every principal but CloudFormation's execution role a
+  change of the bucket's policy, lifecycle, versioning, lock or replication;
+- replicated into the locked audit archive of the DR region (same jurisdiction,
+  stacks/audit_archive.py) with Replication Time Control, delete markers not copied;
 - records every management event and the S3 **data events** (object reads and writes)
   of the buckets that hold customer data (`data_event_bucket_names`), with advanced
   event selectors: with advanced selectors a trail logs only what a selector names,
   so management events have their own selector (CloudTrail user guide, "Logging data
   events with advanced event selectors");
 - also delivered to a KMS-encrypted CloudWatch Logs group with explicit retention,
-  for alarms and daily review (OPS-2), through a role of ours (no inline policy).
+  for alarms and daily review (OPS-2), through a role of ours (no inline policy). The
+  group is retained; CloudWatch Logs resource policies cannot deny IAM principals
+  (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutResourcePolicy.html),
+  so its deletion, stream deletion and retention changes are denied by IAM: the team
+  boundary (patterns/team_roles.py) and the CloudFormation execution policy
+  (tooling/bootstrap_policy.py).
 """
 
 from __future__ import annotations
@@ -31,6 +41,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from config.topology import AUDIT_LOG_GROUP_PREFIX
+from patterns.audit_lock import ObjectLock
+from patterns.bucket_replication import ReplicationTarget
 from patterns.iam import ManagedPolicyRole
 from patterns.secure_bucket import LogArchive, SecureBucket, SecureBucketProps
 
@@ -46,7 +59,8 @@ class AuditTrailProps:
     noncurrent_version_days: int
     archive: LogArchive
     log_retention: logs.RetentionDays
-    break_glass_role_name: str  # the only principal that may delete audit objects (ACC-4 spirit)
+    object_lock: ObjectLock  # ACC-3: how long, and how strictly, every record version is locked
+    replication: ReplicationTarget  # the DR region's locked audit archive (object_lock=True)
     # Buckets holding customer data, by literal name (any region: the trail is multi-region).
     data_event_bucket_names: Sequence[str] = ()
 
@@ -100,10 +114,8 @@ class AuditTrail(Construct):
                 data_class="logs",
                 archive=props.archive,
                 bucket_name=props.bucket_name,
-                no_replication_reason=(
-                    "The audit trail's bucket is written by a multi-region trail; audit records are logs, "
-                    "archived to Glacier and kept per BAK-7, not customer data served by the standby."
-                ),
+                replication=props.replication,
+                object_lock=props.object_lock,
             ),
         ).bucket
         self.bucket.add_to_resource_policy(
@@ -137,19 +149,6 @@ class AuditTrail(Construct):
                 actions=["s3:PutObject"],
                 resources=[self.bucket.arn_for_objects("*")],
                 conditions={"StringNotEqualsIfExists": {"aws:PrincipalServiceName": CLOUDTRAIL}},
-            )
-        )
-        break_glass_arn = stack.format_arn(
-            service="iam", region="", resource="role", resource_name=props.break_glass_role_name
-        )
-        self.bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="DenyDeletionButBreakGlass",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteBucket"],
-                resources=[self.bucket.bucket_arn, self.bucket.arn_for_objects("*")],
-                conditions={"ArnNotLike": {"aws:PrincipalArn": break_glass_arn}},
             )
         )
 
@@ -186,7 +185,7 @@ class AuditTrail(Construct):
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
-            log_group_name=f"/audit/{props.trail_name}",
+            log_group_name=f"{AUDIT_LOG_GROUP_PREFIX}{props.trail_name}",
             encryption_key=props.logs_key,
             retention=props.log_retention,
             removal_policy=cdk.RemovalPolicy.RETAIN,

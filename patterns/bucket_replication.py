@@ -10,6 +10,15 @@
 
 Objects that existed before replication was switched on are not replicated by a
 rule: copy them once with S3 Batch Replication (see runbooks/failover.md).
+
+With `ReplicationTarget.object_lock` (audit records, ACC-3: patterns/audit_lock.py) both buckets
+have S3 Object Lock: S3 refuses to replicate locked objects into a bucket without it
+(`DstBucketObjectLockConfigMissing`,
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-failure-codes.html), the role also
+reads each version's retention and legal hold (`s3:GetObjectRetention`, `s3:GetObjectLegalHold`: the
+extra permissions S3 needs to replicate Object Lock versions, "Using Object Lock with S3 Replication",
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html), and delete markers are
+not replicated: the copy keeps every record whatever happens to the source.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ class ReplicationTarget:
     region: str
     key_alias: str  # the DR customer key, by alias: its id is not known to the primary region
     role_name: str
+    object_lock: bool = False  # both buckets are Object Lock audit buckets (see the module docstring)
 
 
 def replication_role(
@@ -65,12 +75,21 @@ def replication_role(
         ),
         iam.PolicyStatement(
             sid="ReadSourceVersions",
-            actions=["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+            actions=[
+                "s3:GetObjectVersionForReplication",
+                "s3:GetObjectVersionAcl",
+                "s3:GetObjectVersionTagging",
+                *(("s3:GetObjectRetention", "s3:GetObjectLegalHold") if target.object_lock else ()),
+            ],
             resources=[bucket.arn_for_objects("*")],
         ),
         iam.PolicyStatement(
             sid="WriteReplicas",
-            actions=["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+            actions=[
+                "s3:ReplicateObject",
+                *(() if target.object_lock else ("s3:ReplicateDelete",)),
+                "s3:ReplicateTags",
+            ],
             resources=[f"{destination_arn}/*"],
         ),
         iam.PolicyStatement(
@@ -133,7 +152,9 @@ class BucketReplication(Construct):
                     status="Enabled",
                     priority=1,
                     filter=s3.CfnBucket.ReplicationRuleFilterProperty(prefix=""),
-                    delete_marker_replication=s3.CfnBucket.DeleteMarkerReplicationProperty(status="Enabled"),
+                    delete_marker_replication=s3.CfnBucket.DeleteMarkerReplicationProperty(
+                        status="Disabled" if target.object_lock else "Enabled"
+                    ),
                     source_selection_criteria=s3.CfnBucket.SourceSelectionCriteriaProperty(
                         sse_kms_encrypted_objects=s3.CfnBucket.SseKmsEncryptedObjectsProperty(status="Enabled"),
                         replica_modifications=s3.CfnBucket.ReplicaModificationsProperty(status="Enabled"),

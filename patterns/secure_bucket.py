@@ -15,6 +15,9 @@ Two constructs:
   With `archive` set it is a log bucket: Glacier after N days, expiry after M
   (BAK-7), objects of every size (`varies_by_storage_class`: S3's default would
   never move an object under 128 KB).
+  With `object_lock` set it is an audit bucket (ACC-3, patterns/audit_lock.py): S3 Object Lock with
+  a default retention, and a policy that denies deleting records to everyone and changing the
+  bucket's settings to everyone but CloudFormation.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from config import Retention
+from patterns.audit_lock import ObjectLock, deny_tampering
 from patterns.bucket_replication import BucketReplication, ReplicationTarget
 from patterns.tagging import tag_data_classification
 from policies.acknowledgments import acknowledge, acknowledge_in_public_packs
@@ -142,6 +146,7 @@ class SecureBucketProps:
     bucket_name: str | None = None
     replication: ReplicationTarget | None = None  # DR-1: replicate into the DR region
     no_replication_reason: str | None = None  # why a bucket without `replication` needs none
+    object_lock: ObjectLock | None = None  # ACC-3: an immutable audit bucket
 
 
 def _lifecycle_rules(
@@ -244,8 +249,12 @@ class SecureBucket(Construct):
             lifecycle_rules=_lifecycle_rules(props.noncurrent_version_days, props.archive),
             transition_default_minimum_object_size=_transition_minimum(props.archive),
             removal_policy=cdk.RemovalPolicy.RETAIN,
+            object_lock_enabled=True if props.object_lock is not None else None,
+            object_lock_default_retention=props.object_lock.default_retention() if props.object_lock else None,
         )
         tag_data_classification(self.bucket, props.data_class)
+        if props.object_lock is not None:
+            deny_tampering(self.bucket)
         self.replication: BucketReplication | None = None
         if props.replication is not None:
             self.replication = BucketReplication(
@@ -288,6 +297,7 @@ class LoggedBuckets:
         replication: ReplicationTarget | None = None,
         no_replication_reason: str | None = None,
         log_prefix: str | None = None,
+        object_lock: ObjectLock | None = None,
     ) -> s3.Bucket:
         """A `SecureBucket`; `archive=True` makes it a log bucket (Glacier, then expiry: BAK-7)."""
         return SecureBucket(
@@ -303,5 +313,6 @@ class LoggedBuckets:
                 bucket_name=bucket_name,
                 replication=replication,
                 no_replication_reason=no_replication_reason,
+                object_lock=object_lock,
             ),
         ).bucket

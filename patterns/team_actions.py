@@ -57,6 +57,35 @@ BACKUP_DESTRUCTIVE_ACTIONS: Final[tuple[str, ...]] = (
     "backup:PutBackupVaultAccessPolicy",
     "backup:UpdateRecoveryPointLifecycle",
 )
+# ACC-3: audit records (the trail's bucket, its DR copy, the compliance evidence; patterns/audit_lock.py).
+# Denied to every principal by the buckets' policies, to every team role by the boundary.
+AUDIT_RECORD_DELETION_ACTIONS: Final[tuple[str, ...]] = (
+    "s3:BypassGovernanceRetention",
+    "s3:DeleteBucket",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObjectRetention",
+)
+# Denied to every principal but the CloudFormation execution role, which applies the declared settings.
+AUDIT_BUCKET_SETTINGS_ACTIONS: Final[tuple[str, ...]] = (
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutReplicationConfiguration",
+)
+# The trail's CloudWatch Logs copy: a log group resource policy cannot deny IAM principals
+# (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutResourcePolicy.html),
+# so the team boundary and the execution policy deny these.
+AUDIT_LOG_PROTECTED_ACTIONS: Final[tuple[str, ...]] = (
+    "logs:DeleteLogGroup",
+    "logs:DeleteLogStream",
+    "logs:DeleteRetentionPolicy",
+    "logs:DisassociateKmsKey",
+    "logs:PutRetentionPolicy",
+)
 # Console and CLI read that operators need to see the platform; no resource-level support.
 OPERATOR_READ_ACTIONS: Final[tuple[str, ...]] = (
     "autoscaling:DescribeAutoScalingGroups",

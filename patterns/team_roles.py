@@ -14,8 +14,10 @@ Every role trusts only this account's principals that signed in with MFA, and
 carries the same permissions boundary. The boundary grants nothing by itself; it
 caps every role: no IAM privilege escalation (no users, keys, policy versions, or
 roles without this boundary), no KMS key deletion or disabling, no CloudTrail
-stop/delete/update, and no deletion of backup recovery points or vault policies
-except by the break-glass role (ACC-4).
+stop/delete/update, no deletion of backup recovery points or vault policies
+except by the break-glass role (ACC-4), and - for every role, break-glass included -
+no deletion or unlocking of audit records, no change of the audit buckets' settings
+and no deletion or retention change of the trail's log group (ACC-3).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ from patterns.iam import ManagedPolicyRole
 from patterns.nag_findings import IAM5, PUBLIC_PACK_PREFIXES, iam5_resource_finding
 from patterns.tagging import PATCH_GROUP
 from patterns.team_actions import (
+    AUDIT_BUCKET_SETTINGS_ACTIONS,
+    AUDIT_LOG_PROTECTED_ACTIONS,
+    AUDIT_RECORD_DELETION_ACTIONS,
     BACKUP_DESTRUCTIVE_ACTIONS,
     CLOUDTRAIL_DISABLING_ACTIONS,
     IAM_BOUNDARY_BOUND_ACTIONS,
@@ -62,6 +67,9 @@ class TeamRolesProps:
     content_key: kms.IKey | None = None
     max_session_hours: int = 1
     break_glass_max_mfa_age_seconds: int = 900
+    # ACC-3: the audit buckets and their objects, and the trail's log group (config/topology.py).
+    audit_bucket_arns: tuple[str, ...] = ()
+    audit_log_group_arn: str | None = None
 
 
 class TeamRoles(Construct):
@@ -226,6 +234,7 @@ class TeamRoles(Construct):
                 ),
             ],
         )
+        self._deny_audit_tampering(boundary)
         acknowledge(
             boundary,
             [
@@ -240,6 +249,30 @@ class TeamRoles(Construct):
             "and backup deletion apply to every team role.",
         )
         return boundary
+
+    def _deny_audit_tampering(self, boundary: iam.ManagedPolicy) -> None:
+        """ACC-3, for every team role (break-glass too): what the audit buckets' own policies deny, held
+        here as well (the account's root user can replace a bucket policy, never this boundary), and the
+        trail's log group, which no resource policy can protect."""
+        props = self.props
+        if props.audit_bucket_arns:
+            boundary.add_statements(
+                iam.PolicyStatement(
+                    sid="DenyAuditRecordTampering",
+                    effect=iam.Effect.DENY,
+                    actions=[*AUDIT_RECORD_DELETION_ACTIONS, *AUDIT_BUCKET_SETTINGS_ACTIONS],
+                    resources=list(props.audit_bucket_arns),
+                )
+            )
+        if props.audit_log_group_arn is not None:
+            boundary.add_statements(
+                iam.PolicyStatement(
+                    sid="DenyAuditLogGroupTampering",
+                    effect=iam.Effect.DENY,
+                    actions=list(AUDIT_LOG_PROTECTED_ACTIONS),
+                    resources=[props.audit_log_group_arn],
+                )
+            )
 
     def _release_operator(self, stack: cdk.Stack) -> iam.ManagedPolicy:
         props = self.props

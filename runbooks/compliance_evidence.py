@@ -1,7 +1,8 @@
 """Compliance evidence (OPS-6, ACC-3): one dated bundle (Markdown + JSON) in the encrypted evidence bucket.
 
 Read `runbooks/compliance_evidence.md` first. Gathers, for the last `--days` days:
-CloudTrail trail status and log-file validation, AWS Backup backup/copy job history,
+CloudTrail trail status and log-file validation, the S3 Object Lock of the trails' buckets
+and of the evidence bucket (ACC-3), AWS Backup backup/copy job history,
 restore-test (restore job) results, patch compliance, and the latest compliance
 report; lists every control that did not hold first; and uploads
 `evidence/<date>/<deployment>-evidence.{json,md}` to
@@ -46,6 +47,11 @@ def render(bundle: dict[str, Any]) -> str:
         f"| {t['name']} | {t['logging']} | {t['log_file_validation']} | {t['multi_region']} | {bool(t['kms_key'])} |"
         for t in bundle["trails"]
     ]
+    lines += ["", "## S3 Object Lock (ACC-3)", "", "| bucket | locked | mode | days |", "|---|---|---|---|"]
+    lines += [
+        f"| {lock['bucket']} | {lock['enabled']} | {lock['mode']} | {lock['days']} |"
+        for lock in bundle.get("object_locks", [])
+    ]
     lines += ["", "## AWS Backup jobs", "", "| kind | total | completed | failed |", "|---|---|---|---|"]
     for kind, jobs in bundle["jobs"].items():
         done = sum(j["state"] == "COMPLETED" for j in jobs)
@@ -73,6 +79,7 @@ class ComplianceEvidence:
         out: TextIO | None = None,
     ) -> None:
         self.topo = FailoverTopology.of(deployment)
+        self.production = deployment.is_production
         self.s3, self.cloudtrail, self.history = s3, cloudtrail, history
         self.report_path, self.audit, self.output_dir, self.now, self.out = report_path, audit_log, output_dir, now, out
         self.bucket = ops.evidence_bucket(self.topo)
@@ -120,11 +127,14 @@ class ComplianceEvidence:
             "date": self.date,
             "since": since.isoformat(),
             "generated_at": generated.isoformat(),
+            "production": self.production,
             "trails": sources.trails(self.cloudtrail),
             "jobs": {kind: self.history.jobs(kind, since) for kind in ("backup", "copy", "restore")},
             "patches": self.history.patch_states(),
             "compliance_report": sources.compliance_report(self.report_path),
         }
+        audit_buckets = sorted({t["bucket"] for t in bundle["trails"] if t["bucket"]} | {self.bucket})
+        bundle["object_locks"] = [sources.object_lock(self.s3, name) for name in audit_buckets]
         bundle["findings"] = sources.findings(bundle)
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self._local("json").write_text(json.dumps(bundle, indent=2, sort_keys=True, default=str) + "\n")

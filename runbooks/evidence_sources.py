@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
+
 
 class JobHistory(Protocol):
     def jobs(self, kind: str, since: datetime) -> list[dict[str, Any]]:
@@ -92,6 +94,19 @@ def trails(cloudtrail: Any) -> list[dict[str, Any]]:
     return found
 
 
+def object_lock(s3: Any, bucket: str) -> dict[str, Any]:
+    """ACC-3: the default S3 Object Lock retention of an audit bucket (patterns/audit_lock.py); `enabled` is
+    False when the bucket has none (S3 answers ObjectLockConfigurationNotFoundError) or cannot be read."""
+    try:
+        config = s3.get_object_lock_configuration(Bucket=bucket).get("ObjectLockConfiguration", {})
+    except ClientError as error:
+        return {"bucket": bucket, "enabled": False, "mode": "", "days": 0, "error": error.response["Error"]["Code"]}
+    retention = config.get("Rule", {}).get("DefaultRetention", {})
+    days = int(retention.get("Days") or 365 * int(retention.get("Years") or 0))
+    enabled = config.get("ObjectLockEnabled") == "Enabled" and bool(retention.get("Mode"))
+    return {"bucket": bucket, "enabled": enabled, "mode": retention.get("Mode", ""), "days": days}
+
+
 def compliance_report(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
@@ -112,6 +127,14 @@ def findings(bundle: dict[str, Any]) -> list[str]:
             found.append(f"trail {trail['name']} has no log file validation (ACC-3)")
         if not trail["kms_key"]:
             found.append(f"trail {trail['name']} is not KMS-encrypted (ACC-3)")
+    for lock in bundle.get("object_locks", []):
+        error = lock.get("error", "ObjectLockConfigurationNotFoundError")
+        if not lock["enabled"] and error != "ObjectLockConfigurationNotFoundError":
+            found.append(f"could not read the S3 Object Lock of audit bucket {lock['bucket']}: {error} (ACC-3)")
+        elif not lock["enabled"]:
+            found.append(f"audit bucket {lock['bucket']} has no S3 Object Lock default retention (ACC-3)")
+        elif bundle.get("production") and lock["mode"] != "COMPLIANCE":
+            found.append(f"audit bucket {lock['bucket']} is locked in {lock['mode']} mode, not COMPLIANCE (ACC-3)")
     for kind in ("backup", "copy", "restore"):
         failed = [j for j in bundle["jobs"][kind] if j["state"] in ("FAILED", "ABORTED", "EXPIRED")]
         if failed:

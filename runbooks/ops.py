@@ -54,7 +54,7 @@ def export_bucket(topology: FailoverTopology) -> str:
 
 def evidence_bucket(topology: FailoverTopology) -> str:
     """The OPS-6 evidence bucket (stacks/operations.py)."""
-    return f"{topology.prefix(PRIMARY)}-evidence-{topology.account}"
+    return topology.evidence_bucket()
 
 
 def bucket_exists(s3: Any, bucket: str) -> bool:

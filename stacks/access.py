@@ -72,6 +72,8 @@ class AccessStack(PlatformStack):
                 regions=deployment.regions,
                 content_bucket_name=content_bucket_name,
                 content_key=content_key,
+                audit_bucket_arns=FailoverTopology.of(deployment).audit_bucket_arns(),
+                audit_log_group_arn=FailoverTopology.of(deployment).audit_log_group_arn(),
             ),
         )
         for key, team_role in self.team.roles.items():

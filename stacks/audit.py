@@ -1,7 +1,8 @@
 """AuditStack: the multi-region CloudTrail of the deployment's account (ACC-3).
 
 Built in the primary region only: the trail is multi-region, so it records the
-DR region too.
+DR region too. Its bucket is an Object Lock audit bucket replicated into the DR
+region's locked audit archive (stacks/audit_archive.py, part of the DR foundation).
 """
 
 from __future__ import annotations
@@ -14,12 +15,26 @@ from constructs import Construct
 
 from config import Deployment
 from config.topology import DR, PRIMARY, FailoverTopology
+from patterns.audit_lock import ObjectLock
 from patterns.audit_trail import AuditTrail, AuditTrailProps
+from patterns.bucket_replication import ReplicationTarget
 from patterns.keys import DataClassKeyRing
 from patterns.log_retention import retention_days
 from patterns.secure_bucket import AccessLogBucket, AccessLogBucketProps, LogArchive
 from patterns.security_alerts import GlobalSecurityFilters, GlobalSecurityFiltersProps
 from stacks.base import PlatformStack
+
+
+def audit_archive_target(topology: FailoverTopology, source: str) -> ReplicationTarget:
+    """The DR region's locked audit archive (stacks/audit_archive.py) as the replication target of the
+    primary's `source` bucket (`audit`: the trail's, `evidence`: OPS-6), re-encrypted with the DR logs key."""
+    return ReplicationTarget(
+        bucket_name=topology.audit_bucket(DR),
+        region=topology.dr_region,
+        key_alias=topology.logs_key_alias(),
+        role_name=topology.audit_replication_role_name(source),
+        object_lock=True,
+    )
 
 
 class AuditStack(PlatformStack):
@@ -38,7 +53,7 @@ class AuditStack(PlatformStack):
             id,
             deployment=deployment,
             role=role,
-            summary="multi-region CloudTrail, validated and encrypted, to a locked-down bucket (ACC-3)",
+            summary="multi-region CloudTrail, validated and encrypted, to an Object Lock bucket copied to DR (ACC-3)",
         )
         retention = deployment.retention
         topology = FailoverTopology.of(deployment)
@@ -55,13 +70,14 @@ class AuditStack(PlatformStack):
             "AuditTrail",
             props=AuditTrailProps(
                 trail_name=f"{deployment.name}-audit",
-                bucket_name=f"{self.name_prefix}-audit-{self.account}",
+                bucket_name=topology.audit_bucket(PRIMARY),
                 logs_key=key_ring.logs,
                 access_log_bucket=self.access_log_bucket,
                 noncurrent_version_days=retention.noncurrent_version_days,
                 archive=archive,
                 log_retention=retention_days(retention.log_retention_days),
-                break_glass_role_name=deployment.break_glass_role_name,
+                object_lock=ObjectLock.from_retention(retention),
+                replication=audit_archive_target(topology, "audit"),
                 # The customer content buckets of both regions (deterministic names, config/topology.py),
                 # and the DATA-2 export bucket (stacks/operations.py; name as in runbooks/ops.py), whose
                 # downloads must be auditable.

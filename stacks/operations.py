@@ -6,7 +6,10 @@
   7 days), its noncurrent version after the retention window (BAK-6).
 - `<deployment>-primary-evidence-<account>`: compliance evidence bundles
   (`runbooks/compliance_evidence.py`, OPS-6, ACC-3). Logs key, TLS-only, versioned,
-  archived to Glacier and expired like every log bucket (BAK-7).
+  archived to Glacier and expired like every log bucket (BAK-7), and immutable like the
+  trail's bucket (patterns/audit_lock.py): S3 Object Lock for the audit retention, record
+  deletion and settings changes denied, replicated into the DR region's locked audit
+  archive (stacks/audit_archive.py).
 
 The names are deterministic (`runbooks/ops.py` derives them from config alone).
 """
@@ -17,10 +20,13 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from config import Deployment
+from config.topology import FailoverTopology
+from patterns.audit_lock import ObjectLock
 from patterns.keys import DataClassKeyRing
 from patterns.secure_bucket import LoggedBuckets
 from policies.acknowledgments import acknowledge
 from policies.rules.model import PACK_NAME
+from stacks.audit import audit_archive_target
 from stacks.base import PlatformStack
 
 EXPORT_DAYS = 30
@@ -35,7 +41,7 @@ class OperationsStack(PlatformStack):
             id,
             deployment=deployment,
             role=role,
-            summary="encrypted, TLS-only export and compliance-evidence buckets (DATA-2, OPS-6)",
+            summary="encrypted, TLS-only export and locked compliance-evidence buckets (DATA-2, OPS-6, ACC-3)",
         )
         retention = deployment.retention
         buckets = LoggedBuckets(
@@ -68,11 +74,9 @@ class OperationsStack(PlatformStack):
             key=key_ring.logs,
             data_class="logs",
             archive=True,
-            bucket_name=f"{self.name_prefix}-evidence-{self.account}",
-            no_replication_reason=(
-                "Evidence bundles are regenerated from their sources (multi-region CloudTrail, both backup "
-                "vaults, SSM); each bundle's JSON also stays with the change record."
-            ),
+            bucket_name=FailoverTopology.of(deployment).evidence_bucket(),
+            object_lock=ObjectLock.from_retention(retention),
+            replication=audit_archive_target(FailoverTopology.of(deployment), "evidence"),
         )
         for name, bucket in (("ExportBucketName", self.export_bucket), ("EvidenceBucketName", self.evidence_bucket)):
             cdk.CfnOutput(self, name, value=bucket.bucket_name)

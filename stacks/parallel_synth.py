@@ -82,8 +82,8 @@ def usable_cpus() -> int:
 
 
 def weight(deployment: Deployment) -> int:
-    """Stacks the deployment synthesizes: 13 primary + 6 DR foundation (+3 DR standby)."""
-    return 19 + (3 if deployment.standby.enabled else 0)
+    """Stacks the deployment synthesizes: 13 primary + 7 DR foundation (+3 DR standby)."""
+    return 20 + (3 if deployment.standby.enabled else 0)
 
 
 def partition(deployments: Sequence[Deployment], workers: int) -> list[tuple[Deployment, ...]]:

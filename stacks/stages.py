@@ -4,9 +4,10 @@ What each region holds, in the order it deploys (`deploy_order` is what the main
 and the README's real-account procedure run):
 
 1. **DR foundation** (`<deployment>-dr`, the DR region): keys, network, alarm topics,
-   the locked backup vault and, where the deployment has a warm standby, the content
-   replica bucket and the failover switch. The primary copies backups and objects into
-   it, and its health check watches the switch, so it exists first.
+   the locked backup vault, the locked audit archive (ACC-3) and, where the deployment
+   has a warm standby, the content replica bucket and the failover switch. The primary
+   copies backups, audit records and objects into it, and its health check watches the
+   switch, so it exists first.
 2. **Primary** (`<deployment>-primary`): everything that serves.
 3. **DR standby** (the same DR stage; production and, by default, staging): the
    cross-region read replica (needs the primary database), Redis, and the small web
@@ -31,6 +32,7 @@ from patterns.keys import allow_secret_replicas
 from stacks.access import AccessStack
 from stacks.alerts import AlertsStack
 from stacks.audit import AuditStack
+from stacks.audit_archive import AuditArchiveStack
 from stacks.backup import BackupStack
 from stacks.data import DataStack
 from stacks.dns import DnsStack
@@ -44,7 +46,7 @@ from stacks.patching import PatchingStack
 from stacks.standby import StandbyDataStack, StandbyStorageStack
 from stacks.web import DataStoreAccess, PublicRecord, WebStack
 
-DR_FOUNDATION = ("Keys", "Network", "Alerts", "Backup", "Storage", "Switch")
+DR_FOUNDATION = ("Keys", "Network", "Alerts", "Backup", "AuditArchive", "Storage", "Switch")
 DR_STANDBY = ("StandbyData", "StandbyPatching", "StandbyWeb")
 
 
@@ -151,6 +153,8 @@ class DisasterRecoveryStage(RegionalStage):
             data_key=key_ring.customer,
             alarm_topics=self.alerts.topics,  # the dormant DR plan's failed jobs page as in the primary
         )
+        # Every deployment, standby or not: the primary's audit records are copied here (ACC-3).
+        self.audit_archive = AuditArchiveStack(self, "AuditArchive", deployment=deployment, key_ring=key_ring)
         if not deployment.standby.enabled:
             return
         # The primary's master secret is replicated into this region under the `system` key (DR-1).

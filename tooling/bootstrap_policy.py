@@ -20,6 +20,13 @@ what the stacks declare): `backup:PutBackupVaultAccessPolicy` and `backup:Delete
 `cloudtrail:PutEventSelectors` (the trail is a stack resource) and role/policy creation
 stay allowed; creating roles is capped by `DenyRolesWithoutABoundary` only when
 `require_role_boundary` is set (the stacks must first put a boundary on every role).
+Audit records (ACC-3): the execution role may not delete or unlock them, nor delete
+the trail log group's streams or its key; it keeps what a deploy needs: the audit
+buckets' settings (they are declared in the templates, and the buckets' policies exempt
+only this role, patterns/audit_lock.py), `s3:DeleteBucket` and `logs:DeleteLogGroup`
+(a failed first create deletes what it made: patterns/retention.py; a deployed bucket
+or group is retained, and Object Lock keeps the records) and `logs:PutRetentionPolicy`
+(the log group's retention is declared in the template).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from typing import Any, Final
 from urllib.parse import unquote
 
 from config import Deployment, load_config
+from config.topology import FailoverTopology
 from patterns.team_actions import IAM_ESCALATION_ACTIONS, KMS_DESTRUCTIVE_ACTIONS
 
 PolicyDocument = dict[str, Any]
@@ -133,6 +141,14 @@ AUDIT_PROTECTED_ACTIONS: Final[tuple[str, ...]] = (
     "config:DeleteDeliveryChannel",
     "config:StopConfigurationRecorder",
 )
+# ACC-3: what no deploy needs to do to an audit record or to the trail's log group.
+AUDIT_RECORD_PROTECTED_ACTIONS: Final[tuple[str, ...]] = (
+    "s3:BypassGovernanceRetention",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObjectRetention",
+)
+AUDIT_LOG_GROUP_PROTECTED_ACTIONS: Final[tuple[str, ...]] = ("logs:DeleteLogStream", "logs:DisassociateKmsKey")
 # Escalation actions of the team boundary that CloudFormation never needs for these stacks.
 USER_AND_GROUP_ESCALATION: Final[tuple[str, ...]] = tuple(
     action
@@ -212,6 +228,18 @@ def deny_statements(deployment: Deployment, *, freeze_team_boundary: bool = True
         {"Sid": "DenyAuditStop", "Effect": "Deny", "Action": list(AUDIT_PROTECTED_ACTIONS), "Resource": "*"},
         {"Sid": "DenyBackupDeletion", "Effect": "Deny", "Action": list(BACKUP_PROTECTED_ACTIONS), "Resource": "*"},
     ]
+    topology = FailoverTopology.of(deployment)
+    statements.append(
+        {
+            "Sid": "DenyAuditRecordDeletion",
+            "Effect": "Deny",
+            "Action": [*AUDIT_RECORD_PROTECTED_ACTIONS, *AUDIT_LOG_GROUP_PROTECTED_ACTIONS],
+            "Resource": [
+                *(arn for arn in topology.audit_bucket_arns() if arn.endswith("/*")),
+                topology.audit_log_group_arn(),
+            ],
+        }
+    )
     if freeze_team_boundary:
         # A deploy must not loosen the Technical Director's own boundary; a change to it is a
         # break-glass step (docs/REAL_ACCOUNT.md, "Changing the team boundary").

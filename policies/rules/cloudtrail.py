@@ -1,11 +1,13 @@
-"""CloudTrail rules: a multi-region, validated, encrypted trail per deployment (ACC-3, ENC-1)."""
+"""CloudTrail rules: a multi-region, validated, encrypted trail per deployment whose records are immutable
+and copied into the DR region (ACC-3, ENC-1)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from policies.rules.cfn import as_list, flatten, is_true
+from config.policy import PRODUCTION_AUDIT_LOCK_MODE
+from policies.rules.cfn import as_list, flatten, is_true, ref_id
 from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
 TRAIL = ("AWS::CloudTrail::Trail",)
@@ -137,4 +139,106 @@ def customer_data_events(resource: Resource, stack: StackView) -> Result:
     return fail(f"no trail records S3 data events (AWS::S3::Object) of arn:aws:s3:::{name}/")
 
 
-RULES = [trail_configuration, trail_kms, trail_present, customer_data_events]
+def _is_trail_bucket(bucket: Resource, stack: StackView) -> bool:
+    return any(
+        ref_id(trail.prop("S3BucketName")) == bucket.logical_id
+        or trail.prop("S3BucketName") == bucket.prop("BucketName")
+        for _, trail in stack.in_region("AWS::CloudTrail::Trail")
+    )
+
+
+def _lock_problem(bucket: Resource, stack: StackView) -> str | None:
+    """Why `bucket` (in `stack`) does not lock every new record version for as long as it is kept, or None."""
+    if not is_true(bucket.prop("ObjectLockEnabled")):
+        return "ObjectLockEnabled is not true"
+    retention = bucket.prop("ObjectLockConfiguration", "Rule", "DefaultRetention")
+    if not isinstance(retention, Mapping):
+        return "no default retention (ObjectLockConfiguration.Rule.DefaultRetention)"
+    mode = retention.get("Mode")
+    if mode not in ("COMPLIANCE", "GOVERNANCE"):
+        return f"default retention mode {mode!r}"
+    if stack.is_production and mode != PRODUCTION_AUDIT_LOCK_MODE:
+        return f"{mode} mode in production ({PRODUCTION_AUDIT_LOCK_MODE} required: nobody may lift the lock)"
+    days = int(retention.get("Days") or 0) or 365 * int(retention.get("Years") or 0)
+    kept = stack.retention_days("log_archive_expiry_days")
+    if days < kept:
+        return f"records locked for {days} days but kept for {kept} (log_archive_expiry_days)"
+    return None
+
+
+@rule(
+    "ACC3-AuditBucketObjectLock",
+    "ACC-3",
+    ("AWS::S3::Bucket",),
+    "ACC-3: audit records are kept: the bucket a trail delivers to has S3 Object Lock with a default retention of "
+    "at least the audit retention (log_archive_expiry_days), in COMPLIANCE mode in production; this trail bucket "
+    "lets records be deleted or overwritten early.",
+    "Seeds 001/003: every access and every change audited; audit records kept.",
+)
+def audit_bucket_object_lock(resource: Resource, stack: StackView) -> Result:
+    if not _is_trail_bucket(resource, stack):
+        return na("no trail delivers to this bucket")
+    problem = _lock_problem(resource, stack)
+    return fail(problem) if problem else ok("Object Lock on every record version for the audit retention")
+
+
+def _bucket_named(name: str, stack: StackView) -> tuple[StackView, Resource] | None:
+    for view in stack.deployment_stacks or [stack]:
+        for bucket in view.of_type("AWS::S3::Bucket"):
+            if bucket.prop("BucketName") == name:
+                return view, bucket
+    return None
+
+
+def _copy_problem(rule_: Mapping[str, Any], stack: StackView) -> str | None:
+    """Why one replication rule does not copy the records into a locked bucket of the DR region, or None."""
+    if rule_.get("Status") != "Enabled":
+        return f"rule {rule_.get('Id')} is not enabled"
+    destination = flatten((rule_.get("Destination") or {}).get("Bucket", ""))
+    name = destination.rsplit(":::", 1)[-1]  # `arn:aws:s3:::<name>`, or `arn:{AWS::Partition}:...` unflagged
+    found = _bucket_named(name, stack)
+    if found is None:
+        return f"destination {destination} is no bucket of this deployment"
+    view, target = found
+    dr_region = stack.deployment.dr_region if stack.deployment is not None else None
+    if view.region == stack.region or (dr_region is not None and view.region != dr_region):
+        return f"destination {name} is in {view.region}, not the deployment's DR region"
+    if (rule_.get("DeleteMarkerReplication") or {}).get("Status") == "Enabled":
+        return f"rule {rule_.get('Id')} replicates delete markers: a delete at the source would hide the copy"
+    problem = _lock_problem(target, view)
+    return f"destination {name}: {problem}" if problem else None
+
+
+@rule(
+    "ACC3-AuditBucketReplicatedToLock",
+    "ACC-3",
+    ("AWS::S3::Bucket",),
+    "ACC-3: audit records survive the loss of a region: the bucket a trail delivers to replicates into an Object "
+    "Lock bucket (same lock rules) in the deployment's DR region, without replicating delete markers; this trail "
+    "bucket's records live in one region or in a copy that can be deleted.",
+    "Seeds 001/003: audit records kept; seeds 000/002: stored in geographically isolated locations.",
+)
+def audit_bucket_replicated_to_lock(resource: Resource, stack: StackView) -> Result:
+    if not _is_trail_bucket(resource, stack):
+        return na("no trail delivers to this bucket")
+    rules = [r for r in as_list(resource.prop("ReplicationConfiguration", "Rules")) if isinstance(r, Mapping)]
+    if not rules:
+        return fail("no ReplicationConfiguration")
+    problems = []
+    for replication_rule in rules:
+        problem = _copy_problem(replication_rule, stack)
+        if problem is None:
+            destination = flatten(replication_rule["Destination"]["Bucket"])
+            return ok(f"replicated into the locked bucket {destination} of the DR region")
+        problems.append(problem)
+    return fail("; ".join(problems))
+
+
+RULES = [
+    trail_configuration,
+    trail_kms,
+    trail_present,
+    customer_data_events,
+    audit_bucket_object_lock,
+    audit_bucket_replicated_to_lock,
+]

@@ -124,3 +124,131 @@ FULL_TRAIL = {"IsMultiRegionTrail": True, "EnableLogFileValidation": "true", "Is
 def test_trail_rule_cases(rule: Any, changes: dict[str, Any], expected: object) -> None:
     props = {k: v for k, v in {**FULL_TRAIL, **changes}.items() if v is not None}
     assert check(rule, res("T", "AWS::CloudTrail::Trail", props)) is expected
+
+
+# --- ACC-3: the trail's records are locked and copied into a locked bucket of the DR region --------------
+
+SOURCE = "au-production-primary-audit-111111111111"
+ARCHIVE = "au-production-dr-audit-111111111111"
+
+
+def _locked(mode: str = "COMPLIANCE", days: int = 2555, **period: int) -> dict[str, Any]:
+    return {
+        "ObjectLockEnabled": True,
+        "ObjectLockConfiguration": {
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": mode, **(period or {"Days": days})}},
+        },
+    }
+
+
+def _replication(
+    destination: str = ARCHIVE, delete_markers: str = "Disabled", status: str = "Enabled", partition: str = "aws"
+) -> Any:
+    return {
+        "ReplicationConfiguration": {
+            "Role": "r",
+            "Rules": [
+                {
+                    "Id": "ToDisasterRecoveryRegion",
+                    "Status": status,
+                    "DeleteMarkerReplication": {"Status": delete_markers},
+                    "Destination": {"Bucket": f"arn:{partition}:s3:::{destination}"},
+                }
+            ],
+        }
+    }
+
+
+def _trail_world(source: dict[str, Any], archive: dict[str, Any]) -> tuple[Any, Any]:
+    """A primary stack with the trail and its bucket, linked to a stack (DR unless `_role`) with the archive."""
+    bucket = res("TrailBucket", "AWS::S3::Bucket", {"BucketName": SOURCE, **source})
+    trail = res("Trail", "AWS::CloudTrail::Trail", {"IsMultiRegionTrail": True, "S3BucketName": {"Ref": "TrailBucket"}})
+    role = archive.pop("_role", "dr")
+    copy = stack(res("Archive", "AWS::S3::Bucket", {"BucketName": ARCHIVE, **archive}), role=role)
+    primary = linked(stack(bucket, trail), copy)
+    return bucket, primary
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "expected"),
+    [
+        pytest.param(_locked(), "au-production", C, id="ACC3-AuditBucketObjectLock-compliance-2555-days"),
+        pytest.param(_locked(Years=7), "au-production", C, id="ACC3-AuditBucketObjectLock-compliance-7-years"),
+        pytest.param({}, "au-production", N, id="ACC3-AuditBucketObjectLock-no-object-lock"),
+        pytest.param(
+            {"ObjectLockEnabled": True}, "au-production", N, id="ACC3-AuditBucketObjectLock-no-default-retention"
+        ),
+        pytest.param(_locked("GOVERNANCE"), "au-production", N, id="ACC3-AuditBucketObjectLock-governance-in-prod"),
+        pytest.param(_locked(days=365), "au-production", N, id="ACC3-AuditBucketObjectLock-shorter-than-kept"),
+        pytest.param(
+            _locked("GOVERNANCE", 365), "au-development", C, id="ACC3-AuditBucketObjectLock-governance-in-development"
+        ),
+        pytest.param(_locked("GOVERNANCE", 30), "au-development", N, id="ACC3-AuditBucketObjectLock-dev-too-short"),
+    ],
+)
+def test_acc3_audit_bucket_object_lock(source: dict[str, Any], name: str, expected: object) -> None:
+    bucket = res("TrailBucket", "AWS::S3::Bucket", {"BucketName": SOURCE, **source})
+    trail = res("Trail", "AWS::CloudTrail::Trail", {"S3BucketName": {"Ref": "TrailBucket"}})
+    assert check(cloudtrail.audit_bucket_object_lock, bucket, stack(bucket, trail, name=name)) is expected
+
+
+def test_acc3_audit_rules_ignore_buckets_no_trail_delivers_to() -> None:
+    other = res("Other", "AWS::S3::Bucket", {"BucketName": "x"})
+    for rule in (cloudtrail.audit_bucket_object_lock, cloudtrail.audit_bucket_replicated_to_lock):
+        assert check(rule, other, stack(other)) is NA
+
+
+@pytest.mark.parametrize(
+    ("source", "archive", "expected"),
+    [
+        pytest.param(
+            {**_locked(), **_replication()}, _locked(), C, id="ACC3-AuditBucketReplicatedToLock-locked-dr-copy"
+        ),
+        pytest.param(
+            {**_locked(), **_replication(partition="{AWS::Partition}")},
+            _locked(),
+            C,
+            id="ACC3-AuditBucketReplicatedToLock-partition-not-literal",
+        ),
+        pytest.param(_locked(), _locked(), N, id="ACC3-AuditBucketReplicatedToLock-no-replication"),
+        pytest.param(
+            {**_locked(), **_replication()}, {}, N, id="ACC3-AuditBucketReplicatedToLock-destination-not-locked"
+        ),
+        pytest.param(
+            {**_locked(), **_replication()},
+            _locked("GOVERNANCE"),
+            N,
+            id="ACC3-AuditBucketReplicatedToLock-destination-governance-in-prod",
+        ),
+        pytest.param(
+            {**_locked(), **_replication(delete_markers="Enabled")},
+            _locked(),
+            N,
+            id="ACC3-AuditBucketReplicatedToLock-replicates-delete-markers",
+        ),
+        pytest.param(
+            {**_locked(), **_replication(status="Disabled")},
+            _locked(),
+            N,
+            id="ACC3-AuditBucketReplicatedToLock-rule-disabled",
+        ),
+        pytest.param(
+            {**_locked(), **_replication(destination="somewhere-else")},
+            _locked(),
+            N,
+            id="ACC3-AuditBucketReplicatedToLock-destination-outside-the-deployment",
+        ),
+        pytest.param(
+            {**_locked(), **_replication()},
+            {**_locked(), "_role": "primary"},
+            N,
+            id="ACC3-AuditBucketReplicatedToLock-destination-in-the-same-region",
+        ),
+    ],
+)
+def test_acc3_audit_bucket_replicated_to_lock(
+    source: dict[str, Any], archive: dict[str, Any], expected: object
+) -> None:
+    bucket, view = _trail_world(source, dict(archive))
+    assert check(cloudtrail.audit_bucket_replicated_to_lock, bucket, view) is expected

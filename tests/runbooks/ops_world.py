@@ -43,8 +43,23 @@ def tls_only_policy(bucket: str) -> str:
     )
 
 
-def secure_bucket(s3: Any, kms: Any, bucket: str, region: str, *, key_alias: str | None = None) -> str:
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+def locked(s3: Any, bucket: str, mode: str = "COMPLIANCE", days: int = 2555) -> None:
+    """The default retention of an audit bucket created with Object Lock (patterns/audit_lock.py)."""
+    s3.put_object_lock_configuration(
+        Bucket=bucket,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": mode, "Days": days}},
+        },
+    )
+
+
+def secure_bucket(
+    s3: Any, kms: Any, bucket: str, region: str, *, key_alias: str | None = None, object_lock: bool = False
+) -> str:
+    s3.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region}, ObjectLockEnabledForBucket=object_lock
+    )
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     key = kms.create_key(Description=bucket)["KeyMetadata"]["Arn"]
     if key_alias:
@@ -151,7 +166,8 @@ def ops_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpsWorld]:
         secure_bucket(s3, kms, topo.content_bucket(PRIMARY), topo.primary_region, key_alias=alias)
         secure_bucket(dr_s3, dr_kms, topo.content_bucket(DR), topo.dr_region, key_alias=alias)
         secure_bucket(s3, kms, ops.export_bucket(topo), topo.primary_region)
-        secure_bucket(s3, kms, ops.evidence_bucket(topo), topo.primary_region)
+        secure_bucket(s3, kms, ops.evidence_bucket(topo), topo.primary_region, object_lock=True)
+        locked(s3, ops.evidence_bucket(topo))
         db = FakeDatabase(
             tenants={"tenant-0001": {"learners": 3, "results": 7}, "tenant-0002": {"learners": 1}},
             persons={("tenant-0001", "person-9"): ["tenants/tenant-0001/people/person-9/photo.png"]},

@@ -21,6 +21,7 @@ from runbooks.compliance_evidence import ComplianceEvidence
 from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, AuditLog, RefusedError
 from tests.runbooks import ops_world as world
 from tests.runbooks.ops_world import OpsWorld, out
+from tests.runbooks.ops_world import locked as world_locked
 
 ops_world = world.ops_world  # the fixture
 REPO = Path(__file__).resolve().parents[2]
@@ -43,11 +44,15 @@ class FakeHistory:
         return [{"instance": "i-1", "missing": self.missing_patches, "failed": 0, "installed": 40, "operation_end": ""}]
 
 
-def trail(world: OpsWorld, *, validation: bool = True, logging: bool = True) -> None:
+def trail(world: OpsWorld, *, validation: bool = True, logging: bool = True, lock: str | None = "COMPLIANCE") -> None:
     cloudtrail = boto3.client("cloudtrail", region_name=world.topo.primary_region)
     world.s3.create_bucket(
-        Bucket="trail-bucket", CreateBucketConfiguration={"LocationConstraint": world.topo.primary_region}
+        Bucket="trail-bucket",
+        CreateBucketConfiguration={"LocationConstraint": world.topo.primary_region},
+        ObjectLockEnabledForBucket=lock is not None,
     )
+    if lock is not None:
+        world_locked(world.s3, "trail-bucket", lock)
     cloudtrail.create_trail(
         Name="au-production-trail",
         S3BucketName="trail-bucket",
@@ -95,6 +100,11 @@ def test_a_clean_period_produces_a_dated_bundle_without_findings(ops_world: OpsW
     data, markdown = bundle(ops_world)
     assert data["findings"] == [] and data["trails"][0]["log_file_validation"] and data["trails"][0]["logging"]
     assert data["compliance_report"]["clause_statuses"] == {"PASS": 1, "RUNBOOK": 1}
+    assert {lock["bucket"]: (lock["enabled"], lock["mode"], lock["days"]) for lock in data["object_locks"]} == {
+        "trail-bucket": (True, "COMPLIANCE", 2555),
+        ops.evidence_bucket(ops_world.topo): (True, "COMPLIANCE", 2555),
+    }
+    assert "| trail-bucket | True | COMPLIANCE | 2555 |" in markdown
     assert {kind for kind, _ in history.asked} == {"backup", "copy", "restore"}
     assert history.asked[0][1] == datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
     assert (
@@ -112,6 +122,25 @@ def test_every_gap_is_a_finding(ops_world: OpsWorld, tmp_path: Path) -> None:
     assert any("not logging" in f for f in findings) and any("no log file validation" in f for f in findings)
     assert any("1 copy job(s) failed" in f for f in findings) and any("no restore test" in f for f in findings)
     assert any("3 missing" in f for f in findings) and any("no compliance report" in f for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("lock", "expected"),
+    [
+        pytest.param(None, "audit bucket trail-bucket has no S3 Object Lock default retention (ACC-3)", id="unlocked"),
+        pytest.param(
+            "GOVERNANCE",
+            "audit bucket trail-bucket is locked in GOVERNANCE mode, not COMPLIANCE (ACC-3)",
+            id="governance",
+        ),
+    ],
+)
+def test_an_audit_bucket_that_production_could_delete_from_is_a_finding(
+    ops_world: OpsWorld, tmp_path: Path, lock: str | None, expected: str
+) -> None:
+    trail(ops_world, lock=lock)
+    assert evidence(ops_world, tmp_path).run(execute=True).exit_code == EXIT_OK
+    assert bundle(ops_world)[0]["findings"] == [expected]
 
 
 def test_dry_run_uploads_nothing_and_a_second_run_changes_nothing(ops_world: OpsWorld, tmp_path: Path) -> None:

@@ -70,6 +70,35 @@ def test_denies_what_the_team_boundary_denies(deployment: Deployment, builder: A
     assert statements["DenyChangingBootstrapRoles"]["Resource"] == [f"arn:aws:iam::{deployment.account}:role/cdk-*"]
 
 
+@pytest.mark.parametrize("builder", [execution_policy_document, boundary_policy_document])
+def test_deploys_cannot_delete_or_unlock_audit_records_but_keep_what_a_deploy_needs(
+    deployment: Deployment, builder: Any
+) -> None:
+    """ACC-3: no deploy deletes an audit record version, bypasses or changes its lock, or deletes the trail log
+    group's streams; the audit buckets' settings, DeleteBucket / DeleteLogGroup (a failed first create cleans up)
+    and the log group's declared retention stay deployable."""
+    statements = {s["Sid"]: s for s in builder(deployment)["Statement"]}
+    audit = statements["DenyAuditRecordDeletion"]
+    assert audit["Effect"] == "Deny"
+    assert set(_actions(audit)) == {
+        "s3:BypassGovernanceRetention",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:PutObjectRetention",
+        "logs:DeleteLogStream",
+        "logs:DisassociateKmsKey",
+    }
+    account = deployment.account
+    assert audit["Resource"] == [
+        f"arn:aws:s3:::au-production-*-audit-{account}/*",
+        f"arn:aws:s3:::au-production-primary-evidence-{account}/*",
+        f"arn:aws:logs:*:{account}:log-group:/audit/*",
+    ]
+    denied = _denied(builder(deployment))
+    deploy_needs = {"s3:PutBucketPolicy", "s3:PutBucketObjectLockConfiguration", "s3:DeleteBucket"}
+    assert not denied & (deploy_needs | {"logs:DeleteLogGroup", "logs:PutRetentionPolicy"})
+
+
 def test_team_boundary_change_can_be_unfrozen_and_role_boundary_required(deployment: Deployment) -> None:
     sids = {s["Sid"] for s in execution_policy_document(deployment, freeze_team_boundary=False)["Statement"]}
     assert "DenyTeamBoundaryChanges" not in sids

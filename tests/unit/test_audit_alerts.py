@@ -176,7 +176,7 @@ def test_trail_bucket_is_kms_versioned_logged_archived_and_retained(audit: Templ
     )
 
 
-def test_trail_bucket_policy_lets_only_cloudtrail_write_and_only_break_glass_delete(audit: Template) -> None:
+def test_trail_bucket_policy_lets_only_cloudtrail_write_and_nobody_delete(audit: Template) -> None:
     policy = next(
         p
         for p in audit.find_resources("AWS::S3::BucketPolicy").values()
@@ -191,10 +191,10 @@ def test_trail_bucket_policy_lets_only_cloudtrail_write_and_only_break_glass_del
     assert deny_write["Condition"] == {
         "StringNotEqualsIfExists": {"aws:PrincipalServiceName": "cloudtrail.amazonaws.com"}
     }
-    deny_delete = statements["DenyDeletionButBreakGlass"]
+    deny_delete = statements["DenyAuditRecordDeletion"]  # tests/unit/test_audit_immutability.py: ACC-3
     assert deny_delete["Effect"] == "Deny"
     assert "s3:DeleteObjectVersion" in deny_delete["Action"]
-    assert "role/au-production-break-glass" in json.dumps(deny_delete["Condition"]["ArnNotLike"])
+    assert "Condition" not in deny_delete  # break-glass is no exception any more
     # and no statement anywhere allows a principal other than CloudTrail
     for statement in statements.values():
         if statement["Effect"] == "Allow":

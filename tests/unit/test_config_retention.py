@@ -170,3 +170,29 @@ def test_app_with_bad_retention_exits_before_synthesizing_anything(tmp_path: Pat
     assert "[BAK-2] invalid config environments.production.retention.ebs_snapshot_days = 30" in result.stderr
     assert not outdir.exists() or not any(outdir.rglob("*.template.json"))
     assert not (outdir / "manifest.json").exists()
+
+
+def test_production_audit_records_must_be_locked_in_compliance_mode(raw: dict[str, Any]) -> None:
+    """ACC-3: a GOVERNANCE lock can be lifted by whoever may bypass it; production's records cannot be."""
+    raw["environments"]["production"]["retention"]["audit_lock_mode"] = "GOVERNANCE"
+    error = _rejected(raw)
+    _assert_names(error, "environments.production.retention.audit_lock_mode", "GOVERNANCE", "ACC-3")
+    assert "COMPLIANCE in production" in str(error)
+
+
+def test_an_unknown_audit_lock_mode_names_the_allowed_values(raw: dict[str, Any]) -> None:
+    raw["environments"]["development"]["retention"]["audit_lock_mode"] = "compliance"
+    error = _rejected(raw)
+    _assert_names(error, "environments.development.retention.audit_lock_mode", "compliance", "ACC-3")
+    assert "one of COMPLIANCE, GOVERNANCE" in str(error)
+
+
+def test_audit_records_are_locked_for_as_long_as_the_log_archive_keeps_them(raw: dict[str, Any]) -> None:
+    raw["environments"]["staging"]["retention"]["audit_lock_mode"] = "COMPLIANCE"  # stricter is allowed
+    config = parse_config(raw)
+    for deployment in config.deployments:
+        retention = deployment.retention
+        assert retention.audit_lock_days == retention.log_archive_expiry_days
+    assert config.get("au-production").retention.audit_lock_mode == "COMPLIANCE"
+    assert config.get("au-staging").retention.audit_lock_mode == "COMPLIANCE"
+    assert config.get("au-development").retention.audit_lock_mode == "GOVERNANCE"

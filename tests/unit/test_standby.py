@@ -34,8 +34,9 @@ def test_each_region_holds_what_its_build_says(au_production: Stages, au_develop
         "Keys", "Network", "Alerts", "Data", "Audit", "Operations", "Backup",
         "Dns", "Access", "Patching", "Identity", "Web", "Monitoring",
     ]  # fmt: skip
-    # Development has no standby: the DR region holds the foundation without replica bucket or switch.
-    assert _stack_ids(au_development, "dr") == ["Keys", "Network", "Alerts", "Backup"]
+    # Development has no standby: the DR region holds the foundation without replica bucket or switch,
+    # but with the locked audit archive (ACC-3 does not depend on the standby).
+    assert _stack_ids(au_development, "dr") == ["Keys", "Network", "Alerts", "Backup", "AuditArchive"]
 
 
 def test_deploy_order_is_foundation_then_primary_then_standby(platform_config: PlatformConfig) -> None:
