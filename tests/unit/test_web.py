@@ -400,7 +400,7 @@ def test_alb_log_bucket_is_sse_s3_versioned_tls_only_archived_and_retained(web: 
                     )
                 },
             },
-            "DeletionPolicy": "RetainExceptOnCreate",
+            "DeletionPolicy": "Retain",
         },
     )
     web.has_resource_properties(
