@@ -49,7 +49,7 @@ def test_password_policy_encodes_enc4(identity: Template) -> None:
 
 def test_user_pool_is_retained(identity: Template) -> None:
     (pool,) = identity.find_resources("AWS::Cognito::UserPool").values()
-    assert pool["DeletionPolicy"] == "RetainExceptOnCreate"
+    assert pool["DeletionPolicy"] == "Retain"  # deletion protection refuses a rollback's delete
     assert pool["UpdateReplacePolicy"] == "Retain"
 
 
