@@ -106,6 +106,24 @@ class MaintenanceWindow:
         return f"{self.day.lower()}:{self.start_utc}-{end_day.lower()}:{end}"
 
     @property
+    def backup_blocked_minutes(self) -> tuple[int, int]:
+        """[start, end) in minutes of the UTC week (Monday 00:00 = 0) in which AWS Backup starts no
+        database backup: the hour before the window and the window itself (BAK-1, OPS-5;
+        https://docs.aws.amazon.com/aws-backup/latest/devguide/plan-options-and-configuration.html)."""
+        hour, minute = (int(part) for part in self.start_utc.split(":"))
+        days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+        start = days.index(self.day) * 24 * 60 + hour * 60 + minute
+        return start - 60, start + self.duration_hours * 60
+
+    @property
+    def backup_blocked_hours(self) -> frozenset[tuple[int, int]]:
+        """(weekday 0=Mon, UTC hour) whose HH:00 falls in `backup_blocked_minutes`: an hourly backup
+        scheduled then could not start before its one-hour start window ran out."""
+        start, end = self.backup_blocked_minutes
+        week = 7 * 24 * 60
+        return frozenset((slot // 24, slot % 24) for slot in range(7 * 24) if (slot * 60 - start) % week < end - start)
+
+    @property
     def ssm_schedule(self) -> str:
         """The SSM maintenance-window cron expression."""
         hour, minute = (int(part) for part in self.start_utc.split(":"))
