@@ -650,6 +650,58 @@ def check_delegation(
     )
 
 
+# --- the user pool's e-mail (issue 17 item 12) ---------------------------------------------
+
+
+def check_user_email(
+    sesv2: Any, region: str, deployment: Deployment, options: PreflightOptions = PreflightOptions()
+) -> CheckResult:
+    """SES in the primary region: out of the sandbox, the Dns stack's domain identity verified.
+
+    In the sandbox SES delivers only to verified addresses, at most 200 a day
+    (https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html); the identity
+    verifies once the zone's Easy DKIM records resolve. Cognito's own sender (about 50 a day) is
+    configured for development only (config `user_email`)."""
+    name = "user e-mail (SES)"
+    sender = deployment.user_email_from
+    if sender is None:
+        return CheckResult(name, region, Status.OK, "Cognito's default sender (development; about 50 e-mails a day)")
+    domain = deployment.domain_name
+    profile = _profile(options)
+    try:
+        production = bool(sesv2.get_account().get("ProductionAccessEnabled"))
+    except AWS_ERRORS as error:
+        return CheckResult(name, region, Status.WARN, f"could not read the SES account: {_error_code(error) or error}")
+    if not production:
+        return CheckResult(
+            name,
+            region,
+            Status.WARN,
+            f"SES is in the sandbox in {region}: the user pool can mail verified addresses only, 200 a day",
+            f"aws sesv2 put-account-details --production-access-enabled --mail-type TRANSACTIONAL "
+            f"--website-url https://{domain} --use-case-description 'user invitations and password resets' "
+            f"--region {region}{profile}  (AWS reviews it, usually within a day)",
+        )
+    try:
+        identity = sesv2.get_email_identity(EmailIdentity=domain)
+    except AWS_ERRORS as error:
+        if _error_code(error) == "NotFoundException":
+            return CheckResult(
+                name, region, Status.WARN, f"no SES identity {domain} yet: the Dns stack creates it (Easy DKIM)"
+            )
+        return CheckResult(name, region, Status.WARN, f"could not read SES identity {domain}: {error}")
+    if not identity.get("VerifiedForSendingStatus"):
+        return CheckResult(
+            name,
+            region,
+            Status.WARN,
+            f"SES identity {domain} not verified yet (DKIM {identity.get('DkimAttributes', {}).get('Status', '?')})",
+            f"delegate {domain} (the Dns stack wrote the DKIM records); "
+            f"aws sesv2 get-email-identity --email-identity {domain} --region {region}{profile}",
+        )
+    return CheckResult(name, region, Status.OK, f"{sender} through SES, out of the sandbox, {domain} verified")
+
+
 # --- orphans of a failed first create (item 6) ----------------------------------------------
 
 
@@ -1011,6 +1063,8 @@ def run_preflight(
         quotas = clients("service-quotas", region)
         results.append(check_ec2_vcpu_quota(quotas, clients("ec2", region), region, deployment, options))
         results.append(check_lambda_concurrency_quota(quotas, region, options))
+        if region == deployment.primary_region:
+            results.append(check_user_email(clients("sesv2", region), region, deployment, options))
         results.extend(check_orphans(clients, region, deployment, options))
     results.append(check_delegation(clients("route53", "us-east-1"), deployment, lookup_ns, options))
     return results

@@ -36,6 +36,7 @@ from tooling.preflight import (
     check_orphans,
     check_region_opt_in,
     check_session_document,
+    check_user_email,
     failed,
     lambda_functions,
     named_resources,
@@ -795,9 +796,61 @@ def _offering(aws: ClientFactory, deployment: Deployment) -> ClientFactory:
             return _elasticache(region, [REDIS_VERSION])
         if service == "service-quotas":
             return _quotas(region, (EC2_QUOTA, 64.0, None), (LAMBDA_QUOTA, 1000.0, None))
+        if service == "sesv2":
+            return _ses(region, deployment.domain_name)
         return aws(service, region)
 
     return factory
+
+
+# --- issue 17 item 12: the user pool's e-mail through SES. moto 5.2.5 has no SESv2 GetAccount,
+# so both calls are pinned with Stubber against the API model.
+
+
+def _ses(region: str, domain: str, production: bool = True, verified: bool | None = True) -> Any:
+    client = boto3.client("sesv2", region_name=region)
+    stubber = Stubber(client)
+    stubber.add_response("get_account", {"ProductionAccessEnabled": production, "SendingEnabled": True}, {})
+    if production:
+        if verified is None:
+            stubber.add_client_error("get_email_identity", "NotFoundException", http_status_code=404)
+        else:
+            stubber.add_response(
+                "get_email_identity",
+                {
+                    "IdentityType": "DOMAIN",
+                    "VerifiedForSendingStatus": verified,
+                    "DkimAttributes": {"Status": "SUCCESS" if verified else "PENDING"},
+                },
+                {"EmailIdentity": domain},
+            )
+    stubber.activate()
+    return client
+
+
+def test_user_email_through_ses_out_of_the_sandbox_and_verified_is_ok(deployment: Deployment) -> None:
+    result = check_user_email(_ses(PRIMARY, deployment.domain_name), PRIMARY, deployment)
+    assert result.status is Status.OK and "no-reply@au.saas.example.com" in result.message
+
+
+def test_user_email_in_the_ses_sandbox_warns_with_the_production_access_request(deployment: Deployment) -> None:
+    result = check_user_email(_ses(PRIMARY, deployment.domain_name, production=False), PRIMARY, deployment)
+    assert result.status is Status.WARN and "sandbox" in result.message
+    assert result.remedy.startswith("aws sesv2 put-account-details --production-access-enabled")
+
+
+@pytest.mark.parametrize(("verified", "said"), [(None, "the Dns stack creates it"), (False, "not verified yet")])
+def test_user_email_identity_missing_or_unverified_warns(
+    deployment: Deployment, verified: bool | None, said: str
+) -> None:
+    result = check_user_email(_ses(PRIMARY, deployment.domain_name, verified=verified), PRIMARY, deployment)
+    assert result.status is Status.WARN and said in result.message
+
+
+def test_development_uses_cognitos_sender_and_asks_ses_nothing() -> None:
+    development = load_config().get("au-development")
+    result = check_user_email(None, PRIMARY, development)
+    assert result.status is Status.OK and "about 50 e-mails a day" in result.message
 
 
 # --- the assembly and the runner
@@ -884,4 +937,5 @@ def test_runner_passes_on_a_prepared_account(aws: ClientFactory, deployment: Dep
     assert {("cache engine version", r) for r in deployment.regions} <= checks
     assert {("EC2 vCPU quota", r) for r in deployment.regions} <= checks
     assert {("Lambda concurrency quota", r) for r in deployment.regions} <= checks
+    assert ("user e-mail (SES)", PRIMARY) in checks
     assert all(r.status is Status.OK for r in results), render_table(results)

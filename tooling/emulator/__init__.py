@@ -56,7 +56,7 @@ def check_moto_version() -> None:
 
 def patches() -> list[Patch]:
     check_moto_version()  # before importing the modules that read moto internals
-    from tooling.emulator import autoscaling, cloudwatch, ec2, rds, route53, s3, secretsmanager, ssm
+    from tooling.emulator import autoscaling, cloudwatch, ec2, rds, route53, s3, secretsmanager, ses, ssm
 
     return [
         *rds.PATCHES,
@@ -67,6 +67,7 @@ def patches() -> list[Patch]:
         *autoscaling.PATCHES,
         *ssm.PATCHES,
         *secretsmanager.PATCHES,
+        *ses.PATCHES,
     ]
 
 
