@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.model import (
     CIDR_INDEX_MAX,
+    USER_EMAIL_SENDERS,
     AwsConfig,
     Deployment,
     Environment,
@@ -32,6 +33,7 @@ from config.model import (
     Retention,
     Sizing,
     Standby,
+    UserEmail,
 )
 from config.offerings import rds_postgres_classes
 from config.policy import (
@@ -77,7 +79,16 @@ _JURISDICTION_KEYS = {
     "alarm_email",
     "accounts",
 }
-_ENVIRONMENT_KEYS = {"sizing", "retention", "maintenance", "standby", "aws_config", "release", "region_sizing"}
+_ENVIRONMENT_KEYS = {
+    "sizing",
+    "retention",
+    "maintenance",
+    "standby",
+    "aws_config",
+    "user_email",
+    "release",
+    "region_sizing",
+}
 _REGION_SIZING_KEYS = ("db_instance_class",)
 
 
@@ -415,6 +426,9 @@ def _deployment(
         if "aws_config" in environment_raw
         else AwsConfig()
     )
+    user_email = _section(UserEmail, environment_raw, "user_email", env_where, errors)
+    if user_email is not None:
+        _check_user_email(user_email, environment, f"{env_where}.user_email", errors)
     release = _section(Release, environment_raw, "release", env_where, errors) if "release" in environment_raw else None
     if release is not None:
         _check_release(release, f"{env_where}.release", errors)
@@ -438,6 +452,7 @@ def _deployment(
         or maintenance is None
         or standby is None
         or aws_config is None
+        or user_email is None
         or not owner
         or not service
     ):
@@ -460,6 +475,7 @@ def _deployment(
         allowed_regions=spec.allowed_regions,
         cidr_index=spec.cidr_index,
         aws_config=aws_config,
+        user_email=user_email,
         release=release,
         region_sizing=region_sizing,
     )
@@ -664,6 +680,20 @@ def _check_release(release: Release, where: str, errors: _Errors) -> None:
         )
 
 
+def _check_user_email(email: UserEmail, environment: Environment, where: str, errors: _Errors) -> None:
+    """Cognito's own sender sends about 50 e-mails a day per account: not enough for tenants' users."""
+    if email.sender not in USER_EMAIL_SENDERS:
+        errors.add(f"{where}.sender", email.sender, f"one of {', '.join(USER_EMAIL_SENDERS)}")
+    elif email.sender == "cognito" and environment is not Environment.DEVELOPMENT:
+        errors.add(
+            f"{where}.sender",
+            email.sender,
+            "ses (Cognito's default sender, about 50 e-mails a day, serves development only)",
+        )
+    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?", email.from_local_part):
+        errors.add(f"{where}.from_local_part", email.from_local_part, "a lower-case mailbox name such as 'no-reply'")
+
+
 def _check_maintenance(window: MaintenanceWindow, where: str, errors: _Errors) -> None:
     if window.day not in WEEKDAYS:
         errors.add(f"{where}.day", window.day, f"one of {', '.join(WEEKDAYS)}", "OPS-5")
@@ -687,7 +717,7 @@ def _check_accounts_separate(deployments: Sequence[Deployment], errors: _Errors)
             )
 
 
-_Section = TypeVar("_Section", Sizing, Retention, MaintenanceWindow, Standby, AwsConfig, Release)
+_Section = TypeVar("_Section", Sizing, Retention, MaintenanceWindow, Standby, AwsConfig, UserEmail, Release)
 
 
 def _section(cls: type[_Section], raw: Mapping[str, Any], key: str, where: str, errors: _Errors) -> _Section | None:

@@ -116,6 +116,24 @@ class MaintenanceWindow:
         return f"{self.day.lower()}:{self.start_utc}-{end_day.lower()}:{end}"
 
     @property
+    def backup_blocked_minutes(self) -> tuple[int, int]:
+        """[start, end) in minutes of the UTC week (Monday 00:00 = 0) in which AWS Backup starts no
+        database backup: the hour before the window and the window itself (BAK-1, OPS-5;
+        https://docs.aws.amazon.com/aws-backup/latest/devguide/plan-options-and-configuration.html)."""
+        hour, minute = (int(part) for part in self.start_utc.split(":"))
+        days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+        start = days.index(self.day) * 24 * 60 + hour * 60 + minute
+        return start - 60, start + self.duration_hours * 60
+
+    @property
+    def backup_blocked_hours(self) -> frozenset[tuple[int, int]]:
+        """(weekday 0=Mon, UTC hour) whose HH:00 falls in `backup_blocked_minutes`: an hourly backup
+        scheduled then could not start before its one-hour start window ran out."""
+        start, end = self.backup_blocked_minutes
+        week = 7 * 24 * 60
+        return frozenset((slot // 24, slot % 24) for slot in range(7 * 24) if (slot * 60 - start) % week < end - start)
+
+    @property
     def ssm_schedule(self) -> str:
         """The SSM maintenance-window cron expression."""
         hour, minute = (int(part) for part in self.start_utc.split(":"))
@@ -161,6 +179,22 @@ class AwsConfig:
     create_recorder: bool = False
 
 
+USER_EMAIL_SENDERS: Final = ("ses", "cognito")
+
+
+@dataclass(frozen=True)
+class UserEmail:
+    """Who sends the user pool's e-mail (invitations, verification codes, password resets).
+
+    `ses`: Amazon SES in the primary region, from `<from_local_part>@<domain_name>`; the Dns stack
+    verifies the domain (Easy DKIM records in the public zone). `cognito`: Cognito's own sender,
+    limited to about 50 messages a day per account, so development only (config/load.py refuses it
+    elsewhere). https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-email.html"""
+
+    sender: str
+    from_local_part: str
+
+
 @dataclass(frozen=True)
 class Deployment:
     """One jurisdiction x environment: a primary region and its DR region."""
@@ -182,12 +216,20 @@ class Deployment:
     allowed_regions: tuple[str, ...]  # HOST-2: the jurisdiction's allow-list (primary and DR are on it)
     cidr_index: int  # the jurisdiction's slot in the VPC address plan (stacks/base.py:vpc_cidr)
     aws_config: AwsConfig = AwsConfig()
+    user_email: UserEmail = UserEmail(sender="ses", from_local_part="no-reply")
     release: Release | None = None  # None: no release yet, the web tier serves the first-boot placeholder
     region_sizing: tuple[RegionSizing, ...] = ()  # per-region classes (DR region only)
 
     @property
     def name(self) -> str:
         return f"{self.jurisdiction.value}-{self.environment.value}"
+
+    @property
+    def user_email_from(self) -> str | None:
+        """The user pool's From address, when SES sends (None: Cognito's default sender)."""
+        if self.user_email.sender != "ses":
+            return None
+        return f"{self.user_email.from_local_part}@{self.domain_name}"
 
     @property
     def is_production(self) -> bool:

@@ -12,11 +12,17 @@ Schedules marked (tz) run in the deployment's own time zone
 
 | tier | rule | schedule | kept (config field) | clause |
 |---|---|---|---|---|
-| database | Hourly | `cron(0 * ? * * *)` | `hourly_backup_days` | BAK-1 |
+| database | Hourly(+Maintenance<Day>) | `cron(0 * ? * * *)` but the maintenance block | `hourly_backup_days` | BAK-1 |
 | database | TwiceDaily | `cron(0 0,12 * * ? *)` (tz) | `twice_daily_backup_days` | BAK-1 |
 | database | Daily | `cron(0 3 * * ? *)` (tz), continuous | `rds_daily_backup_days` | BAK-3 |
 | compute | Daily | `cron(0 3 * * ? *)` (tz) | `ebs_snapshot_days` | BAK-2 |
 | both | Monthly | `cron(0 3 1 * ? *)` (tz), cold storage | `monthly_archive_days` | BAK-4 |
+
+No database backup starts in the hour before or during the maintenance window (AWS Backup,
+https://docs.aws.amazon.com/aws-backup/latest/devguide/plan-options-and-configuration.html):
+the hourly rule skips those UTC hours (`hourly_schedules`; point-in-time recovery covers
+them), and the local-time database rules get a start window that outlasts them
+(`waits_out_the_window`), so no job expires and pages every week (runbooks/availability.md).
 
 The monthly rule moves recovery points to cold storage after
 `monthly_cold_storage_after_days`. Where two rules of a plan fall due at the same
@@ -47,7 +53,7 @@ grants to the source data key land in its customer-managed policy.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 import aws_cdk as cdk
@@ -57,6 +63,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from config import Retention
+from config.model import MaintenanceWindow
 from patterns.iam import ManagedPolicyRole
 from patterns.tagging import BACKUP_TIER, BACKUP_TIER_COMPUTE, BACKUP_TIER_DATABASE
 
@@ -64,6 +71,8 @@ HOURLY: Final = "cron(0 * ? * * *)"
 TWICE_DAILY: Final = "cron(0 0,12 * * ? *)"
 DAILY_AT_3: Final = "cron(0 3 * * ? *)"
 MONTHLY_AT_3: Final = "cron(0 3 1 * ? *)"
+
+WEEKDAYS: Final = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 # AWS Backup: continuous backups are kept at most 35 days.
 CONTINUOUS_BACKUP_MAX_DAYS: Final = 35
@@ -106,9 +115,56 @@ class BackupPlanProps:
     # HOST-2: the jurisdiction's allow-list (Deployment.allowed_regions); None: the shipped config's
     allowed_regions: Sequence[str] | None = None
     tiers: Sequence[str] | None = None  # the tiers to build plans for; None: every tier of `tier_rules`
+    # The databases' announced window (OPS-5): no database backup starts in it or the hour before.
+    maintenance: MaintenanceWindow | None = None
 
 
-def tier_rules(retention: Retention, timezone: str) -> dict[str, tuple[RuleSpec, ...]]:
+def _hour_list(hours: Sequence[int]) -> str:
+    """`0-14,19-23`: ascending hours as cron ranges."""
+    runs: list[list[int]] = []
+    for hour in sorted(hours):
+        if runs and hour == runs[-1][-1] + 1:
+            runs[-1].append(hour)
+        else:
+            runs.append([hour])
+    return ",".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+
+
+def hourly_schedules(maintenance: MaintenanceWindow | None) -> tuple[tuple[str, str], ...]:
+    """(rule name, UTC cron) of the hourly database rule, without the hours the window blocks.
+
+    AWS Backup starts no database backup in the hour before or during the maintenance window; a
+    job scheduled then would EXPIRE (and page) every week. So the days the window touches get a
+    rule of their own that skips those hours; point-in-time recovery (RDS automated backups,
+    BAK-3) covers them."""
+    blocked = maintenance.backup_blocked_hours if maintenance is not None else frozenset()
+    if not blocked:
+        return (("Hourly", HOURLY),)
+    by_hours: dict[tuple[int, ...], list[int]] = {}
+    for day in range(7):
+        hours = tuple(h for h in range(24) if (day, h) not in blocked)
+        by_hours.setdefault(hours, []).append(day)
+    schedules = []
+    for hours, days in sorted(by_hours.items(), key=lambda item: (-len(item[0]), item[1])):
+        day_list = ",".join(WEEKDAYS[d] for d in days)
+        name = "Hourly" if len(hours) == 24 else f"HourlyMaintenance{''.join(WEEKDAYS[d].title() for d in days)}"
+        schedules.append((name, f"cron(0 {'*' if len(hours) == 24 else _hour_list(hours)} ? * {day_list} *)"))
+    return tuple(schedules)
+
+
+def waits_out_the_window(rule: RuleSpec, maintenance: MaintenanceWindow | None) -> RuleSpec:
+    """A database rule in local time may fall in the blocked hours (DST moves it): its start window
+    outlasts them, so the job waits (AWS Backup retries a CREATED job at least every 10 minutes)
+    and starts after the window instead of expiring (API_BackupRule, StartWindowMinutes)."""
+    if maintenance is None:
+        return rule
+    start, end = maintenance.backup_blocked_minutes
+    return replace(rule, start_window_minutes=max(rule.start_window_minutes, end - start + 60))
+
+
+def tier_rules(
+    retention: Retention, timezone: str, maintenance: MaintenanceWindow | None = None
+) -> dict[str, tuple[RuleSpec, ...]]:
     """The rules of each tier, from configuration (values already checked by config.load)."""
     monthly = RuleSpec(
         name="Monthly",
@@ -120,26 +176,34 @@ def tier_rules(retention: Retention, timezone: str) -> dict[str, tuple[RuleSpec,
     )
     return {
         BACKUP_TIER_DATABASE: (
-            RuleSpec(
-                name="Hourly",
-                schedule=HOURLY,
-                delete_after_days=retention.hourly_backup_days,
-                completion_window_minutes=120,
+            *(
+                RuleSpec(
+                    name=name,
+                    schedule=schedule,
+                    delete_after_days=retention.hourly_backup_days,
+                    completion_window_minutes=120,
+                )
+                for name, schedule in hourly_schedules(maintenance)
             ),
-            RuleSpec(
-                name="TwiceDaily",
-                schedule=TWICE_DAILY,
-                timezone=timezone,
-                delete_after_days=retention.twice_daily_backup_days,
+            *(
+                waits_out_the_window(rule, maintenance)
+                for rule in (
+                    RuleSpec(
+                        name="TwiceDaily",
+                        schedule=TWICE_DAILY,
+                        timezone=timezone,
+                        delete_after_days=retention.twice_daily_backup_days,
+                    ),
+                    RuleSpec(
+                        name="Daily",
+                        schedule=DAILY_AT_3,
+                        timezone=timezone,
+                        delete_after_days=retention.rds_daily_backup_days,
+                        continuous=retention.rds_daily_backup_days <= CONTINUOUS_BACKUP_MAX_DAYS,
+                    ),
+                    monthly,
+                )
             ),
-            RuleSpec(
-                name="Daily",
-                schedule=DAILY_AT_3,
-                timezone=timezone,
-                delete_after_days=retention.rds_daily_backup_days,
-                continuous=retention.rds_daily_backup_days <= CONTINUOUS_BACKUP_MAX_DAYS,
-            ),
-            monthly,
         ),
         BACKUP_TIER_COMPUTE: (
             RuleSpec(
@@ -212,7 +276,7 @@ class TieredBackupPlans(Construct):
 
         self.rules = {
             tier: rules
-            for tier, rules in tier_rules(props.retention, props.timezone).items()
+            for tier, rules in tier_rules(props.retention, props.timezone, props.maintenance).items()
             if props.tiers is None or tier in props.tiers
         }
         self.plans: dict[str, backup.CfnBackupPlan] = {}

@@ -7,7 +7,8 @@
   key) and rotated by a Secrets Manager hosted rotation function that runs in the
   VPC (ENC-4): no Lambda code or role of ours to maintain;
 - automated backups for the configured days (point-in-time recovery, BAK-3),
-  deletion protection and a final snapshot on removal (BAK-8);
+  deletion protection and `Retain` (BAK-8; with what it uses, so a failed first create's
+  rollback skips it instead of failing, patterns/retention.py);
 - enhanced monitoring through a role of ours, logs exported to log groups that we
   create first, so they are KMS-encrypted and have explicit retention (BAK-7);
 - the announced maintenance window of OPS-5; the backup window ends an hour before it.
@@ -27,6 +28,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from patterns.iam import ManagedPolicyRole
+from patterns.retention import keep_with
 from patterns.tagging import BACKUP_TIER_DATABASE, tag_backup_tier, tag_data_classification
 from policies.acknowledgments import acknowledge
 
@@ -165,6 +167,7 @@ class EncryptedPostgres(Construct):
         )
         self.monitoring_role = monitoring_role(self, props.instance_identifier)
         self.instance = self._instance(engine)
+        keep_with(self.security_group, self.parameter_group, self.instance.node.find_child("SubnetGroup"))
         self._tag_and_acknowledge_instance()
         resource_id = self.instance.instance_resource_id
         assert resource_id is not None  # a new instance always has one
@@ -234,7 +237,7 @@ class EncryptedPostgres(Construct):
             auto_minor_version_upgrade=True,
             copy_tags_to_snapshot=True,
             deletion_protection=True,
-            removal_policy=cdk.RemovalPolicy.SNAPSHOT,
+            removal_policy=cdk.RemovalPolicy.RETAIN,  # patterns/retention.py: deletion protection refuses a delete
             ca_certificate=rds.CaCertificate.RDS_CA_RSA2048_G1,
         )
 
@@ -267,15 +270,15 @@ class EncryptedPostgres(Construct):
                 "Single-AZ only where the configuration says so: config validation forces Multi-AZ in "
                 "production (HOST-4), and non-production holds anonymised data only (DATA-3). Compensating "
                 "controls: automated backups for 30+ days with point-in-time recovery, tag-based AWS Backup "
-                "plans copied to the DR region, deletion protection and a final snapshot.",
+                "plans copied to the DR region, deletion protection and DeletionPolicy Retain.",
             )
 
     def _master_secret(self) -> secretsmanager.ISecret:
-        """Retained with the final snapshot (BAK-8); replicated to DR when the deployment has a standby."""
+        """Retained with the instance (BAK-8); replicated to DR when the deployment has a standby."""
         props = self.props
         secret = self.instance.secret
         assert secret is not None  # generated above
-        # BAK-8: the final snapshot is useless without its master password.
+        # BAK-8: a kept instance or its snapshots are useless without the master password.
         generated = self.instance.node.find_child("Secret")  # `secret` above is its target attachment
         assert isinstance(generated, secretsmanager.Secret)
         generated.apply_removal_policy(cdk.RemovalPolicy.RETAIN)

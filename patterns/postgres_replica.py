@@ -30,6 +30,7 @@ from patterns.encrypted_postgres import (
     monitoring_role,
     tls_parameter_group,
 )
+from patterns.retention import keep_with
 from patterns.tagging import BACKUP_TIER_STANDBY, tag_backup_tier, tag_data_classification
 from policies.acknowledgments import acknowledge
 
@@ -67,7 +68,6 @@ class EncryptedPostgresReplica(Construct):
             vpc=props.vpc,
             description=f"{props.instance_identifier}: isolated subnets",
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
-            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,  # BAK-8, patterns/retention.py
         )
         self.parameter_group = tls_parameter_group(self, engine, props.instance_identifier)
         self.log_groups = exported_log_groups(self, props.instance_identifier, props.logs_key, props.log_retention)
@@ -103,7 +103,10 @@ class EncryptedPostgresReplica(Construct):
             deletion_protection=True,
             ca_certificate_identifier="rds-ca-rsa2048-g1",
         )
-        self.instance.apply_removal_policy(cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)  # BAK-8
+        # BAK-8; deletion protection refuses a delete, so a failed first create's rollback keeps it
+        # and what it uses (patterns/retention.py).
+        self.instance.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        keep_with(self.security_group, self.subnet_group, self.parameter_group)
         for log_group in self.log_groups.values():
             self.instance.node.add_dependency(log_group)
         tag_backup_tier(self.instance, BACKUP_TIER_STANDBY)

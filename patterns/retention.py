@@ -1,17 +1,21 @@
-"""Retain stateful resources on update and delete, but let a failed first create clean up.
+"""Retain stateful resources on update and delete, and keep a failed first create's rollback clean.
 
-CloudFormation's `Retain` keeps a resource even when the stack that created it rolls
-back its very first create. For a resource with a fixed physical name (a bucket, a log
-group, a secret, a hosted zone) the retry then fails with "already exists": a first
-deploy into a new account that fails for any reason cannot simply be run again.
-`RetainExceptOnCreate` (CDK `RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE`) retains on every
-update and on stack deletion, exactly like `Retain` (BAK-8), and deletes only what a
-failed first create made, which holds no data yet.
+Two policies, chosen per resource type by what CloudFormation's rollback of a failed first
+create would do with it (issue 17 item 3):
 
-Backup vaults keep `Retain`: their access policy denies `DeleteBackupVault` to the
-deployment roles (ACC-4), so a rollback could not delete them anyway; the preflight
-(`tooling/preflight.py`) lists a vault left by a failed create with the command to
-import or remove it.
+* `RetainExceptOnCreate` (CDK `RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE`) retains on every update
+  and on stack deletion, like `Retain` (BAK-8), and deletes what a failed first create made. Only
+  for types whose delete then always succeeds: log groups (deleted with their events), secrets,
+  and the hosted zone (its records are deleted before it).
+* `Retain` for every type whose delete the rollback could not complete: the execution role's
+  boundary denies it, deletion protection refuses it, or it is not empty yet (`KEPT_ON_ROLLBACK`
+  names the reason per type). A delete that fails turns the rollback into `ROLLBACK_FAILED`;
+  `Retain` makes CloudFormation skip the delete (`DELETE_SKIPPED`), so the rollback completes and
+  the preflight (`tooling/preflight.py`) lists what it left with the command to remove or adopt it.
+  What such a resource uses and cannot be deleted while in use (its security groups, DB subnet
+  and parameter groups) is kept with it (`keep_with`).
+
+`DeletionPolicy`: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
 """
 
 from __future__ import annotations
@@ -21,25 +25,52 @@ from typing import Final
 import aws_cdk as cdk
 from constructs import IConstruct
 
-# The stateful types this platform keeps (BAK-8): every resource of these types in a
-# platform stack gets `RetainExceptOnCreate` and `UpdateReplacePolicy: Retain`, whatever
-# its construct chose. The RDS read replica sets the same policy itself (an RDS primary keeps
-# `Snapshot`). `tests/unit/test_retention.py` fails if any other resource is left on plain
-# `Retain`, so a new stateful type is added here, not forgotten.
+# Deleted by the rollback of a failed first create, retained otherwise (BAK-8).
 RETAINED_TYPES: Final = (
-    "AWS::S3::Bucket",
-    "AWS::KMS::Key",
     "AWS::Logs::LogGroup",
     "AWS::SecretsManager::Secret",
     "AWS::Route53::HostedZone",
-    "AWS::Cognito::UserPool",
 )
+# Never deleted by CloudFormation, and why a rollback could not delete them.
+KEPT_ON_ROLLBACK: Final[dict[str, str]] = {
+    "AWS::S3::Bucket": (
+        "not empty at rollback: the load balancer writes a test object when access logging is enabled, "
+        "CloudTrail, S3 access logs and flow logs deliver within minutes; DeleteBucket refuses a non-empty bucket"
+    ),
+    "AWS::KMS::Key": "the boundary's DenyKeyDeletion denies kms:ScheduleKeyDeletion",
+    "AWS::CloudTrail::Trail": "the boundary's DenyAuditStop denies cloudtrail:DeleteTrail",
+    "AWS::Backup::BackupVault": "the boundary's DenyBackupDeletion and the vault policy deny DeleteBackupVault (ACC-4)",
+    "AWS::RDS::DBInstance": "DeletionProtection (BAK-8) refuses DeleteDBInstance",
+    "AWS::Cognito::UserPool": "DeletionProtection ACTIVE refuses DeleteUserPool",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": "deletion_protection.enabled refuses DeleteLoadBalancer",
+}
+# Types the services refuse to delete while a kept resource still uses them.
+IN_USE_TYPES: Final = ("AWS::EC2::SecurityGroup", "AWS::RDS::DBSubnetGroup", "AWS::RDS::DBParameterGroup")
 
 
 def retain_except_on_create(scope: IConstruct) -> None:
-    """Apply `RetainExceptOnCreate` to every resource of `RETAINED_TYPES` under `scope`.
+    """`RetainExceptOnCreate` on `RETAINED_TYPES`, `Retain` on `KEPT_ON_ROLLBACK`, under `scope`.
 
     CDK's own `RemovalPolicies` aspect runs inside the jsii runtime: a Python aspect would be
     called back once per construct of the stack (thousands per deployment) on every synth.
     """
-    cdk.RemovalPolicies.of(scope).retain_on_update_or_delete(apply_to_resource_types=list(RETAINED_TYPES))
+    policies = cdk.RemovalPolicies.of(scope)
+    policies.retain_on_update_or_delete(apply_to_resource_types=list(RETAINED_TYPES))
+    policies.retain(apply_to_resource_types=list(KEPT_ON_ROLLBACK))
+
+
+def keep_with(*constructs: IConstruct) -> None:
+    """`Retain` on what a kept resource uses: every security group, DB subnet and parameter group
+    under `constructs`.
+
+    The rollback skips the kept resource, which still uses them, so their deletes would fail
+    (DependencyViolation, InvalidDBSubnetGroupStateFault, InvalidDBParameterGroupState)."""
+    for construct in constructs:
+        found = [
+            child
+            for child in construct.node.find_all()
+            if isinstance(child, cdk.CfnResource) and child.cfn_resource_type in IN_USE_TYPES
+        ]
+        assert found, f"{construct.node.path} holds no {' or '.join(IN_USE_TYPES)}"
+        for resource in found:
+            resource.apply_removal_policy(cdk.RemovalPolicy.RETAIN)

@@ -248,6 +248,9 @@ class TeamRoles(Construct):
             "Compensating controls: its explicit denies on IAM escalation, key deletion, CloudTrail changes "
             "and backup deletion apply to every team role.",
         )
+        # The execution role may not delete it (tooling/bootstrap_policy.py, DenyDeletingTheTeamBoundary):
+        # CloudFormation never tries, so a failed first create's rollback completes (patterns/retention.py).
+        boundary.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
         return boundary
 
     def _deny_audit_tampering(self, boundary: iam.ManagedPolicy) -> None:

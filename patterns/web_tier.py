@@ -35,6 +35,7 @@ from patterns.alerting import severity_alarm
 from patterns.iam import ManagedPolicyRole
 from patterns.keys import allow_auto_scaling_service_role
 from patterns.release_boot import boot_commands
+from patterns.retention import keep_with
 from patterns.tagging import PATCH_GROUP, tag_data_classification, tag_stateless
 from policies.acknowledgments import acknowledge_in_public_packs
 
@@ -264,6 +265,9 @@ class WebTier(Construct):
             http2_enabled=True,
         )
         alb.log_access_logs(props.access_log_bucket, prefix="alb")
+        # CloudFormation never deletes a load balancer (deletion protection refuses it,
+        # patterns/retention.py), so a failed first create's rollback keeps its security group too.
+        keep_with(self.alb_security_group)
         return alb
 
     def _target_group(self) -> elbv2.ApplicationTargetGroup:

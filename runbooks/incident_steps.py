@@ -23,6 +23,11 @@ FIRST_STEPS: Final[tuple[tuple[str, str], ...]] = (
         "failover-switch",
         "Traffic is on the DR region. Confirm a failover was decided (runbooks/failover.md); if not, publish 0.",
     ),
+    (
+        "certificate-expiry",
+        "ACM could not renew this region's certificate: its DNS validation CNAME (aws acm describe-certificate, "
+        "DomainValidationOptions[].ResourceRecord) must exist in the public zone; recreate it there.",
+    ),
     ("replicalag", "Check the primary's write load and the DR replica's status; a failover now loses up to this lag."),
     ("freestorage", "Check storage growth; raise allocated storage or clean up; autoscaling max may be reached."),
     ("copyjob", "Open AWS Backup copy jobs in the primary region; check the DR vault and key policy; rerun the copy."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_ses as ses
 from constructs import Construct
 
 from config import Deployment
@@ -30,5 +31,11 @@ class DnsStack(PlatformStack):
             comment=f"{deployment.name}: application domain",
         )
         self.zone.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        if deployment.user_email_from is not None:
+            # The user pool sends through SES in this (the primary) region, in the jurisdiction (HOST-2);
+            # Easy DKIM's three CNAMEs go into the zone, so the domain verifies once it is delegated.
+            self.mail_identity = ses.EmailIdentity(
+                self, "MailIdentity", identity=ses.Identity.public_hosted_zone(self.zone)
+            )
         cdk.CfnOutput(self, "HostedZoneId", value=self.zone.hosted_zone_id)
         cdk.CfnOutput(self, "NameServers", value=cdk.Fn.join(",", self.zone.hosted_zone_name_servers or []))

@@ -14,7 +14,10 @@ encodes the rule, checked at synth by `DataSecurity-ENC4-UserPoolPasswordPolicy`
 - no self sign-up (tenants' users are invited), e-mail as the sign-in name,
   case-insensitive;
 - deletion protection on and RETAIN (BAK-8): deleting the pool would delete every
-  user's credentials.
+  user's credentials;
+- e-mail through Amazon SES in the pool's region, from `no-reply@<domain>` (config
+  `user_email`; the Dns stack verifies the domain with Easy DKIM). Cognito's own sender
+  (about 50 messages a day per account) is allowed in development only.
 
 One pool per deployment, in the primary region, `<deployment>-users`.
 """
@@ -33,6 +36,17 @@ from stacks.base import PlatformStack
 
 PASSWORD_MIN_LENGTH: Final = 8
 TEMPORARY_PASSWORD_DAYS: Final = 3
+
+
+def _sender(deployment: Deployment) -> cognito.UserPoolEmail:
+    """SES from the deployment's domain (verified by the Dns stack, same region as the pool), or, in
+    development only (config/load.py), Cognito's own sender and its limit of about 50 e-mails a day."""
+    from_address = deployment.user_email_from
+    if from_address is None:
+        return cognito.UserPoolEmail.with_cognito()
+    return cognito.UserPoolEmail.with_ses(
+        from_email=from_address, from_name=deployment.service, ses_verified_domain=deployment.domain_name
+    )
 
 
 class IdentityStack(PlatformStack):
@@ -63,6 +77,7 @@ class IdentityStack(PlatformStack):
             ),
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
+            email=_sender(deployment),
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -27,7 +29,7 @@ from constructs import Construct
 
 from config import Deployment
 from config.topology import FAILOVER_RECORD_PRIMARY, FAILOVER_RECORD_SECONDARY, FailoverTopology
-from patterns.alerting import allow_auto_scaling_notifications
+from patterns.alerting import allow_auto_scaling_notifications, severity_alarm
 from patterns.log_retention import retention_days
 from patterns.nag_findings import iam5_resource_finding
 from patterns.outside_probe import OutsideProbe, OutsideProbeProps
@@ -73,6 +75,10 @@ class DataStoreAccess:
     content_bucket_name: str | None = None  # literal name (see AccessStack): readable, no extra dependency
     content_key: kms.IKey | None = None
     server_access_logs_bucket: s3.IBucket | None = None
+
+
+# ACM starts renewing 60 days before expiry; below this, renewal has failed for two weeks.
+CERTIFICATE_RENEWAL_ALARM_DAYS: Final = 45
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,7 @@ class WebStack(PlatformStack):
             domain_name=deployment.domain_name,
             validation=acm.CertificateValidation.from_dns(record.zone),
         )
+        self.certificate_expiry = self._certificate_expiry_alarm(alarm_topics)
         self.access_logs = self._alb_log_bucket(data)
         allow_auto_scaling_notifications(system_key, self)
         self.web = self._web_tier(vpc, customer_key, alarm_topics, min_capacity)
@@ -155,6 +162,36 @@ class WebStack(PlatformStack):
         cdk.CfnOutput(self, "AutoScalingGroupName", value=self.web.auto_scaling_group.auto_scaling_group_name)
         cdk.CfnOutput(self, "WebAclArn", value=self.web_acl.web_acl.attr_arn)
         cdk.CfnOutput(self, "AlbHealthCheckId", value=self.health_check.attr_health_check_id)
+
+    def _certificate_expiry_alarm(self, alarm_topics: Mapping[int, sns.ITopic]) -> cloudwatch.Alarm:
+        """Sev2 when this region's certificate is not renewed in time (issue 17 item 8).
+
+        ACM renews a DNS-validated certificate from 60 days before expiry, as long as its validation
+        CNAME resolves. Both regions' certificates validate through the one CNAME the primary's
+        certificate created (`PublicRecord`): if it goes, the DR certificate stops renewing while
+        nothing else shows it. `DaysToExpiry` (AWS/CertificateManager, per certificate, daily)
+        below 45 days means renewal has failed for two weeks; missing data is not breaching, so a
+        certificate younger than a day does not page (the metric stops only after expiry, long
+        after this alarm fired). https://docs.aws.amazon.com/acm/latest/userguide/cloudwatch-metrics.html
+        """
+        return severity_alarm(
+            self,
+            "CertificateExpiry",
+            topics=alarm_topics,
+            severity=2,
+            summary=(
+                f"the ACM certificate of {self.deployment.domain_name} in {self.region} expires in under "
+                f"{CERTIFICATE_RENEWAL_ALARM_DAYS} days: ACM could not renew it. Check its validation CNAME: "
+                f"aws acm describe-certificate --certificate-arn <arn> --region {self.region} "
+                "(DomainValidationOptions[].ResourceRecord) must exist in the public zone; recreate it there"
+            ),
+            alarm_name=f"{self.name_prefix}-certificate-expiry",
+            metric=self.certificate.metric_days_to_expiry(),
+            threshold=CERTIFICATE_RENEWAL_ALARM_DAYS,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
 
     def _alb_log_bucket(self, data: DataStoreAccess) -> AccessLogBucket:
         """The ALB's access logs (ACC-3), its own access logged into the data tier's log bucket."""

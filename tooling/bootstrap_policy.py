@@ -69,6 +69,7 @@ RESOURCE_TYPE_SERVICES: Final[dict[str, tuple[str, ...]]] = {
     "AWS::SNS": ("sns",),
     "AWS::SSM": ("ssm",),
     "AWS::SecretsManager": ("secretsmanager",),
+    "AWS::SES": ("ses",),  # the user pool's e-mail identity (stacks/dns.py)
     "AWS::Synthetics": ("synthetics", "lambda"),  # a canary runs as a Lambda function Synthetics creates
     "AWS::WAFv2": ("wafv2",),
     "Custom::": ("lambda",),  # CDK custom resources are Lambda-backed

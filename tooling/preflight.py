@@ -107,7 +107,28 @@ NAME_PROPERTIES: Final[dict[str, str]] = {
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::SecretsManager::Secret": "Name",
     "AWS::SSM::Document": "Name",
+    "AWS::RDS::DBInstance": "DBInstanceIdentifier",
+    "AWS::CloudTrail::Trail": "TrailName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::Cognito::UserPool": "UserPoolName",
 }
+# Kept (`DeletionPolicy: Retain`, patterns/retention.py) without a name of ours: found by the
+# deployment's tags (Resource Groups Tagging API resource types) or, for RDS groups, by the
+# name CloudFormation generates (`<stack name>-<logical id>-<suffix>`, lower case).
+TAGGED_KEPT_TYPES: Final[dict[str, str]] = {
+    "AWS::KMS::Key": "kms:key",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": "elasticloadbalancing:loadbalancer",
+    "AWS::EC2::SecurityGroup": "ec2:security-group",
+}
+GENERATED_NAME_KEPT_TYPES: Final = ("AWS::RDS::DBSubnetGroup", "AWS::RDS::DBParameterGroup")
+# Named types whose orphan does not collide with the retry (their names need not be unique).
+NON_UNIQUE_NAME_TYPES: Final = frozenset({"AWS::Cognito::UserPool"})
+# CloudFormation adopts a kept resource of these types on create (`cdk deploy
+# --import-existing-resources`): a static name that is the primary identifier, DeletionPolicy Retain
+# or RetainExceptOnCreate. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/import-resources-automatically.html
+AUTO_IMPORT_TYPES: Final = frozenset(
+    {"AWS::S3::Bucket", "AWS::Logs::LogGroup", "AWS::Backup::BackupVault", "AWS::CloudTrail::Trail"}
+)
 
 
 def _stack_artifacts(assembly: Path, deployment: Deployment) -> Iterable[tuple[Path, str, str, str]]:
@@ -629,6 +650,58 @@ def check_delegation(
     )
 
 
+# --- the user pool's e-mail (issue 17 item 12) ---------------------------------------------
+
+
+def check_user_email(
+    sesv2: Any, region: str, deployment: Deployment, options: PreflightOptions = PreflightOptions()
+) -> CheckResult:
+    """SES in the primary region: out of the sandbox, the Dns stack's domain identity verified.
+
+    In the sandbox SES delivers only to verified addresses, at most 200 a day
+    (https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html); the identity
+    verifies once the zone's Easy DKIM records resolve. Cognito's own sender (about 50 a day) is
+    configured for development only (config `user_email`)."""
+    name = "user e-mail (SES)"
+    sender = deployment.user_email_from
+    if sender is None:
+        return CheckResult(name, region, Status.OK, "Cognito's default sender (development; about 50 e-mails a day)")
+    domain = deployment.domain_name
+    profile = _profile(options)
+    try:
+        production = bool(sesv2.get_account().get("ProductionAccessEnabled"))
+    except AWS_ERRORS as error:
+        return CheckResult(name, region, Status.WARN, f"could not read the SES account: {_error_code(error) or error}")
+    if not production:
+        return CheckResult(
+            name,
+            region,
+            Status.WARN,
+            f"SES is in the sandbox in {region}: the user pool can mail verified addresses only, 200 a day",
+            f"aws sesv2 put-account-details --production-access-enabled --mail-type TRANSACTIONAL "
+            f"--website-url https://{domain} --use-case-description 'user invitations and password resets' "
+            f"--region {region}{profile}  (AWS reviews it, usually within a day)",
+        )
+    try:
+        identity = sesv2.get_email_identity(EmailIdentity=domain)
+    except AWS_ERRORS as error:
+        if _error_code(error) == "NotFoundException":
+            return CheckResult(
+                name, region, Status.WARN, f"no SES identity {domain} yet: the Dns stack creates it (Easy DKIM)"
+            )
+        return CheckResult(name, region, Status.WARN, f"could not read SES identity {domain}: {error}")
+    if not identity.get("VerifiedForSendingStatus"):
+        return CheckResult(
+            name,
+            region,
+            Status.WARN,
+            f"SES identity {domain} not verified yet (DKIM {identity.get('DkimAttributes', {}).get('Status', '?')})",
+            f"delegate {domain} (the Dns stack wrote the DKIM records); "
+            f"aws sesv2 get-email-identity --email-identity {domain} --region {region}{profile}",
+        )
+    return CheckResult(name, region, Status.OK, f"{sender} through SES, out of the sandbox, {domain} verified")
+
+
 # --- orphans of a failed first create (item 6) ----------------------------------------------
 
 
@@ -665,18 +738,9 @@ def _existing(
     clients: ClientFactory, region: str, deployment: Deployment, wanted: Sequence[NamedResource]
 ) -> list[_Found]:
     prefix = deployment.name
-    account = deployment.account
     found: list[_Found] = []
     wanted_names = {(r.resource_type, r.name) for r in wanted}
-    s3 = clients("s3", region)
-    bucket_pattern = re.compile(rf"^{re.escape(prefix)}-(primary|dr)-.+-{account}$")
-    for bucket in s3.list_buckets().get("Buckets", []):
-        name = bucket["Name"]
-        if not (bucket_pattern.match(name) or ("AWS::S3::Bucket", name) in wanted_names):
-            continue
-        location = s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
-        if location == region:
-            found.append(_Found("AWS::S3::Bucket", name))
+    found += _buckets(clients("s3", region), region, deployment, wanted_names)
     backup = clients("backup", region)
     for vault in backup.list_backup_vaults().get("BackupVaultList", []):
         name = vault["BackupVaultName"]
@@ -685,7 +749,43 @@ def _existing(
             or ("AWS::Backup::BackupVault", name) in wanted_names
         ):
             found.append(_Found("AWS::Backup::BackupVault", name, vault.get("BackupVaultArn", "")))
-    logs = clients("logs", region)
+    found += _log_groups(clients("logs", region), prefix, wanted)
+    secrets = clients("secretsmanager", region)
+    for page in secrets.get_paginator("list_secrets").paginate(
+        IncludePlannedDeletion=True, Filters=[{"Key": "name", "Values": [f"{prefix}-"]}]
+    ):
+        for secret in page["SecretList"]:
+            if secret["Name"].startswith(f"{prefix}-"):
+                extra = {"deleted": "yes"} if secret.get("DeletedDate") else {}
+                found.append(_Found("AWS::SecretsManager::Secret", secret["Name"], secret["ARN"], extra))
+    for page in clients("rds", region).get_paginator("describe_db_instances").paginate():
+        for instance in page["DBInstances"]:
+            name = instance["DBInstanceIdentifier"]
+            if name.startswith(f"{prefix}-") or ("AWS::RDS::DBInstance", name) in wanted_names:
+                found.append(_Found("AWS::RDS::DBInstance", name, instance.get("DBInstanceArn", "")))
+    for trail in clients("cloudtrail", region).describe_trails(includeShadowTrails=False).get("trailList", []):
+        if ("AWS::CloudTrail::Trail", trail["Name"]) in wanted_names:
+            found.append(_Found("AWS::CloudTrail::Trail", trail["Name"], trail.get("TrailARN", "")))
+    found += _named_policies(clients, region, wanted_names)
+    found += _user_pools(clients, region, wanted_names)
+    return found
+
+
+def _buckets(s3: Any, region: str, deployment: Deployment, wanted_names: set[tuple[str, str]]) -> list[_Found]:
+    pattern = re.compile(rf"^{re.escape(deployment.name)}-(primary|dr)-.+-{deployment.account}$")
+    found = []
+    for bucket in s3.list_buckets().get("Buckets", []):
+        name = bucket["Name"]
+        if not (pattern.match(name) or ("AWS::S3::Bucket", name) in wanted_names):
+            continue
+        location = s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
+        if location == region:
+            found.append(_Found("AWS::S3::Bucket", name))
+    return found
+
+
+def _log_groups(logs: Any, prefix: str, wanted: Sequence[NamedResource]) -> list[_Found]:
+    found: list[_Found] = []
     log_names = {r.name for r in wanted if r.resource_type == "AWS::Logs::LogGroup"}
     for log_prefix in sorted({f"/aws/rds/instance/{prefix}-", *log_names}):
         for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=log_prefix):
@@ -695,34 +795,133 @@ def _existing(
                     f.name == name for f in found
                 ):
                     found.append(_Found("AWS::Logs::LogGroup", name, group.get("arn", "")))
-    secrets = clients("secretsmanager", region)
-    for page in secrets.get_paginator("list_secrets").paginate(
-        IncludePlannedDeletion=True, Filters=[{"Key": "name", "Values": [f"{prefix}-"]}]
+    return found
+
+
+def _named_policies(clients: ClientFactory, region: str, wanted_names: set[tuple[str, str]]) -> list[_Found]:
+    """IAM is global: only asked where the templates create a named managed policy."""
+    names = {name for kind, name in wanted_names if kind == "AWS::IAM::ManagedPolicy"}
+    if not names:
+        return []
+    found = []
+    for page in clients("iam", region).get_paginator("list_policies").paginate(Scope="Local"):
+        for policy in page["Policies"]:
+            if policy["PolicyName"] in names:
+                found.append(_Found("AWS::IAM::ManagedPolicy", policy["PolicyName"], policy["Arn"]))
+    return found
+
+
+def _user_pools(clients: ClientFactory, region: str, wanted_names: set[tuple[str, str]]) -> list[_Found]:
+    names = {name for kind, name in wanted_names if kind == "AWS::Cognito::UserPool"}
+    if not names:
+        return []
+    found = []
+    for page in clients("cognito-idp", region).get_paginator("list_user_pools").paginate(MaxResults=60):
+        for pool in page["UserPools"]:
+            if pool["Name"] in names:
+                found.append(_Found("AWS::Cognito::UserPool", pool["Name"], pool["Id"], {"id": pool["Id"]}))
+    return found
+
+
+def _kept_unnamed(clients: ClientFactory, region: str, deployment: Deployment) -> list[_Found]:
+    """Kept resources without a name of ours: by the deployment's tags, or by the generated name."""
+    found: list[_Found] = []
+    type_of = {api_type: cfn_type for cfn_type, api_type in TAGGED_KEPT_TYPES.items()}
+    tag_filters = [
+        {"Key": "environment", "Values": [deployment.environment.value]},
+        {"Key": "jurisdiction", "Values": [deployment.jurisdiction.value]},
+    ]
+    kms = clients("kms", region)
+    for page in (
+        clients("resourcegroupstaggingapi", region)
+        .get_paginator("get_resources")
+        .paginate(TagFilters=tag_filters, ResourceTypeFilters=sorted(type_of))
     ):
-        for secret in page["SecretList"]:
-            if secret["Name"].startswith(f"{prefix}-"):
-                extra = {"deleted": "yes"} if secret.get("DeletedDate") else {}
-                found.append(_Found("AWS::SecretsManager::Secret", secret["Name"], secret["ARN"], extra))
+        for mapping in page["ResourceTagMappingList"]:
+            arn = mapping["ResourceARN"]
+            service, resource = arn.split(":")[2], arn.split(":", 5)[5]
+            kind = type_of.get(f"{service}:{resource.split('/', 1)[0]}")
+            if kind is None:
+                continue
+            physical_id = arn if kind == "AWS::ElasticLoadBalancingV2::LoadBalancer" else resource.rsplit("/", 1)[-1]
+            if kind == "AWS::KMS::Key" and kms.describe_key(KeyId=physical_id)["KeyMetadata"]["KeyState"] in (
+                "PendingDeletion",
+                "PendingReplicaDeletion",
+            ):
+                continue
+            found.append(_Found(kind, physical_id, arn))
+    rds = clients("rds", region)
+    for page in rds.get_paginator("describe_db_subnet_groups").paginate():
+        for group in page["DBSubnetGroups"]:
+            if group["DBSubnetGroupName"].startswith(f"{deployment.name}-"):
+                found.append(_Found("AWS::RDS::DBSubnetGroup", group["DBSubnetGroupName"]))
+    for page in rds.get_paginator("describe_db_parameter_groups").paginate():
+        for group in page["DBParameterGroups"]:
+            if group["DBParameterGroupName"].startswith(f"{deployment.name}-"):
+                found.append(_Found("AWS::RDS::DBParameterGroup", group["DBParameterGroupName"]))
     return found
 
 
 def _remove_command(found: _Found, region: str, profile: str) -> str:
     where = f"--region {region}{profile}"
-    if found.resource_type == "AWS::S3::Bucket":
-        return f"aws s3 rb s3://{found.name} {where}  (only if empty; it may hold logs you must keep)"
-    if found.resource_type == "AWS::Backup::BackupVault":
-        return (
-            f"aws backup delete-backup-vault --backup-vault-name {found.name} {where}  "
-            "(only if it has no recovery points and no compliance-mode lock past its grace time)"
-        )
-    if found.resource_type == "AWS::Logs::LogGroup":
-        return f"aws logs delete-log-group --log-group-name {found.name} {where}"
-    if found.extra.get("deleted"):
-        return (
-            f"aws secretsmanager restore-secret --secret-id {found.name} {where}  (scheduled for deletion: "
-            f"the name stays taken; restore and import it, or delete-secret --force-delete-without-recovery)"
-        )
-    return f"aws secretsmanager delete-secret --secret-id {found.name} --force-delete-without-recovery {where}"
+    kind, name = found.resource_type, found.name
+    commands: dict[str, str] = {
+        "AWS::S3::Bucket": (
+            f"empty it (versioned: every object version and delete marker), then aws s3 rb s3://{name} {where}  "
+            "(only if it holds nothing you must keep)"
+        ),
+        "AWS::Backup::BackupVault": (
+            f"aws backup delete-backup-vault --backup-vault-name {name} {where}  "
+            "(as break-glass; only if it has no recovery points and no compliance-mode lock past its grace time)"
+        ),
+        "AWS::Logs::LogGroup": f"aws logs delete-log-group --log-group-name {name} {where}",
+        "AWS::RDS::DBInstance": (
+            f"aws rds modify-db-instance --db-instance-identifier {name} --no-deletion-protection --apply-immediately "
+            f"{where} && aws rds delete-db-instance --db-instance-identifier {name} --skip-final-snapshot "
+            f"--delete-automated-backups {where}  (only if it holds nothing you must keep: one made by a failed "
+            "first create holds nothing; then remove its security group, subnet and parameter groups, listed here)"
+        ),
+        "AWS::CloudTrail::Trail": (
+            f"aws cloudtrail delete-trail --name {name} {where}  (as an administrator: the execution role's "
+            "boundary denies it)"
+        ),
+        "AWS::IAM::ManagedPolicy": (
+            f"aws iam delete-policy --policy-arn {found.arn}{profile}  (as an administrator: the execution role "
+            "may not; only once no role uses it)"
+        ),
+        "AWS::Cognito::UserPool": (
+            f"aws cognito-idp update-user-pool --user-pool-id {found.extra.get('id', name)} --deletion-protection "
+            f"INACTIVE {where} && aws cognito-idp delete-user-pool --user-pool-id {found.extra.get('id', name)} "
+            f"{where}  (only if it has no users you must keep)"
+        ),
+        "AWS::KMS::Key": (
+            f"aws kms schedule-key-deletion --key-id {name} --pending-window-in-days 30 {where}  (as break-glass: "
+            "every deploy and team role is denied it; only once nothing you keep is encrypted with it)"
+        ),
+        "AWS::ElasticLoadBalancingV2::LoadBalancer": (
+            f"aws elbv2 modify-load-balancer-attributes --load-balancer-arn {name} --attributes "
+            f"Key=deletion_protection.enabled,Value=false {where} && aws elbv2 delete-load-balancer "
+            f"--load-balancer-arn {name} {where}"
+        ),
+        "AWS::EC2::SecurityGroup": (
+            f"aws ec2 delete-security-group --group-id {name} {where}  (once the database or load balancer that used "
+            "it is gone)"
+        ),
+        "AWS::RDS::DBSubnetGroup": (
+            f"aws rds delete-db-subnet-group --db-subnet-group-name {name} {where}  (once its database is gone)"
+        ),
+        "AWS::RDS::DBParameterGroup": (
+            f"aws rds delete-db-parameter-group --db-parameter-group-name {name} {where}  (once its database is gone)"
+        ),
+    }
+    if kind == "AWS::SecretsManager::Secret":
+        if found.extra.get("deleted"):
+            return (
+                f"aws secretsmanager restore-secret --secret-id {name} {where}  (scheduled for deletion: "
+                f"the name stays taken; restore and import it, or delete-secret --force-delete-without-recovery)"
+            )
+        return f"aws secretsmanager delete-secret --secret-id {name} --force-delete-without-recovery {where}"
+    return commands[kind]
 
 
 IMPORT_NAME_KEYS: Final[dict[str, str]] = {
@@ -730,19 +929,31 @@ IMPORT_NAME_KEYS: Final[dict[str, str]] = {
     "AWS::Backup::BackupVault": "BackupVaultName",
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::SecretsManager::Secret": "Id",
+    "AWS::CloudTrail::Trail": "TrailName",
+    "AWS::IAM::ManagedPolicy": "PolicyArn",
+    "AWS::Cognito::UserPool": "UserPoolId",
 }
+# Identified by their ARN or id, not by the name of the template (`cdk import`'s resource identifier).
+IMPORT_BY_ARN: Final = frozenset({"AWS::SecretsManager::Secret", "AWS::IAM::ManagedPolicy", "AWS::Cognito::UserPool"})
 
 
-def _import_command(found: _Found, resource: NamedResource, profile: str) -> str:
-    value = found.arn if found.resource_type == "AWS::SecretsManager::Secret" else found.name
+def _adopt_commands(found: _Found, resource: NamedResource, profile: str) -> str:
+    """How to take a kept resource back into its stack: auto-import on the retry's create, or `cdk import`."""
+    if found.resource_type not in IMPORT_NAME_KEYS:  # a database: adopting it would keep a stale security group
+        return ""
+    value = found.arn if found.resource_type in IMPORT_BY_ARN else found.name
     mapping = json.dumps({resource.logical_id: {IMPORT_NAME_KEYS[found.resource_type]: value}})
-    return f"npx cdk import --app cdk.out {resource.stage_path} --resource-mapping-inline '{mapping}'{profile}"
+    manual = f"npx cdk import --app cdk.out {resource.stage_path} --resource-mapping-inline '{mapping}'{profile}"
+    if found.resource_type in AUTO_IMPORT_TYPES:
+        auto = f"npx cdk deploy --app cdk.out --exclusively {resource.stage_path} --import-existing-resources{profile}"
+        return f"  OR adopt it: {auto} (creates the stack and imports it), then run the same command again"
+    return f"  OR, once {resource.stack_name} exists, import: {manual}"
 
 
 def check_orphans(
     clients: ClientFactory, region: str, deployment: Deployment, options: PreflightOptions = PreflightOptions()
 ) -> list[CheckResult]:
-    """Retained, named resources of this deployment in `region` that no live stack manages."""
+    """Kept resources of this deployment in `region` that no live stack manages (a failed create's leftovers)."""
     name = "orphaned resources"
     profile = _profile(options)
     wanted = [r for r in options.named_resources if r.region == region]
@@ -754,25 +965,43 @@ def check_orphans(
             Status.WARN,
             f"stack {stack} is ROLLBACK_COMPLETE (a failed first create)",
             f"aws cloudformation delete-stack --stack-name {stack} --region {region}{profile} "
-            "(cdk deploy also deletes it before re-creating; retained resources stay and are listed here)",
+            "(cdk deploy also deletes it before re-creating; kept resources stay and are listed here)",
         )
         for stack in failed_stacks
     ]
     for found in _existing(clients, region, deployment, wanted):
-        if found.name in managed or (found.arn and found.arn in managed):
+        if {found.name, found.arn, found.extra.get("id")} & managed - {""}:
             continue
         match = next((r for r in wanted if r.resource_type == found.resource_type and r.name == found.name), None)
         remove = _remove_command(found, region, profile)
         if match is None:
-            remedy = f"not in the current templates; remove: {remove}"
-        else:
+            status, remedy = Status.FAIL, f"not in the current templates; remove: {remove}"
+        elif found.resource_type in NON_UNIQUE_NAME_TYPES:
+            status = Status.WARN
             remedy = (
-                f"the next create of {match.stack_name} fails with 'already exists'. Remove: {remove}  "
-                f"OR, once {match.stack_name} exists, import: {_import_command(found, match, profile)}"
+                f"the next create of {match.stack_name} makes a second one of the same name. Remove this one: "
+                f"{remove}{_adopt_commands(found, match, profile)}"
+            )
+        else:
+            status = Status.FAIL
+            remedy = (
+                f"the next create of {match.stack_name} fails with 'already exists'. Remove: {remove}"
+                f"{_adopt_commands(found, match, profile)}"
             )
         results.append(
+            CheckResult(name, region, status, f"{found.resource_type} {found.name} exists outside any stack", remedy)
+        )
+    for found in _kept_unnamed(clients, region, deployment):
+        if {found.name, found.arn} & managed - {""}:
+            continue
+        results.append(
             CheckResult(
-                name, region, Status.FAIL, f"{found.resource_type} {found.name} exists outside any stack", remedy
+                name,
+                region,
+                Status.WARN,
+                f"{found.resource_type} {found.name} exists outside any stack (kept by a rollback; the retry "
+                "creates a new one, this one costs until removed)",
+                f"remove: {_remove_command(found, region, profile)}",
             )
         )
     if not results:
@@ -836,6 +1065,8 @@ def run_preflight(
         quotas = clients("service-quotas", region)
         results.append(check_ec2_vcpu_quota(quotas, clients("ec2", region), region, deployment, options))
         results.append(check_lambda_concurrency_quota(quotas, region, options))
+        if region == deployment.primary_region:
+            results.append(check_user_email(clients("sesv2", region), region, deployment, options))
         results.extend(check_orphans(clients, region, deployment, options))
     results.append(check_delegation(clients("route53", "us-east-1"), deployment, lookup_ns, options))
     return results

@@ -129,7 +129,14 @@ def database_hourly(resource: Resource, stack: StackView) -> Result:
     hourly_min = stack.retention_days("hourly_backup_days")
     twice_min = stack.retention_days("twice_daily_backup_days")
     rules = _tier_rules(stack, DATABASE)
-    hourly = [r for c, r in rules if c.hourly and (_delete_after(r) or 0) >= hourly_min]
+    # Every hour of the week, except those in which AWS Backup starts no database backup (the hour
+    # before the announced window and the window itself, config MaintenanceWindow.backup_blocked_hours).
+    covered: set[tuple[int, int]] = set()
+    for cron, plan_rule in rules:
+        if (_delete_after(plan_rule) or 0) >= hourly_min:
+            covered |= cron.week_hours()
+    blocked = stack.deployment.maintenance.backup_blocked_hours if stack.deployment is not None else frozenset()
+    hourly = {(d, h) for d in range(7) for h in range(24)} - blocked <= covered
     twice = [r for c, r in rules if c.twice_daily and (_delete_after(r) or 0) >= twice_min]
     missing = [n for n, found in (("hourly", hourly), ("12-hourly", twice)) if not found]
     if missing:

@@ -6,6 +6,26 @@ from dataclasses import dataclass
 
 from policies.rules.model import Resource, Result, StackView, fail, ok
 
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+
+def _expand(field: str, size: int, names: dict[str, int], wildcard: tuple[str, ...] = ("*",)) -> set[int]:
+    """`*`, `a`, `a-b` and comma lists of them (numbers, or names such as MON-SAT); anything else: empty."""
+    if field in wildcard or field in ("*/1", "0/1"):
+        return set(range(size))
+    values: set[int] = set()
+    for part in field.split(","):
+        low, _, high = part.partition("-")
+        try:
+            first = names[low] if low in names else int(low)
+            last = (names[high] if high in names else int(high)) if high else first
+        except ValueError:
+            return set()
+        if not 0 <= first <= last < size:
+            return set()
+        values.update(range(first, last + 1))
+    return values
+
 
 @dataclass(frozen=True)
 class Cron:
@@ -37,6 +57,14 @@ class Cron:
     @property
     def hourly(self) -> bool:
         return self.every_day and self.hour in ("*", "0/1", "*/1")
+
+    def week_hours(self) -> frozenset[tuple[int, int]]:
+        """(weekday 0=Mon, hour) of a schedule that runs on the hour on whole weekdays; empty otherwise."""
+        if self.minute != "0" or self.month != "*" or self.day_of_month not in ("*", "?"):
+            return frozenset()
+        hours = _expand(self.hour, 24, {})
+        days = _expand(self.day_of_week, 7, {d: i for i, d in enumerate(WEEKDAYS)}, wildcard=("*", "?"))
+        return frozenset((d, h) for d in days for h in hours)
 
     @property
     def twice_daily(self) -> bool:

@@ -292,6 +292,34 @@ def test_bak1_database_hourly_conditions(plan: list[dict[str, Any]], expected: o
     assert check(backup.database_hourly, world.resources["Db"], world) is expected
 
 
+def _split_hourly(extra_gap: int | None = None) -> list[dict[str, Any]]:
+    """The hourly rules the pattern makes for au-development's window; `extra_gap`: also skip that Monday hour."""
+    from config import load_config
+    from patterns.backup_plan import hourly_schedules
+
+    rules = [_rule(n, c, LONG) for n, c in hourly_schedules(load_config().get("au-development").maintenance)]
+    if extra_gap is not None:
+        hours = ",".join(str(h) for h in range(24) if h != extra_gap)
+        rules = [_rule(r["RuleName"], r["ScheduleExpression"].replace("MON,", ""), LONG) for r in rules]
+        rules.append(_rule("MondayWithAGap", f"cron(0 {hours} ? * MON *)", LONG))
+    return [*rules, _rule("t", TWICE, LONG)]
+
+
+@pytest.mark.parametrize(
+    ("plan", "expected"),
+    [
+        pytest.param(_split_hourly(), C, id="BAK1-DatabaseHourly-every-hour-but-the-maintenance-block"),
+        pytest.param(_split_hourly(extra_gap=9), N, id="BAK1-DatabaseHourly-an-hour-outside-the-block-missing"),
+    ],
+)
+def test_bak1_hourly_rules_may_skip_only_the_hours_the_maintenance_window_blocks(
+    plan: list[dict[str, Any]], expected: object
+) -> None:
+    # AWS Backup starts no database backup in the hour before or during the maintenance window.
+    world = _world(db_rules=plan, name="au-development")
+    assert check(backup.database_hourly, world.resources["Db"], world) is expected
+
+
 def _copy_plan(*vaults: str) -> Any:
     rule = {**_rule("h", HOURLY, 2), "CopyActions": [{"DestinationBackupVaultArn": v} for v in vaults]}
     return res("DbPlan", "AWS::Backup::BackupPlan", {"BackupPlan": {"BackupPlanRule": [rule]}})

@@ -125,6 +125,8 @@ def test_the_matrix_is_the_one_the_alarms_carry() -> None:
 
     assert SEVERITY_MATRIX == RESPONSE_TIMES and PAGED == PAGED_SEVERITIES
     assert first_steps("x-BackupJobsFailed") != DEFAULT_STEPS and first_steps("x-unknown") == DEFAULT_STEPS
+    # Issue 17 item 8: the certificate alarm of either region names the validation CNAME to recreate.
+    assert "validation CNAME" in first_steps("au-production-dr-certificate-expiry", "DaysToExpiry")
 
 
 @pytest.mark.parametrize(

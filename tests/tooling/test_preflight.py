@@ -36,6 +36,7 @@ from tooling.preflight import (
     check_orphans,
     check_region_opt_in,
     check_session_document,
+    check_user_email,
     failed,
     lambda_functions,
     named_resources,
@@ -332,8 +333,7 @@ def test_orphans_outside_any_stack_fail_with_import_or_remove_commands(
     assert all(r.status is Status.FAIL for r in results.values())
     bucket = results[CONTENT].remedy
     assert f"aws s3 rb s3://{CONTENT} --region {PRIMARY} --profile p" in bucket
-    mapping = json.dumps({"ContentBucket": {"BucketName": CONTENT}})
-    assert f"npx cdk import --app cdk.out {stage}/Data --resource-mapping-inline '{mapping}'" in bucket
+    assert f"npx cdk deploy --app cdk.out --exclusively {stage}/Data --import-existing-resources --profile p" in bucket
     assert f"aws backup delete-backup-vault --backup-vault-name {stage}-vault" in results[f"{stage}-vault"].remedy
     assert "aws logs delete-log-group" in results[f"/aws/rds/instance/{stage}-postgres/postgresql"].remedy
     assert "aws secretsmanager delete-secret" in results[f"{stage}-postgres/master"].remedy
@@ -353,6 +353,170 @@ def test_resources_of_a_live_stack_are_not_orphans(aws: ClientFactory, deploymen
         StackName=f"{deployment.name}-primary-data", TemplateBody=json.dumps(template)
     )
     results = check_orphans(aws, PRIMARY, deployment, PreflightOptions(named_resources=_named(deployment)))
+    assert [r.status for r in results] == [Status.OK], render_table(results)
+
+
+# --- issue 17 item 3: what a failed first create keeps (DeletionPolicy Retain, patterns/retention.py)
+
+DB = "au-production-primary-postgres"
+
+
+def _kept(deployment: Deployment) -> tuple[NamedResource, ...]:
+    stage = f"{deployment.name}-primary"
+
+    def named(stack: str, logical_id: str, kind: str, name: str) -> NamedResource:
+        return NamedResource(PRIMARY, f"{stage}-{stack.lower()}", f"{stage}/{stack}", logical_id, kind, name)
+
+    return (
+        named("Data", "PostgresInstance", "AWS::RDS::DBInstance", DB),
+        named("Audit", "AuditTrail", "AWS::CloudTrail::Trail", f"{deployment.name}-audit"),
+        named("Access", "TeamBoundary", "AWS::IAM::ManagedPolicy", f"{deployment.name}-team-boundary"),
+        named("Identity", "Users", "AWS::Cognito::UserPool", f"{deployment.name}-users"),
+    )
+
+
+def _tags(deployment: Deployment) -> list[dict[str, str]]:
+    return [
+        {"Key": "environment", "Value": deployment.environment.value},
+        {"Key": "jurisdiction", "Value": deployment.jurisdiction.value},
+    ]
+
+
+def _leftovers(deployment: Deployment) -> dict[str, str]:
+    """What a rolled-back create of the Data, Audit, Access, Identity and Web stacks keeps."""
+    tags = _tags(deployment)
+    ec2 = boto3.client("ec2", region_name=PRIMARY)
+    vpc = ec2.create_vpc(CidrBlock="10.16.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.16.{i}.0/24", AvailabilityZone=f"{PRIMARY}{az}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, az in ((1, "a"), (2, "b"))
+    ]
+    group = ec2.create_security_group(
+        GroupName=f"{deployment.name}-primary-data-PostgresSecurityGroup-ABC",
+        Description="PostgreSQL clients only",
+        VpcId=vpc,
+        TagSpecifications=[{"ResourceType": "security-group", "Tags": tags}],
+    )["GroupId"]
+    rds = boto3.client("rds", region_name=PRIMARY)
+    subnet_group = f"{deployment.name}-primary-data-postgresinstancesubnetgroup-abc"
+    rds.create_db_subnet_group(
+        DBSubnetGroupName=subnet_group, DBSubnetGroupDescription="isolated", SubnetIds=subnets, Tags=tags
+    )
+    parameters = f"{deployment.name}-primary-data-postgresparameters-abc"
+    rds.create_db_parameter_group(
+        DBParameterGroupName=parameters, DBParameterGroupFamily="postgres17", Description="TLS only", Tags=tags
+    )
+    rds.create_db_instance(
+        DBInstanceIdentifier=DB,
+        DBInstanceClass="db.r7g.large",
+        Engine="postgres",
+        MasterUsername="dbadmin",
+        MasterUserPassword="not-a-real-one-1",
+        AllocatedStorage=20,
+        DeletionProtection=True,
+        DBSubnetGroupName=subnet_group,
+        Tags=tags,
+    )
+    key = boto3.client("kms", region_name=PRIMARY).create_key(
+        Tags=[{"TagKey": t["Key"], "TagValue": t["Value"]} for t in tags]
+    )["KeyMetadata"]["KeyId"]
+    balancer = boto3.client("elbv2", region_name=PRIMARY).create_load_balancer(
+        Name="au-pro-WebTi-1ABC", Subnets=subnets, SecurityGroups=[group], Tags=tags
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    trail_bucket = f"{deployment.name}-primary-trail-{deployment.account}"
+    boto3.client("s3", region_name=PRIMARY).create_bucket(
+        Bucket=trail_bucket, CreateBucketConfiguration={"LocationConstraint": PRIMARY}
+    )
+    boto3.client("cloudtrail", region_name=PRIMARY).create_trail(
+        Name=f"{deployment.name}-audit", S3BucketName=trail_bucket, IsMultiRegionTrail=True
+    )
+    policy = boto3.client("iam", region_name=PRIMARY).create_policy(
+        PolicyName=f"{deployment.name}-team-boundary",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        ),
+    )["Policy"]["Arn"]
+    pool = boto3.client("cognito-idp", region_name=PRIMARY).create_user_pool(PoolName=f"{deployment.name}-users")[
+        "UserPool"
+    ]["Id"]
+    return {
+        "group": group,
+        "subnet_group": subnet_group,
+        "parameters": parameters,
+        "key": key,
+        "balancer": balancer,
+        "bucket": trail_bucket,
+        "policy": policy,
+        "pool": pool,
+    }
+
+
+def test_a_kept_database_outside_any_stack_fails_with_the_commands_that_remove_it(
+    aws: ClientFactory, deployment: Deployment
+) -> None:
+    left = _leftovers(deployment)
+    options = PreflightOptions(named_resources=_kept(deployment), profile="p")
+    results = check_orphans(aws, PRIMARY, deployment, options)
+    by_name = {r.message.split(" ")[1]: r for r in results}
+    database = by_name[DB]
+    assert database.status is Status.FAIL
+    assert database.message.startswith(f"AWS::RDS::DBInstance {DB} exists outside any stack")
+    assert (
+        f"aws rds modify-db-instance --db-instance-identifier {DB} --no-deletion-protection --apply-immediately "
+        f"--region {PRIMARY} --profile p && aws rds delete-db-instance --db-instance-identifier {DB} "
+        "--skip-final-snapshot --delete-automated-backups" in database.remedy
+    )
+    assert "adopt" not in database.remedy  # adopting it would keep the rolled-back create's security group
+    trail = by_name[f"{deployment.name}-audit"]
+    assert trail.status is Status.FAIL
+    assert f"aws cloudtrail delete-trail --name {deployment.name}-audit" in trail.remedy
+    assert "--import-existing-resources" in trail.remedy
+    boundary = by_name[f"{deployment.name}-team-boundary"]
+    assert boundary.status is Status.FAIL and f"aws iam delete-policy --policy-arn {left['policy']}" in boundary.remedy
+    pool = by_name[f"{deployment.name}-users"]
+    assert pool.status is Status.WARN  # pool names are not unique: the retry makes a second one
+    assert f"--user-pool-id {left['pool']} --deletion-protection INACTIVE" in pool.remedy
+    # Kept without a name of ours: by the deployment's tags or CloudFormation's generated name.
+    assert by_name[left["key"]].status is Status.WARN
+    assert (
+        f"aws kms schedule-key-deletion --key-id {left['key']} --pending-window-in-days 30"
+        in by_name[left["key"]].remedy
+    )
+    assert "deletion_protection.enabled,Value=false" in by_name[left["balancer"]].remedy
+    assert f"aws ec2 delete-security-group --group-id {left['group']}" in by_name[left["group"]].remedy
+    assert "aws rds delete-db-subnet-group" in by_name[left["subnet_group"]].remedy
+    assert "aws rds delete-db-parameter-group" in by_name[left["parameters"]].remedy
+    assert by_name[left["bucket"]].status is Status.FAIL  # a bucket of the deployment's naming scheme
+
+
+def test_kept_resources_of_live_stacks_and_keys_pending_deletion_are_not_orphans(
+    aws: ClientFactory, deployment: Deployment
+) -> None:
+    tags = _tags(deployment)
+    template = {
+        "Resources": {
+            "PostgresInstance": {
+                "Type": "AWS::RDS::DBInstance",
+                "Properties": {
+                    "DBInstanceIdentifier": DB,
+                    "DBInstanceClass": "db.r7g.large",
+                    "Engine": "postgres",
+                    "MasterUsername": "dbadmin",
+                    "MasterUserPassword": "not-a-real-one-1",
+                    "AllocatedStorage": "20",
+                },
+            },
+        }
+    }
+    boto3.client("cloudformation", region_name=PRIMARY).create_stack(
+        StackName=f"{deployment.name}-primary-data", TemplateBody=json.dumps(template)
+    )
+    kms = boto3.client("kms", region_name=PRIMARY)
+    pending = kms.create_key(Tags=[{"TagKey": t["Key"], "TagValue": t["Value"]} for t in tags])["KeyMetadata"]["KeyId"]
+    kms.schedule_key_deletion(KeyId=pending, PendingWindowInDays=7)
+    results = check_orphans(aws, PRIMARY, deployment, PreflightOptions(named_resources=_kept(deployment)))
     assert [r.status for r in results] == [Status.OK], render_table(results)
 
 
@@ -632,12 +796,14 @@ def test_assembly_counts_functions_canaries_and_hosted_rotations(tmp_path: Path,
 
 
 def _offering(aws: ClientFactory, deployment: Deployment) -> ClientFactory:
-    """moto for everything but the calls it lacks (above)."""
+    """moto for everything but the calls it lacks (above); the orphan check's RDS client is moto's."""
+    stubbed_rds: set[str] = set()
 
     def factory(service: str, region: str) -> Any:
         if service == "synthetics":
             return _synthetics(region, [_runtime(CANARY_RUNTIME)])
-        if service == "rds":
+        if service == "rds" and region not in stubbed_rds:
+            stubbed_rds.add(region)
             instance_class = deployment.db_instance_class_for(region)
             return _rds(region, instance_class, [_offer(instance_class)], [_engine()])
         if service == "elasticache":
@@ -645,9 +811,61 @@ def _offering(aws: ClientFactory, deployment: Deployment) -> ClientFactory:
             return _elasticache(region, [REDIS_VERSION], {node_type: [node_type]})
         if service == "service-quotas":
             return _quotas(region, (EC2_QUOTA, 64.0, None), (LAMBDA_QUOTA, 1000.0, None))
+        if service == "sesv2":
+            return _ses(region, deployment.domain_name)
         return aws(service, region)
 
     return factory
+
+
+# --- issue 17 item 12: the user pool's e-mail through SES. moto 5.2.5 has no SESv2 GetAccount,
+# so both calls are pinned with Stubber against the API model.
+
+
+def _ses(region: str, domain: str, production: bool = True, verified: bool | None = True) -> Any:
+    client = boto3.client("sesv2", region_name=region)
+    stubber = Stubber(client)
+    stubber.add_response("get_account", {"ProductionAccessEnabled": production, "SendingEnabled": True}, {})
+    if production:
+        if verified is None:
+            stubber.add_client_error("get_email_identity", "NotFoundException", http_status_code=404)
+        else:
+            stubber.add_response(
+                "get_email_identity",
+                {
+                    "IdentityType": "DOMAIN",
+                    "VerifiedForSendingStatus": verified,
+                    "DkimAttributes": {"Status": "SUCCESS" if verified else "PENDING"},
+                },
+                {"EmailIdentity": domain},
+            )
+    stubber.activate()
+    return client
+
+
+def test_user_email_through_ses_out_of_the_sandbox_and_verified_is_ok(deployment: Deployment) -> None:
+    result = check_user_email(_ses(PRIMARY, deployment.domain_name), PRIMARY, deployment)
+    assert result.status is Status.OK and "no-reply@au.saas.example.com" in result.message
+
+
+def test_user_email_in_the_ses_sandbox_warns_with_the_production_access_request(deployment: Deployment) -> None:
+    result = check_user_email(_ses(PRIMARY, deployment.domain_name, production=False), PRIMARY, deployment)
+    assert result.status is Status.WARN and "sandbox" in result.message
+    assert result.remedy.startswith("aws sesv2 put-account-details --production-access-enabled")
+
+
+@pytest.mark.parametrize(("verified", "said"), [(None, "the Dns stack creates it"), (False, "not verified yet")])
+def test_user_email_identity_missing_or_unverified_warns(
+    deployment: Deployment, verified: bool | None, said: str
+) -> None:
+    result = check_user_email(_ses(PRIMARY, deployment.domain_name, verified=verified), PRIMARY, deployment)
+    assert result.status is Status.WARN and said in result.message
+
+
+def test_development_uses_cognitos_sender_and_asks_ses_nothing() -> None:
+    development = load_config().get("au-development")
+    result = check_user_email(None, PRIMARY, development)
+    assert result.status is Status.OK and "about 50 e-mails a day" in result.message
 
 
 # --- the assembly and the runner
@@ -703,10 +921,12 @@ def test_assembly_gives_bootstrap_version_names_and_session_document_regions(
 
 
 def test_runner_skips_a_disabled_region_and_fails(aws: ClientFactory, deployment: Deployment) -> None:
+    offering = _offering(aws, deployment)
+
     def clients(service: str, region: str) -> Any:
         if service == "account":
             return FakeAccount({PRIMARY: "ENABLED_BY_DEFAULT", DR: "DISABLED"})
-        return _offering(aws, deployment)(service, region)
+        return offering(service, region)
 
     results = run_preflight(deployment, clients, PreflightOptions(), lambda _: set())
     assert failed(results)
@@ -734,6 +954,7 @@ def test_runner_passes_on_a_prepared_account(aws: ClientFactory, deployment: Dep
     assert {("cache node type", r) for r in deployment.regions} <= checks
     assert {("EC2 vCPU quota", r) for r in deployment.regions} <= checks
     assert {("Lambda concurrency quota", r) for r in deployment.regions} <= checks
+    assert ("user e-mail (SES)", PRIMARY) in checks
     assert all(r.status is Status.OK for r in results), render_table(results)
 
 

@@ -144,7 +144,7 @@ def test_trail_bucket_is_kms_versioned_logged_archived_and_retained(audit: Templ
     audit.has_resource(
         "AWS::S3::Bucket",
         {
-            "DeletionPolicy": "RetainExceptOnCreate",
+            "DeletionPolicy": "Retain",
             "Properties": Match.object_like(
                 {
                     "BucketName": "au-production-primary-audit-111111111111",

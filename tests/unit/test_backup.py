@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aws_cdk as cdk
 import pytest
@@ -16,6 +18,7 @@ from patterns.backup_plan import (
     TieredBackupPlans,
     check_copy_region,
 )
+from policies.rules.schedule import Cron
 from tests.conftest import Stages
 
 TemplateOf = Callable[[Stages, str, str], Template]
@@ -41,10 +44,15 @@ def _rules(template: Template, tier: str) -> dict[str, dict[str, Any]]:
 def test_database_rules_hourly_twice_daily_daily_monthly(au_production: Stages, template_of: TemplateOf) -> None:
     rules = _rules(template_of(au_production, "primary", "Backup"), "database")
     retention = au_production["primary"].deployment.retention
-    assert set(rules) == {"Hourly", "TwiceDaily", "Daily", "Monthly"}
-    # BAK-1: every hour, short retention; and every 12 hours.
-    assert rules["Hourly"]["ScheduleExpression"] == "cron(0 * ? * * *)"
-    assert rules["Hourly"]["Lifecycle"] == {"DeleteAfterDays": retention.hourly_backup_days}
+    assert set(rules) == {"Hourly", "HourlyMaintenanceSun", "TwiceDaily", "Daily", "Monthly"}
+    # BAK-1: every hour, short retention, but none in the hour before or during the Sunday 16:00-19:00
+    # UTC maintenance window, when AWS Backup starts no database backup (they would expire every week).
+    assert rules["Hourly"]["ScheduleExpression"] == "cron(0 * ? * MON,TUE,WED,THU,FRI,SAT *)"
+    assert rules["HourlyMaintenanceSun"]["ScheduleExpression"] == "cron(0 0-14,19-23 ? * SUN *)"
+    for name in ("Hourly", "HourlyMaintenanceSun"):
+        assert "ScheduleExpressionTimezone" not in rules[name]  # UTC, like the window
+        assert rules[name]["Lifecycle"] == {"DeleteAfterDays": retention.hourly_backup_days}
+    # and every 12 hours.
     assert rules["TwiceDaily"]["ScheduleExpression"] == "cron(0 0,12 * * ? *)"
     assert rules["TwiceDaily"]["Lifecycle"] == {"DeleteAfterDays": 14}
     # BAK-3: daily at 03:00 local, kept >= 30 days, with point-in-time recovery.
@@ -53,8 +61,42 @@ def test_database_rules_hourly_twice_daily_daily_monthly(au_production: Stages, 
     assert rules["Daily"]["Lifecycle"] == {"DeleteAfterDays": 35}
     assert rules["Daily"]["EnableContinuousBackup"] is True
     # Continuous backup only where its retention keeps the database's PITR window (<= 35 d).
-    for name in ("Hourly", "TwiceDaily", "Monthly"):
+    for name in ("Hourly", "HourlyMaintenanceSun", "TwiceDaily", "Monthly"):
         assert "EnableContinuousBackup" not in rules[name]
+
+
+def _utc_starts(rule: dict[str, Any], year: int = 2027) -> Iterator[datetime]:
+    """Every start of a database rule in a year, in UTC (the rule's time zone and its DST shifts)."""
+    cron = Cron.parse(rule["ScheduleExpression"])
+    assert cron is not None
+    zone = ZoneInfo(rule.get("ScheduleExpressionTimezone", "UTC"))
+    day = datetime(year, 1, 1, tzinfo=zone)
+    hours = cron.week_hours() or {(d, int(h)) for d in range(7) for h in cron.hour.split(",")}
+    while day.year == year:
+        if not cron.day_of_month.isdigit() or day.day == int(cron.day_of_month):
+            for weekday, hour in sorted(hours):
+                if weekday == day.weekday():
+                    yield day.replace(hour=hour).astimezone(UTC)
+        day += timedelta(days=1)
+
+
+def test_no_database_backup_expires_because_of_the_maintenance_window(
+    au_production: Stages, template_of: TemplateOf
+) -> None:
+    """BAK-1/OPS-2: the failed/expired job alarms page only on a real miss, not every week.
+
+    AWS Backup starts no database backup in the hour before or during the maintenance window;
+    a job that cannot start within its start window EXPIRES. Every start of every rule over a year
+    (local-time rules through both DST offsets) is either outside that block or waits it out."""
+    start, end = au_production["primary"].deployment.maintenance.backup_blocked_minutes
+    week = 7 * 24 * 60
+    for rule in _rules(template_of(au_production, "primary", "Backup"), "database").values():
+        window = rule.get("StartWindowMinutes", 480)
+        for when in _utc_starts(rule):
+            minute = when.weekday() * 24 * 60 + when.hour * 60 + when.minute
+            into_block = (minute - start) % week
+            if into_block < end - start:
+                assert window >= end - start - into_block + 60, (rule["RuleName"], when.isoformat(), window)
 
 
 def test_compute_rule_daily_at_three_local_kept_ninety_days(au_production: Stages, template_of: TemplateOf) -> None:
@@ -89,7 +131,7 @@ def test_every_rule_copies_to_the_dr_vault_with_the_same_lifecycle(
     plans = template.find_resources("AWS::Backup::BackupPlan")
     assert len(plans) == 2
     rules = [rule for plan in plans.values() for rule in plan["Properties"]["BackupPlan"]["BackupPlanRule"]]
-    assert len(rules) == 6
+    assert len(rules) == 7  # database: two hourly (the maintenance day has its own), 12-hourly, daily, monthly
     for rule in rules:
         assert rule.get("CopyActions"), f"rule {rule['RuleName']} has no copy action (BAK-5)"
         assert rule["CopyActions"] == [{"DestinationBackupVaultArn": DR_VAULT_ARN, "Lifecycle": rule["Lifecycle"]}]

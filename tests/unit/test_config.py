@@ -270,3 +270,36 @@ def test_a_release_pin_is_a_semantic_version_and_a_sha256() -> None:
     text = str(caught.value)
     assert "release.version = 'latest'" in text and "never 'latest'" in text
     assert "release.sha256" in text and "64 lowercase hexadecimal digits" in text
+
+
+def test_maintenance_window_blocks_backups_from_the_hour_before_it_to_its_end() -> None:
+    """BAK-1/OPS-5: AWS Backup starts no database backup in the hour before or during the window."""
+    from config.model import MaintenanceWindow
+
+    sunday = MaintenanceWindow(day="Sun", start_utc="16:00", duration_hours=3)
+    assert sunday.backup_blocked_hours == {(6, 15), (6, 16), (6, 17), (6, 18)}
+    # Across midnight and the week's end; a job at 23:00 still has 30 minutes to start.
+    monday = MaintenanceWindow(day="Mon", start_utc="00:30", duration_hours=2)
+    assert monday.backup_blocked_minutes == (-30, 150)
+    assert monday.backup_blocked_hours == {(0, 0), (0, 1), (0, 2)}
+    late = MaintenanceWindow(day="Sun", start_utc="23:00", duration_hours=2)
+    assert late.backup_blocked_hours == {(6, 22), (6, 23), (0, 0)}
+
+
+def test_user_email_is_ses_outside_development_and_bad_values_name_the_field() -> None:
+    """Issue 17 item 12: Cognito's own sender (about 50 e-mails a day) serves development only."""
+    from config.load import DEFAULT_CONFIG_PATH, ConfigErrors
+
+    raw = tomllib.loads(DEFAULT_CONFIG_PATH.read_text())
+    shipped = parse_config(raw)
+    assert shipped.get("au-production").user_email_from == "no-reply@au.saas.example.com"
+    assert shipped.get("au-staging").user_email_from == "no-reply@staging.au.saas.example.com"
+    assert shipped.get("au-development").user_email_from is None  # Cognito's sender
+    raw["environments"]["staging"]["user_email"] = {"sender": "cognito", "from_local_part": "No Reply"}
+    raw["environments"]["production"]["user_email"] = {"sender": "smtp", "from_local_part": "no-reply"}
+    with pytest.raises(ConfigErrors) as caught:
+        parse_config(raw)
+    text = str(caught.value)
+    assert "environments.staging.user_email.sender = 'cognito'" in text and "serves development only" in text
+    assert "environments.staging.user_email.from_local_part = 'No Reply'" in text
+    assert "environments.production.user_email.sender = 'smtp'" in text and "one of ses, cognito" in text

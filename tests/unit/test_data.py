@@ -79,8 +79,8 @@ def test_postgres_keeps_backups_and_survives_deletion(data: Template) -> None:
     data.has_resource(
         "AWS::RDS::DBInstance",
         {
-            "DeletionPolicy": "Snapshot",
-            "UpdateReplacePolicy": "Snapshot",
+            "DeletionPolicy": "Retain",  # deletion protection refuses a delete (patterns/retention.py)
+            "UpdateReplacePolicy": "Retain",
             "Properties": Match.object_like(
                 {
                     "DeletionProtection": True,
@@ -150,7 +150,7 @@ def test_master_secret_is_encrypted_with_system_key_and_rotated_in_the_vpc(data:
             "RotationRules": {"ScheduleExpression": "rate(30 days)"},
         },
     )
-    # BAK-8: the password of the final snapshot outlives the stack
+    # BAK-8: the password of the kept instance and its snapshots outlives the stack
     data.has_resource(
         "AWS::SecretsManager::Secret",
         {
@@ -284,7 +284,7 @@ def test_content_bucket_customer_key_versioned_private_logged_retained(data: Tem
     data.has_resource(
         "AWS::S3::Bucket",
         {
-            "DeletionPolicy": "RetainExceptOnCreate",
+            "DeletionPolicy": "Retain",
             "Properties": Match.object_like(
                 {
                     "BucketName": "au-production-primary-content-111111111111",

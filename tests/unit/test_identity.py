@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_cognito as cognito
@@ -49,7 +51,7 @@ def test_password_policy_encodes_enc4(identity: Template) -> None:
 
 def test_user_pool_is_retained(identity: Template) -> None:
     (pool,) = identity.find_resources("AWS::Cognito::UserPool").values()
-    assert pool["DeletionPolicy"] == "RetainExceptOnCreate"
+    assert pool["DeletionPolicy"] == "Retain"  # deletion protection refuses a rollback's delete
     assert pool["UpdateReplacePolicy"] == "Retain"
 
 
@@ -79,3 +81,28 @@ def test_identity_stack_passes_every_pack(platform_config: PlatformConfig, tmp_p
     IdentityStack(app, "Identity", deployment=platform_config.get("au-production"))
     register_policy_packs(app)
     app.synth()
+
+
+def test_user_email_goes_through_ses_in_the_pools_region_from_the_deployments_domain(identity: Template) -> None:
+    """Issue 17 item 12: not Cognito's default sender (about 50 e-mails a day per account)."""
+    email = _pool(identity).prop("EmailConfiguration")
+    assert email["EmailSendingAccount"] == "DEVELOPER"
+    assert email["From"] == "saas-platform <no-reply@au.saas.example.com>"
+    source = json.dumps(email["SourceArn"])  # arn:<partition>:ses:<the pool's region>:<account>:identity/<domain>
+    assert ":ses:ap-southeast-2:111111111111:identity/au.saas.example.com" in source
+
+
+def test_the_dns_stack_verifies_the_sending_domain_with_easy_dkim(platform_config: PlatformConfig) -> None:
+    from stacks.dns import DnsStack
+
+    def built(stack_class: type, deployment: str, **extra: str) -> Template:
+        return Template.from_stack(stack_class(cdk.App(), "S", deployment=platform_config.get(deployment), **extra))
+
+    production = built(DnsStack, "au-production", role="primary")
+    production.has_resource_properties("AWS::SES::EmailIdentity", {"EmailIdentity": "au.saas.example.com"})
+    dkim = production.find_resources("AWS::Route53::RecordSet", {"Properties": {"Type": "CNAME"}})
+    assert len(dkim) == 3
+    built(DnsStack, "au-development", role="primary").resource_count_is("AWS::SES::EmailIdentity", 0)
+    built(IdentityStack, "au-development").has_resource_properties(  # Cognito's sender in development
+        "AWS::Cognito::UserPool", {"EmailConfiguration": {"EmailSendingAccount": "COGNITO_DEFAULT"}}
+    )

@@ -14,7 +14,7 @@ TemplateOf = Callable[[Stages, str, str], Template]
 def test_one_rotating_retained_key_per_data_class(au_production: Stages, template_of: TemplateOf) -> None:
     keys = template_of(au_production, "primary", "Keys")
     keys.resource_count_is("AWS::KMS::Key", 5)
-    keys.all_resources("AWS::KMS::Key", {"DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain"})
+    keys.all_resources("AWS::KMS::Key", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
     keys.all_resources_properties("AWS::KMS::Key", {"EnableKeyRotation": True, "PendingWindowInDays": 30})
     for data_class in ("customer", "system", "logs", "backup", "codebase"):
         keys.has_resource_properties("AWS::KMS::Alias", {"AliasName": f"alias/au-production/{data_class}"})

@@ -72,9 +72,7 @@ def test_customer_key_for_exports_logs_key_for_evidence(operations: tuple[Templa
     assert tags["data-classification"] == "customer"
     evidence = {t["Key"]: t["Value"] for t in _bucket(template, ops.evidence_bucket(topo))["Tags"]}
     assert evidence["data-classification"] == "logs"
-    retained = template.find_resources(
-        "AWS::S3::Bucket", {"DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain"}
-    )
+    retained = template.find_resources("AWS::S3::Bucket", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
     assert len(retained) == 3
 
 

@@ -67,7 +67,7 @@ def test_replica_is_an_encrypted_cross_region_copy_of_the_primary(
                     "DBSubnetGroupName": Match.any_value(),
                 }
             ),
-            "DeletionPolicy": "RetainExceptOnCreate",
+            "DeletionPolicy": "Retain",
         },
     )
     # The DR region's customer key, from this region's Keys stack, never the primary's.
@@ -278,7 +278,7 @@ def test_replica_bucket_in_the_dr_foundation_is_versioned_kms_and_tls_only(
                     },
                 }
             ),
-            "DeletionPolicy": "RetainExceptOnCreate",
+            "DeletionPolicy": "Retain",
         },
     )
     storage.has_resource_properties(

@@ -245,6 +245,35 @@ def test_alarms_carry_severity_and_publish_to_that_severity_topic(web: Template)
         assert f"{severity}Topic" in _text(props["AlarmActions"])
 
 
+@pytest.mark.parametrize(("role", "stack_id"), [("primary", "Web"), ("dr", "StandbyWeb")])
+def test_each_regions_certificate_pages_sev2_when_it_is_not_renewed(
+    au_production: Stages, template_of: TemplateOf, role: str, stack_id: str
+) -> None:
+    """Issue 17 item 8: the DR certificate renews through the CNAME the primary's certificate made;
+    the alarm on its own DaysToExpiry, in its own region, shows when renewal stops."""
+    template = template_of(au_production, role, stack_id)
+    [(certificate_id, _)] = template.find_resources("AWS::CertificateManager::Certificate").items()
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": f"au-production-{role}-certificate-expiry",
+            "Namespace": "AWS/CertificateManager",
+            "MetricName": "DaysToExpiry",
+            "Dimensions": [{"Name": "CertificateArn", "Value": {"Ref": certificate_id}}],
+            "Statistic": "Minimum",
+            "Period": 86400,
+            "Threshold": 45,  # ACM renews from 60 days before expiry
+            "ComparisonOperator": "LessThanThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmDescription": Match.string_like_regexp("^Sev2: the ACM certificate of au.saas.example.com"),
+        },
+    )
+    [alarm] = template.find_resources(
+        "AWS::CloudWatch::Alarm", {"Properties": {"AlarmName": f"au-production-{role}-certificate-expiry"}}
+    ).values()
+    assert "Sev2Topic" in _text(alarm["Properties"]["AlarmActions"])  # the region's own Sev2 topic
+
+
 def test_only_the_alb_admits_the_internet_and_only_on_443_and_80(web: Template) -> None:
     open_ports: list[int] = []
     for group in web.find_resources("AWS::EC2::SecurityGroup").values():
@@ -400,7 +429,7 @@ def test_alb_log_bucket_is_sse_s3_versioned_tls_only_archived_and_retained(web: 
                     )
                 },
             },
-            "DeletionPolicy": "RetainExceptOnCreate",
+            "DeletionPolicy": "Retain",
         },
     )
     web.has_resource_properties(

@@ -61,7 +61,18 @@ def check_moto_version() -> None:
 
 def patches() -> list[Patch]:
     check_moto_version()  # before importing the modules that read moto internals
-    from tooling.emulator import autoscaling, cloudformation, cloudwatch, ec2, rds, route53, s3, secretsmanager, ssm
+    from tooling.emulator import (
+        autoscaling,
+        cloudformation,
+        cloudwatch,
+        ec2,
+        rds,
+        route53,
+        s3,
+        secretsmanager,
+        ses,
+        ssm,
+    )
 
     return [
         *cloudformation.PATCHES,
@@ -73,6 +84,7 @@ def patches() -> list[Patch]:
         *autoscaling.PATCHES,
         *ssm.PATCHES,
         *secretsmanager.PATCHES,
+        *ses.PATCHES,
     ]
 
 
