@@ -58,12 +58,14 @@ def _bucket_statements(template: Template, bucket_name: str) -> dict[str, dict[s
 def test_production_audit_buckets_are_locked_in_compliance_mode_for_the_audit_retention(
     au_production: Stages, template_of: TemplateOf, role: str, stack_id: str, bucket_name: str
 ) -> None:
-    """COMPLIANCE for log_archive_expiry_days (2555): as long as the lifecycle keeps a record (BAK-7)."""
+    """COMPLIANCE for log_archive_expiry_days (2555): as long as the lifecycle keeps a record (BAK-7).
+
+    `Retain` even on a failed first create: a locked bucket cannot be emptied (patterns/retention.py)."""
     template_of(au_production, role, stack_id).has_resource(
         "AWS::S3::Bucket",
         {
             "Properties": Match.object_like({"BucketName": bucket_name, **_lock("COMPLIANCE", 2555)}),
-            "DeletionPolicy": "RetainExceptOnCreate",
+            "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",
         },
     )
