@@ -107,6 +107,14 @@ class FailoverTopology:
         """The SSM parameter recording the release a region runs (JSON: version, sha256, when)."""
         return f"/{self.prefix(role)}/release/current"
 
+    def rotation_subnets_parameter(self) -> str:
+        """SSM parameter (Network stack): the primary's private subnets, comma-separated, for the hosted rotation."""
+        return f"/{self.prefix(PRIMARY)}/network/rotation-subnet-ids"
+
+    def rotation_key_parameter(self) -> str:
+        """SSM parameter (Keys stack): the primary's `system` key ARN, for the hosted rotation."""
+        return f"/{self.prefix(PRIMARY)}/keys/system-key-arn"
+
     def web_launch_template_name(self, role: str) -> str:
         return f"{self.prefix(role)}-web"
 

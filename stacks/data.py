@@ -16,13 +16,19 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from config import Deployment
 from config.topology import DR, FailoverTopology
 from patterns.alerting import secret_replication_failed_rule, severity_alarm
 from patterns.bucket_replication import ReplicationTarget, replication_alarms
-from patterns.encrypted_postgres import EncryptedPostgres, EncryptedPostgresProps, window_before
+from patterns.encrypted_postgres import (
+    EncryptedPostgres,
+    EncryptedPostgresProps,
+    HostedRotationInputs,
+    window_before,
+)
 from patterns.keys import DataClassKeyRing
 from patterns.log_retention import retention_days
 from patterns.redis import EncryptedRedis, RedisProps
@@ -55,6 +61,14 @@ def _content_replication(deployment: Deployment) -> ReplicationTarget | None:
         region=deployment.dr_region,
         key_alias=topology.customer_key_alias(),
         role_name=topology.replication_role_name(),
+    )
+
+
+def _rotation_inputs(stack: cdk.Stack, topology: FailoverTopology) -> HostedRotationInputs:
+    """SSM-typed parameters of this stack, resolved when its change set is created (issue 17 item 4)."""
+    return HostedRotationInputs(
+        key_arn=ssm.StringParameter.value_for_string_parameter(stack, topology.rotation_key_parameter()),
+        subnet_ids=ssm.StringParameter.value_for_string_parameter(stack, topology.rotation_subnets_parameter()),
     )
 
 
@@ -136,6 +150,7 @@ class DataStack(PlatformStack):
                 secret_replica=(deployment.dr_region, f"alias/{deployment.name}/system")
                 if deployment.standby.enabled
                 else None,
+                rotation_inputs=_rotation_inputs(self, FailoverTopology.of(deployment)),
             ),
         )
         self.database = self.postgres.instance

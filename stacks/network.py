@@ -5,9 +5,11 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from config import Deployment
+from config.topology import PRIMARY, FailoverTopology
 from patterns.log_retention import retention_days
 from patterns.network import NetworkProps, SecureNetwork
 from stacks.base import PlatformStack, vpc_cidr
@@ -45,6 +47,15 @@ class NetworkStack(PlatformStack):
             ),
         )
         _tidy_default_sg_provider(self, logs_key, deployment.retention.log_retention_days)
+        if role == PRIMARY:
+            # Read by the Data stack's hosted rotation as an SSM-typed parameter (patterns/encrypted_postgres.py).
+            ssm.StringParameter(
+                self,
+                "RotationSubnetIds",
+                parameter_name=FailoverTopology.of(deployment).rotation_subnets_parameter(),
+                description=f"{self.name_prefix}: private subnets of the database credentials' rotation function",
+                string_value=cdk.Fn.join(",", [subnet.subnet_id for subnet in self.network.vpc.private_subnets]),
+            )
         cdk.CfnOutput(self, "VpcId", value=self.network.vpc.vpc_id)
         cdk.CfnOutput(self, "FlowLogGroup", value=self.network.flow_log_group.log_group_name)
 

@@ -142,9 +142,9 @@ def test_master_secret_is_encrypted_with_system_key_and_rotated_in_the_vpc(data:
             "HostedRotationLambda": Match.object_like(
                 {
                     "RotationType": "PostgreSQLSingleUser",
-                    "KmsKeyArn": system_key,
+                    "KmsKeyArn": {"Ref": Match.any_value()},
                     "VpcSecurityGroupIds": Match.any_value(),
-                    "VpcSubnetIds": Match.any_value(),
+                    "VpcSubnetIds": {"Ref": Match.any_value()},
                 }
             ),
             "RotationRules": {"ScheduleExpression": "rate(30 days)"},
@@ -162,6 +162,49 @@ def test_master_secret_is_encrypted_with_system_key_and_rotated_in_the_vpc(data:
     password = _one(data, "AWS::RDS::DBInstance")["Properties"]["MasterUserPassword"]
     assert "{{resolve:secretsmanager:" in str(password)
     system_key.names("SystemKey")
+
+
+def _same_stack_parameter(template: Template, value: Any) -> str:
+    """The SSM parameter name behind `{"Ref": <SSM-typed template parameter>}`."""
+    assert isinstance(value, dict) and set(value) == {"Ref"}, value
+    parameter = template.to_json()["Parameters"][value["Ref"]]
+    assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>", parameter
+    name: str = parameter["Default"]
+    return name
+
+
+def _parameter_value(template: Template, name: str) -> Any:
+    (parameter,) = template.find_resources("AWS::SSM::Parameter", {"Properties": {"Name": name}}).values()
+    assert parameter["Properties"]["Type"] == "String"
+    return parameter["Properties"]["Value"]
+
+
+def test_hosted_rotation_is_fed_only_values_of_its_own_stack(
+    data: Template, au_production: Stages, template_of: TemplateOf
+) -> None:
+    """Issue 17 item 4: the AWS::SecretsManager transform expands HostedRotationLambda before intrinsics
+    resolve, and no AWS page says it carries `Fn::GetStackOutput` into its nested stack: the key ARN and
+    subnets come from SSM-typed parameters of the Data stack, written by the Keys and Network stacks."""
+    assert data.to_json()["Transform"] == "AWS::SecretsManager-2024-09-16"
+    (schedule,) = data.find_resources("AWS::SecretsManager::RotationSchedule").values()
+    hosted = schedule["Properties"]["HostedRotationLambda"]
+    assert "Fn::GetStackOutput" not in json.dumps(hosted) and "Fn::ImportValue" not in json.dumps(hosted)
+
+    keys = template_of(au_production, "primary", "Keys")
+    key_value = _parameter_value(keys, _same_stack_parameter(data, hosted["KmsKeyArn"]))
+    (system_key,) = keys.find_resources(
+        "AWS::KMS::Key", {"Properties": {"Description": Match.string_like_regexp("system key:")}}
+    )
+    assert key_value == {"Fn::GetAtt": [system_key, "Arn"]}
+
+    network = template_of(au_production, "primary", "Network")
+    subnets_value = _parameter_value(network, _same_stack_parameter(data, hosted["VpcSubnetIds"]))
+    private = network.find_resources(
+        "AWS::EC2::Subnet",
+        {"Properties": {"Tags": Match.array_with([{"Key": "aws-cdk:subnet-type", "Value": "Private"}])}},
+    )
+    assert len(private) == 3
+    assert subnets_value == {"Fn::Join": [",", [{"Ref": subnet} for subnet in sorted(private)]]}
 
 
 def test_monitoring_role_uses_a_scoped_managed_policy_not_inline_or_aws_managed(data: Template) -> None:
