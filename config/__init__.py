@@ -4,6 +4,7 @@ from config.load import ConfigError, ConfigErrors, ConfigSyntaxError, load_confi
 from config.model import (
     AwsConfig,
     Deployment,
+    EgressRule,
     Environment,
     Jurisdiction,
     MaintenanceWindow,
@@ -21,6 +22,7 @@ __all__ = [
     "ConfigErrors",
     "ConfigSyntaxError",
     "Deployment",
+    "EgressRule",
     "Environment",
     "Jurisdiction",
     "MaintenanceWindow",

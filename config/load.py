@@ -15,6 +15,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +25,7 @@ from config.model import (
     USER_EMAIL_SENDERS,
     AwsConfig,
     Deployment,
+    EgressRule,
     Environment,
     Jurisdiction,
     MaintenanceWindow,
@@ -40,6 +42,8 @@ from config.policy import (
     AUDIT_LOCK_MODES,
     COLD_STORAGE_MIN_DAYS,
     DATABASE_RPO_MAX_SECONDS,
+    EGRESS_MIN_PREFIX_LENGTH,
+    EGRESS_REASON_MIN_LENGTH,
     LOG_RETENTION_ALLOWED_DAYS,
     PRODUCTION_AUDIT_LOCK_MODE,
     RDS_AUTOMATED_BACKUP_MAX_DAYS,
@@ -88,8 +92,11 @@ _ENVIRONMENT_KEYS = {
     "user_email",
     "release",
     "region_sizing",
+    "web_egress",
 }
 _REGION_SIZING_KEYS = ("db_instance_class",)
+_EGRESS_KEYS = ("allow",)
+_EGRESS_RULE_KEYS = ("cidr", "port", "reason")
 
 
 class ConfigError(ValueError):
@@ -392,7 +399,10 @@ def _with_override(
         return environment_raw
     if not isinstance(override, Mapping):
         errors.add(
-            where, override, "a table of sections (sizing, retention, maintenance, standby, aws_config, release)"
+            where,
+            override,
+            "a table of sections (sizing, retention, maintenance, standby, aws_config, user_email, release, "
+            "web_egress)",
         )
         return environment_raw
     merged = dict(environment_raw)
@@ -433,6 +443,7 @@ def _deployment(
     if release is not None:
         _check_release(release, f"{env_where}.release", errors)
     region_sizing = _region_sizing(environment_raw.get("region_sizing", {}), f"{env_where}.region_sizing", spec, errors)
+    web_egress = _web_egress(environment_raw.get("web_egress", {}), f"{env_where}.web_egress", errors)
     if sizing is not None:
         _check_offered(sizing, region_sizing, spec, f"{spec.key.value}-{environment.value}", env_where, errors)
     if sizing is not None:
@@ -478,6 +489,7 @@ def _deployment(
         user_email=user_email,
         release=release,
         region_sizing=region_sizing,
+        web_egress=web_egress,
     )
 
 
@@ -645,6 +657,54 @@ def _region_sizing(raw: object, where: str, spec: _JurisdictionSpec, errors: _Er
         if region == spec.dr_region:
             found.append(RegionSizing(region=region, db_instance_class=value))
     return tuple(found)
+
+
+def _web_egress(raw: object, where: str, errors: _Errors) -> tuple[EgressRule, ...]:
+    """`web_egress.allow`: the third-party APIs the web tier may call, each `{ cidr, port, reason }` (ACC-1)."""
+    if not isinstance(raw, Mapping):
+        errors.add(where, raw, "a table with allow = [{ cidr, port, reason }, ...]")
+        return ()
+    errors.only_keys(where, raw, _EGRESS_KEYS)
+    entries = raw.get("allow", [])
+    if not isinstance(entries, list):
+        errors.add(f"{where}.allow", entries, "a list of { cidr, port, reason } tables")
+        return ()
+    found = []
+    for index, entry in enumerate(entries):
+        field = f"{where}.allow[{index}]"
+        if not isinstance(entry, Mapping):
+            errors.add(field, entry, "a table { cidr, port, reason }")
+            continue
+        before = errors.count
+        errors.only_keys(field, entry, _EGRESS_RULE_KEYS)
+        cidr, port, reason = entry.get("cidr"), entry.get("port"), entry.get("reason")
+        network = _egress_network(cidr)
+        if network is None or network.prefixlen < EGRESS_MIN_PREFIX_LENGTH:
+            errors.add(
+                f"{field}.cidr",
+                cidr,
+                f"an IPv4 network address with a prefix of /{EGRESS_MIN_PREFIX_LENGTH} to /32 (e.g. '203.0.113.0/24'); "
+                "never 0.0.0.0/0: AWS APIs are reached through the VPC's endpoints",
+                "ACC-1",
+            )
+        if type(port) is not int or not 1 <= port <= 65535:
+            errors.add(f"{field}.port", port, "a TCP port 1 to 65535")
+        if not isinstance(reason, str) or len(reason.strip()) < EGRESS_REASON_MIN_LENGTH:
+            errors.add(
+                f"{field}.reason", reason, f"who is called and why, at least {EGRESS_REASON_MIN_LENGTH} characters"
+            )
+        if errors.count == before and network is not None and isinstance(reason, str) and type(port) is int:
+            found.append(EgressRule(cidr=str(network), port=port, reason=reason.strip()))
+    return tuple(found)
+
+
+def _egress_network(value: object) -> IPv4Network | None:
+    if not isinstance(value, str) or "/" not in value:
+        return None
+    try:
+        return IPv4Network(value, strict=True)
+    except ValueError:
+        return None
 
 
 def _check_offered(

@@ -196,6 +196,16 @@ class UserEmail:
 
 
 @dataclass(frozen=True)
+class EgressRule:
+    """A third-party API the web instances may call (ACC-1): TCP `port` to the IPv4 network `cidr` only,
+    and why. Everything else the instances reach is inside the VPC (patterns/web_tier.py)."""
+
+    cidr: str  # e.g. "203.0.113.0/24", at most a /16 (config/policy.py EGRESS_MIN_PREFIX_LENGTH)
+    port: int
+    reason: str  # who is called and what for, e.g. "payment provider's API"
+
+
+@dataclass(frozen=True)
 class Deployment:
     """One jurisdiction x environment: a primary region and its DR region."""
 
@@ -219,6 +229,7 @@ class Deployment:
     user_email: UserEmail = UserEmail(sender="ses", from_local_part="no-reply")
     release: Release | None = None  # None: no release yet, the web tier serves the first-boot placeholder
     region_sizing: tuple[RegionSizing, ...] = ()  # per-region classes (DR region only)
+    web_egress: tuple[EgressRule, ...] = ()  # third-party APIs the web tier may call (none by default)
 
     @property
     def name(self) -> str:

@@ -86,6 +86,11 @@ OBJECT_RPO_MAX_MINUTES: Final = 15  # S3 Replication Time Control's SLA
 FAILOVER_AUTOMATION_MAX_MINUTES: Final = 15
 STANDBY_MIN_WEB_CAPACITY: Final = 2  # HOST-1 holds in the DR region too
 
+# ACC-1 (least privilege, network): the web tier reaches the VPC's AWS endpoints and the data tier;
+# a third-party API it calls is an allow-listed network of at most this many addresses (/16), never "anywhere".
+EGRESS_MIN_PREFIX_LENGTH: Final = 16
+EGRESS_REASON_MIN_LENGTH: Final = 10
+
 
 def __getattr__(name: str) -> Mapping[str, tuple[str, ...]]:
     """`JURISDICTION_REGIONS`: the allow-lists of the shipped config/deployments.toml, by jurisdiction.

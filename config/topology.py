@@ -111,6 +111,11 @@ class FailoverTopology:
         """SSM parameter (Network stack): the primary's private subnets, comma-separated, for the hosted rotation."""
         return f"/{self.prefix(PRIMARY)}/network/rotation-subnet-ids"
 
+    def s3_prefix_list_parameter(self, role: str) -> str:
+        """SSM parameter (written by tooling/region_facts.py before the deploy): the region's AWS-managed
+        S3 prefix list id, the web tier's egress to the S3 gateway endpoint."""
+        return f"/{self.prefix(role)}/network/s3-prefix-list-id"
+
     def rotation_key_parameter(self) -> str:
         """SSM parameter (Keys stack): the primary's `system` key ARN, for the hosted rotation."""
         return f"/{self.prefix(PRIMARY)}/keys/system-key-arn"

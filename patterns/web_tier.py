@@ -10,6 +10,11 @@
   releases roll out one instance at a time while `min_capacity` stay in service.
 - The instance role gets the SSM agent's permissions through a customer-managed
   policy and nothing else; stacks add data grants (ACC-5: never backups).
+- Egress (ACC-1): HTTPS to the VPC's interface endpoints (SSM, KMS, Secrets Manager, Logs) and to
+  S3 through the gateway endpoint (its AWS-managed prefix list: releases, content, the Amazon Linux
+  repositories), the data tier's ports (added by the stack), and the configuration's allow-list of
+  third-party APIs (`web_egress`); nothing else, so the instances cannot send a tenant's objects to
+  the internet through NAT.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from config.model import Release
+from config.model import EgressRule, Release
 from patterns.alerting import severity_alarm
 from patterns.iam import ManagedPolicyRole
 from patterns.keys import allow_auto_scaling_service_role
@@ -71,6 +76,15 @@ ROOT_DEVICE: Final = "/dev/xvda"  # Amazon Linux 2023
 
 
 @dataclass(frozen=True)
+class WebEgress:
+    """Where the instances may connect, besides the data tier (ACC-1)."""
+
+    endpoint_security_group_id: str  # the VPC's interface endpoints (patterns/network.py)
+    s3_prefix_list_id: str  # the region's `com.amazonaws.<region>.s3` list (gateway endpoint)
+    third_party: tuple[EgressRule, ...] = ()  # config `web_egress.allow`
+
+
+@dataclass(frozen=True)
 class WebTierProps:
     name_prefix: str  # e.g. "au-production-primary"
     vpc: ec2.IVpc
@@ -85,6 +99,7 @@ class WebTierProps:
     deletion_protection: bool
     patch_group: str
     alarm_topics: Mapping[int, sns.ITopic]  # severity -> topic: every alarm and notification pages one
+    egress: WebEgress
     app_port: int = 8080
     health_check_path: str = "/health"
     root_volume_gib: int = 30
@@ -118,7 +133,7 @@ class WebTier(Construct):
         self.app_security_group.connections.allow_to(peer, port, description)
 
     def _security_groups(self) -> tuple[ec2.SecurityGroup, ec2.SecurityGroup]:
-        """The internet reaches the ALB on 443/80 only; the instances reach HTTPS out and nothing else."""
+        """The internet reaches the ALB on 443/80 only; the instances reach only what `props.egress` names."""
         props = self.props
         alb_sg = ec2.SecurityGroup(
             self,
@@ -136,7 +151,19 @@ class WebTier(Construct):
             description=f"{props.name_prefix} web instances: app port from the ALB only, no SSH",
             allow_all_outbound=False,
         )
-        app_sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs and package repositories")
+        egress = props.egress
+        app_sg.add_egress_rule(
+            ec2.Peer.security_group_id(egress.endpoint_security_group_id),
+            ec2.Port.tcp(443),
+            "HTTPS to the VPC's AWS interface endpoints",
+        )
+        app_sg.add_egress_rule(
+            ec2.Peer.prefix_list(egress.s3_prefix_list_id),
+            ec2.Port.tcp(443),
+            "HTTPS to S3 through the gateway endpoint: releases, content, OS repositories",
+        )
+        for rule in egress.third_party:
+            app_sg.add_egress_rule(ec2.Peer.ipv4(rule.cidr), ec2.Port.tcp(rule.port), rule.reason[:255])
         return alb_sg, app_sg
 
     def _instance_role(self) -> ManagedPolicyRole:

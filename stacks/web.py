@@ -41,7 +41,7 @@ from patterns.session_manager import SessionManagerPreferences
 from patterns.team_actions import TENANT_READ_ACTIONS, TENANT_WRITE_ACTIONS
 from patterns.tenant_access import tenant_object_grant
 from patterns.web_acl import RegionalWebAcl, WebAclProps
-from patterns.web_tier import WebTier, WebTierProps
+from patterns.web_tier import WebEgress, WebTier, WebTierProps
 from policies.acknowledgments import acknowledge
 from stacks.base import PlatformStack
 from stacks.patching import web_patch_group
@@ -119,6 +119,7 @@ class WebStack(PlatformStack):
         deployment: Deployment,
         role: str,
         vpc: ec2.IVpc,
+        endpoint_security_group: ec2.ISecurityGroup,
         customer_key: kms.Key,
         logs_key: kms.IKey,
         system_key: kms.Key,
@@ -146,7 +147,7 @@ class WebStack(PlatformStack):
         self.certificate_expiry = self._certificate_expiry_alarm(alarm_topics)
         self.access_logs = self._alb_log_bucket(data)
         allow_auto_scaling_notifications(system_key, self)
-        self.web = self._web_tier(vpc, customer_key, alarm_topics, min_capacity)
+        self.web = self._web_tier(vpc, endpoint_security_group, customer_key, alarm_topics, min_capacity)
         self.releases = self._release_store(codebase_key, data)
         self.web_acl = self._web_acl(logs_key)
         if sessions is not None:
@@ -212,7 +213,12 @@ class WebStack(PlatformStack):
         )
 
     def _web_tier(
-        self, vpc: ec2.IVpc, customer_key: kms.Key, alarm_topics: Mapping[int, sns.ITopic], min_capacity: int | None
+        self,
+        vpc: ec2.IVpc,
+        endpoint_security_group: ec2.ISecurityGroup,
+        customer_key: kms.Key,
+        alarm_topics: Mapping[int, sns.ITopic],
+        min_capacity: int | None,
     ) -> WebTier:
         """The ALB and Auto Scaling group sized from configuration, with their acknowledgments."""
         deployment, sizing = self.deployment, self.deployment.sizing
@@ -236,6 +242,15 @@ class WebStack(PlatformStack):
                 alarm_topics=alarm_topics,
                 release_bucket_name=FailoverTopology.of(deployment).release_bucket(self.role),
                 release=deployment.release,
+                egress=WebEgress(
+                    endpoint_security_group_id=endpoint_security_group.security_group_id,
+                    # An SSM-typed parameter of this stack: synth stays hermetic, the id is read when the
+                    # change set is created (written by tooling/region_facts.py, both targets).
+                    s3_prefix_list_id=ssm.StringParameter.value_for_string_parameter(
+                        self, FailoverTopology.of(deployment).s3_prefix_list_parameter(self.role)
+                    ),
+                    third_party=deployment.web_egress,
+                ),
             ),
         )
         acknowledge(

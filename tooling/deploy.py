@@ -31,6 +31,7 @@ from stacks.stages import deploy_order
 from tooling import preflight
 from tooling.bootstrap_policy import bootstrap_command, ensure_bootstrap_policies
 from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
+from tooling.region_facts import describe, ensure_region_facts
 from tooling.summary import release_running, render, summarize_region
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,10 +85,12 @@ def clients_for(env: dict[str, str]) -> preflight.ClientFactory:
 
 
 def bootstrap(deployment: Deployment, env: dict[str, str], assembly: Path = ASSEMBLY) -> None:
-    """Create/update the scoped execution policy and boundary, then bootstrap both regions with them."""
+    """Create/update the scoped execution policy and boundary and the regions' facts (tooling/region_facts.py),
+    then bootstrap both regions with them."""
     iam = clients_for(env)("iam", deployment.primary_region)
     execution_arn, boundary = ensure_bootstrap_policies(iam, deployment)
     print(f"bootstrap policies: execution {execution_arn}, boundary {boundary}", flush=True)
+    print(describe(ensure_region_facts(clients_for(env), deployment, apply=True), applied=True), flush=True)
     run(bootstrap_command(CDK, assembly, deployment), env=env)
 
 

@@ -1,5 +1,5 @@
-"""EC2 and VPC rules: no SSH, IMDSv2, encrypted volumes, NAT per AZ, flow logs, DR region (ACC-2, ENC-1,
-HOST-1, HOST-4, ACC-3, DR-1)."""
+"""EC2 and VPC rules: no SSH, IMDSv2, encrypted volumes, NAT per AZ, flow logs, DR region, instance egress
+(ACC-2, ENC-1, HOST-1, HOST-4, ACC-3, DR-1, ACC-1)."""
 
 from __future__ import annotations
 
@@ -160,3 +160,59 @@ RULES = [
     nat_per_az,
     vpc_flow_logs,
 ]
+
+
+_OPEN_NETWORKS = ("0.0.0.0/0", "::/0")
+
+
+def _launch_security_groups(resource: Resource) -> list[Any]:
+    data = _launch_data(resource)
+    groups = list(as_list(data.get("SecurityGroupIds"))) + list(as_list(data.get("SecurityGroups")))
+    for interface in as_list(data.get("NetworkInterfaces")):
+        if isinstance(interface, dict):
+            groups.extend(as_list(interface.get("Groups")))
+    return groups
+
+
+def _egress_of(group_id: str, group: Resource, stack: StackView) -> list[dict[str, Any]]:
+    """The group's inline egress and the stand-alone `SecurityGroupEgress` resources of its stack."""
+    entries = [dict(e) for e in as_list(group.prop("SecurityGroupEgress")) if isinstance(e, dict)]
+    for standalone in stack.of_type("AWS::EC2::SecurityGroupEgress"):
+        if ref_id(standalone.prop("GroupId")) == group_id:
+            entries.append(dict(standalone.properties))
+    return entries
+
+
+def _destination(entry: dict[str, Any]) -> str:
+    for key in ("CidrIp", "CidrIpv6", "DestinationPrefixListId", "DestinationSecurityGroupId"):
+        if key in entry:
+            value = entry[key]
+            return value if isinstance(value, str) else f"{key} (a reference)"
+    return "?"
+
+
+@rule(
+    "ACC1-InstanceEgressRestricted",
+    "ACC-1",
+    ("AWS::EC2::LaunchTemplate", "AWS::EC2::Instance"),
+    "ACC-1: least privilege on the network too: a server reaches the VPC's endpoints, S3 through its gateway "
+    "endpoint, the data tier and allow-listed third-party networks only; this server's security group allows "
+    "egress to the whole internet.",
+    "Seed 004 via ACC-1: web instances can read every tenant's objects, so nothing may carry them out of the VPC "
+    "except to named destinations.",
+)
+def instance_egress_restricted(resource: Resource, stack: StackView) -> Result:
+    groups = _launch_security_groups(resource)
+    if not groups:
+        return fail("no security group named: the VPC's default group allows all egress")
+    destinations = 0
+    for value in groups:
+        group = stack.get(value)
+        if group is None or group.type != "AWS::EC2::SecurityGroup":
+            return fail(f"security group {value!r} is not in this stack: its egress cannot be checked")
+        for entry in _egress_of(group.logical_id, group, stack):
+            destination = _destination(entry)
+            if destination in _OPEN_NETWORKS:
+                return fail(f"{group.logical_id} allows {entry.get('IpProtocol')} egress to {destination}")
+            destinations += 1
+    return ok(f"{destinations} named egress destination(s), none open to the internet")

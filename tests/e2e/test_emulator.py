@@ -639,3 +639,58 @@ def test_stop_replication_makes_the_replica_a_standalone_secret(aws: Client) -> 
     assert not primary.describe_secret(SecretId="unit-standalone").get("ReplicationStatus")
     with pytest.raises(ClientError):
         dr.stop_replication_to_replica(SecretId="unit-standalone")  # no longer a replica
+
+
+# --- EC2 security groups ------------------------------------------------------------------------
+
+
+def security_group_egress_template(vpc_id: str) -> str:
+    https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
+    resources = {
+        "Open": {
+            "Type": "AWS::EC2::SecurityGroup",
+            "Properties": {"GroupDescription": "no egress named", "VpcId": vpc_id},
+        },
+        "Closed": {
+            "Type": "AWS::EC2::SecurityGroup",
+            "Properties": {
+                "GroupDescription": "template egress",
+                "VpcId": vpc_id,
+                "SecurityGroupEgress": [{**https, "CidrIp": "203.0.113.0/24", "Description": "vendor"}],
+            },
+        },
+        "ToS3": {
+            "Type": "AWS::EC2::SecurityGroupEgress",
+            "Properties": {
+                **https,
+                "GroupId": {"Fn::GetAtt": ["Closed", "GroupId"]},
+                "DestinationPrefixListId": "pl-0s3",
+            },
+        },
+    }
+    return json.dumps({"Resources": resources})
+
+
+def test_a_templates_egress_replaces_the_default_rule(aws: Client) -> None:
+    """AWS::EC2::SecurityGroup: the default allow-all egress goes once the template names egress rules."""
+    ec2 = aws("ec2", PRIMARY)
+    vpc_id = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    cloudformation = aws("cloudformation", PRIMARY)
+    cloudformation.create_stack(StackName="unit-egress", TemplateBody=security_group_egress_template(vpc_id))
+    (stack,) = cloudformation.describe_stacks(StackName="unit-egress")["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    resources = cloudformation.list_stack_resources(StackName="unit-egress")["StackResourceSummaries"]
+    ids = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
+    groups = {
+        g["GroupId"]: g for g in ec2.describe_security_groups(GroupIds=[ids["Open"], ids["Closed"]])["SecurityGroups"]
+    }
+
+    def destinations(group_id: str) -> set[str]:
+        permissions = groups[group_id]["IpPermissionsEgress"]
+        return {
+            *(r["CidrIp"] for p in permissions for r in p.get("IpRanges", [])),
+            *(r["PrefixListId"] for p in permissions for r in p.get("PrefixListIds", [])),
+        }
+
+    assert destinations(ids["Open"]) == {"0.0.0.0/0"}  # EC2's default when the template names none
+    assert destinations(ids["Closed"]) == {"203.0.113.0/24", "pl-0s3"}

@@ -204,3 +204,29 @@ def test_dr_web_tier_keeps_two_instances_in_service(deployed: dict[str, str], de
 
 def test_a_second_deploy_updates_without_failing(deployed: dict[str, str]) -> None:
     deploy(DEPLOYMENT, deployed, Path(deployed["ASSEMBLY"]))
+
+
+def test_web_instances_reach_s3_through_the_regions_own_prefix_list_and_not_the_internet(
+    deployed: dict[str, str], deployment: Deployment
+) -> None:
+    """ACC-1 (issue 18 item 6): the deploy wrote each region's S3 prefix list id (tooling/region_facts.py) and the
+    web tier's security group allows that list, the endpoints and the data tier, never 0.0.0.0/0."""
+    for role, region, stack in (
+        (PRIMARY, deployment.primary_region, "web"),
+        (DR, deployment.dr_region, "standbyweb"),
+    ):
+        ec2 = client(deployed, "ec2", region)
+        (s3_list,) = [
+            p["PrefixListId"]
+            for p in ec2.describe_managed_prefix_lists()["PrefixLists"]
+            if p["PrefixListName"] == f"com.amazonaws.{region}.s3" and p["OwnerId"] == "AWS"
+        ]
+        group_ids = set(physical_ids(deployed, region, f"{deployment.name}-{role}-{stack}", "AWS::EC2::SecurityGroup"))
+        groups = ec2.describe_security_groups(GroupIds=sorted(group_ids))["SecurityGroups"]
+        (app,) = [g for g in groups if "web instances" in g["Description"]]
+        destinations = [
+            *(r["CidrIp"] for p in app["IpPermissionsEgress"] for r in p.get("IpRanges", [])),
+            *(r["PrefixListId"] for p in app["IpPermissionsEgress"] for r in p.get("PrefixListIds", [])),
+        ]
+        assert s3_list in destinations, (role, destinations)
+        assert "0.0.0.0/0" not in destinations, (role, destinations)

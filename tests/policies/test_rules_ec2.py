@@ -155,3 +155,62 @@ def test_acc3_vpc_flow_logs(flow_log_target: Any, expected: object) -> None:
     vpc = res("Vpc", "AWS::EC2::VPC")
     view = stack(vpc, res("F", "AWS::EC2::FlowLog", {"ResourceId": flow_log_target, "TrafficType": "ALL"}))
     assert check(ec2.vpc_flow_logs, vpc, view) is expected
+
+
+def _server(*egress: dict[str, Any], standalone: dict[str, Any] | None = None, interface: bool = True) -> Any:
+    """A launch template whose one security group has `egress` inline (and `standalone` as its own resource)."""
+    group_ref = {"Fn::GetAtt": ["AppSg", "GroupId"]}
+    data: dict[str, Any] = (
+        {"NetworkInterfaces": [{"DeviceIndex": 0, "Groups": [group_ref]}]}
+        if interface
+        else {"SecurityGroupIds": [group_ref]}
+    )
+    resources = [
+        res("Lt", "AWS::EC2::LaunchTemplate", {"LaunchTemplateData": data}),
+        res("AppSg", "AWS::EC2::SecurityGroup", {"SecurityGroupEgress": list(egress)}),
+    ]
+    if standalone is not None:
+        resources.append(res("Out", "AWS::EC2::SecurityGroupEgress", {"GroupId": group_ref, **standalone}))
+    view = stack(*resources)
+    return view.resources["Lt"], view
+
+
+ENDPOINTS = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "DestinationSecurityGroupId": "sg-endpoints"}
+S3_LIST = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "DestinationPrefixListId": {"Ref": "S3List"}}
+
+
+@pytest.mark.parametrize("interface", [True, False])
+def test_acc1_instance_egress_to_named_destinations_passes(interface: bool) -> None:
+    vendor = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "203.0.113.0/24"}
+    lt, view = _server(ENDPOINTS, vendor, standalone=S3_LIST, interface=interface)
+    assert check(ec2.instance_egress_restricted, lt, view) is C
+
+
+@pytest.mark.parametrize(
+    ("inline", "standalone"),
+    [
+        pytest.param(
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"},
+            None,
+            id="ACC1-InstanceEgressRestricted-https-anywhere",
+        ),
+        pytest.param({"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}, None, id="ACC1-InstanceEgressRestricted-all-traffic"),
+        pytest.param(
+            ENDPOINTS,
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIpv6": "::/0"},
+            id="ACC1-InstanceEgressRestricted-ipv6-anywhere-standalone",
+        ),
+    ],
+)
+def test_acc1_instance_egress_open_to_the_internet_fails(
+    inline: dict[str, Any], standalone: dict[str, Any] | None
+) -> None:
+    lt, view = _server(inline, standalone=standalone)
+    assert check(ec2.instance_egress_restricted, lt, view) is N
+
+
+def test_acc1_instance_egress_fails_when_the_group_cannot_be_read() -> None:
+    no_group = res("Lt", "AWS::EC2::LaunchTemplate", {"LaunchTemplateData": {}})
+    assert check(ec2.instance_egress_restricted, no_group) is N  # the default group allows everything
+    imported = res("Lt", "AWS::EC2::LaunchTemplate", {"LaunchTemplateData": {"SecurityGroupIds": ["sg-0123"]}})
+    assert check(ec2.instance_egress_restricted, imported) is N

@@ -19,6 +19,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
     commands: list[str] = []
     monkeypatch.setattr(deploy, "run", lambda command, env=None: commands.append(" ".join(command[1:])))
     monkeypatch.setattr(deploy, "ensure_bootstrap_policies", lambda iam, d: ("arn", "boundary"))
+    monkeypatch.setattr(deploy, "ensure_region_facts", lambda clients, d, apply: [])
     monkeypatch.setattr(deploy, "clients_for", lambda env: lambda service, region: object())
     monkeypatch.setattr(preflight, "options_from_assembly", lambda *a, **k: preflight.PreflightOptions())
     monkeypatch.setattr(preflight, "run_preflight", lambda *a, **k: [OK])

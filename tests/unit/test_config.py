@@ -303,3 +303,36 @@ def test_user_email_is_ses_outside_development_and_bad_values_name_the_field() -
     assert "environments.staging.user_email.sender = 'cognito'" in text and "serves development only" in text
     assert "environments.staging.user_email.from_local_part = 'No Reply'" in text
     assert "environments.production.user_email.sender = 'smtp'" in text and "one of ses, cognito" in text
+
+
+def test_web_egress_allow_list_is_parsed_per_environment_and_overridable(raw: dict[str, Any]) -> None:
+    """ACC-1: the third-party APIs the web tier may call; none unless configured."""
+    raw["environments"]["production"]["web_egress"] = {
+        "allow": [{"cidr": "203.0.113.0/24", "port": 443, "reason": "payment provider's API"}]
+    }
+    raw.setdefault("overrides", {})["au-production"] = {"web_egress": {"allow": []}}
+    config = parse_config(raw)
+    assert config.get("uk-production").web_egress[0].cidr == "203.0.113.0/24"
+    assert config.get("uk-production").web_egress[0].port == 443
+    assert config.get("au-production").web_egress == ()
+    assert config.get("uk-staging").web_egress == ()
+
+
+@pytest.mark.parametrize(
+    ("entry", "fragments"),
+    [
+        ({"cidr": "0.0.0.0/0", "port": 443, "reason": "everything at all"}, ("allow[0].cidr", "/16 to /32", "ACC-1")),
+        ({"cidr": "10.0.0.0/8", "port": 443, "reason": "a very wide network"}, ("allow[0].cidr", "/16 to /32")),
+        ({"cidr": "203.0.113.7/24", "port": 443, "reason": "host bits are set"}, ("allow[0].cidr",)),
+        ({"cidr": "example.com", "port": 443, "reason": "a name, not a network"}, ("allow[0].cidr",)),
+        ({"cidr": "203.0.113.0/24", "port": 0, "reason": "payment provider"}, ("allow[0].port", "1 to 65535")),
+        ({"cidr": "203.0.113.0/24", "port": "443", "reason": "payment provider"}, ("allow[0].port",)),
+        ({"cidr": "203.0.113.0/24", "port": 443, "reason": "api"}, ("allow[0].reason", "at least 10")),
+        ({"cidr": "203.0.113.0/24", "port": 443, "reason": "payment provider", "proto": "udp"}, ("proto",)),
+    ],
+)
+def test_a_bad_web_egress_entry_names_the_field_and_what_is_allowed(
+    raw: dict[str, Any], entry: dict[str, Any], fragments: tuple[str, ...]
+) -> None:
+    raw["environments"]["staging"]["web_egress"] = {"allow": [entry]}
+    rejects(raw, "environments.staging.web_egress", *fragments)

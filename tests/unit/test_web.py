@@ -486,3 +486,89 @@ def test_development_sizing_and_the_web_tier_only_in_the_primary_region(
     stack = au_development["primary"].node.find_child("Web")
     assert isinstance(stack, cdk.Stack)
     assert stack.termination_protection is False
+
+
+def _app_egress(template: Template) -> list[dict[str, Any]]:
+    (group,) = template.find_resources(
+        "AWS::EC2::SecurityGroup", {"Properties": {"GroupDescription": Match.string_like_regexp("web instances")}}
+    ).values()
+    standalone = template.find_resources(
+        "AWS::EC2::SecurityGroupEgress",
+        {"Properties": {"GroupId": {"Fn::GetAtt": [Match.string_like_regexp("AppSecurityGroup"), "GroupId"]}}},
+    )
+    return [*group["Properties"]["SecurityGroupEgress"], *(r["Properties"] for r in standalone.values())]
+
+
+@pytest.mark.parametrize(("role", "stack_id"), [("primary", "Web"), ("dr", "StandbyWeb")])
+def test_instances_reach_only_the_vpc_endpoints_s3_and_the_data_tier(
+    au_production: Stages, template_of: TemplateOf, role: str, stack_id: str
+) -> None:
+    """Issue 18 item 6 (ACC-1): no egress to the internet; S3 through its gateway endpoint's AWS-managed prefix
+    list, whose id is an SSM-typed parameter of this stack (tooling/region_facts.py writes it)."""
+    template = template_of(au_production, role, stack_id)
+    egress = _app_egress(template)
+    assert not [e for e in egress if e.get("CidrIp") == "0.0.0.0/0" or e.get("CidrIpv6") == "::/0"]
+    assert all("CidrIp" not in e for e in egress)  # the shipped config allow-lists no third-party API
+    (endpoints,) = [e for e in egress if e.get("Description") == "HTTPS to the VPC's AWS interface endpoints"]
+    assert (endpoints["FromPort"], endpoints["ToPort"]) == (443, 443)
+    assert "NetworkEndpointSecurityGroup" in _text(endpoints["DestinationSecurityGroupId"])
+    (s3,) = [e for e in egress if "DestinationPrefixListId" in e]
+    assert (s3["FromPort"], s3["ToPort"]) == (443, 443)
+    parameter = template.to_json()["Parameters"][s3["DestinationPrefixListId"]["Ref"]]
+    assert parameter == {
+        "Type": "AWS::SSM::Parameter::Value<String>",
+        "Default": f"/au-production-{role}/network/s3-prefix-list-id",
+    }
+    data_ports = sorted(e["FromPort"] for e in egress if "DestinationSecurityGroupId" in e and e is not endpoints)
+    assert data_ports == [5433, 6380]  # PostgreSQL (or its replica) and Redis
+
+
+def test_an_allow_listed_third_party_api_is_the_only_other_destination() -> None:
+    """`web_egress.allow` in config becomes one egress rule per entry, port and network as configured."""
+    from aws_cdk import aws_certificatemanager as acm
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_s3 as s3
+    from aws_cdk import aws_sns as sns
+
+    from config import EgressRule
+    from patterns.web_tier import WebEgress, WebTier, WebTierProps
+
+    stack = cdk.Stack(cdk.App(), "Egress", env=cdk.Environment(account="111111111111", region="ap-southeast-2"))
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2)
+    vendor = EgressRule(cidr="203.0.113.0/24", port=8443, reason="payment provider's API")
+    WebTier(
+        stack,
+        "Web",
+        props=WebTierProps(
+            name_prefix="t",
+            vpc=vpc,
+            certificate=acm.Certificate.from_certificate_arn(
+                stack, "Cert", "arn:aws:acm:ap-southeast-2:111111111111:certificate/x"
+            ),
+            access_log_bucket=s3.Bucket.from_bucket_name(stack, "Logs", "logs"),
+            volume_key=kms.Key(stack, "Key"),
+            instance_type="t3.small",
+            min_capacity=2,
+            max_capacity=4,
+            cpu_target_percent=60,
+            requests_per_target_per_minute=1000,
+            deletion_protection=True,
+            patch_group="p",
+            alarm_topics={severity: sns.Topic(stack, f"Sev{severity}") for severity in (1, 2, 3, 4)},
+            egress=WebEgress(
+                endpoint_security_group_id="sg-endpoints", s3_prefix_list_id="pl-s3", third_party=(vendor,)
+            ),
+        ),
+    )
+    egress = _app_egress(Template.from_stack(stack))
+    assert {
+        (e.get("CidrIp") or e.get("DestinationPrefixListId") or e.get("DestinationSecurityGroupId"), e["FromPort"])
+        for e in egress
+    } == {
+        ("sg-endpoints", 443),
+        ("pl-s3", 443),
+        ("203.0.113.0/24", 8443),
+    }
+    (third_party,) = [e for e in egress if e.get("CidrIp")]
+    assert third_party["Description"] == "payment provider's API" and third_party["ToPort"] == 8443

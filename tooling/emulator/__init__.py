@@ -26,6 +26,7 @@ emulator gets wrong is fixed here, one named unit per gap, each on moto's privat
 | s3 | replicate-objects | objects and delete markers are never replicated (SSE-KMS: only if selected) |
 | s3 | sse-kms-etag | an SSE-KMS object's ETag is the MD5 of its data (on S3 it is not) |
 | ec2 | launch-template-user-data | a version's plain Base64 UserData fails every later launch |
+| ec2 | cloudformation-security-group-egress | a template's egress rules ignored: every group keeps allow-all egress |
 | autoscaling | desired-capacity-within-bounds | desired capacity above MaxSize accepted |
 | ssm | cloudformation-parameter-tags | a template's Tags map fails the parameter (TypeError) |
 | secretsmanager | cloudformation-secret | AWS::SecretsManager::Secret (and its ReplicaRegions) skipped |
