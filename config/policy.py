@@ -92,21 +92,6 @@ EGRESS_MIN_PREFIX_LENGTH: Final = 16
 EGRESS_REASON_MIN_LENGTH: Final = 10
 
 
-def __getattr__(name: str) -> Mapping[str, tuple[str, ...]]:
-    """`JURISDICTION_REGIONS`: the allow-lists of the shipped config/deployments.toml, by jurisdiction.
-
-    Kept for code written when jurisdictions were a closed list; new code reads
-    `Deployment.allowed_regions`, which also covers a jurisdiction of another config file."""
-    if name != "JURISDICTION_REGIONS":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from config.load import load_config  # the loader imports this module
-
-    allowed: dict[str, tuple[str, ...]] = {}
-    for deployment in load_config().deployments:
-        allowed.setdefault(deployment.jurisdiction.value, deployment.allowed_regions)
-    return MappingProxyType(allowed)
-
-
 __all__ = [
     "COLD_STORAGE_MIN_DAYS",
     "DATABASE_RPO_MAX_SECONDS",

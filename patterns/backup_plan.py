@@ -111,9 +111,8 @@ class BackupPlanProps:
     copy_region: str  # the DR region
     copy_vault_name: str  # the DR vault's deterministic name
     role_name: str  # deterministic, so the DR key policy can name it before it exists
+    allowed_regions: Sequence[str]  # HOST-2: the jurisdiction's allow-list (Deployment.allowed_regions)
     source_keys: Sequence[kms.IKey] = ()  # keys that encrypt the backed-up resources
-    # HOST-2: the jurisdiction's allow-list (Deployment.allowed_regions); None: the shipped config's
-    allowed_regions: Sequence[str] | None = None
     tiers: Sequence[str] | None = None  # the tiers to build plans for; None: every tier of `tier_rules`
     # The databases' announced window (OPS-5): no database backup starts in it or the hour before.
     maintenance: MaintenanceWindow | None = None
@@ -217,12 +216,8 @@ def tier_rules(
     }
 
 
-def check_copy_region(jurisdiction: str, region: str, allowed_regions: Sequence[str] | None = None) -> None:
+def check_copy_region(jurisdiction: str, region: str, allowed_regions: Sequence[str]) -> None:
     """Defence in depth behind config validation: a copy never leaves the jurisdiction."""
-    if allowed_regions is None:
-        from config.policy import JURISDICTION_REGIONS  # the shipped config file's allow-lists
-
-        allowed_regions = JURISDICTION_REGIONS.get(jurisdiction, ())
     allowed = tuple(allowed_regions)
     if region not in allowed:
         raise JurisdictionError(

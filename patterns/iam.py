@@ -33,10 +33,6 @@ class ManagedPolicyRole(iam.Role):
             )
         return self._grants_policy
 
-    @property
-    def has_grants(self) -> bool:
-        return self._grants_policy is not None
-
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
         self.grants_policy.add_statements(statement)
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.grants_policy)

@@ -15,9 +15,6 @@ authentication mode `iam` whose user id equals its user name, and the caller's I
 policy granting `elasticache:Connect` on the replication group and that user
 (`grant_connect`). Every user group must contain a user named `default`; ours is
 switched off (`off -@all`), so an unauthenticated or `default` connection can do nothing.
-
-`auth_token` stays as an attribute for the stacks that read it, and is None: there is
-no secret to hand out any more.
 """
 
 from __future__ import annotations
@@ -29,7 +26,6 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticache as elasticache
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from patterns.tagging import tag_data_classification
@@ -50,7 +46,6 @@ class RedisProps:
     node_type: str
     replicas: int
     storage_key: kms.IKey  # the `customer` key
-    secret_key: kms.IKey  # the `system` key (unused since IAM authentication; kept for callers)
     maintenance_window: str  # `ddd:hh24:mi-ddd:hh24:mi`
     snapshot_window: str  # `hh24:mi-hh24:mi`, outside the maintenance window
     snapshot_retention_days: int
@@ -79,8 +74,6 @@ class EncryptedRedis(Construct):
         )
         if tuple(int(part) for part in ENGINE_VERSION.split(".")[:2]) < IAM_AUTH_MIN_ENGINE:
             raise ValueError(f"IAM authentication needs Redis OSS 7.0 or later, not {ENGINE_VERSION}")
-        # No static secret any more (see the module docstring); kept for the stacks that read it.
-        self.auth_token: secretsmanager.ISecret | None = None
         # IAM authentication: the user id must equal the user name (lower case, letters/digits/hyphens).
         self.user_id = f"{props.replication_group_id}-app"
         self.user = elasticache.CfnUser(
@@ -170,7 +163,3 @@ class EncryptedRedis(Construct):
             actions=["elasticache:Connect"],
             resource_arns=[self.replication_group_arn, self.user_arn],
         )
-
-    def admit(self, peer: ec2.IConnectable, description: str = "Application tier") -> None:
-        """Let `peer` (e.g. the web tier's security group) reach Redis on its port."""
-        self.security_group.connections.allow_from(peer, ec2.Port.tcp(self.port), description)

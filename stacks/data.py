@@ -167,7 +167,6 @@ class DataStack(PlatformStack):
                 node_type=sizing.cache_node_type,
                 replicas=sizing.cache_replicas,
                 storage_key=key_ring.customer,
-                secret_key=key_ring.system,
                 maintenance_window=window.rds_window,
                 snapshot_window=window_before(window.start_utc, hours_before=4),
                 snapshot_retention_days=retention.rds_automated_backup_days,

@@ -174,7 +174,6 @@ class StandbyDataStack(PlatformStack):
                 node_type=sizing.cache_node_type,
                 replicas=min(sizing.cache_replicas, 1),
                 storage_key=key_ring.customer,
-                secret_key=key_ring.system,
                 maintenance_window=window.rds_window,
                 snapshot_window=window_before(window.start_utc, hours_before=4),
                 snapshot_retention_days=deployment.retention.rds_automated_backup_days,

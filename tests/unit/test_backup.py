@@ -472,8 +472,8 @@ def _referenced_output(producer: Mapping[str, Any], reference: dict[str, Any]) -
 
 def test_copy_destination_outside_jurisdiction_is_refused_naming_host2() -> None:
     with pytest.raises(JurisdictionError, match=r"HOST-2.*'us-east-1'.*'au'"):
-        check_copy_region("au", "us-east-1")
-    check_copy_region("au", "ap-southeast-4")  # inside: no error
+        check_copy_region("au", "us-east-1", ("ap-southeast-2", "ap-southeast-4"))
+    check_copy_region("au", "ap-southeast-4", ("ap-southeast-2", "ap-southeast-4"))  # inside: no error
 
 
 def test_backup_plans_refuse_to_build_a_copy_out_of_jurisdiction(platform_config: PlatformConfig) -> None:
@@ -495,6 +495,7 @@ def test_backup_plans_refuse_to_build_a_copy_out_of_jurisdiction(platform_config
                 copy_region="eu-west-2",
                 copy_vault_name=deployment.backup_vault_name("dr"),
                 role_name="probe",
+                allowed_regions=deployment.allowed_regions,
             ),
         )
     assert Template.from_stack(stack).find_resources("AWS::Backup::BackupPlan") == {}
