@@ -256,6 +256,13 @@ class Deployment:
         vault policies in both regions refer to it by this deterministic name (ACC-4)."""
         return f"{self.name}-break-glass"
 
+    @property
+    def workload_boundary_name(self) -> str:
+        """The permissions boundary of every role the stacks create but the team roles (ACC-1). A
+        customer-managed policy created before bootstrap by tooling/bootstrap_policy.py, outside every
+        stack, so no deploy can loosen it; the stacks refer to it by this name (stacks/base.py)."""
+        return f"{self.name}-workload-boundary"
+
     def backup_vault_name(self, role: str) -> str:
         """Deterministic vault names, so the primary's copy rules need no lookup (BAK-5)."""
         return f"{self.name}-{role}-vault"

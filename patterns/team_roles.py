@@ -34,6 +34,8 @@ from patterns.iam import ManagedPolicyRole
 from patterns.nag_findings import IAM5, PUBLIC_PACK_PREFIXES, iam5_resource_finding
 from patterns.tagging import PATCH_GROUP
 from patterns.team_actions import (
+    ADMINISTRATOR_ATTACH_ACTIONS,
+    ADMINISTRATOR_POLICY_ARNS,
     AUDIT_BUCKET_SETTINGS_ACTIONS,
     AUDIT_LOG_PROTECTED_ACTIONS,
     AUDIT_RECORD_DELETION_ACTIONS,
@@ -81,6 +83,8 @@ class TeamRoles(Construct):
             service="iam", region="", resource="role", resource_name=props.break_glass_role_name
         )
         self.boundary = self._boundary(stack)
+        # Nearer than the stack's workload boundary (stacks/base.py), so it is the one the team roles keep.
+        iam.PermissionsBoundary.of(self).apply(self.boundary)
 
         self.operator_read = iam.ManagedPolicy(
             self,
@@ -206,6 +210,14 @@ class TeamRoles(Construct):
                     actions=list(IAM_BOUNDARY_BOUND_ACTIONS),
                     resources=["*"],
                     conditions={"StringNotEquals": {"iam:PermissionsBoundary": boundary_arn}},
+                ),
+                iam.PolicyStatement(
+                    # Not even break-glass hands an administrator policy to another principal (ACC-1).
+                    sid="DenyAttachingAdministratorPolicies",
+                    effect=iam.Effect.DENY,
+                    actions=list(ADMINISTRATOR_ATTACH_ACTIONS),
+                    resources=["*"],
+                    conditions={"ArnLike": {"iam:PolicyARN": list(ADMINISTRATOR_POLICY_ARNS)}},
                 ),
                 iam.PolicyStatement(
                     sid="DenyBoundaryTampering",
