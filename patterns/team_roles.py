@@ -72,6 +72,9 @@ class TeamRolesProps:
     # ACC-3: the audit buckets and their objects, and the trail's log group (config/topology.py).
     audit_bucket_arns: tuple[str, ...] = ()
     audit_log_group_arn: str | None = None
+    # IAM name patterns of roles a deploy may create without a boundary (config: unbounded_role_names):
+    # no team role may assume them, whatever their trust policy says (ACC-1).
+    unbounded_role_names: tuple[str, ...] = ()
 
 
 class TeamRoles(Construct):
@@ -247,6 +250,19 @@ class TeamRoles(Construct):
             ],
         )
         self._deny_audit_tampering(boundary)
+        if self.props.unbounded_role_names:
+            boundary.add_statements(
+                iam.PolicyStatement(
+                    # An explicit deny: a trust policy naming a team role would otherwise suffice.
+                    sid="DenyAssumingUnboundedRoles",
+                    effect=iam.Effect.DENY,
+                    actions=["sts:AssumeRole"],
+                    resources=[
+                        stack.format_arn(service="iam", region="", resource="role", resource_name=name)
+                        for name in self.props.unbounded_role_names
+                    ],
+                )
+            )
         acknowledge(
             boundary,
             [

@@ -26,7 +26,8 @@ stay allowed, but a role may only be created with the team or the workload bound
 managed policy but to the break-glass role (`DenyAttachingAdministratorPolicies`). So no deploy
 creates a role that escapes the denies below. The one exception is the hosted secret rotation's
 role: the AWS::SecretsManager transform creates it in a nested stack from a template with no
-boundary parameter (`HOSTED_ROTATION_ROLE_PATTERN`; docs/REAL_ACCOUNT.md, "Roles and boundaries").
+boundary parameter (`Deployment.unbounded_role_names`; the team boundary denies assuming it;
+docs/REAL_ACCOUNT.md, "Roles and permissions boundaries").
 Audit records (ACC-3): the execution role may not delete or unlock them, nor delete
 the trail log group's streams or its key; it keeps what a deploy needs: the audit
 buckets' settings (they are declared in the templates, and the buckets' policies exempt
@@ -190,10 +191,6 @@ WORKLOAD_IAM_DENIED_ACTIONS: Final[tuple[str, ...]] = (
     "iam:Update*",
     "iam:Upload*",
 )
-# The hosted rotation's function role (patterns/encrypted_postgres.py): the AWS::SecretsManager transform
-# puts it in a nested stack of the Data stack, named after it, from a Secrets Manager template that takes
-# no permissions boundary. Roles so named are the only ones the execution role creates without one.
-HOSTED_ROTATION_ROLE_PATTERN: Final = "{deployment}-primary-data-*SecretsManager*"
 # Escalation actions of the team boundary that CloudFormation never needs for these stacks.
 USER_AND_GROUP_ESCALATION: Final[tuple[str, ...]] = tuple(
     action
@@ -215,8 +212,9 @@ def workload_boundary_name(deployment: Deployment) -> str:
     return deployment.workload_boundary_name
 
 
-def hosted_rotation_roles(deployment: Deployment) -> str:
-    return f"arn:aws:iam::{deployment.account}:role/{HOSTED_ROTATION_ROLE_PATTERN.format(deployment=deployment.name)}"
+def unbounded_role_arns(deployment: Deployment) -> list[str]:
+    """The hosted rotation's role (config: Deployment.unbounded_role_names), the only one created without a boundary."""
+    return [f"arn:aws:iam::{deployment.account}:role/{name}" for name in deployment.unbounded_role_names]
 
 
 def team_boundary_name(deployment: Deployment) -> str:
@@ -343,14 +341,14 @@ def execution_policy_document(
     if require_role_boundary:
         # ACC-1: a role without one of these boundaries would escape every deny above. A negated
         # operator matches a key the request lacks, so CreateRole without PermissionsBoundary is denied
-        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html). DeleteRolePermissionsBoundary
-        # is denied to every role by DenyRemovingBoundaries.
+        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+        # DeleteRolePermissionsBoundary is denied to every role by DenyRemovingBoundaries.
         statements.append(
             {
                 "Sid": "DenyRolesWithoutABoundary",
                 "Effect": "Deny",
                 "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
-                "NotResource": [hosted_rotation_roles(deployment)],
+                "NotResource": unbounded_role_arns(deployment),
                 "Condition": {
                     "StringNotEquals": {
                         "iam:PermissionsBoundary": [
