@@ -12,9 +12,10 @@
 
 Every role trusts only this account's principals that signed in with MFA, and
 carries the same permissions boundary. The boundary grants nothing by itself; it
-caps every role: no IAM privilege escalation (no users, keys, policy versions, or
-roles without this boundary), no KMS key deletion or disabling, no CloudTrail
-stop/delete/update, no deletion of backup recovery points or vault policies
+caps every role: no IAM privilege escalation (no users, keys, policy versions, roles
+without this boundary, or attaching an administrator-level AWS managed policy; no assuming
+the one role a deploy creates without a boundary, the hosted rotation's), no KMS key
+deletion or disabling, no CloudTrail stop/delete/update, no deletion of backup recovery points or vault policies
 except by the break-glass role (ACC-4), and - for every role, break-glass included -
 no deletion or unlocking of audit records, no change of the audit buckets' settings
 and no deletion or retention change of the trail's log group (ACC-3).
