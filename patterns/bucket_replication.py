@@ -3,7 +3,9 @@
 - Every new object version and delete marker is replicated into the destination
   bucket in the DR region, re-encrypted with the DR region's customer key (ENC-1);
 - S3 Replication Time Control: 99.99 % of objects within 15 minutes (the design object
-  RPO), with replication metrics and events when an object is late;
+  RPO), with replication metrics, Sev2 alarms on failed and late replication
+  (`replication_alarms`) and S3's per-object missed-threshold event queued for on-call
+  (`missed_threshold_watch`);
 - the replication role may read only the source's versions and write only replicas
   into the destination, decrypting with the source key and encrypting with the
   destination key, each only through S3 in its region.
@@ -32,6 +34,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from patterns.alerting import severity_alarm
@@ -41,6 +44,12 @@ from policies.acknowledgments import acknowledge
 
 RTC_MINUTES = 15
 RULE_ID = "ToDisasterRecoveryRegion"
+# Sent per object that Replication Time Control did not replicate within RTC_MINUTES
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html#rtc-notifications);
+# S3 delivers replication events to SNS, SQS or Lambda only, never to EventBridge
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html).
+MISSED_THRESHOLD_EVENT = "s3:Replication:OperationMissedThreshold"
+MISSED_THRESHOLD_QUEUE_RETENTION = cdk.Duration.days(14)  # SQS's maximum: time to read which objects were late
 
 
 @dataclass(frozen=True)
@@ -225,3 +234,78 @@ def replication_alarms(
             alarm_name=f"{name_prefix}-content-replication-late",
         ),
     }
+
+
+def missed_threshold_watch(
+    scope: Construct,
+    *,
+    bucket: s3.Bucket,
+    bucket_name: str,
+    queue_key: kms.IKey,
+    topics: Mapping[int, sns.ITopic],
+    name_prefix: str,
+) -> tuple[sqs.Queue, cloudwatch.Alarm]:
+    """DR-1: every object that missed the RTC threshold is queued (its key and version in the message), and
+    the queue's first message pages Sev2 once, instead of one page per late object.
+
+    The queue is encrypted with `queue_key` (the `system` key, whose policy admits S3 event notifications:
+    patterns/keys.py); only S3, for this bucket of this account, may send to it. `bucket_name` is the
+    bucket's literal name: the queue policy must not refer to the bucket, which refers to the queue."""
+    stack = cdk.Stack.of(scope)
+    bucket_arn = f"arn:{stack.partition}:s3:::{bucket_name}"
+    queue = sqs.Queue(
+        scope,
+        "ReplicationMissedThresholdQueue",
+        queue_name=f"{name_prefix}-content-replication-missed-threshold",
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=queue_key,
+        enforce_ssl=True,
+        retention_period=MISSED_THRESHOLD_QUEUE_RETENTION,
+    )
+    queue.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowReplicationEventsOfTheContentBucket",
+            principals=[iam.ServicePrincipal("s3.amazonaws.com")],
+            actions=["sqs:SendMessage"],
+            resources=[queue.queue_arn],
+            conditions={
+                "ArnEquals": {"aws:SourceArn": bucket_arn},
+                "StringEquals": {"aws:SourceAccount": stack.account},
+            },
+        )
+    )
+    acknowledge(
+        queue.node.default_child,  # type: ignore[arg-type]
+        ["AwsSolutions-SQS3"],
+        "This queue is the record of late replications for on-call, read by people, never consumed by a program, "
+        "so no message can fail processing and need a dead-letter queue. Compensating controls: its first "
+        "message pages Sev2 (the missed-threshold alarm), messages are kept 14 days, only S3 for this bucket "
+        "may send, KMS-encrypted and TLS-only.",
+    )
+    cfn_bucket = bucket.node.default_child
+    assert isinstance(cfn_bucket, s3.CfnBucket)
+    cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+        queue_configurations=[
+            s3.CfnBucket.QueueConfigurationProperty(event=MISSED_THRESHOLD_EVENT, queue=queue.queue_arn)
+        ]
+    )
+    # S3 checks that it may send to the queue when the configuration is put: the policy must exist first.
+    policy = queue.node.find_child("Policy")
+    cfn_bucket.node.add_dependency(policy)
+    alarm = severity_alarm(
+        scope,
+        "ReplicationMissedThresholdAlarm",
+        topics=topics,
+        severity=2,
+        summary=(
+            f"objects of {bucket_name} took longer than the {RTC_MINUTES}-minute object RPO to replicate "
+            f"(DR-1); the queue {name_prefix}-content-replication-missed-threshold names them"
+        ),
+        metric=queue.metric_approximate_number_of_messages_visible(period=cdk.Duration.minutes(5), statistic="Maximum"),
+        threshold=1,
+        comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluation_periods=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_name=f"{name_prefix}-content-replication-missed-threshold",
+    )
+    return queue, alarm

@@ -75,6 +75,19 @@ class DataClassKeyRing(Construct):
             )
         )
 
+        # S3 event notifications (replication events, patterns/bucket_replication.py) into queues encrypted
+        # with the `system` key: S3 must generate and decrypt the data key, for buckets of this account only
+        # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html).
+        self.system.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowS3EventNotificationsToEncryptedQueues",
+                principals=[iam.ServicePrincipal("s3.amazonaws.com")],
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+        )
+
     @property
     def customer(self) -> kms.Key:
         return self.keys["customer"]

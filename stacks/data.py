@@ -22,7 +22,7 @@ from constructs import Construct
 from config import Deployment
 from config.topology import DR, FailoverTopology
 from patterns.alerting import secret_replication_failed_rule, severity_alarm
-from patterns.bucket_replication import ReplicationTarget, replication_alarms
+from patterns.bucket_replication import ReplicationTarget, missed_threshold_watch, replication_alarms
 from patterns.encrypted_postgres import (
     EncryptedPostgres,
     EncryptedPostgresProps,
@@ -190,6 +190,14 @@ class DataStack(PlatformStack):
                     topics=topics,
                     name_prefix=self.name_prefix,
                 )
+            )
+            self.missed_threshold_queue, self.alarms["ReplicationMissedThreshold"] = missed_threshold_watch(
+                self,
+                bucket=self.content_bucket,
+                bucket_name=self.content_bucket_name,
+                queue_key=key_ring.system,
+                topics=topics,
+                name_prefix=self.name_prefix,
             )
         if deployment.standby.enabled:
             self.secret_replication_rule = secret_replication_failed_rule(

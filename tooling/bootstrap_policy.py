@@ -80,6 +80,7 @@ RESOURCE_TYPE_SERVICES: Final[dict[str, tuple[str, ...]]] = {
     "AWS::Route53": ("route53",),
     "AWS::S3": ("s3",),
     "AWS::SNS": ("sns",),
+    "AWS::SQS": ("sqs",),
     "AWS::SSM": ("ssm",),
     "AWS::SecretsManager": ("secretsmanager",),
     "AWS::SES": ("ses",),  # the user pool's e-mail identity (stacks/dns.py)

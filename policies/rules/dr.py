@@ -158,6 +158,69 @@ def bucket_replication_rtc(resource: Resource, stack: StackView) -> Result:
     return fail(f"no enabled replication rule to {destination}")
 
 
+MISSED_THRESHOLD_EVENTS: Final = ("s3:Replication:OperationMissedThreshold", "s3:Replication:*")
+
+
+def _alarm_with_action(stack: StackView, metric: str, dimension: str, value: str) -> Resource | None:
+    for _, alarm in stack.in_region("AWS::CloudWatch::Alarm"):
+        dimensions = {d.get("Name"): flatten(d.get("Value")) for d in as_list(alarm.prop("Dimensions"))}
+        if (
+            alarm.prop("MetricName") == metric
+            and dimensions.get(dimension) == value
+            and as_list(alarm.prop("AlarmActions"))
+        ):
+            return alarm
+    return None
+
+
+def _missed_threshold_paged(resource: Resource, stack: StackView) -> bool:
+    """The bucket sends the RTC missed-threshold event to a topic, or to a queue whose depth alarms."""
+    notifications = resource.prop("NotificationConfiguration") or {}
+    for item in as_list(notifications.get("TopicConfigurations")):
+        if item.get("Event") in MISSED_THRESHOLD_EVENTS:
+            return True
+    for item in as_list(notifications.get("QueueConfigurations")):
+        queue = stack.get(item.get("Queue"))
+        if item.get("Event") in MISSED_THRESHOLD_EVENTS and queue is not None:
+            depth = _alarm_with_action(
+                stack, "ApproximateNumberOfMessagesVisible", "QueueName", f"{{{queue.logical_id}}}"
+            )
+            if depth is not None:
+                return True
+    return False
+
+
+@rule(
+    "DR1-BucketReplicationWatched",
+    "DR-1",
+    ("AWS::S3::Bucket",),
+    f"DR-1: replication of customer files pages when an object fails to replicate, when replication runs "
+    f"later than the {OBJECT_RPO_MAX_MINUTES}-minute object RPO, and on S3's missed-threshold event; this "
+    "replicated customer-data bucket lacks one of them.",
+    "Seed 003 via DR-1: the 15-minute object RPO is only a design objective if someone is told when it is missed.",
+)
+def bucket_replication_watched(resource: Resource, stack: StackView) -> Result:
+    if _anchor(stack) is None or resource.tags.get("data-classification") != "customer":
+        return na("only customer-data buckets of a primary region with a standby")
+    if not as_list(resource.prop("ReplicationConfiguration", "Rules")):
+        return na("not replicated (DR1-BucketReplicationRtc requires it)")
+    name = flatten(resource.prop("BucketName"))
+    late = _alarm_with_action(stack, "ReplicationLatency", "SourceBucket", name)
+    problems = [
+        ""
+        if _alarm_with_action(stack, "OperationsFailedReplication", "SourceBucket", name)
+        else "no failed-replication alarm",
+        "no latency alarm"
+        if late is None
+        else (
+            "latency alarm above the RPO" if float(late.prop("Threshold") or 0) > OBJECT_RPO_MAX_MINUTES * 60 else ""
+        ),
+        "" if _missed_threshold_paged(resource, stack) else "missed-threshold event not paged",
+    ]
+    found = [p for p in problems if p]
+    return fail(", ".join(found)) if found else ok("failed, late and missed-threshold replication page")
+
+
 def _failover_records(stack: StackView, kind: str) -> Iterator[tuple[StackView, Resource]]:
     for view in stack.deployment_stacks or [stack]:
         for record in view.of_type("AWS::Route53::RecordSet"):

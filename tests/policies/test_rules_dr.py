@@ -326,3 +326,104 @@ def test_dr1_standby_capacity_unset_sizes_read_as_zero() -> None:
     asg = res("Asg", "AWS::AutoScaling::AutoScalingGroup", {})
     detail = dr.standby_capacity.check(asg, standby).detail
     assert detail.startswith("min 0, max 0: needs min >= ")
+
+
+SOURCE_BUCKET = T.content_bucket(PRIMARY)
+
+
+def _watched(
+    *,
+    failed: bool = True,
+    late_threshold: float | None = 900,
+    queue_alarm_actions: bool = True,
+    event: str | None = None,
+) -> StackView:
+    """A replicated content bucket with the three watches of patterns/bucket_replication.py, each removable."""
+    notifications = {
+        "QueueConfigurations": [
+            {"Event": event or "s3:Replication:OperationMissedThreshold", "Queue": {"Fn::GetAtt": ["Queue", "Arn"]}}
+        ]
+    }
+    resources = [
+        res("Vpc", "AWS::EC2::VPC"),
+        res(
+            "Content",
+            "AWS::S3::Bucket",
+            {
+                "BucketName": SOURCE_BUCKET,
+                "Tags": [{"Key": "data-classification", "Value": "customer"}],
+                "ReplicationConfiguration": {"Rules": [_rule_item()]},
+                "NotificationConfiguration": notifications,
+            },
+        ),
+        res("Queue", "AWS::SQS::Queue"),
+        res(
+            "Depth",
+            "AWS::CloudWatch::Alarm",
+            {
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["Queue", "QueueName"]}}],
+                "AlarmActions": ["topic"] if queue_alarm_actions else [],
+            },
+        ),
+    ]
+    dimensions = [{"Name": "SourceBucket", "Value": SOURCE_BUCKET}]
+    if failed:
+        resources.append(
+            res(
+                "Failed",
+                "AWS::CloudWatch::Alarm",
+                {"MetricName": "OperationsFailedReplication", "Dimensions": dimensions, "AlarmActions": ["t"]},
+            )
+        )
+    if late_threshold is not None:
+        resources.append(
+            res(
+                "Late",
+                "AWS::CloudWatch::Alarm",
+                {
+                    "MetricName": "ReplicationLatency",
+                    "Dimensions": dimensions,
+                    "Threshold": late_threshold,
+                    "AlarmActions": ["t"],
+                },
+            )
+        )
+    return stack(*resources)
+
+
+def test_dr1_replication_watched_when_failures_lateness_and_the_missed_threshold_event_page() -> None:
+    primary = _watched()
+    assert check(dr.bucket_replication_watched, primary.resources["Content"], primary) is C
+    wildcard = _watched(event="s3:Replication:*")
+    assert check(dr.bucket_replication_watched, wildcard.resources["Content"], wildcard) is C
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"failed": False}, id="DR1-BucketReplicationWatched-no-failed-alarm"),
+        pytest.param({"late_threshold": None}, id="DR1-BucketReplicationWatched-no-latency-alarm"),
+        pytest.param({"late_threshold": 901}, id="DR1-BucketReplicationWatched-latency-above-rpo"),
+        pytest.param({"queue_alarm_actions": False}, id="DR1-BucketReplicationWatched-queue-depth-not-paged"),
+        pytest.param(
+            {"event": "s3:Replication:OperationFailedReplication"}, id="DR1-BucketReplicationWatched-other-event"
+        ),
+    ],
+)
+def test_dr1_replication_watch_fails(changes: dict[str, Any]) -> None:
+    primary = _watched(**changes)
+    assert check(dr.bucket_replication_watched, primary.resources["Content"], primary) is N
+
+
+def test_dr1_replication_watch_fails_without_a_notification_and_is_na_elsewhere() -> None:
+    primary = _watched()
+    bucket = primary.resources["Content"]
+    silent = res(
+        "Content", "AWS::S3::Bucket", {k: v for k, v in bucket.properties.items() if k != "NotificationConfiguration"}
+    )
+    assert check(dr.bucket_replication_watched, silent, primary) is N
+    unreplicated = res("Bare", "AWS::S3::Bucket", {"Tags": [{"Key": "data-classification", "Value": "customer"}]})
+    assert check(dr.bucket_replication_watched, unreplicated, primary) is NA
+    development = stack(res("Vpc", "AWS::EC2::VPC"), name="au-development")
+    assert check(dr.bucket_replication_watched, bucket, development) is NA

@@ -519,7 +519,7 @@ def test_redis_alarms_watch_every_node_and_carry_severity(data: Template, metric
 
 def test_every_data_alarm_has_an_action_and_a_severity(data: Template) -> None:
     alarms = data.find_resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 7  # five database and cache alarms, two object replication alarms
+    assert len(alarms) == 8  # five database and cache alarms, three object replication alarms
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmDescription"][:4] in {"Sev1", "Sev2", "Sev3", "Sev4"}
         assert len(alarm["Properties"]["AlarmActions"]) == 1
@@ -593,3 +593,80 @@ def test_object_replication_pages_when_it_fails_or_runs_late(data: Template, dev
         )
     names = [a["Properties"].get("AlarmName", "") for a in dev_data.find_resources("AWS::CloudWatch::Alarm").values()]
     assert not any("content-replication" in name for name in names)
+
+
+def test_an_object_that_misses_the_replication_threshold_is_queued_and_pages_once(
+    data: Template, dev_data: Template, au_production: Stages, template_of: TemplateOf
+) -> None:
+    """Issue 18 item 4 (DR-1): S3's per-object missed-threshold event (RTC) goes to an encrypted queue that
+    only S3, for the content bucket, may write; the queue's first message pages Sev2."""
+    queue_arn = Capture()
+    data.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketName": "au-production-primary-content-111111111111",
+            "NotificationConfiguration": {
+                "QueueConfigurations": [{"Event": "s3:Replication:OperationMissedThreshold", "Queue": queue_arn}]
+            },
+        },
+    )
+    (queue_id,) = data.find_resources(
+        "AWS::SQS::Queue",
+        {
+            "Properties": {
+                "QueueName": "au-production-primary-content-replication-missed-threshold",
+                "KmsMasterKeyId": Match.any_value(),
+                "MessageRetentionPeriod": 14 * 24 * 3600,
+            }
+        },
+    )
+    assert queue_arn.as_object() == {"Fn::GetAtt": [queue_id, "Arn"]}
+    policy = data.find_resources("AWS::SQS::QueuePolicy", {"Properties": {"Queues": [{"Ref": queue_id}]}})
+    (policy_id,) = policy
+    statements = {s.get("Sid"): s for s in policy[policy_id]["Properties"]["PolicyDocument"]["Statement"]}
+    send = statements["AllowReplicationEventsOfTheContentBucket"]
+    assert send["Principal"] == {"Service": "s3.amazonaws.com"} and send["Action"] == "sqs:SendMessage"
+    assert send["Condition"]["ArnEquals"] == {
+        "aws:SourceArn": "arn:aws:s3:::au-production-primary-content-111111111111"
+    }
+    assert any(s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s) for s in statements.values())
+    # S3 tests its permission when the configuration is put, so the queue policy exists first
+    (bucket,) = data.find_resources(
+        "AWS::S3::Bucket", {"Properties": {"BucketName": "au-production-primary-content-111111111111"}}
+    ).values()
+    assert policy_id in bucket["DependsOn"]
+    data.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": "au-production-primary-content-replication-missed-threshold",
+            "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}],
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmDescription": Match.string_like_regexp("^Sev2: "),
+        },
+    )
+    # the queue's key (system) lets S3 encrypt the events, for this account only
+    template_of(au_production, "primary", "Keys").has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "Description": Match.string_like_regexp("system key:"),
+            "KeyPolicy": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Sid": "AllowS3EventNotificationsToEncryptedQueues",
+                                "Principal": {"Service": "s3.amazonaws.com"},
+                                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                                "Condition": {"StringEquals": {"aws:SourceAccount": "111111111111"}},
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+    dev_data.resource_count_is("AWS::SQS::Queue", 0)  # no standby, no replication, nothing to watch
