@@ -267,6 +267,22 @@ class Deployment:
         vault policies in both regions refer to it by this deterministic name (ACC-4)."""
         return f"{self.name}-break-glass"
 
+    @property
+    def workload_boundary_name(self) -> str:
+        """The permissions boundary of every role the stacks create but the team roles (ACC-1). A
+        customer-managed policy created before bootstrap by tooling/bootstrap_policy.py, outside every
+        stack, so no deploy can loosen it; the stacks refer to it by this name (stacks/base.py)."""
+        return f"{self.name}-workload-boundary"
+
+    @property
+    def unbounded_role_names(self) -> tuple[str, ...]:
+        """IAM name patterns of the only roles a deploy creates without a permissions boundary: the hosted
+        secret rotation's function role, which the AWS::SecretsManager transform creates in a nested stack
+        of the primary Data stack (named after it) from a template with no boundary parameter. The
+        execution policy exempts them from its boundary requirement, and the team boundary denies
+        assuming them (tooling/bootstrap_policy.py, patterns/team_roles.py; ACC-1)."""
+        return (f"{self.name}-primary-data-*SecretsManager*",)
+
     def backup_vault_name(self, role: str) -> str:
         """Deterministic vault names, so the primary's copy rules need no lookup (BAK-5)."""
         return f"{self.name}-{role}-vault"

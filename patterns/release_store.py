@@ -11,7 +11,9 @@
 - **Release role**: writes artifacts, marks them released, records what runs where (the
   region's SSM parameter), creates launch template versions of the web tier and starts,
   cancels or rolls back its instance refresh. Nothing else: no shell, no SSM command or
-  session, no data (ACC-2); its permissions boundary is the same list.
+  session, no data (ACC-2). Like every role of the stacks it is capped by the deployment's
+  workload boundary (stacks/base.py, ACC-1), which no deploy can change: a boundary of its
+  own would be a stack resource, and the execution policy accepts no such boundary.
 - **Web instances** read an artifact only when it is tagged `release-state=released`.
 """
 
@@ -34,7 +36,7 @@ from policies.acknowledgments import acknowledge, acknowledge_in_public_packs
 _WILDCARDS_REASON: Final = (
     "Describe calls of EC2 and Auto Scaling support no resource-level permissions, and a release writes any new "
     "version under releases/; compensating controls: the write-once bucket policy, only this region's launch "
-    "template and group, the permissions boundary of the same actions, CloudTrail records every call."
+    "template and group, the workload permissions boundary, CloudTrail records every call."
 )
 RELEASE_PREFIX: Final = "releases/"
 RELEASE_STATE_TAG: Final = "release-state"
@@ -135,20 +137,12 @@ class ReleaseStore(Construct):
         props = self.props
         stack = cdk.Stack.of(self)
         statements = self._release_statements(stack)
-        boundary = iam.ManagedPolicy(
-            self,
-            "Boundary",
-            managed_policy_name=f"{props.role_name}-boundary",
-            description="Permissions boundary of the release role: exactly its release actions (OPS-7, ACC-2)",
-            statements=statements,
-        )
         role = ManagedPolicyRole(
             self,
             "Role",
             role_name=props.role_name,
             assumed_by=iam.AccountRootPrincipal(),
             description="Ships releases: artifacts, the release marker and record, the web tier's instance refresh",
-            permissions_boundary=boundary,
             max_session_duration=cdk.Duration.hours(2),
         )
         for statement in statements:
@@ -158,8 +152,7 @@ class ReleaseStore(Construct):
             iam5_resource_finding(stack, self.artifacts_arn),
             iam5_resource_finding(stack, self._asg_arn(stack)),
         ]
-        for policy in (role.grants_policy, boundary):
-            acknowledge(policy, findings, _WILDCARDS_REASON)
+        acknowledge(role.grants_policy, findings, _WILDCARDS_REASON)
         return role
 
     def _asg_arn(self, stack: cdk.Stack) -> str:

@@ -34,6 +34,22 @@ IAM_BOUNDARY_BOUND_ACTIONS: Final[tuple[str, ...]] = (
     "iam:PutRolePermissionsBoundary",
     "iam:PutRolePolicy",
 )
+# ACC-1 (issue 18 item 1): AWS managed policies that make a principal an administrator (or let it make itself one);
+# only the break-glass role holds one (AdministratorAccess, patterns/team_roles.py).
+ADMINISTRATOR_POLICY_ARNS: Final[tuple[str, ...]] = (
+    "arn:aws:iam::aws:policy/AdministratorAccess*",  # AdministratorAccess and its -Amplify/-Beanstalk kin
+    "arn:aws:iam::aws:policy/PowerUserAccess",
+    "arn:aws:iam::aws:policy/IAMFullAccess",
+    "arn:aws:iam::aws:policy/AWSOrganizationsFullAccess",
+    "arn:aws:iam::aws:policy/job-function/SystemAdministrator",
+    "arn:aws:iam::aws:policy/job-function/NetworkAdministrator",
+)
+# Denied by the team boundary and the bootstrap policies (tooling/bootstrap_policy.py).
+ADMINISTRATOR_ATTACH_ACTIONS: Final[tuple[str, ...]] = (
+    "iam:AttachGroupPolicy",
+    "iam:AttachRolePolicy",
+    "iam:AttachUserPolicy",
+)
 KMS_DESTRUCTIVE_ACTIONS: Final[tuple[str, ...]] = (
     "kms:DeleteImportedKeyMaterial",
     "kms:DisableKey",

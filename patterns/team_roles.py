@@ -12,9 +12,10 @@
 
 Every role trusts only this account's principals that signed in with MFA, and
 carries the same permissions boundary. The boundary grants nothing by itself; it
-caps every role: no IAM privilege escalation (no users, keys, policy versions, or
-roles without this boundary), no KMS key deletion or disabling, no CloudTrail
-stop/delete/update, no deletion of backup recovery points or vault policies
+caps every role: no IAM privilege escalation (no users, keys, policy versions, roles
+without this boundary, or attaching an administrator-level AWS managed policy; no assuming
+the one role a deploy creates without a boundary, the hosted rotation's), no KMS key
+deletion or disabling, no CloudTrail stop/delete/update, no deletion of backup recovery points or vault policies
 except by the break-glass role (ACC-4), and - for every role, break-glass included -
 no deletion or unlocking of audit records, no change of the audit buckets' settings
 and no deletion or retention change of the trail's log group (ACC-3).
@@ -34,6 +35,8 @@ from patterns.iam import ManagedPolicyRole
 from patterns.nag_findings import IAM5, PUBLIC_PACK_PREFIXES, iam5_resource_finding
 from patterns.tagging import PATCH_GROUP
 from patterns.team_actions import (
+    ADMINISTRATOR_ATTACH_ACTIONS,
+    ADMINISTRATOR_POLICY_ARNS,
     AUDIT_BUCKET_SETTINGS_ACTIONS,
     AUDIT_LOG_PROTECTED_ACTIONS,
     AUDIT_RECORD_DELETION_ACTIONS,
@@ -70,6 +73,9 @@ class TeamRolesProps:
     # ACC-3: the audit buckets and their objects, and the trail's log group (config/topology.py).
     audit_bucket_arns: tuple[str, ...] = ()
     audit_log_group_arn: str | None = None
+    # IAM name patterns of roles a deploy may create without a boundary (config: unbounded_role_names):
+    # no team role may assume them, whatever their trust policy says (ACC-1).
+    unbounded_role_names: tuple[str, ...] = ()
 
 
 class TeamRoles(Construct):
@@ -81,6 +87,8 @@ class TeamRoles(Construct):
             service="iam", region="", resource="role", resource_name=props.break_glass_role_name
         )
         self.boundary = self._boundary(stack)
+        # Nearer than the stack's workload boundary (stacks/base.py), so it is the one the team roles keep.
+        iam.PermissionsBoundary.of(self).apply(self.boundary)
 
         self.operator_read = iam.ManagedPolicy(
             self,
@@ -208,6 +216,14 @@ class TeamRoles(Construct):
                     conditions={"StringNotEquals": {"iam:PermissionsBoundary": boundary_arn}},
                 ),
                 iam.PolicyStatement(
+                    # Not even break-glass hands an administrator policy to another principal (ACC-1).
+                    sid="DenyAttachingAdministratorPolicies",
+                    effect=iam.Effect.DENY,
+                    actions=list(ADMINISTRATOR_ATTACH_ACTIONS),
+                    resources=["*"],
+                    conditions={"ArnLike": {"iam:PolicyARN": list(ADMINISTRATOR_POLICY_ARNS)}},
+                ),
+                iam.PolicyStatement(
                     sid="DenyBoundaryTampering",
                     effect=iam.Effect.DENY,
                     actions=["iam:DeletePolicy", "iam:DeletePolicyVersion"],
@@ -235,6 +251,19 @@ class TeamRoles(Construct):
             ],
         )
         self._deny_audit_tampering(boundary)
+        if self.props.unbounded_role_names:
+            boundary.add_statements(
+                iam.PolicyStatement(
+                    # An explicit deny: a trust policy naming a team role would otherwise suffice.
+                    sid="DenyAssumingUnboundedRoles",
+                    effect=iam.Effect.DENY,
+                    actions=["sts:AssumeRole"],
+                    resources=[
+                        stack.format_arn(service="iam", region="", resource="role", resource_name=name)
+                        for name in self.props.unbounded_role_names
+                    ],
+                )
+            )
         acknowledge(
             boundary,
             [

@@ -74,6 +74,7 @@ class AccessStack(PlatformStack):
                 content_key=content_key,
                 audit_bucket_arns=FailoverTopology.of(deployment).audit_bucket_arns(),
                 audit_log_group_arn=FailoverTopology.of(deployment).audit_log_group_arn(),
+                unbounded_role_names=deployment.unbounded_role_names,
             ),
         )
         for key, team_role in self.team.roles.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from config import Deployment
@@ -46,6 +47,13 @@ class PlatformStack(cdk.Stack):
             cdk.Tags.of(self).add(key, value)
         # A failed first create can be retried: named retained resources clean up (issue 9, BAK-8).
         retain_except_on_create(self)
+        # ACC-1: every role of the stack, CDK's own custom resource provider and singleton roles too
+        # (the aspect sets PermissionsBoundary on every AWS::IAM::Role, L1 or raw CfnResource), is
+        # capped by the workload boundary, which the execution policy requires (tooling/bootstrap_policy.py).
+        # The team roles apply their own boundary nearer to them, which wins (patterns/team_roles.py).
+        iam.PermissionsBoundary.of(self).apply(
+            iam.ManagedPolicy.from_managed_policy_name(self, "WorkloadBoundary", deployment.workload_boundary_name)
+        )
 
     @property
     def name_prefix(self) -> str:

@@ -3,13 +3,16 @@
 By default `cdk bootstrap` gives the CloudFormation execution role `AdministratorAccess`.
 The Technical Director role may assume the bootstrap deploy role, and every deploy runs
 as that execution role, so a deploy could do what the team permissions boundary denies.
-This module builds two customer-managed policies, created before bootstrap (outside every
+This module builds three customer-managed policies, created before bootstrap (outside every
 stack, so no deploy can change them):
 
 * `<deployment>-cdk-execution`: the execution role's permissions. It allows the services
   the stacks use (`service:*`, never `*:*`) and denies what the team boundary denies.
 * `<deployment>-cdk-boundary`: the execution role's permissions boundary
   (`cdk bootstrap --custom-permissions-boundary`), a ceiling with the same denies.
+* `<deployment>-workload-boundary`: the permissions boundary of every role the stacks create
+  but the team roles (stacks/base.py applies it to every `AWS::IAM::Role`, CDK's own provider
+  roles included), a ceiling with the same denies and no IAM writes (ACC-1).
 
     python -m tooling.bootstrap_policy --deployment au-production --print   # the JSON only
     python -m tooling.bootstrap_policy --deployment au-production --profile p  # create/update
@@ -18,8 +21,13 @@ Differences from the team boundary, on purpose (CloudFormation must create and u
 what the stacks declare): `backup:PutBackupVaultAccessPolicy` and `backup:DeleteBackupPlan`
 (vault policies and plans are stack resources), `cloudtrail:UpdateTrail` and
 `cloudtrail:PutEventSelectors` (the trail is a stack resource) and role/policy creation
-stay allowed; creating roles is capped by `DenyRolesWithoutABoundary` only when
-`require_role_boundary` is set (the stacks must first put a boundary on every role).
+stay allowed, but a role may only be created with the team or the workload boundary
+(`DenyRolesWithoutABoundary`, issue 18 item 1), and no one attaches an administrator-level AWS
+managed policy but to the break-glass role (`DenyAttachingAdministratorPolicies`). So no deploy
+creates a role that escapes the denies below. The one exception is the hosted secret rotation's
+role: the AWS::SecretsManager transform creates it in a nested stack from a template with no
+boundary parameter (`Deployment.unbounded_role_names`; the team boundary denies assuming it;
+docs/REAL_ACCOUNT.md, "Roles and permissions boundaries").
 Audit records (ACC-3): the execution role may not delete or unlock them, nor delete
 the trail log group's streams or its key; it keeps what a deploy needs: the audit
 buckets' settings (they are declared in the templates, and the buckets' policies exempt
@@ -41,7 +49,12 @@ from urllib.parse import unquote
 
 from config import Deployment, load_config
 from config.topology import FailoverTopology
-from patterns.team_actions import IAM_ESCALATION_ACTIONS, KMS_DESTRUCTIVE_ACTIONS
+from patterns.team_actions import (
+    ADMINISTRATOR_ATTACH_ACTIONS,
+    ADMINISTRATOR_POLICY_ARNS,
+    IAM_ESCALATION_ACTIONS,
+    KMS_DESTRUCTIVE_ACTIONS,
+)
 
 PolicyDocument = dict[str, Any]
 
@@ -151,6 +164,34 @@ AUDIT_RECORD_PROTECTED_ACTIONS: Final[tuple[str, ...]] = (
     "s3:PutObjectRetention",
 )
 AUDIT_LOG_GROUP_PROTECTED_ACTIONS: Final[tuple[str, ...]] = ("logs:DeleteLogStream", "logs:DisassociateKmsKey")
+# What no workload role (a service's role: Lambda, Backup, SSM, S3 replication, ...) does to IAM: every
+# write that creates or changes a principal, a policy or a boundary. iam:PassRole (the release role
+# passes the instance role to its launch template versions) and iam:CreateServiceLinkedRole stay.
+WORKLOAD_IAM_DENIED_ACTIONS: Final[tuple[str, ...]] = (
+    "iam:Add*",
+    "iam:Attach*",
+    "iam:CreateAccessKey",
+    "iam:CreateGroup",
+    "iam:CreateInstanceProfile",
+    "iam:CreateLoginProfile",
+    "iam:CreateOpenIDConnectProvider",
+    "iam:CreatePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:CreateRole",
+    "iam:CreateSAMLProvider",
+    "iam:CreateServiceSpecificCredential",
+    "iam:CreateUser",
+    "iam:CreateVirtualMFADevice",
+    "iam:Delete*",
+    "iam:Detach*",
+    "iam:Put*",
+    "iam:Remove*",
+    "iam:Set*",
+    "iam:Tag*",
+    "iam:Untag*",
+    "iam:Update*",
+    "iam:Upload*",
+)
 # Escalation actions of the team boundary that CloudFormation never needs for these stacks.
 USER_AND_GROUP_ESCALATION: Final[tuple[str, ...]] = tuple(
     action
@@ -165,6 +206,16 @@ def execution_policy_name(deployment: Deployment) -> str:
 
 def boundary_policy_name(deployment: Deployment) -> str:
     return f"{deployment.name}-cdk-boundary"
+
+
+def workload_boundary_name(deployment: Deployment) -> str:
+    """The boundary of every role the stacks create but the team roles (config: Deployment.workload_boundary_name)."""
+    return deployment.workload_boundary_name
+
+
+def unbounded_role_arns(deployment: Deployment) -> list[str]:
+    """The hosted rotation's role (config: Deployment.unbounded_role_names), the only one created without a boundary."""
+    return [f"arn:aws:iam::{deployment.account}:role/{name}" for name in deployment.unbounded_role_names]
 
 
 def team_boundary_name(deployment: Deployment) -> str:
@@ -187,6 +238,7 @@ def deny_statements(deployment: Deployment, *, freeze_team_boundary: bool = True
     protected_policies = [
         policy_arn(deployment, execution_policy_name(deployment)),
         policy_arn(deployment, boundary_policy_name(deployment)),
+        policy_arn(deployment, workload_boundary_name(deployment)),
     ]
     team_boundary = policy_arn(deployment, team_boundary_name(deployment))
     statements: list[PolicyDocument] = [
@@ -226,6 +278,13 @@ def deny_statements(deployment: Deployment, *, freeze_team_boundary: bool = True
             "Action": ["iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"],
             "Resource": "*",
         },
+        {
+            "Sid": "DenyAttachingAdministratorPolicies",
+            "Effect": "Deny",
+            "Action": list(ADMINISTRATOR_ATTACH_ACTIONS),
+            "NotResource": [f"arn:aws:iam::{account}:role/{deployment.break_glass_role_name}"],
+            "Condition": {"ArnLike": {"iam:PolicyARN": list(ADMINISTRATOR_POLICY_ARNS)}},
+        },
         {"Sid": "DenyKeyDeletion", "Effect": "Deny", "Action": list(KMS_DESTRUCTIVE_ACTIONS), "Resource": "*"},
         {"Sid": "DenyAuditStop", "Effect": "Deny", "Action": list(AUDIT_PROTECTED_ACTIONS), "Resource": "*"},
         {"Sid": "DenyBackupDeletion", "Effect": "Deny", "Action": list(BACKUP_PROTECTED_ACTIONS), "Resource": "*"},
@@ -257,7 +316,7 @@ def deny_statements(deployment: Deployment, *, freeze_team_boundary: bool = True
 
 
 def execution_policy_document(
-    deployment: Deployment, *, freeze_team_boundary: bool = True, require_role_boundary: bool = False
+    deployment: Deployment, *, freeze_team_boundary: bool = True, require_role_boundary: bool = True
 ) -> PolicyDocument:
     """The CloudFormation execution role's permissions (`--cloudformation-execution-policies`)."""
     account = deployment.account
@@ -281,17 +340,21 @@ def execution_policy_document(
         *deny_statements(deployment, freeze_team_boundary=freeze_team_boundary),
     ]
     if require_role_boundary:
+        # ACC-1: a role without one of these boundaries would escape every deny above. A negated
+        # operator matches a key the request lacks, so CreateRole without PermissionsBoundary is denied
+        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+        # DeleteRolePermissionsBoundary is denied to every role by DenyRemovingBoundaries.
         statements.append(
             {
                 "Sid": "DenyRolesWithoutABoundary",
                 "Effect": "Deny",
                 "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
-                "Resource": "*",
+                "NotResource": unbounded_role_arns(deployment),
                 "Condition": {
                     "StringNotEquals": {
                         "iam:PermissionsBoundary": [
                             policy_arn(deployment, team_boundary_name(deployment)),
-                            policy_arn(deployment, boundary_policy_name(deployment)),
+                            policy_arn(deployment, workload_boundary_name(deployment)),
                         ]
                     }
                 },
@@ -307,6 +370,23 @@ def boundary_policy_document(deployment: Deployment, *, freeze_team_boundary: bo
         "Statement": [
             {"Sid": "CeilingOnly", "Effect": "Allow", "Action": "*", "Resource": "*"},
             *deny_statements(deployment, freeze_team_boundary=freeze_team_boundary),
+        ],
+    }
+
+
+def workload_boundary_document(deployment: Deployment, *, freeze_team_boundary: bool = True) -> PolicyDocument:
+    """Every workload role's permissions boundary: the execution boundary's denies and no IAM writes."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "CeilingOnly", "Effect": "Allow", "Action": "*", "Resource": "*"},
+            *deny_statements(deployment, freeze_team_boundary=freeze_team_boundary),
+            {
+                "Sid": "DenyIamWrites",
+                "Effect": "Deny",
+                "Action": list(WORKLOAD_IAM_DENIED_ACTIONS),
+                "Resource": "*",
+            },
         ],
     }
 
@@ -337,7 +417,15 @@ def ensure_policy(iam: Any, arn: str, document: PolicyDocument, description: str
 def ensure_bootstrap_policies(
     iam: Any, deployment: Deployment, *, freeze_team_boundary: bool = True
 ) -> tuple[str, str]:
-    """Create or update both policies; returns (execution policy ARN, boundary policy name)."""
+    """Create or update the three policies; returns (execution policy ARN, boundary policy name).
+
+    The workload boundary comes first: the execution policy names it, and the stacks' roles need it."""
+    ensure_policy(
+        iam,
+        policy_arn(deployment, workload_boundary_name(deployment)),
+        workload_boundary_document(deployment, freeze_team_boundary=freeze_team_boundary),
+        f"{deployment.name}: permissions boundary of every role the stacks create but the team roles (ACC-1)",
+    )
     execution_arn = ensure_policy(
         iam,
         policy_arn(deployment, execution_policy_name(deployment)),
@@ -372,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--deployment", default="au-production")
     parser.add_argument("--profile")
-    parser.add_argument("--print", action="store_true", help="print both documents, call nothing")
+    parser.add_argument("--print", action="store_true", help="print the three documents, call nothing")
     parser.add_argument(
         "--allow-team-boundary-change",
         action="store_true",
@@ -389,6 +477,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         deployment, freeze_team_boundary=freeze
                     ),
                     boundary_policy_name(deployment): boundary_policy_document(deployment, freeze_team_boundary=freeze),
+                    workload_boundary_name(deployment): workload_boundary_document(
+                        deployment, freeze_team_boundary=freeze
+                    ),
                 },
                 indent=2,
             )
@@ -398,7 +489,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     iam = boto3.Session(profile_name=args.profile).client("iam")
     execution_arn, boundary = ensure_bootstrap_policies(iam, deployment, freeze_team_boundary=freeze)
-    print(f"execution policy {execution_arn}\npermissions boundary {boundary}")
+    print(
+        f"execution policy {execution_arn}\npermissions boundary {boundary}\n"
+        f"workload boundary {workload_boundary_name(deployment)}"
+    )
     return 0
 
 

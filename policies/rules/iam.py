@@ -1,5 +1,5 @@
-"""IAM rules: no wildcard admin but break-glass, boundaries, read-only auditor, web tier kept away from
-backups (ACC-1, ACC-5)."""
+"""IAM rules: no wildcard admin but break-glass, a platform boundary on every role, read-only auditor,
+web tier kept away from backups (ACC-1, ACC-5)."""
 
 from __future__ import annotations
 
@@ -106,6 +106,36 @@ def human_role_boundary(resource: Resource, stack: StackView) -> Result:
     return ok("permissions boundary set") if resource.prop("PermissionsBoundary") else fail("no PermissionsBoundary")
 
 
+def _boundary_name(resource: Resource, stack: StackView) -> str:
+    """The managed policy name of the role's PermissionsBoundary: a Ref to a policy of the stack, or an ARN."""
+    boundary = resource.prop("PermissionsBoundary")
+    policy = stack.get(boundary)
+    if policy is not None:
+        return flatten(policy.prop("ManagedPolicyName", default=""))
+    return flatten(boundary).rsplit("/", 1)[-1]
+
+
+@rule(
+    "ACC1-RoleHasPermissionsBoundary",
+    "ACC-1",
+    ("AWS::IAM::Role",),
+    "ACC-1: every role the stacks create carries the team or the workload permissions boundary, so no deploy "
+    "creates a role beyond the platform's denies (the execution policy refuses any other); this role has none "
+    "or another one.",
+    "Issue 18 item 1: a role created by a deploy must not become an unbounded administrator.",
+)
+def role_has_permissions_boundary(resource: Resource, stack: StackView) -> Result:
+    if not resource.prop("PermissionsBoundary"):
+        return fail("no PermissionsBoundary")
+    name = _boundary_name(resource, stack)
+    if stack.deployment is None:
+        return ok(f"permissions boundary {name}")
+    allowed = (f"{stack.deployment.name}-team-boundary", stack.deployment.workload_boundary_name)
+    if name not in allowed:
+        return fail(f"permissions boundary {name!r} is neither {' nor '.join(allowed)}")
+    return ok(f"permissions boundary {name}")
+
+
 @rule(
     "ACC1-AuditorReadOnly",
     "ACC-1",
@@ -172,4 +202,10 @@ def web_role_no_backup_access(resource: Resource, stack: StackView) -> Result:
     return ok("no backup, archive or backup-key access")
 
 
-RULES = [no_wildcard_admin, human_role_boundary, auditor_read_only, web_role_no_backup_access]
+RULES = [
+    no_wildcard_admin,
+    human_role_boundary,
+    role_has_permissions_boundary,
+    auditor_read_only,
+    web_role_no_backup_access,
+]

@@ -694,3 +694,30 @@ def test_a_templates_egress_replaces_the_default_rule(aws: Client) -> None:
 
     assert destinations(ids["Open"]) == {"0.0.0.0/0"}  # EC2's default when the template names none
     assert destinations(ids["Closed"]) == {"203.0.113.0/24", "pl-0s3"}
+
+
+def test_a_role_needs_its_permissions_boundary_policy_to_exist(aws: Client) -> None:
+    """As on AWS (NoSuchEntity), so the emulator deploy proves the bootstrap created the workload boundary."""
+    iam = aws("iam", DR)
+    trust = json.dumps(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ]
+        }
+    )
+    missing = "arn:aws:iam::123456789012:policy/unit-workload-boundary"
+    with pytest.raises(ClientError) as refused:
+        iam.create_role(RoleName="unit-bounded", AssumeRolePolicyDocument=trust, PermissionsBoundary=missing)
+    assert error_code(refused) == "NoSuchEntity"
+    ceiling = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    boundary = iam.create_policy(PolicyName="unit-workload-boundary", PolicyDocument=ceiling)["Policy"]["Arn"]
+    assert boundary == missing
+    role = iam.create_role(RoleName="unit-bounded", AssumeRolePolicyDocument=trust, PermissionsBoundary=boundary)
+    assert role["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+    with pytest.raises(ClientError) as put_refused:
+        iam.put_role_permissions_boundary(
+            RoleName="unit-bounded", PermissionsBoundary="arn:aws:iam::123456789012:policy/unit-nowhere"
+        )
+    assert error_code(put_refused) == "NoSuchEntity"
+    iam.create_role(RoleName="unit-unbounded", AssumeRolePolicyDocument=trust)  # no boundary: unchanged

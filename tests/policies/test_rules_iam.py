@@ -215,3 +215,48 @@ def test_acc5_web_role_no_backup_access_names_the_targets_up_to_100_characters()
 )
 def test_acc1_human_role_boundary(role: Any, expected: object) -> None:
     assert check(iam.human_role_boundary, role) is expected
+
+
+WORKLOAD_BOUNDARY = "arn:aws:iam::111111111111:policy/au-production-workload-boundary"
+
+
+@pytest.mark.parametrize(
+    ("boundary", "expected"),
+    [
+        pytest.param(WORKLOAD_BOUNDARY, C, id="ACC1-RoleHasPermissionsBoundary-workload-arn"),
+        pytest.param(
+            {
+                "Fn::Join": [
+                    "",
+                    ["arn:", {"Ref": "AWS::Partition"}, ":iam::111111111111:policy/au-production-workload-boundary"],
+                ]
+            },
+            C,
+            id="ACC1-RoleHasPermissionsBoundary-workload-joined-arn",
+        ),
+        pytest.param(None, N, id="ACC1-RoleHasPermissionsBoundary-none"),
+        pytest.param(
+            "arn:aws:iam::111111111111:policy/au-production-cdk-boundary", N, id="ACC1-RoleHasPermissionsBoundary-cdk"
+        ),
+        pytest.param(
+            "arn:aws:iam::111111111111:policy/us-production-workload-boundary",
+            N,
+            id="ACC1-RoleHasPermissionsBoundary-other-deployment",
+        ),
+    ],
+)
+def test_acc1_role_has_permissions_boundary(boundary: object, expected: object) -> None:
+    props: dict[str, Any] = {"PermissionsBoundary": boundary} if boundary is not None else {}
+    assert check(iam.role_has_permissions_boundary, _role("app", "ec2.amazonaws.com", **props)) is expected
+
+
+def test_acc1_role_has_permissions_boundary_by_ref_to_the_team_boundary() -> None:
+    """A team role names the team boundary by Ref (Access stack); a stack-made boundary of another name fails."""
+    team = res("Team", "AWS::IAM::ManagedPolicy", {"ManagedPolicyName": "au-production-team-boundary"})
+    own = res("Own", "AWS::IAM::ManagedPolicy", {"ManagedPolicyName": "au-production-primary-release-boundary"})
+    director = _role("au-production-technical-director", HUMAN, PermissionsBoundary={"Ref": "Team"})
+    assert check(iam.role_has_permissions_boundary, director, stack(director, team)) is C
+    releaser = _role("au-production-primary-release", HUMAN, PermissionsBoundary={"Ref": "Own"})
+    assert check(iam.role_has_permissions_boundary, releaser, stack(releaser, own)) is N
+    detail = iam.role_has_permissions_boundary.check(releaser, stack(releaser, own)).detail
+    assert "au-production-primary-release-boundary" in detail

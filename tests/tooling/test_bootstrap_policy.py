@@ -14,6 +14,7 @@ from moto import mock_aws
 from config import Deployment, load_config
 from patterns.team_actions import KMS_DESTRUCTIVE_ACTIONS
 from stacks.stages import RegionalStage
+from tests.tooling.iam_eval import Request, denying_sids, evaluate
 from tooling.bootstrap_policy import (
     RESOURCE_TYPE_SERVICES,
     allowed_services,
@@ -21,6 +22,7 @@ from tooling.bootstrap_policy import (
     boundary_policy_document,
     ensure_bootstrap_policies,
     execution_policy_document,
+    workload_boundary_document,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,23 +101,148 @@ def test_deploys_cannot_delete_or_unlock_audit_records_but_keep_what_a_deploy_ne
     assert not denied & (deploy_needs | {"logs:DeleteLogGroup", "logs:PutRetentionPolicy"})
 
 
-def test_team_boundary_change_can_be_unfrozen_and_role_boundary_required(deployment: Deployment) -> None:
+def test_team_boundary_change_can_be_unfrozen_and_role_boundary_is_required_by_default(deployment: Deployment) -> None:
     sids = {s["Sid"] for s in execution_policy_document(deployment, freeze_team_boundary=False)["Statement"]}
     assert "DenyTeamBoundaryChanges" not in sids
-    strict = execution_policy_document(deployment, require_role_boundary=True)["Statement"]
-    assert any(s["Sid"] == "DenyRolesWithoutABoundary" for s in strict)
+    assert "DenyRolesWithoutABoundary" in sids
+    relaxed = execution_policy_document(deployment, require_role_boundary=False)["Statement"]
+    assert not any(s["Sid"] == "DenyRolesWithoutABoundary" for s in relaxed)
 
 
-def test_boundary_is_a_ceiling_with_the_denies(deployment: Deployment) -> None:
-    statements = boundary_policy_document(deployment)["Statement"]
+@pytest.mark.parametrize("builder", [boundary_policy_document, workload_boundary_document])
+def test_boundaries_are_a_ceiling_with_the_denies(deployment: Deployment, builder: Any) -> None:
+    statements = builder(deployment)["Statement"]
     assert statements[0] == {"Sid": "CeilingOnly", "Effect": "Allow", "Action": "*", "Resource": "*"}
     assert all(s["Effect"] == "Deny" for s in statements[1:])
 
 
-def test_policies_fit_iam_size_limit(deployment: Deployment) -> None:
-    for document in (execution_policy_document(deployment), boundary_policy_document(deployment)):
-        # customer managed policies: 6,144 characters, whitespace not counted
-        assert len(json.dumps(document, separators=(",", ":"))) <= 6144
+def test_policies_fit_iam_size_limit(platform_config: Any) -> None:
+    for deployment in platform_config.deployments:
+        for builder in (execution_policy_document, boundary_policy_document, workload_boundary_document):
+            # customer managed policies: 6,144 characters, whitespace not counted
+            assert len(json.dumps(builder(deployment), separators=(",", ":"))) <= 6144, (deployment.name, builder)
+
+
+# --- ACC-1 (issue 18 item 1): no deploy creates a role beyond the platform's denies
+
+
+def _policy(deployment: Deployment, name: str) -> str:
+    return f"arn:aws:iam::{deployment.account}:policy/{name}"
+
+
+def _role(deployment: Deployment, name: str) -> str:
+    return f"arn:aws:iam::{deployment.account}:role/{name}"
+
+
+def _create_role(deployment: Deployment, name: str, boundary: str | None) -> Request:
+    context = {} if boundary is None else {"iam:PermissionsBoundary": boundary}
+    return Request("iam:CreateRole", _role(deployment, name), context)
+
+
+@pytest.mark.parametrize(
+    ("boundary", "decision"),
+    [
+        pytest.param(None, "Deny", id="no-boundary"),
+        pytest.param("{deployment}-cdk-boundary", "Deny", id="the-execution-roles-boundary"),
+        pytest.param("{deployment}-primary-release-boundary", "Deny", id="a-stack-made-boundary"),
+        pytest.param("us-production-workload-boundary", "Deny", id="another-deployments-boundary"),
+        pytest.param("{deployment}-workload-boundary", "Allow", id="the-workload-boundary"),
+        pytest.param("{deployment}-team-boundary", "Allow", id="the-team-boundary"),
+    ],
+)
+def test_the_execution_policy_refuses_a_role_without_a_platform_boundary(
+    deployment: Deployment, boundary: str | None, decision: str
+) -> None:
+    document = execution_policy_document(deployment)
+    arn = None if boundary is None else _policy(deployment, boundary.format(deployment=deployment.name))
+    request = _create_role(deployment, f"{deployment.name}-primary-web-AdminForMe", arn)
+    assert evaluate(document, request) == decision
+    if decision == "Deny":
+        assert denying_sids(document, request) == {"DenyRolesWithoutABoundary"}
+    # Changing a role's boundary to another is held to the same list; removing one is denied outright.
+    put = Request("iam:PutRolePermissionsBoundary", request.resource, request.context)
+    assert evaluate(document, put) == decision
+    remove = Request("iam:DeleteRolePermissionsBoundary", request.resource)
+    assert evaluate(document, remove) == "Deny"
+
+
+def test_only_the_hosted_rotation_role_is_created_without_a_boundary(deployment: Deployment) -> None:
+    """The AWS::SecretsManager transform's nested stack gives its role no boundary (HostedRotationLambda has no
+    such property): its name pattern is the one exemption, and only in the primary Data stack's name space."""
+    document = execution_policy_document(deployment)
+    rotation = f"{deployment.name}-primary-data-SecretsManagerRDSPostgreSQLRotationS-1A2B3C"
+    assert evaluate(document, _create_role(deployment, rotation, None)) == "Allow"
+    for other in (f"{deployment.name}-primary-web-SecretsManagerLookalike", f"{deployment.name}-primary-data-x"):
+        assert evaluate(document, _create_role(deployment, other, None)) == "Deny", other
+
+
+ADMIN_POLICIES = (
+    "arn:aws:iam::aws:policy/AdministratorAccess",
+    "arn:aws:iam::aws:policy/AdministratorAccess-Amplify",
+    "arn:aws:iam::aws:policy/PowerUserAccess",
+    "arn:aws:iam::aws:policy/IAMFullAccess",
+)
+
+
+@pytest.mark.parametrize("builder", [execution_policy_document, boundary_policy_document, workload_boundary_document])
+@pytest.mark.parametrize("policy", ADMIN_POLICIES)
+def test_nobody_attaches_an_administrator_policy_but_to_break_glass(
+    deployment: Deployment, builder: Any, policy: str
+) -> None:
+    document = builder(deployment)
+    context = {"iam:PolicyARN": policy}
+    for action in ("iam:AttachRolePolicy", "iam:AttachUserPolicy", "iam:AttachGroupPolicy"):
+        request = Request(action, _role(deployment, f"{deployment.name}-primary-data-Anything"), context)
+        assert evaluate(document, request) == "Deny"
+        assert "DenyAttachingAdministratorPolicies" in denying_sids(document, request)
+    glass = Request("iam:AttachRolePolicy", _role(deployment, deployment.break_glass_role_name), context)
+    assert "DenyAttachingAdministratorPolicies" not in denying_sids(document, glass)
+
+
+def test_the_execution_role_still_attaches_scoped_aws_policies_and_admin_to_break_glass(
+    deployment: Deployment,
+) -> None:
+    document = execution_policy_document(deployment)
+    ssm = {"iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}
+    assert evaluate(document, Request("iam:AttachRolePolicy", _role(deployment, "x"), ssm)) == "Allow"
+    admin = {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}
+    glass = _role(deployment, deployment.break_glass_role_name)
+    assert evaluate(document, Request("iam:AttachRolePolicy", glass, admin)) == "Allow"
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "decision"),
+    [
+        pytest.param("iam:CreateRole", "role/any", "Deny", id="create-role"),
+        pytest.param("iam:PutRolePolicy", "role/any", "Deny", id="put-role-policy"),
+        pytest.param("iam:AttachRolePolicy", "role/any", "Deny", id="attach-role-policy"),
+        pytest.param("iam:UpdateAssumeRolePolicy", "role/any", "Deny", id="trust-change"),
+        pytest.param("iam:CreatePolicyVersion", "policy/any", "Deny", id="policy-version"),
+        pytest.param("iam:CreateUser", "user/any", "Deny", id="create-user"),
+        pytest.param("iam:TagRole", "role/any", "Deny", id="tag-role-abac"),
+        pytest.param("iam:AddRoleToInstanceProfile", "instance-profile/any", "Deny", id="instance-profile"),
+        pytest.param("iam:PassRole", "role/any", "Allow", id="pass-role"),
+        pytest.param("iam:CreateServiceLinkedRole", "role/aws-service-role/x", "Allow", id="service-linked-role"),
+        pytest.param("iam:GetRole", "role/any", "Allow", id="read"),
+        pytest.param("kms:ScheduleKeyDeletion", "*", "Deny", id="key-deletion"),
+        pytest.param("cloudtrail:StopLogging", "*", "Deny", id="trail-stop"),
+        pytest.param("s3:GetObject", "*", "Allow", id="workload-action"),
+    ],
+)
+def test_the_workload_boundary_caps_every_workload_role(
+    deployment: Deployment, action: str, resource: str, decision: str
+) -> None:
+    arn = resource if resource == "*" else f"arn:aws:iam::{deployment.account}:{resource}"
+    assert evaluate(workload_boundary_document(deployment), Request(action, arn)) == decision
+
+
+@pytest.mark.parametrize(
+    "name", ["{deployment}-cdk-execution", "{deployment}-cdk-boundary", "{deployment}-workload-boundary"]
+)
+def test_no_deploy_changes_the_bootstrap_policies(deployment: Deployment, name: str) -> None:
+    arn = _policy(deployment, name.format(deployment=deployment.name))
+    for action in ("iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:SetDefaultPolicyVersion"):
+        assert evaluate(execution_policy_document(deployment), Request(action, arn)) == "Deny"
 
 
 def test_every_synthesized_resource_type_has_its_service(au_production: dict[str, RegionalStage]) -> None:
@@ -158,6 +285,8 @@ def test_ensure_creates_then_updates_without_piling_up_versions(
         arn, boundary = ensure_bootstrap_policies(iam, deployment)
         assert arn == f"arn:aws:iam::{deployment.account}:policy/au-production-cdk-execution"
         assert boundary == "au-production-cdk-boundary"
+        workload = iam.get_policy(PolicyArn=f"arn:aws:iam::{deployment.account}:policy/au-production-workload-boundary")
+        assert workload["Policy"]["DefaultVersionId"] == "v1"
         ensure_bootstrap_policies(iam, deployment)  # unchanged: no new version
         assert len(iam.list_policy_versions(PolicyArn=arn)["Versions"]) == 1
         for flip in range(6):  # alternate documents: IAM's limit of five versions holds

@@ -112,6 +112,41 @@ def test_every_stack_of_every_deployment_has_a_template(first_synth: Path, platf
         assert len(list((first_synth / f"assembly-{stage}").glob("*.template.json"))) >= 2
 
 
+TEAM_ROLE_KEYS = ("technical-director", "application-developer", "client-representative", "auditor")
+
+
+def test_every_role_of_every_deployment_carries_a_platform_boundary(
+    first_synth: Path, platform_config: PlatformConfig
+) -> None:
+    """ACC-1 (issue 18 item 1): in every template of the app no AWS::IAM::Role lacks a permissions boundary, CDK's
+    own raw `CfnResource` provider roles (Custom::* resources) included; the team roles keep the team boundary
+    of their Access stack and every other role has the workload boundary the execution policy requires."""
+    by_stage = {f"{d.name}-{role}": d for d in platform_config.deployments for role in ("primary", "dr")}
+    checked: dict[str, int] = {}
+    team_roles: dict[str, set[str]] = {}
+    for path in _templates(first_synth):
+        deployment = by_stage[path.parent.name.removeprefix("assembly-")]
+        team = {f"{deployment.name}-{key}" for key in TEAM_ROLE_KEYS} | {deployment.break_glass_role_name}
+        workload = f"arn:aws:iam::{deployment.account}:policy/{deployment.workload_boundary_name}"
+        resources = json.loads(path.read_text())["Resources"]
+        for logical_id, resource in resources.items():
+            if resource["Type"] != "AWS::IAM::Role":
+                continue
+            properties = resource["Properties"]
+            boundary = properties.get("PermissionsBoundary")
+            where = f"{path.name}:{logical_id}"
+            if properties.get("RoleName") in team:
+                team_policy = resources[boundary["Ref"]]["Properties"]
+                assert team_policy["ManagedPolicyName"] == f"{deployment.name}-team-boundary", where
+                team_roles.setdefault(deployment.name, set()).add(properties["RoleName"])
+            else:
+                assert boundary == workload, where
+            checked[deployment.name] = checked.get(deployment.name, 0) + 1
+    assert set(checked) == {d.name for d in platform_config.deployments}
+    assert all(count >= 15 for count in checked.values()), checked
+    assert all(len(team_roles[d.name]) == 5 for d in platform_config.deployments), team_roles
+
+
 def _cfn_lint_key() -> str:
     version = subprocess.run([str(CFN_LINT), "--version"], capture_output=True, text=True, check=True).stdout
     config = (REPO / ".cfnlintrc").read_bytes() if (REPO / ".cfnlintrc").exists() else b""

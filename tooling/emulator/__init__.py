@@ -31,6 +31,8 @@ emulator gets wrong is fixed here, one named unit per gap, each on moto's privat
 | ssm | cloudformation-parameter-tags | a template's Tags map fails the parameter (TypeError) |
 | secretsmanager | cloudformation-secret | AWS::SecretsManager::Secret (and its ReplicaRegions) skipped |
 | secretsmanager | stop-replication-to-replica | StopReplicationToReplica not implemented |
+| ses | cloudformation-email-identity | no AWS::SES::EmailIdentity in CloudFormation |
+| iam | boundary-must-exist | a role whose permissions boundary policy does not exist is created |
 
 `patches()` below is the authoritative list (each module's `PATCHES`, with a one-line reason
 each); the table above is its summary.
@@ -67,6 +69,7 @@ def patches() -> list[Patch]:
         cloudformation,
         cloudwatch,
         ec2,
+        iam,
         rds,
         route53,
         s3,
@@ -86,6 +89,7 @@ def patches() -> list[Patch]:
         *ssm.PATCHES,
         *secretsmanager.PATCHES,
         *ses.PATCHES,
+        *iam.PATCHES,
     ]
 
 
