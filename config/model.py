@@ -275,6 +275,13 @@ class Deployment:
         return f"{self.name}-workload-boundary"
 
     @property
+    def boundary_policy_names(self) -> tuple[str, ...]:
+        """Every permissions boundary of the deployment (ACC-1), watched by the audit trail's BoundaryChanged
+        alarm: the team roles' (patterns/team_roles.py), the workload roles' and the CDK execution role's
+        (both created before bootstrap by tooling/bootstrap_policy.py)."""
+        return (f"{self.name}-team-boundary", self.workload_boundary_name, f"{self.name}-cdk-boundary")
+
+    @property
     def unbounded_role_names(self) -> tuple[str, ...]:
         """IAM name patterns of the only roles a deploy creates without a permissions boundary: the hosted
         secret rotation's function role, which the AWS::SecretsManager transform creates in a nested stack

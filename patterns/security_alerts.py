@@ -126,8 +126,9 @@ def regional_security_events(break_glass_role_name: str) -> tuple[RegionalSecuri
 
 
 def global_security_events(
-    break_glass_role_name: str, boundary_policy_name: str, platform_regions: Sequence[str]
+    break_glass_role_name: str, boundary_policy_names: Sequence[str], platform_regions: Sequence[str]
 ) -> tuple[GlobalSecurityEvent, ...]:
+    boundaries = " || ".join(f'($.requestParameters.policyArn = "*:policy/{name}")' for name in boundary_policy_names)
     outside_platform_regions = " && ".join(f'($.awsRegion != "{region}")' for region in platform_regions)
     return (
         GlobalSecurityEvent(
@@ -161,10 +162,11 @@ def global_security_events(
             "BoundaryChanged",
             1,
             "ACC-1",
-            "the team permissions boundary was edited or a role's boundary removed or replaced",
+            "a permissions boundary (team, workload or CDK execution) was edited or a role's boundary removed or "
+            "replaced",
             '{ ($.eventSource = "iam.amazonaws.com") && ((($.eventName = "CreatePolicyVersion") '
             '|| ($.eventName = "SetDefaultPolicyVersion") || ($.eventName = "DeletePolicy")) '
-            f'&& ($.requestParameters.policyArn = "*:policy/{boundary_policy_name}")) '
+            f"&& ({boundaries})) "
             '|| ($.eventName = "DeleteRolePermissionsBoundary") || ($.eventName = "PutRolePermissionsBoundary") }',
         ),
     )
@@ -220,7 +222,7 @@ class GlobalSecurityFiltersProps:
     name_prefix: str
     log_group: logs.ILogGroup
     break_glass_role_name: str
-    boundary_policy_name: str
+    boundary_policy_names: tuple[str, ...]  # every boundary policy of the deployment (names, not ARNs)
     platform_regions: tuple[str, ...]
     topics: Mapping[int, sns.ITopic]
 
@@ -232,7 +234,7 @@ class GlobalSecurityFilters(Construct):
         super().__init__(scope, id)
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         for event in global_security_events(
-            props.break_glass_role_name, props.boundary_policy_name, props.platform_regions
+            props.break_glass_role_name, props.boundary_policy_names, props.platform_regions
         ):
             metric_name = f"{props.name_prefix}-{event.id}"
             logs.MetricFilter(

@@ -98,7 +98,7 @@ class AuditStack(PlatformStack):
                 name_prefix=self.name_prefix,
                 log_group=self.audit_trail.log_group,
                 break_glass_role_name=deployment.break_glass_role_name,
-                boundary_policy_name=f"{self.name_prefix}-team-boundary",  # patterns/team_roles.py
+                boundary_policy_names=deployment.boundary_policy_names,
                 platform_regions=(topology.primary_region, topology.dr_region),
                 topics=topics,
             ),

@@ -22,7 +22,7 @@ from tests.conftest import Stages
 
 TemplateOf = Callable[[Stages, str, str], Template]
 BREAK_GLASS = "au-production-break-glass"
-BOUNDARY = "au-production-primary-team-boundary"
+BOUNDARIES = ("au-production-team-boundary", "au-production-workload-boundary", "au-production-cdk-boundary")
 ACCOUNT = "111122223333"
 REGIONS = ("ap-southeast-2", "ap-southeast-4")
 
@@ -61,7 +61,7 @@ def event_matches(pattern: dict[str, Any], record: dict[str, Any]) -> bool:
 
 
 REGIONAL = {event.id: event for event in regional_security_events(BREAK_GLASS)}
-GLOBAL = {event.id: event for event in global_security_events(BREAK_GLASS, BOUNDARY, REGIONS)}
+GLOBAL = {event.id: event for event in global_security_events(BREAK_GLASS, BOUNDARIES, REGIONS)}
 BREAK_GLASS_ARN = f"arn:aws:iam::{ACCOUNT}:role/{BREAK_GLASS}"
 
 # (event id, a record that must page, records beside it that must not)
@@ -162,7 +162,7 @@ GLOBAL_CASES = [
             "iam.amazonaws.com",
             "CreatePolicyVersion",
             awsRegion="us-east-1",
-            requestParameters={"policyArn": f"arn:aws:iam::{ACCOUNT}:policy/{BOUNDARY}"},
+            requestParameters={"policyArn": f"arn:aws:iam::{ACCOUNT}:policy/au-production-workload-boundary"},
         ),
         [
             cloudtrail_record(
@@ -200,6 +200,31 @@ def test_each_global_filter_matches_its_record_and_nothing_beside_it(
 def test_the_boundary_filter_pages_when_any_role_loses_its_boundary() -> None:
     removal = cloudtrail_record("iam.amazonaws.com", "DeleteRolePermissionsBoundary", awsRegion="us-east-1")
     assert log_filter_syntax.matches(GLOBAL["BoundaryChanged"].filter_pattern, removal)
+
+
+def test_the_watched_boundaries_are_the_policies_that_exist(au_production: Stages, template_of: TemplateOf) -> None:
+    """The filter names the team boundary the Access stack creates and the two that the bootstrap creates,
+    by the names they are created with (it once watched `<deployment>-primary-team-boundary`, which no one
+    creates)."""
+    from tooling.bootstrap_policy import boundary_policy_name, team_boundary_name, workload_boundary_name
+
+    deployment = au_production["primary"].deployment
+    assert set(deployment.boundary_policy_names) == {
+        team_boundary_name(deployment),
+        workload_boundary_name(deployment),
+        boundary_policy_name(deployment),
+    }
+    access = template_of(au_production, "primary", "Access")
+    access.has_resource_properties("AWS::IAM::ManagedPolicy", {"ManagedPolicyName": team_boundary_name(deployment)})
+    for name in BOUNDARIES:
+        edit = cloudtrail_record(
+            "iam.amazonaws.com",
+            "SetDefaultPolicyVersion",
+            awsRegion="us-east-1",
+            requestParameters={"policyArn": f"arn:aws:iam::{ACCOUNT}:policy/{name}"},
+        )
+        assert log_filter_syntax.matches(GLOBAL["BoundaryChanged"].filter_pattern, edit), name
+    assert deployment.boundary_policy_names == BOUNDARIES
 
 
 def test_every_case_table_covers_every_event() -> None:
@@ -248,7 +273,7 @@ def test_the_trail_log_group_carries_every_global_filter_with_an_alarm(
             )
         )
     )
-    for event in global_security_events(BREAK_GLASS, BOUNDARY, REGIONS):
+    for event in global_security_events(BREAK_GLASS, BOUNDARIES, REGIONS):
         metric = f"au-production-primary-{event.id}"
         audit.has_resource_properties(
             "AWS::Logs::MetricFilter",
