@@ -14,6 +14,7 @@ from pathlib import Path
 import aws_cdk as cdk
 
 from config import ConfigError, load_config
+from policies.auditor import write_auditor_pack
 from policies.registration import FAIL_ON_FINDINGS, register_policy_packs
 from policies.report import write_report
 
@@ -64,6 +65,11 @@ def main() -> None:
             mine = evaluations
             evaluations = None if mine is None or theirs is None else parallel.in_stage_order(mine + theirs, order)
         write_report(app.outdir, config, pack_enabled=pack is not None, evaluations=evaluations)
+        # The auditor's pack (HTML + data-flow diagram) from that report; a flow leaving its
+        # jurisdiction (HOST-2) fails the synth even when no rule caught it.
+        for breach in write_auditor_pack(app.outdir, config):
+            print(f"auditor's pack: {breach.message()}", file=sys.stderr)
+            exit_code = exit_code or 1
     finally:
         parallel.stop(workers)
     sys.exit(exit_code or worker_code)

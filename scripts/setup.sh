@@ -37,3 +37,15 @@ if [ "$(cat node_modules/.lock-stamp 2>/dev/null)" != "$node_stamp" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$node_stamp" > node_modules/.lock-stamp
 fi
+
+# A headless Chromium for the auditor's pack browser test (tests/unit/test_auditor_browser.py; it
+# fails without one under CI=true, skips otherwise): installed where this machine's package manager
+# can, i.e. as root with apt-get. Elsewhere install `chromium` (or set CHROMIUM=/path) yourself.
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null \
+  && ! command -v google-chrome >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "setup: installing chromium (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq chromium >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; } \
+    || echo "setup: could not install chromium; the browser test skips (and fails under CI=true)" >&2
+fi

@@ -80,3 +80,19 @@ def template_of() -> Callable[[Stages, str, str], Template]:
         return cache[key]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def au_production_pack(au_production: Stages, platform_config: PlatformConfig) -> Path:
+    """The auditor's pack of au-production, as app.py writes it after a synth: the compliance
+    report, then the pages (`policies/auditor/`), in the fixture's cloud assembly. Returns
+    `<outdir>/compliance`."""
+    from policies.auditor import write_auditor_pack
+    from policies.report import REPORT_DIR, write_report
+
+    app = au_production["primary"].node.root
+    assert isinstance(app, cdk.App)
+    outdir = Path(app.outdir)
+    write_report(outdir, platform_config)
+    assert write_auditor_pack(outdir, platform_config) == []
+    return outdir / REPORT_DIR

@@ -194,6 +194,9 @@ def test_synth_is_byte_identical_across_runs(two_synths: tuple[Path, Path]) -> N
     assert names == [p.relative_to(second) for p in _templates(second)]
     names += [p.relative_to(first) for p in sorted(first.glob("assembly-*/manifest.json"))]
     names += [Path("manifest.json"), Path("tree.json"), Path(REPORT_DIR) / "compliance-report.json"]
+    pages = sorted(p.relative_to(first) for p in (first / REPORT_DIR).glob("*.*") if p.suffix in (".html", ".dot"))
+    assert len(pages) == 2 * 9 + 1, "an HTML page and a diagram per deployment, and the index (auditor's pack)"
+    names += [*pages, Path(REPORT_DIR) / "digest.txt"]
     match, mismatch, errors = filecmp.cmpfiles(first, second, [str(n) for n in names], shallow=False)
     assert mismatch == [] and errors == []
     assert len(match) == len(names)
