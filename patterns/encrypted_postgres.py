@@ -143,12 +143,12 @@ class EncryptedPostgresProps:
     maintenance_window: str  # `ddd:hh24:mi-ddd:hh24:mi`
     maintenance_start_utc: str  # HH:MM, to place the backup window before it
     log_retention: logs.RetentionDays
+    # What the Secrets Manager transform expands into the hosted rotation's nested stack: values that
+    # resolve in this stack (e.g. SSM-typed parameters), never another stack's output (issue 17 item 4).
+    rotation_inputs: HostedRotationInputs
     database_name: str = "app"
     port: int = DEFAULT_PORT
     secret_replica: tuple[str, str] | None = None  # (region, KMS key alias there): the standby reads it
-    # What the Secrets Manager transform expands into the hosted rotation's nested stack: values that
-    # resolve in this stack (e.g. SSM-typed parameters), never another stack's output (issue 17 item 4).
-    rotation_inputs: HostedRotationInputs | None = None
 
 
 @dataclass(frozen=True)
@@ -319,15 +319,14 @@ class EncryptedPostgres(Construct):
         self.rotation_security_group.connections.allow_to(
             self.security_group, ec2.Port.tcp(props.port), "Rotate the master credentials"
         )
-        if props.rotation_inputs is not None:
-            # The AWS::SecretsManager transform runs before CloudFormation resolves intrinsics, and no AWS
-            # page says it carries `Fn::GetStackOutput` (CDK's weak cross-stack reference) into the nested
-            # stack it generates: give it same-stack values instead.
-            # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/transform-aws-secretsmanager.html
-            schedule = rotation.node.default_child
-            assert isinstance(schedule, secretsmanager.CfnRotationSchedule)
-            schedule.add_property_override("HostedRotationLambda.KmsKeyArn", props.rotation_inputs.key_arn)
-            schedule.add_property_override("HostedRotationLambda.VpcSubnetIds", props.rotation_inputs.subnet_ids)
+        # The AWS::SecretsManager transform runs before CloudFormation resolves intrinsics, and no AWS
+        # page says it carries `Fn::GetStackOutput` (CDK's weak cross-stack reference) into the nested
+        # stack it generates: give it same-stack values instead.
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/transform-aws-secretsmanager.html
+        schedule = rotation.node.default_child
+        assert isinstance(schedule, secretsmanager.CfnRotationSchedule)
+        schedule.add_property_override("HostedRotationLambda.KmsKeyArn", props.rotation_inputs.key_arn)
+        schedule.add_property_override("HostedRotationLambda.VpcSubnetIds", props.rotation_inputs.subnet_ids)
         # The hosted function is named here, so its Lambda log group is known: created first, encrypted,
         # with a retention (ENC-1, BAK-7), before the schedule's first rotation runs it.
         self.rotation_log_group = _encrypted_log_group(
