@@ -79,4 +79,4 @@ def build_deployments(app: cdk.App, deployments: tuple[Deployment, ...]) -> list
 
 def stage_ids(deployments: Iterable[Deployment]) -> list[str]:
     """The ids of the stages `build_deployments` builds, in its order."""
-    return [stage_id(deployment, stage.role) for deployment in deployments for stage in STAGES]
+    return [stage_id(deployment, stage.region_class.role) for deployment in deployments for stage in STAGES]
