@@ -57,6 +57,7 @@ class DeployStep:
     what: str
     stage: str
     stacks: tuple[str, ...] | None  # None: every stack of the stage
+    role: str  # the region role of the stage (PRIMARY or DR)
 
     def selectors(self) -> list[str]:
         if self.stacks is None:
@@ -72,11 +73,11 @@ def stage_id(deployment: Deployment, role: str) -> str:
 def deploy_order(deployment: Deployment) -> list[DeployStep]:
     """DR foundation -> primary -> DR standby (see the module docstring)."""
     steps = [
-        DeployStep("DR foundation", stage_id(deployment, DR), DR_FOUNDATION),
-        DeployStep("primary", stage_id(deployment, PRIMARY), None),
+        DeployStep("DR foundation", stage_id(deployment, DR), DR_FOUNDATION, DR),
+        DeployStep("primary", stage_id(deployment, PRIMARY), None, PRIMARY),
     ]
     if deployment.standby.enabled:
-        steps.append(DeployStep("DR standby", stage_id(deployment, DR), DR_STANDBY))
+        steps.append(DeployStep("DR standby", stage_id(deployment, DR), DR_STANDBY, DR))
     return steps
 
 
