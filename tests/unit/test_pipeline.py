@@ -6,6 +6,8 @@ tests/unit/test_synth.py's `cdk synth -c pipeline=au`, and the seeded-violation 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from itertools import pairwise
@@ -29,6 +31,8 @@ pytestmark = pytest.mark.xdist_group("pipelines")
 
 JURISDICTIONS = ("au", "us", "uk")
 Pipelines = dict[str, tuple[PipelineStack, dict[str, Any]]]
+CFN_LINT = Path(sys.executable).with_name("cfn-lint")
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +42,7 @@ def pipelines(platform_config: PlatformConfig, tmp_path_factory: pytest.TempPath
         app = cdk.App(outdir=str(tmp_path_factory.mktemp(f"pipeline-{jurisdiction}")), context=CDK_JSON_CONTEXT)
         stack = build_pipeline(app, platform_config, jurisdiction)
         app.synth()
-        built[jurisdiction] = (stack, Template.from_stack(stack).to_json())
+        built[jurisdiction] = (stack, dict(Template.from_stack(stack).to_json()))
     return built
 
 
@@ -247,3 +251,13 @@ def test_seeded_violation_and_foreign_deployment_fail_the_pipeline_synth(
     message = str(failed.value)
     assert "HOST2-PipelineResidency" in message and "uk-development" in message
     assert "SeededPublicBucket" in message
+
+
+def test_pipeline_templates_pass_cfn_lint(pipelines: Pipelines) -> None:
+    """The pipeline stack and its artifact stores, with the repository's .cfnlintrc, no error, no warning."""
+    stack, _ = pipelines["au"]
+    outdir = Path(stack.node.scope.outdir)  # type: ignore[union-attr]
+    templates = sorted(str(p) for p in outdir.glob("au-pipeline*.template.json"))
+    assert len(templates) == 2
+    result = subprocess.run([str(CFN_LINT), "--", *templates], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
