@@ -3,6 +3,7 @@
 from config.load import ConfigError, ConfigErrors, ConfigSyntaxError, load_config, parse_config
 from config.model import (
     AwsConfig,
+    DeliveryPipeline,
     Deployment,
     EgressRule,
     Environment,
@@ -21,6 +22,7 @@ __all__ = [
     "ConfigError",
     "ConfigErrors",
     "ConfigSyntaxError",
+    "DeliveryPipeline",
     "Deployment",
     "EgressRule",
     "Environment",

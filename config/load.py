@@ -24,6 +24,7 @@ from config.model import (
     CIDR_INDEX_MAX,
     USER_EMAIL_SENDERS,
     AwsConfig,
+    DeliveryPipeline,
     Deployment,
     EgressRule,
     Environment,
@@ -82,7 +83,14 @@ _JURISDICTION_KEYS = {
     "domain_name",
     "alarm_email",
     "accounts",
+    "pipeline",
 }
+_PIPELINE_KEYS = ("account", "region", "connection_arn", "repository", "branch")
+_CONNECTION_ARN = re.compile(
+    r"^arn:aws:(codeconnections|codestar-connections):(?P<region>[a-z0-9-]+):(?P<account>\d{12}):connection/[0-9a-f-]{36}$"
+)
+_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
 _ENVIRONMENT_KEYS = {
     "sizing",
     "retention",
@@ -230,6 +238,7 @@ class _JurisdictionSpec:
     domain_name: str
     alarm_email: str
     accounts: Mapping[Environment, str]
+    pipeline: DeliveryPipeline | None = None
 
 
 def parse_config(raw: Mapping[str, Any], source: str = "configuration") -> PlatformConfig:
@@ -264,6 +273,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "configuration") -> Platf
             if spec is not None:
                 specs.append(spec)
         _check_jurisdictions_distinct(specs, errors)
+    pipelines = tuple(spec.pipeline for spec in specs if spec.pipeline is not None)
 
     deployments: list[Deployment] = []
     for spec in specs:
@@ -277,9 +287,10 @@ def parse_config(raw: Mapping[str, Any], source: str = "configuration") -> Platf
         for unknown in sorted(set(overrides) - names):
             errors.add(f"overrides.{unknown}", unknown, f"one of: {', '.join(sorted(names))}")
     _check_accounts_separate(deployments, errors)
+    _check_tooling_accounts(pipelines, deployments, errors)
     if errors.found:
         raise ConfigErrors(errors.found, source)
-    return PlatformConfig(deployments=tuple(deployments))
+    return PlatformConfig(deployments=tuple(deployments), pipelines=pipelines)
 
 
 def _jurisdiction(
@@ -332,6 +343,7 @@ def _jurisdiction(
         if accounts_raw is not None and not _ACCOUNT.match(account):
             errors.add(f"{where}.accounts.{environment.value}", account, "a 12-digit AWS account id")
         accounts[environment] = account
+    pipeline = _pipeline(Jurisdiction(key), raw.get("pipeline"), f"{where}.pipeline", allowed, errors)
 
     if errors.count > before:
         return None
@@ -346,6 +358,57 @@ def _jurisdiction(
         domain_name=domain,
         alarm_email=email,
         accounts=accounts,
+        pipeline=pipeline,
+    )
+
+
+def _pipeline(
+    jurisdiction: Jurisdiction, raw: object, where: str, allowed: tuple[str, ...], errors: _Errors
+) -> DeliveryPipeline | None:
+    """`[jurisdictions.<j>.pipeline]` (optional): the jurisdiction's CDK pipeline (stacks/pipeline.py)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        errors.add(where, raw, "a table with: " + ", ".join(_PIPELINE_KEYS))
+        return None
+    before = errors.count
+    errors.only_keys(where, raw, _PIPELINE_KEYS)
+    account = str(raw.get("account", ""))
+    if not _ACCOUNT.match(account):
+        errors.add(f"{where}.account", account, "a 12-digit AWS account id (the tooling account)")
+    region = str(raw.get("region", ""))
+    _check_region(f"{where}.region", region, jurisdiction.value, allowed, errors)
+    connection = str(raw.get("connection_arn", ""))
+    match = _CONNECTION_ARN.match(connection)
+    if match is None:
+        errors.add(
+            f"{where}.connection_arn",
+            connection,
+            "a CodeConnections ARN: arn:aws:codeconnections:<region>:<account>:connection/<uuid>",
+        )
+    elif (match["region"], match["account"]) != (region, account):
+        errors.add(
+            f"{where}.connection_arn",
+            connection,
+            f"a connection of the pipeline's own account and region ({account}, {region})",
+            "HOST-2",
+        )
+    repository = str(raw.get("repository", ""))
+    if not _REPOSITORY.match(repository):
+        errors.add(f"{where}.repository", repository, "'owner/name' of the repository the connection reaches")
+    branch = str(raw.get("branch", "main"))
+    if not _BRANCH.match(branch):
+        errors.add(f"{where}.branch", branch, "a branch name such as 'main'")
+    if errors.count > before:
+        return None
+    return DeliveryPipeline(
+        jurisdiction=jurisdiction,
+        account=account,
+        region=region,
+        connection_arn=connection,
+        repository=repository,
+        branch=branch,
+        allowed_regions=allowed,
     )
 
 
@@ -761,6 +824,22 @@ def _check_maintenance(window: MaintenanceWindow, where: str, errors: _Errors) -
         errors.add(f"{where}.start_utc", window.start_utc, "a UTC time HH:MM", "OPS-5")
     if not 1 <= window.duration_hours <= 6:
         errors.add(f"{where}.duration_hours", window.duration_hours, "1 to 6 hours", "OPS-5")
+
+
+def _check_tooling_accounts(
+    pipelines: Sequence[DeliveryPipeline], deployments: Sequence[Deployment], errors: _Errors
+) -> None:
+    """A pipeline's tooling account holds no workload: a deploy role there could not reach the data
+    (ACC-1), and deleting a workload account never deletes a jurisdiction's delivery (HOST-3)."""
+    workload = {d.account: d.name for d in deployments}
+    for pipeline in pipelines:
+        if pipeline.account in workload:
+            errors.add(
+                f"jurisdictions.{pipeline.jurisdiction.value}.pipeline.account",
+                pipeline.account,
+                f"a tooling account that no deployment uses (it is {workload[pipeline.account]}'s)",
+                "ACC-1",
+            )
 
 
 def _check_accounts_separate(deployments: Sequence[Deployment], errors: _Errors) -> None:

@@ -305,8 +305,49 @@ class Deployment:
 
 
 @dataclass(frozen=True)
+class DeliveryPipeline:
+    """A jurisdiction's CDK pipeline (`[jurisdictions.<j>.pipeline]`, stacks/pipeline.py): it runs in a
+    tooling account of its own, in a region of the jurisdiction's allow-list (HOST-2), fetches the
+    repository through a CodeConnections connection of that account and region, and deploys every
+    environment of its jurisdiction, and nothing else."""
+
+    jurisdiction: Jurisdiction
+    account: str  # the tooling account, none of the workload accounts
+    region: str
+    connection_arn: str  # arn:aws:codeconnections:<region>:<account>:connection/<id>
+    repository: str  # "owner/name" of the repository the connection reaches
+    branch: str
+    allowed_regions: tuple[str, ...]  # HOST-2: the jurisdiction's allow-list
+
+    @property
+    def name(self) -> str:
+        """`au-pipeline`: the pipeline's stack and CodePipeline name."""
+        return f"{self.jurisdiction.value}-pipeline"
+
+    @property
+    def boundary_name(self) -> str:
+        """The permissions boundary of every role of the pipeline stacks (tooling/pipeline_bootstrap.py, ACC-1)."""
+        return f"{self.name}-boundary"
+
+    def artifact_bucket(self, region: str) -> str:
+        """The pipeline's artifact store in `region` (stacks/pipeline_artifacts.py): one per region it acts in."""
+        return f"{self.name}-artifacts-{self.account}-{region}"
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     deployments: tuple[Deployment, ...]
+    pipelines: tuple[DeliveryPipeline, ...] = ()
+
+    def pipeline(self, jurisdiction: str) -> DeliveryPipeline:
+        for pipeline in self.pipelines:
+            if pipeline.jurisdiction.value == jurisdiction:
+                return pipeline
+        allowed = ", ".join(p.jurisdiction.value for p in self.pipelines) or "none configured"
+        raise KeyError(f"no pipeline for jurisdiction {jurisdiction!r}; allowed: {allowed}")
+
+    def deployments_of(self, jurisdiction: str) -> tuple[Deployment, ...]:
+        return tuple(d for d in self.deployments if d.jurisdiction.value == jurisdiction)
 
     def get(self, name: str) -> Deployment:
         for deployment in self.deployments:

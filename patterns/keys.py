@@ -25,6 +25,7 @@ _DESCRIPTIONS = {
 class KeyRingProps:
     alias_prefix: str  # e.g. "au-production"
     pending_window_days: int = 30
+    data_classes: tuple[str, ...] = DATA_CLASSES  # a pipeline's ring holds only codebase and logs keys
 
 
 class DataClassKeyRing(Construct):
@@ -40,7 +41,7 @@ class DataClassKeyRing(Construct):
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
         self.keys: dict[str, kms.Key] = {}
-        for data_class in DATA_CLASSES:
+        for data_class in props.data_classes:
             key = kms.Key(
                 self,
                 f"{data_class.capitalize()}Key",
@@ -53,6 +54,12 @@ class DataClassKeyRing(Construct):
             tag_data_classification(key, data_class)
             self.keys[data_class] = key
 
+        if "logs" in self.keys:
+            self._allow_cloudwatch_logs(stack)
+        if "system" in self.keys:
+            self._allow_s3_event_notifications(stack)
+
+    def _allow_cloudwatch_logs(self, stack: cdk.Stack) -> None:
         self.logs.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchLogsInThisAccount",
@@ -75,6 +82,7 @@ class DataClassKeyRing(Construct):
             )
         )
 
+    def _allow_s3_event_notifications(self, stack: cdk.Stack) -> None:
         # S3 event notifications (replication events, patterns/bucket_replication.py) into queues encrypted
         # with the `system` key: S3 must generate and decrypt the data key, for buckets of this account only
         # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html).

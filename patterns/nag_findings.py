@@ -6,6 +6,7 @@ contains the resource ARN as cdk-nag flattens it, so it is computed here, never 
 
 from __future__ import annotations
 
+import json
 from typing import Final
 
 import aws_cdk as cdk
@@ -20,6 +21,22 @@ def iam5_resource_finding(stack: cdk.Stack, arn: str) -> str:
     (its flattenCfnReference: `${x}` -> `<x>`, Ref -> `<Name>`, GetAtt -> `<Res.Attr>`). Whether
     the partition resolves to a literal depends on feature flags, so the id is computed, not typed."""
     return f"{IAM5}[Resource::{_flatten_reference(stack.resolve(arn))}]"
+
+
+def iam5_findings(document: object) -> list[str]:
+    """Every AwsSolutions-IAM5 finding id of a resolved policy document: a wildcard action or resource."""
+    found: list[str] = []
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        for key, kind in (("Action", "Action"), ("Resource", "Resource")):
+            values = statement.get(key, [])
+            for value in values if isinstance(values, list) else [values]:
+                if "*" not in json.dumps(value):
+                    continue
+                rendered = _flatten_reference(value)
+                if "*" in rendered:
+                    found.append(f"{IAM5}[{kind}::{rendered}]")
+    return sorted(set(found))
 
 
 def _flatten_reference(node: object) -> str:

@@ -98,6 +98,7 @@ def load_assembly(outdir: Path, config: PlatformConfig) -> list[StackView]:
         account, _, region = env.partition("/")
         name = str(properties.get("stackName") or artifact.get("displayName", ""))
         deployment = next((d for d in config.deployments if name.startswith(f"{d.name}-")), None)
+        pipeline = next((p for p in config.pipelines if name == p.name or name.startswith(f"{p.name}-")), None)
         role = None
         if deployment is not None:
             role = name[len(deployment.name) + 1 :].split("-", 1)[0]
@@ -112,6 +113,7 @@ def load_assembly(outdir: Path, config: PlatformConfig) -> list[StackView]:
                 },
                 deployment=deployment,
                 role=role,
+                pipeline=pipeline,
                 termination_protection=bool(properties.get("terminationProtection")),
                 production_accounts=production_accounts,
                 production_names=production_names,

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
 
-from config import ConfigError, Deployment, PlatformConfig
+from config import ConfigError, Deployment, PlatformConfig, Retention
 from config.policy import REGION_AVAILABILITY_ZONES
+
+if TYPE_CHECKING:
+    from stacks.pipeline import PipelineStack
+
 from stacks.stages import DisasterRecoveryStage, PrimaryStage, RegionalStage, stage_id
 
 SELECTORS = ("deployment", "jurisdiction", "environment")
@@ -79,4 +84,38 @@ def build_deployments(app: cdk.App, deployments: tuple[Deployment, ...]) -> list
 
 def stage_ids(deployments: Iterable[Deployment]) -> list[str]:
     """The ids of the stages `build_deployments` builds, in its order."""
-    return [stage_id(deployment, stage.role) for deployment in deployments for stage in STAGES]
+    return [stage_id(deployment, stage.region_class.role) for deployment in deployments for stage in STAGES]
+
+
+def build_pipeline(app: cdk.App, config: PlatformConfig, jurisdiction: str) -> PipelineStack:
+    """`-c pipeline=<j>`: the jurisdiction's pipeline stack, its artifact stores and one
+    `DeploymentStage` per deployment of that jurisdiction, and nothing of another (HOST-2)."""
+    from stacks.pipeline import PipelineStack
+    from stacks.pipeline_artifacts import ArtifactReplicationStack
+    from stacks.pipeline_stage import DeploymentStage
+
+    try:
+        pipeline = config.pipeline(jurisdiction)
+    except KeyError:
+        allowed = ", ".join(p.jurisdiction.value for p in config.pipelines) or "none: add [jurisdictions.<j>.pipeline]"
+        raise ConfigError("context pipeline", jurisdiction, f"a jurisdiction with a pipeline: {allowed}") from None
+    deployments = config.deployments_of(jurisdiction)
+    app.node.set_context(DISABLE_CREATION_STACK_TRACES, True)
+    pin_availability_zones(app, deployments)
+    retention = pipeline_retention(deployments)
+    regions = sorted({region for d in deployments for region in d.regions} - {pipeline.region})
+    stores = [
+        ArtifactReplicationStack(app, pipeline=pipeline, region=r, retention=retention, deployments=deployments)
+        for r in regions
+    ]
+    stages = [DeploymentStage(app, deployment=deployment) for deployment in deployments]
+    stack = PipelineStack(app, pipeline=pipeline, stages=stages, retention=retention)
+    for store in stores:
+        stack.add_stack_dependency(store, "the pipeline copies artifacts into its regional stores")
+    return stack
+
+
+def pipeline_retention(deployments: tuple[Deployment, ...]) -> Retention:
+    """The pipeline keeps its logs and artifacts as long as its production deployment keeps its own."""
+    production = [d for d in deployments if d.is_production]
+    return (production or list(deployments))[0].retention

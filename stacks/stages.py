@@ -57,6 +57,7 @@ class DeployStep:
     what: str
     stage: str
     stacks: tuple[str, ...] | None  # None: every stack of the stage
+    role: str  # the region role of the stage (PRIMARY or DR)
 
     def selectors(self) -> list[str]:
         if self.stacks is None:
@@ -72,11 +73,11 @@ def stage_id(deployment: Deployment, role: str) -> str:
 def deploy_order(deployment: Deployment) -> list[DeployStep]:
     """DR foundation -> primary -> DR standby (see the module docstring)."""
     steps = [
-        DeployStep("DR foundation", stage_id(deployment, DR), DR_FOUNDATION),
-        DeployStep("primary", stage_id(deployment, PRIMARY), None),
+        DeployStep("DR foundation", stage_id(deployment, DR), DR_FOUNDATION, DR),
+        DeployStep("primary", stage_id(deployment, PRIMARY), None, PRIMARY),
     ]
     if deployment.standby.enabled:
-        steps.append(DeployStep("DR standby", stage_id(deployment, DR), DR_STANDBY))
+        steps.append(DeployStep("DR standby", stage_id(deployment, DR), DR_STANDBY, DR))
     return steps
 
 
@@ -99,35 +100,40 @@ def data_store_access(
     )
 
 
-class RegionalStage(cdk.Stage):
-    """The stacks of one deployment in one region, with an explicit env."""
+class RegionStacks:
+    """The stacks of one deployment in one region, built into `scope`: a `RegionalStage` on the
+    command line, a plain construct of the deployment's `DeploymentStage` in a pipeline
+    (stacks/pipeline_stage.py). The stacks name themselves (`<deployment>-<role>-<id>`,
+    stacks/base.py), so both paths deploy the same stacks."""
 
     role: str = ""
 
     def __init__(self, scope: Construct, *, deployment: Deployment) -> None:
-        region = deployment.primary_region if self.role == PRIMARY else deployment.dr_region
-        super().__init__(
-            scope,
-            stage_id(deployment, self.role),
-            env=cdk.Environment(account=deployment.account, region=region),
-        )
+        self.scope = scope
         self.deployment = deployment
         self.topology = FailoverTopology.of(deployment)
-        self.keys = KeysStack(self, "Keys", deployment=deployment, role=self.role)
+        self.keys = KeysStack(scope, "Keys", deployment=deployment, role=self.role)
         self.network = NetworkStack(
-            self, "Network", deployment=deployment, role=self.role, logs_key=self.keys.key_ring.logs
+            scope, "Network", deployment=deployment, role=self.role, logs_key=self.keys.key_ring.logs
         )
         # Every alarm publishes to a topic of its own region (OPS-2, OPS-4).
         self.alerts = AlertsStack(
-            self, "Alerts", deployment=deployment, role=self.role, system_key=self.keys.key_ring.system
+            scope, "Alerts", deployment=deployment, role=self.role, system_key=self.keys.key_ring.system
         )
 
     @property
     def stacks(self) -> list[cdk.Stack]:
-        return [child for child in self.node.children if isinstance(child, cdk.Stack)]
+        return [child for child in self.scope.node.children if isinstance(child, cdk.Stack)]
+
+    def stacks_of(self, step: DeployStep) -> list[cdk.Stack]:
+        """The stacks of this region that `step` deploys, in build order."""
+        chosen = [s for s in self.stacks if step.stacks is None or s.node.id in step.stacks]
+        if not chosen:
+            raise ValueError(f"step {step.what!r} deploys no stack of {self.deployment.name}-{self.role}")
+        return chosen
 
 
-class DisasterRecoveryStage(RegionalStage):
+class DisasterRecoveryRegion(RegionStacks):
     """The DR region, inside the same jurisdiction (HOST-2, DR-1): foundation, then standby."""
 
     role = DR
@@ -145,7 +151,7 @@ class DisasterRecoveryStage(RegionalStage):
     def _build_foundation(self, deployment: Deployment) -> None:
         key_ring = self.keys.key_ring
         self.backup = BackupStack(
-            self,
+            self.scope,
             "Backup",
             deployment=deployment,
             role=self.role,
@@ -154,19 +160,19 @@ class DisasterRecoveryStage(RegionalStage):
             alarm_topics=self.alerts.topics,  # the dormant DR plan's failed jobs page as in the primary
         )
         # Every deployment, standby or not: the primary's audit records are copied here (ACC-3).
-        self.audit_archive = AuditArchiveStack(self, "AuditArchive", deployment=deployment, key_ring=key_ring)
+        self.audit_archive = AuditArchiveStack(self.scope, "AuditArchive", deployment=deployment, key_ring=key_ring)
         if not deployment.standby.enabled:
             return
         # The primary's master secret is replicated into this region under the `system` key (DR-1).
         allow_secret_replicas(key_ring.system, self.keys)
-        self.storage = StandbyStorageStack(self, "Storage", deployment=deployment, key_ring=key_ring)
-        self.switch = FailoverSwitchStack(self, "Switch", deployment=deployment, topics=self.alerts.topics)
+        self.storage = StandbyStorageStack(self.scope, "Storage", deployment=deployment, key_ring=key_ring)
+        self.switch = FailoverSwitchStack(self.scope, "Switch", deployment=deployment, topics=self.alerts.topics)
 
     def _build_standby(self, deployment: Deployment) -> None:
         assert self.storage is not None
         key_ring = self.keys.key_ring
         self.standby_data = StandbyDataStack(
-            self,
+            self.scope,
             "StandbyData",
             deployment=deployment,
             key_ring=key_ring,
@@ -175,7 +181,7 @@ class DisasterRecoveryStage(RegionalStage):
         )
         data = self.standby_data
         self.standby_patching = PatchingStack(
-            self,
+            self.scope,
             "StandbyPatching",
             deployment=deployment,
             role=self.role,
@@ -183,7 +189,7 @@ class DisasterRecoveryStage(RegionalStage):
             session_key=key_ring.system,
         )
         self.standby_web = WebStack(
-            self,
+            self.scope,
             "StandbyWeb",
             deployment=deployment,
             role=self.role,
@@ -207,7 +213,7 @@ class DisasterRecoveryStage(RegionalStage):
         )
 
 
-class PrimaryStage(RegionalStage):
+class PrimaryRegion(RegionStacks):
     """The deployment's serving region."""
 
     role = PRIMARY
@@ -216,7 +222,7 @@ class PrimaryStage(RegionalStage):
         super().__init__(scope, deployment=deployment)
         key_ring = self.keys.key_ring
         self.data = DataStack(
-            self,
+            self.scope,
             "Data",
             deployment=deployment,
             role=self.role,
@@ -225,13 +231,15 @@ class PrimaryStage(RegionalStage):
             topics=self.alerts.topics,
         )
         self.audit = AuditStack(
-            self, "Audit", deployment=deployment, role=self.role, key_ring=key_ring, topics=self.alerts.topics
+            self.scope, "Audit", deployment=deployment, role=self.role, key_ring=key_ring, topics=self.alerts.topics
         )
         # Export (DATA-2) and compliance-evidence (OPS-6) buckets used by the runbooks.
-        self.operations = OperationsStack(self, "Operations", deployment=deployment, role=self.role, key_ring=key_ring)
+        self.operations = OperationsStack(
+            self.scope, "Operations", deployment=deployment, role=self.role, key_ring=key_ring
+        )
         # Plans copying into the DR vault by its deterministic name (BAK-1..BAK-5).
         self.backup = BackupStack(
-            self,
+            self.scope,
             "Backup",
             deployment=deployment,
             role=self.role,
@@ -242,9 +250,9 @@ class PrimaryStage(RegionalStage):
             logs_key=key_ring.logs,
         )
         # Route 53 and IAM are global: the zone, team roles and Session Manager live here.
-        self.dns = DnsStack(self, "Dns", deployment=deployment, role=self.role)
+        self.dns = DnsStack(self.scope, "Dns", deployment=deployment, role=self.role)
         self.access = AccessStack(
-            self,
+            self.scope,
             "Access",
             deployment=deployment,
             role=self.role,
@@ -253,13 +261,15 @@ class PrimaryStage(RegionalStage):
             content_bucket_name=self.data.content_bucket_name,
             content_key=key_ring.customer,
         )
-        self.patching = PatchingStack(self, "Patching", deployment=deployment, role=self.role, logs_key=key_ring.logs)
+        self.patching = PatchingStack(
+            self.scope, "Patching", deployment=deployment, role=self.role, logs_key=key_ring.logs
+        )
         # End users' passwords live in Cognito (ENC-4); a user pool is regional, see the README.
-        self.identity = IdentityStack(self, "Identity", deployment=deployment, role=self.role)
+        self.identity = IdentityStack(self.scope, "Identity", deployment=deployment, role=self.role)
         self.web = self._build_web_tier(deployment)
         # Built last: the dashboard of the primary region (OPS-2), with the web tier's ALB and alarms.
         self.monitoring = MonitoringStack(
-            self,
+            self.scope,
             "Monitoring",
             deployment=deployment,
             role=self.role,
@@ -272,7 +282,7 @@ class PrimaryStage(RegionalStage):
         key_ring = self.keys.key_ring
         data = self.data
         return WebStack(
-            self,
+            self.scope,
             "Web",
             deployment=deployment,
             role=self.role,
@@ -290,3 +300,32 @@ class PrimaryStage(RegionalStage):
                 data, bucket_name=data.content_bucket_name, key=key_ring.customer, access_logs=data.access_log_bucket
             ),
         )
+
+
+class RegionalStage(cdk.Stage):
+    """One region of a deployment as its own `cdk.Stage` with an explicit env: what the command line
+    deploys, step by step (`deploy_order`)."""
+
+    region_class: type[RegionStacks] = RegionStacks
+
+    def __init__(self, scope: Construct, *, deployment: Deployment) -> None:
+        role = self.region_class.role
+        region = deployment.primary_region if role == PRIMARY else deployment.dr_region
+        super().__init__(
+            scope, stage_id(deployment, role), env=cdk.Environment(account=deployment.account, region=region)
+        )
+        self.role = role
+        self.deployment = deployment
+        self.region_stacks = self.region_class(self, deployment=deployment)
+
+    @property
+    def stacks(self) -> list[cdk.Stack]:
+        return self.region_stacks.stacks
+
+
+class DisasterRecoveryStage(RegionalStage):
+    region_class = DisasterRecoveryRegion
+
+
+class PrimaryStage(RegionalStage):
+    region_class = PrimaryRegion

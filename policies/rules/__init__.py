@@ -16,6 +16,7 @@ from policies.rules import (
     iam,
     kms,
     logs,
+    pipeline,
     rds,
     release,
     s3,
@@ -47,6 +48,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
         cognito,
         dr,
         release,
+        pipeline,
     )
     for r in module.RULES
 )

@@ -32,9 +32,7 @@ SNAPSHOT_OK = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::ElastiCache:
 
 
 def _allowed(stack: StackView) -> tuple[str, ...]:
-    if stack.deployment is None:
-        return ()
-    return stack.deployment.allowed_regions
+    return stack.allowed_regions
 
 
 @rule(
@@ -46,15 +44,13 @@ def _allowed(stack: StackView) -> tuple[str, ...]:
     "Seeds 000/001/002 promise storage in the customer's jurisdiction (Sydney / US / EU-UK).",
 )
 def stack_region(resource: Resource, stack: StackView) -> Result:
-    if stack.deployment is None:
-        return fail(f"stack {stack.name} belongs to no configured deployment, so it has no jurisdiction")
+    owner = stack.deployment or stack.pipeline
+    if owner is None:
+        return fail(f"stack {stack.name} belongs to no configured deployment or pipeline, so it has no jurisdiction")
     allowed = _allowed(stack)
     if stack.region not in allowed:
-        return fail(
-            f"stack {stack.name} is in {stack.region}; "
-            f"{stack.deployment.jurisdiction.value} allows {', '.join(allowed)}"
-        )
-    return ok(f"{stack.region} is in {stack.deployment.jurisdiction.value}")
+        return fail(f"stack {stack.name} is in {stack.region}; {owner.jurisdiction.value} allows {', '.join(allowed)}")
+    return ok(f"{stack.region} is in {owner.jurisdiction.value}")
 
 
 @rule(

@@ -128,9 +128,12 @@ def role_has_permissions_boundary(resource: Resource, stack: StackView) -> Resul
     if not resource.prop("PermissionsBoundary"):
         return fail("no PermissionsBoundary")
     name = _boundary_name(resource, stack)
-    if stack.deployment is None:
+    if stack.pipeline is not None:
+        allowed: tuple[str, ...] = (stack.pipeline.boundary_name,)
+    elif stack.deployment is None:
         return ok(f"permissions boundary {name}")
-    allowed = (f"{stack.deployment.name}-team-boundary", stack.deployment.workload_boundary_name)
+    else:
+        allowed = (f"{stack.deployment.name}-team-boundary", stack.deployment.workload_boundary_name)
     if name not in allowed:
         return fail(f"permissions boundary {name!r} is neither {' nor '.join(allowed)}")
     return ok(f"permissions boundary {name}")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from config import Deployment
+from config import DeliveryPipeline, Deployment
 from config.policy import retention_minimum
 from policies.rules.cfn import ref_id, tags_of
 
@@ -97,6 +97,7 @@ class StackView:
     resources: dict[str, Resource]
     deployment: Deployment | None = None
     role: str | None = None  # "primary" | "dr"
+    pipeline: DeliveryPipeline | None = None  # a pipeline stack or artifact store (stacks/pipeline.py)
     termination_protection: bool = False
     production_accounts: frozenset[str] = frozenset()
     production_names: frozenset[str] = frozenset()
@@ -121,6 +122,15 @@ class StackView:
         """The in-stack resource a `Ref` / `Fn::GetAtt` points to."""
         target = ref_id(value)
         return self.resources.get(target) if target else None
+
+    @property
+    def allowed_regions(self) -> tuple[str, ...]:
+        """HOST-2: the regions of the stack's jurisdiction (its deployment's or its pipeline's)."""
+        if self.deployment is not None:
+            return self.deployment.allowed_regions
+        if self.pipeline is not None:
+            return self.pipeline.allowed_regions
+        return ()
 
     @property
     def is_production(self) -> bool:

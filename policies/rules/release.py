@@ -35,8 +35,10 @@ def release_pin(group: Resource, stack: StackView) -> tuple[str, str] | None:
     return pinned_release(flatten(inner)) if inner is not None else None
 
 
-def _is_release_bucket(resource: Resource) -> bool:
-    return resource.tags.get("data-classification") == "codebase"
+def _is_release_bucket(resource: Resource, stack: StackView) -> bool:
+    """A codebase bucket of a deployment; a pipeline's artifact stores are codebase too, but they hold
+    templates, not releases (policies/rules/pipeline.py checks where they are)."""
+    return resource.tags.get("data-classification") == "codebase" and stack.pipeline is None
 
 
 @rule(
@@ -113,7 +115,7 @@ def same_release(resource: Resource, stack: StackView) -> Result:
     "Seeds 000/004: the codebase has its own key; a release is immutable.",
 )
 def artifact_encryption(resource: Resource, stack: StackView) -> Result:
-    if not _is_release_bucket(resource):
+    if not _is_release_bucket(resource, stack):
         return na("not a release (codebase) bucket")
     problems = [
         "" if _encrypted_with_codebase_key(resource, stack) else "not SSE-KMS under the codebase key",
@@ -182,7 +184,7 @@ def _denied(bucket: Resource, stack: StackView) -> set[str]:
     "Seeds 000/002: the codebase is hosted in the customer's jurisdiction like everything else.",
 )
 def artifact_residency(resource: Resource, stack: StackView) -> Result:
-    if not _is_release_bucket(resource):
+    if not _is_release_bucket(resource, stack):
         return na("not a release (codebase) bucket")
     deployment = stack.deployment
     if deployment is None or stack.role not in (PRIMARY, DR):

@@ -129,7 +129,7 @@ def test_a_renamed_jurisdiction_synthesizes_with_every_pack(tmp_path: Path) -> N
     `arn:${AWS::Partition}:...` Fn::Join in an app without it (`python app.py` outside the CLI).
     Synthesized here without the flag, so the DataSecurity pack must read the joined form."""
     path = tmp_path / "deployments.toml"
-    path.write_text(DEFAULT_CONFIG_PATH.read_text().replace("[jurisdictions.uk]", "[jurisdictions.eu]"))
+    path.write_text(DEFAULT_CONFIG_PATH.read_text().replace("[jurisdictions.uk", "[jurisdictions.eu"))  # and .pipeline
     config = load_config(path)
     assert "uk-production" not in {d.name for d in config.deployments}
     context = {key: value for key, value in CDK_JSON_CONTEXT.items() if key != PARTITION_LITERALS}
