@@ -97,13 +97,24 @@ def advanced_event_selectors(
 
 
 class AuditTrail(Construct):
+    """Build in order: the locked trail bucket and its policy, the key policy's CloudTrail grants, the
+    CloudWatch Logs delivery, the multi-region trail (ACC-3)."""
+
     def __init__(self, scope: Construct, id: str, *, props: AuditTrailProps) -> None:
         super().__init__(scope, id)
+        self.props = props
         stack = cdk.Stack.of(self)
         self.trail_arn = stack.format_arn(service="cloudtrail", resource="trail", resource_name=props.trail_name)
-        source_is_trail = {"StringEquals": {"aws:SourceArn": self.trail_arn}}
+        self._source_is_trail = {"StringEquals": {"aws:SourceArn": self.trail_arn}}
+        self.bucket = self._bucket()
+        self._admit_only_cloudtrail(self.bucket)
+        self._let_cloudtrail_use_key()
+        self.log_group, self.logs_role = self._log_delivery()
+        self.trail = self._trail()
 
-        self.bucket = SecureBucket(
+    def _bucket(self) -> s3.Bucket:
+        props = self.props
+        return SecureBucket(
             self,
             "Bucket",
             props=SecureBucketProps(
@@ -118,21 +129,26 @@ class AuditTrail(Construct):
                 object_lock=props.object_lock,
             ),
         ).bucket
-        self.bucket.add_to_resource_policy(
+
+    def _admit_only_cloudtrail(self, bucket: s3.Bucket) -> None:
+        """CloudTrail may check the ACL and write this account's logs; nobody else may write."""
+        stack = cdk.Stack.of(self)
+        source_is_trail = self._source_is_trail
+        bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AWSCloudTrailAclCheck",
                 principals=[iam.ServicePrincipal(CLOUDTRAIL)],
                 actions=["s3:GetBucketAcl"],
-                resources=[self.bucket.bucket_arn],
+                resources=[bucket.bucket_arn],
                 conditions=source_is_trail,
             )
         )
-        self.bucket.add_to_resource_policy(
+        bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AWSCloudTrailWrite",
                 principals=[iam.ServicePrincipal(CLOUDTRAIL)],
                 actions=["s3:PutObject"],
-                resources=[self.bucket.arn_for_objects(f"AWSLogs/{stack.account}/*")],
+                resources=[bucket.arn_for_objects(f"AWSLogs/{stack.account}/*")],
                 conditions={
                     "StringEquals": {
                         "aws:SourceArn": self.trail_arn,
@@ -141,17 +157,21 @@ class AuditTrail(Construct):
                 },
             )
         )
-        self.bucket.add_to_resource_policy(
+        bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="DenyWritesByAnyoneButCloudTrail",
                 effect=iam.Effect.DENY,
                 principals=[iam.AnyPrincipal()],
                 actions=["s3:PutObject"],
-                resources=[self.bucket.arn_for_objects("*")],
+                resources=[bucket.arn_for_objects("*")],
                 conditions={"StringNotEqualsIfExists": {"aws:PrincipalServiceName": CLOUDTRAIL}},
             )
         )
 
+    def _let_cloudtrail_use_key(self) -> None:
+        props = self.props
+        stack = cdk.Stack.of(self)
+        source_is_trail = self._source_is_trail
         # Lands in the Keys stack's key policy: this trail as the source and, for encrypt and the
         # trail-context decrypt, CloudTrail's own encryption context.
         trails = f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"
@@ -182,7 +202,11 @@ class AuditTrail(Construct):
         )
         allow_cloudtrail("AllowCloudTrailToDescribeTheKey", "kms:DescribeKey", source_is_trail)
 
-        self.log_group = logs.LogGroup(
+    def _log_delivery(self) -> tuple[logs.LogGroup, ManagedPolicyRole]:
+        """The trail's CloudWatch Logs group and the role CloudTrail writes it with."""
+        props = self.props
+        source_is_trail = self._source_is_trail
+        log_group = logs.LogGroup(
             self,
             "LogGroup",
             log_group_name=f"{AUDIT_LOG_GROUP_PREFIX}{props.trail_name}",
@@ -190,15 +214,19 @@ class AuditTrail(Construct):
             retention=props.log_retention,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        self.logs_role = ManagedPolicyRole(
+        logs_role = ManagedPolicyRole(
             self,
             "LogsRole",
             assumed_by=iam.ServicePrincipal(CLOUDTRAIL, conditions=source_is_trail),
             description=f"Delivers {props.trail_name} to CloudWatch Logs",
         )
-        self.log_group.grant_write(self.logs_role)
+        log_group.grant_write(logs_role)
+        return log_group, logs_role
 
-        self.trail = cloudtrail.CfnTrail(
+    def _trail(self) -> cloudtrail.CfnTrail:
+        """Multi-region, log-file validation on, created after the policies that let it deliver."""
+        props = self.props
+        trail = cloudtrail.CfnTrail(
             self,
             "Trail",
             trail_name=props.trail_name,
@@ -214,5 +242,6 @@ class AuditTrail(Construct):
             advanced_event_selectors=advanced_event_selectors("aws", props.data_event_bucket_names),
         )
         assert self.bucket.policy is not None
-        self.trail.node.add_dependency(self.bucket.policy)
-        self.trail.node.add_dependency(self.logs_role.grants_policy)  # the role itself: via GetAtt
+        trail.node.add_dependency(self.bucket.policy)
+        trail.node.add_dependency(self.logs_role.grants_policy)  # the role itself: via GetAtt
+        return trail

@@ -231,44 +231,15 @@ class TieredBackupPlans(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: BackupPlanProps) -> None:
         super().__init__(scope, id)
-        stack = cdk.Stack.of(self)
         check_copy_region(props.jurisdiction, props.copy_region, props.allowed_regions)
+        self.props = props
+        stack = cdk.Stack.of(self)
         self.copy_vault_arn = (
             f"arn:{PARTITION}:backup:{props.copy_region}:{stack.account}:backup-vault:{props.copy_vault_name}"
         )
-
-        self.role = ManagedPolicyRole(
-            self,
-            "SelectionRole",
-            role_name=props.role_name,
-            assumed_by=iam.ServicePrincipal("backup.amazonaws.com"),
-            description=f"AWS Backup takes and copies {props.name_prefix} backups of tagged resources",
-            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(BACKUP_SERVICE_POLICY)],
-        )
+        self.role = self._selection_role()
         if props.source_keys:
-            # Snapshots of CMK-encrypted volumes and databases, and their cross-region copies.
-            key_arns = [key.key_arn for key in props.source_keys]
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="UseSourceDataKeys",
-                    actions=[
-                        "kms:DescribeKey",
-                        "kms:Decrypt",
-                        "kms:ReEncryptFrom",
-                        "kms:GenerateDataKeyWithoutPlaintext",
-                    ],
-                    resources=key_arns,
-                )
-            )
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="GrantSourceDataKeysToAwsResources",
-                    actions=["kms:CreateGrant"],
-                    resources=key_arns,
-                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-                )
-            )
-
+            self._let_role_use_source_keys(self.role)
         self.rules = {
             tier: rules
             for tier, rules in tier_rules(props.retention, props.timezone, props.maintenance).items()
@@ -277,34 +248,73 @@ class TieredBackupPlans(Construct):
         self.plans: dict[str, backup.CfnBackupPlan] = {}
         self.selections: dict[str, backup.CfnBackupSelection] = {}
         for tier, rules in self.rules.items():
-            label = tier.capitalize()
-            plan_name = f"{props.name_prefix}-{tier}"
-            plan = backup.CfnBackupPlan(
-                self,
-                f"{label}Plan",
-                backup_plan=backup.CfnBackupPlan.BackupPlanResourceTypeProperty(
-                    backup_plan_name=plan_name,
-                    backup_plan_rule=[self._rule(rule, props.vault.backup_vault_name) for rule in rules],
-                ),
-                backup_plan_tags={BACKUP_TIER: tier},
+            self.plans[tier] = self._plan(tier, rules)
+            self.selections[tier] = self._selection(tier, self.plans[tier])
+
+    def _selection_role(self) -> ManagedPolicyRole:
+        props = self.props
+        return ManagedPolicyRole(
+            self,
+            "SelectionRole",
+            role_name=props.role_name,
+            assumed_by=iam.ServicePrincipal("backup.amazonaws.com"),
+            description=f"AWS Backup takes and copies {props.name_prefix} backups of tagged resources",
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(BACKUP_SERVICE_POLICY)],
+        )
+
+    def _let_role_use_source_keys(self, role: ManagedPolicyRole) -> None:
+        """Snapshots of CMK-encrypted volumes and databases, and their cross-region copies."""
+        key_arns = [key.key_arn for key in self.props.source_keys]
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="UseSourceDataKeys",
+                actions=[
+                    "kms:DescribeKey",
+                    "kms:Decrypt",
+                    "kms:ReEncryptFrom",
+                    "kms:GenerateDataKeyWithoutPlaintext",
+                ],
+                resources=key_arns,
             )
-            self.plans[tier] = plan
-            self.selections[tier] = backup.CfnBackupSelection(
-                self,
-                f"{label}Selection",
-                backup_plan_id=plan.attr_backup_plan_id,
-                backup_selection=backup.CfnBackupSelection.BackupSelectionResourceTypeProperty(
-                    iam_role_arn=self.role.role_arn,
-                    selection_name=f"{plan_name}-tagged",
-                    list_of_tags=[
-                        backup.CfnBackupSelection.ConditionResourceTypeProperty(
-                            condition_key=BACKUP_TIER,
-                            condition_type="STRINGEQUALS",
-                            condition_value=tier,
-                        )
-                    ],
-                ),
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="GrantSourceDataKeysToAwsResources",
+                actions=["kms:CreateGrant"],
+                resources=key_arns,
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
             )
+        )
+
+    def _plan(self, tier: str, rules: tuple[RuleSpec, ...]) -> backup.CfnBackupPlan:
+        return backup.CfnBackupPlan(
+            self,
+            f"{tier.capitalize()}Plan",
+            backup_plan=backup.CfnBackupPlan.BackupPlanResourceTypeProperty(
+                backup_plan_name=f"{self.props.name_prefix}-{tier}",
+                backup_plan_rule=[self._rule(rule, self.props.vault.backup_vault_name) for rule in rules],
+            ),
+            backup_plan_tags={BACKUP_TIER: tier},
+        )
+
+    def _selection(self, tier: str, plan: backup.CfnBackupPlan) -> backup.CfnBackupSelection:
+        """The resources tagged with the plan's tier (BAK-1)."""
+        return backup.CfnBackupSelection(
+            self,
+            f"{tier.capitalize()}Selection",
+            backup_plan_id=plan.attr_backup_plan_id,
+            backup_selection=backup.CfnBackupSelection.BackupSelectionResourceTypeProperty(
+                iam_role_arn=self.role.role_arn,
+                selection_name=f"{self.props.name_prefix}-{tier}-tagged",
+                list_of_tags=[
+                    backup.CfnBackupSelection.ConditionResourceTypeProperty(
+                        condition_key=BACKUP_TIER,
+                        condition_type="STRINGEQUALS",
+                        condition_value=tier,
+                    )
+                ],
+            ),
+        )
 
     def _rule(self, rule: RuleSpec, vault_name: str) -> backup.CfnBackupPlan.BackupRuleResourceTypeProperty:
         lifecycle = backup.CfnBackupPlan.LifecycleResourceTypeProperty(

@@ -104,7 +104,19 @@ class SecureBackupVault(Construct):
                 f"[ACC-4] vault lock of {props.vault_name}: min {props.lock_min_days} days must be "
                 f"between 1 and max {props.lock_max_days} days"
             )
-        self.access_policy = iam.PolicyDocument(
+        self.props = props
+        self.access_policy = self._access_policy()
+        self.lock_configuration = self._lock_configuration()
+        self.vault = self._vault()
+        self.vault_arn = self.vault.backup_vault_arn
+        tag_data_classification(self.vault, "backup")
+        if props.service_role_arns:
+            self._let_service_roles_use_key()
+
+    def _access_policy(self) -> iam.PolicyDocument:
+        """Only the break-glass role may delete or change recovery points (ACC-4)."""
+        props = self.props
+        return iam.PolicyDocument(
             statements=[
                 iam.PolicyStatement(
                     sid="DenyRecoveryPointTamperingExceptBreakGlass",
@@ -116,12 +128,18 @@ class SecureBackupVault(Construct):
                 )
             ]
         )
-        self.lock_configuration = backup.LockConfiguration(
+
+    def _lock_configuration(self) -> backup.LockConfiguration:
+        props = self.props
+        return backup.LockConfiguration(
             min_retention=cdk.Duration.days(props.lock_min_days),
             max_retention=cdk.Duration.days(props.lock_max_days),
             changeable_for=cdk.Duration.days(COMPLIANCE_COOLING_OFF_DAYS) if props.compliance_mode else None,
         )
-        self.vault = backup.BackupVault(
+
+    def _vault(self) -> backup.BackupVault:
+        props = self.props
+        return backup.BackupVault(
             self,
             "Vault",
             backup_vault_name=props.vault_name,
@@ -130,35 +148,34 @@ class SecureBackupVault(Construct):
             lock_configuration=self.lock_configuration,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        self.vault_arn = self.vault.backup_vault_arn
-        tag_data_classification(self.vault, "backup")
 
+    def _let_service_roles_use_key(self) -> None:
+        props = self.props
         stack = cdk.Stack.of(self)
-        if props.service_role_arns:
-            # The key lives in the Keys stack; these statements land in its key policy.
-            # Account principal + aws:PrincipalArn, not the role ARN as principal: KMS
-            # rejects a policy naming a role that does not exist yet.
-            props.key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowAwsBackupRolesToUseTheKey",
-                    principals=[iam.AccountPrincipal(stack.account)],
-                    actions=list(BACKUP_KEY_ACTIONS),
-                    resources=["*"],
-                    conditions={"ArnEquals": {"aws:PrincipalArn": list(props.service_role_arns)}},
-                )
+        # The key lives in the Keys stack; these statements land in its key policy.
+        # Account principal + aws:PrincipalArn, not the role ARN as principal: KMS
+        # rejects a policy naming a role that does not exist yet.
+        props.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowAwsBackupRolesToUseTheKey",
+                principals=[iam.AccountPrincipal(stack.account)],
+                actions=list(BACKUP_KEY_ACTIONS),
+                resources=["*"],
+                conditions={"ArnEquals": {"aws:PrincipalArn": list(props.service_role_arns)}},
             )
-            props.key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowAwsBackupRolesToGrantToAwsResources",
-                    principals=[iam.AccountPrincipal(stack.account)],
-                    actions=["kms:CreateGrant"],
-                    resources=["*"],
-                    conditions={
-                        "ArnEquals": {"aws:PrincipalArn": list(props.service_role_arns)},
-                        "Bool": {"kms:GrantIsForAWSResource": "true"},
-                    },
-                )
+        )
+        props.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowAwsBackupRolesToGrantToAwsResources",
+                principals=[iam.AccountPrincipal(stack.account)],
+                actions=["kms:CreateGrant"],
+                resources=["*"],
+                conditions={
+                    "ArnEquals": {"aws:PrincipalArn": list(props.service_role_arns)},
+                    "Bool": {"kms:GrantIsForAWSResource": "true"},
+                },
             )
+        )
 
 
 def break_glass_vault_policy_commands(

@@ -76,7 +76,42 @@ def replication_role(
         assumed_by=iam.ServicePrincipal("s3.amazonaws.com"),
         description=description,
     )
-    for statement in (
+    for statement in _replication_statements(
+        stack,
+        bucket=bucket,
+        source_key=source_key,
+        target=target,
+        destination_arn=destination_arn,
+        destination_keys=destination_keys,
+    ):
+        role.add_to_principal_policy(statement)
+    acknowledge(
+        role.grants_policy,
+        [
+            iam5_resource_finding(stack, bucket.arn_for_objects("*")),
+            iam5_resource_finding(stack, f"{destination_arn}/*"),
+            iam5_resource_finding(stack, destination_keys),
+        ],
+        "Replication covers every object of the bucket, so the object grants name all keys of the source "
+        "and destination bucket; the destination key lives in the other region and is known by alias only, so "
+        "the KMS grant is every key of that region narrowed by kms:ResourceAliases and kms:ViaService. "
+        "Compensating controls: replication actions only (no reads of current objects, no deletes), S3 as the "
+        "only principal.",
+    )
+    return role
+
+
+def _replication_statements(
+    stack: cdk.Stack,
+    *,
+    bucket: s3.IBucket,
+    source_key: kms.IKey,
+    target: ReplicationTarget,
+    destination_arn: str,
+    destination_keys: str,
+) -> tuple[iam.PolicyStatement, ...]:
+    """The replication role's grants, a declarative table: read the source, write replicas, each key via S3."""
+    return (
         iam.PolicyStatement(
             sid="ReadSourceConfiguration",
             actions=["s3:GetReplicationConfiguration", "s3:ListBucket"],
@@ -116,22 +151,7 @@ def replication_role(
                 "ForAnyValue:StringEquals": {"kms:ResourceAliases": target.key_alias},
             },
         ),
-    ):
-        role.add_to_principal_policy(statement)
-    acknowledge(
-        role.grants_policy,
-        [
-            iam5_resource_finding(stack, bucket.arn_for_objects("*")),
-            iam5_resource_finding(stack, f"{destination_arn}/*"),
-            iam5_resource_finding(stack, destination_keys),
-        ],
-        "Replication covers every object of the bucket, so the object grants name all keys of the source "
-        "and destination bucket; the destination key lives in the other region and is known by alias only, so "
-        "the KMS grant is every key of that region narrowed by kms:ResourceAliases and kms:ViaService. "
-        "Compensating controls: replication actions only (no reads of current objects, no deletes), S3 as the "
-        "only principal.",
     )
-    return role
 
 
 class BucketReplication(Construct):
@@ -251,6 +271,29 @@ def missed_threshold_watch(
     The queue is encrypted with `queue_key` (the `system` key, whose policy admits S3 event notifications:
     patterns/keys.py); only S3, for this bucket of this account, may send to it. `bucket_name` is the
     bucket's literal name: the queue policy must not refer to the bucket, which refers to the queue."""
+    queue = _missed_threshold_queue(scope, bucket_name=bucket_name, queue_key=queue_key, name_prefix=name_prefix)
+    _notify_missed_threshold(bucket, queue)
+    alarm = severity_alarm(
+        scope,
+        "ReplicationMissedThresholdAlarm",
+        topics=topics,
+        severity=2,
+        summary=(
+            f"objects of {bucket_name} took longer than the {RTC_MINUTES}-minute object RPO to replicate "
+            f"(DR-1); the queue {name_prefix}-content-replication-missed-threshold names them"
+        ),
+        metric=queue.metric_approximate_number_of_messages_visible(period=cdk.Duration.minutes(5), statistic="Maximum"),
+        threshold=1,
+        comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluation_periods=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_name=f"{name_prefix}-content-replication-missed-threshold",
+    )
+    return queue, alarm
+
+
+def _missed_threshold_queue(scope: Construct, *, bucket_name: str, queue_key: kms.IKey, name_prefix: str) -> sqs.Queue:
+    """The encrypted queue only S3, for this bucket of this account, may send to."""
     stack = cdk.Stack.of(scope)
     bucket_arn = f"arn:{stack.partition}:s3:::{bucket_name}"
     queue = sqs.Queue(
@@ -282,6 +325,10 @@ def missed_threshold_watch(
         "message pages Sev2 (the missed-threshold alarm), messages are kept 14 days, only S3 for this bucket "
         "may send, KMS-encrypted and TLS-only.",
     )
+    return queue
+
+
+def _notify_missed_threshold(bucket: s3.Bucket, queue: sqs.Queue) -> None:
     cfn_bucket = bucket.node.default_child
     assert isinstance(cfn_bucket, s3.CfnBucket)
     cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
@@ -292,20 +339,3 @@ def missed_threshold_watch(
     # S3 checks that it may send to the queue when the configuration is put: the policy must exist first.
     policy = queue.node.find_child("Policy")
     cfn_bucket.node.add_dependency(policy)
-    alarm = severity_alarm(
-        scope,
-        "ReplicationMissedThresholdAlarm",
-        topics=topics,
-        severity=2,
-        summary=(
-            f"objects of {bucket_name} took longer than the {RTC_MINUTES}-minute object RPO to replicate "
-            f"(DR-1); the queue {name_prefix}-content-replication-missed-threshold names them"
-        ),
-        metric=queue.metric_approximate_number_of_messages_visible(period=cdk.Duration.minutes(5), statistic="Maximum"),
-        threshold=1,
-        comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluation_periods=1,
-        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarm_name=f"{name_prefix}-content-replication-missed-threshold",
-    )
-    return queue, alarm

@@ -44,15 +44,28 @@ class SecureNetwork(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: NetworkProps) -> None:
         super().__init__(scope, id)
+        self.props = props
         # Without NAT gateways nothing runs in private subnets (a DR region without a standby):
         # only isolated subnets, and no interface endpoints that nothing would use.
         serving = props.nat_gateways > 0
+        self.vpc = self._vpc(serving)
+        self._close_public_subnets()
+        self.flow_log_group, self.flow_log_role, self.flow_log = self._flow_logs()
+        self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
+        self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        if not serving:
+            return
+        self.endpoint_security_group = self._endpoint_security_group()
+        self.interface_endpoints = self._interface_endpoints()
+
+    def _vpc(self, serving: bool) -> ec2.Vpc:
+        props = self.props
         tiers = [
             ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
             ec2.SubnetConfiguration(name="private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20),
             ec2.SubnetConfiguration(name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24),
         ]
-        self.vpc = ec2.Vpc(
+        return ec2.Vpc(
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(props.cidr),
@@ -61,6 +74,8 @@ class SecureNetwork(Construct):
             restrict_default_security_group=True,
             subnet_configuration=tiers if serving else tiers[2:],
         )
+
+    def _close_public_subnets(self) -> None:
         for subnet in self.vpc.public_subnets:
             # Only load balancers live here; nothing gets a public IP by accident.
             cfn_subnet = subnet.node.default_child
@@ -74,45 +89,47 @@ class SecureNetwork(Construct):
                 "no public IPs on launch, instances only in private subnets, WAF on the ALB, flow logs on.",
             )
 
-        self.flow_log_group = logs.LogGroup(
+    def _flow_logs(self) -> tuple[logs.LogGroup, ManagedPolicyRole, ec2.FlowLog]:
+        """ALL traffic into the encrypted log group (ACC-3, BAK-7)."""
+        props = self.props
+        flow_log_group = logs.LogGroup(
             self,
             "FlowLogs",
             encryption_key=props.logs_key,
             retention=props.flow_log_retention,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        self.flow_log_role = ManagedPolicyRole(
+        flow_log_role = ManagedPolicyRole(
             self,
             "FlowLogRole",
             assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"),
             description="Delivers VPC flow logs to the encrypted flow-log group",
         )
-        self.flow_log = self.vpc.add_flow_log(
+        flow_log = self.vpc.add_flow_log(
             "FlowLog",
-            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group, self.flow_log_role),
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group, flow_log_role),
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
+        return flow_log_group, flow_log_role, flow_log
 
-        self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
-        self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
-        if not serving:
-            return
-        self.endpoint_security_group = ec2.SecurityGroup(
+    def _endpoint_security_group(self) -> ec2.SecurityGroup:
+        group = ec2.SecurityGroup(
             self,
             "EndpointSecurityGroup",
             vpc=self.vpc,
             description="HTTPS from inside the VPC to AWS API interface endpoints",
             allow_all_outbound=False,
         )
-        self.endpoint_security_group.add_ingress_rule(
-            ec2.Peer.ipv4(props.cidr), ec2.Port.tcp(443), "HTTPS from the VPC"
-        )
-        self.interface_endpoints = {
+        group.add_ingress_rule(ec2.Peer.ipv4(self.props.cidr), ec2.Port.tcp(443), "HTTPS from the VPC")
+        return group
+
+    def _interface_endpoints(self) -> dict[str, ec2.InterfaceVpcEndpoint]:
+        return {
             name: self.vpc.add_interface_endpoint(
                 name,
                 service=service,
                 private_dns_enabled=True,
-                open=False,  # the endpoint group above already admits the VPC CIDR
+                open=False,  # the endpoint security group already admits the VPC CIDR
                 security_groups=[self.endpoint_security_group],
                 subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
             )

@@ -50,32 +50,51 @@ class PostgresReplicaProps:
 
 
 class EncryptedPostgresReplica(Construct):
+    """Build in order: security group and subnet group, TLS parameter group, log groups, monitoring
+    role, the replica instance; then keep, tag and acknowledge it."""
+
     def __init__(self, scope: Construct, id: str, *, props: PostgresReplicaProps) -> None:
         super().__init__(scope, id)
-        engine = rds.DatabaseInstanceEngine.postgres(version=ENGINE_VERSION)
+        self.props = props
         self.port = props.port
         self.instance_identifier = props.instance_identifier
-        self.security_group = ec2.SecurityGroup(
+        self.security_group, self.subnet_group = self._network()
+        engine = rds.DatabaseInstanceEngine.postgres(version=ENGINE_VERSION)
+        self.parameter_group = tls_parameter_group(self, engine, props.instance_identifier)
+        self.log_groups = self._log_groups()
+        self.monitoring_role = monitoring_role(self, props.instance_identifier)
+        self.instance = self._instance()
+        self._keep_and_tag(self.instance)
+        self._acknowledge(self.instance)
+
+    def _network(self) -> tuple[ec2.SecurityGroup, rds.SubnetGroup]:
+        props = self.props
+        security_group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
             vpc=props.vpc,
             description=f"{props.instance_identifier}: PostgreSQL clients only",
             allow_all_outbound=False,
         )
-        self.subnet_group = rds.SubnetGroup(
+        subnet_group = rds.SubnetGroup(
             self,
             "Subnets",
             vpc=props.vpc,
             description=f"{props.instance_identifier}: isolated subnets",
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
         )
-        self.parameter_group = tls_parameter_group(self, engine, props.instance_identifier)
-        self.log_groups = exported_log_groups(self, props.instance_identifier, props.logs_key, props.log_retention)
-        self.log_groups["enhanced-monitoring"] = enhanced_monitoring_log_group(
-            self, props.logs_key, props.log_retention
-        )
-        self.monitoring_role = monitoring_role(self, props.instance_identifier)
-        self.instance = rds.CfnDBInstance(
+        return security_group, subnet_group
+
+    def _log_groups(self) -> dict[str, logs.LogGroup]:
+        """The exported PostgreSQL logs and enhanced monitoring, encrypted (BAK-7)."""
+        props = self.props
+        log_groups = exported_log_groups(self, props.instance_identifier, props.logs_key, props.log_retention)
+        log_groups["enhanced-monitoring"] = enhanced_monitoring_log_group(self, props.logs_key, props.log_retention)
+        return log_groups
+
+    def _instance(self) -> rds.CfnDBInstance:
+        props = self.props
+        return rds.CfnDBInstance(
             self,
             "Instance",
             db_instance_identifier=props.instance_identifier,
@@ -103,17 +122,21 @@ class EncryptedPostgresReplica(Construct):
             deletion_protection=True,
             ca_certificate_identifier="rds-ca-rsa2048-g1",
         )
+
+    def _keep_and_tag(self, instance: rds.CfnDBInstance) -> None:
         # BAK-8; deletion protection refuses a delete, so a failed first create's rollback keeps it
         # and what it uses (patterns/retention.py).
-        self.instance.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        instance.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
         keep_with(self.security_group, self.subnet_group, self.parameter_group)
         for log_group in self.log_groups.values():
-            self.instance.node.add_dependency(log_group)
-        tag_backup_tier(self.instance, BACKUP_TIER_STANDBY)
-        tag_data_classification(self.instance, "customer")
-        grant_enhanced_monitoring(self.monitoring_role, self.instance.attr_dbi_resource_id)
+            instance.node.add_dependency(log_group)
+        tag_backup_tier(instance, BACKUP_TIER_STANDBY)
+        tag_data_classification(instance, "customer")
+        grant_enhanced_monitoring(self.monitoring_role, instance.attr_dbi_resource_id)
+
+    def _acknowledge(self, instance: rds.CfnDBInstance) -> None:
         acknowledge(
-            self.instance,
+            instance,
             [
                 "AwsSolutions-RDS3",
                 "NIST.800.53.R5-RDSMultiAZSupport",
@@ -124,7 +147,7 @@ class EncryptedPostgresReplica(Construct):
             "Multi-AZ writer, its backups copied to this region's vault, the ReplicaLag alarm.",
         )
         acknowledge(
-            self.instance,
+            instance,
             ["NIST.800.53.R5-RDSInBackupPlan", "HIPAA.Security-RDSInBackupPlan"],
             "A read replica holds a copy of its source, which the primary region's tag-based backup plans "
             "protect hourly, 12-hourly, daily and monthly with copies in this region's vault (BAK-1..BAK-5). "
@@ -134,7 +157,7 @@ class EncryptedPostgresReplica(Construct):
             "primary region's vault.",
         )
         acknowledge(
-            self.instance,
+            instance,
             [
                 "AwsSolutions-RDS2",
                 "NIST.800.53.R5-RDSStorageEncrypted",
@@ -146,7 +169,7 @@ class EncryptedPostgresReplica(Construct):
             "control: DataSecurity ENC1-RdsEncrypted and DR1-ReplicaEncrypted check that KmsKeyId.",
         )
         acknowledge(
-            self.instance,
+            instance,
             ["AwsSolutions-RDS11"],
             "The replica listens on the non-default port 5433 (Port is set); the rule cannot see the engine of "
             "a read replica, which is inherited from its source. Compensating control: the port and the "

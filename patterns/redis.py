@@ -53,30 +53,50 @@ class RedisProps:
 
 
 class EncryptedRedis(Construct):
+    """Validate, then build in order: security group and subnet group, the RBAC users and their
+    group, the ARNs that grants name, the replication group."""
+
     def __init__(self, scope: Construct, id: str, *, props: RedisProps) -> None:
         super().__init__(scope, id)
         if not 1 <= props.snapshot_retention_days <= SNAPSHOT_RETENTION_MAX_DAYS:
             raise ValueError(f"snapshot retention must be 1 to {SNAPSHOT_RETENTION_MAX_DAYS} days")
+        if tuple(int(part) for part in ENGINE_VERSION.split(".")[:2]) < IAM_AUTH_MIN_ENGINE:
+            raise ValueError(f"IAM authentication needs Redis OSS 7.0 or later, not {ENGINE_VERSION}")
+        self.props = props
         self.port = props.port
-        self.security_group = ec2.SecurityGroup(
+        self.security_group, self.subnet_group = self._network()
+        # IAM authentication: the user id must equal the user name (lower case, letters/digits/hyphens).
+        self.user_id = f"{props.replication_group_id}-app"
+        self.user_group_id = f"{props.replication_group_id}-users"
+        self.user, self.default_user, self.user_group = self._users()
+        # What `grant_connect` names: the app user and the replication group.
+        self.user_arn = self._arn("user", self.user_id)
+        self.replication_group_arn = self._arn("replicationgroup", props.replication_group_id)
+        self.replication_group = self._replication_group()
+        self.member_cluster_ids = [f"{props.replication_group_id}-{n:03d}" for n in range(1, props.replicas + 2)]
+
+    def _network(self) -> tuple[ec2.SecurityGroup, elasticache.CfnSubnetGroup]:
+        props = self.props
+        security_group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
             vpc=props.vpc,
             description=f"{props.replication_group_id}: Redis clients only",
             allow_all_outbound=False,
         )
-        self.subnet_group = elasticache.CfnSubnetGroup(
+        subnet_group = elasticache.CfnSubnetGroup(
             self,
             "Subnets",
             description=f"{props.replication_group_id}: isolated subnets",
             cache_subnet_group_name=f"{props.replication_group_id}-subnets",
             subnet_ids=props.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids,
         )
-        if tuple(int(part) for part in ENGINE_VERSION.split(".")[:2]) < IAM_AUTH_MIN_ENGINE:
-            raise ValueError(f"IAM authentication needs Redis OSS 7.0 or later, not {ENGINE_VERSION}")
-        # IAM authentication: the user id must equal the user name (lower case, letters/digits/hyphens).
-        self.user_id = f"{props.replication_group_id}-app"
-        self.user = elasticache.CfnUser(
+        return security_group, subnet_group
+
+    def _users(self) -> tuple[elasticache.CfnUser, elasticache.CfnUser, elasticache.CfnUserGroup]:
+        """The application's IAM-authenticated user and the mandatory `default` user, switched off."""
+        props = self.props
+        user = elasticache.CfnUser(
             self,
             "AppUser",
             engine="redis",
@@ -85,7 +105,7 @@ class EncryptedRedis(Construct):
             access_string=APP_ACCESS_STRING,
             authentication_mode={"Type": "iam"},
         )
-        self.default_user = elasticache.CfnUser(
+        default_user = elasticache.CfnUser(
             self,
             "DefaultUser",
             engine="redis",
@@ -94,32 +114,27 @@ class EncryptedRedis(Construct):
             access_string=DISABLED_ACCESS_STRING,
             no_password_required=True,
         )
-        self.user_group_id = f"{props.replication_group_id}-users"
-        self.user_group = elasticache.CfnUserGroup(
+        user_group = elasticache.CfnUserGroup(
             self,
             "Users",
             engine="redis",
             user_group_id=self.user_group_id,
-            user_ids=[self.user_id, self.default_user.user_id],
+            user_ids=[self.user_id, default_user.user_id],
         )
-        self.user_group.add_resource_dependency(self.user)
-        self.user_group.add_resource_dependency(self.default_user)
-        stack = cdk.Stack.of(self)
-        self.user_arn = stack.format_arn(
-            service="elasticache",
-            resource="user",
-            resource_name=self.user_id,
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-        self.replication_group_arn = stack.format_arn(
-            service="elasticache",
-            resource="replicationgroup",
-            resource_name=props.replication_group_id,
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        user_group.add_resource_dependency(user)
+        user_group.add_resource_dependency(default_user)
+        return user, default_user, user_group
+
+    def _arn(self, resource: str, name: str) -> str:
+        return cdk.Stack.of(self).format_arn(
+            service="elasticache", resource=resource, resource_name=name, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
         )
 
+    def _replication_group(self) -> elasticache.CfnReplicationGroup:
+        """Multi-AZ once there is a replica, encrypted at rest and in transit, RBAC users only."""
+        props = self.props
         multi_az = props.replicas >= 1
-        self.replication_group = elasticache.CfnReplicationGroup(
+        group = elasticache.CfnReplicationGroup(
             self,
             "ReplicationGroup",
             replication_group_id=props.replication_group_id,
@@ -144,17 +159,17 @@ class EncryptedRedis(Construct):
             auto_minor_version_upgrade=True,
         )
         acknowledge(
-            self.replication_group,
+            group,
             ["AwsSolutions-AEC6"],
             "The rule looks for a static Redis AUTH token; this group authenticates with ElastiCache RBAC "
             "and IAM instead (a user group of one IAM-authenticated user, 15-minute SigV4 tokens, the "
             "default user switched off), which needs no secret at all. Compensating controls: TLS required "
             "in transit, elasticache:Connect granted per role, isolated subnets, closed security group.",
         )
-        tag_data_classification(self.replication_group, "customer")
-        self.replication_group.apply_removal_policy(cdk.RemovalPolicy.SNAPSHOT)  # BAK-8
-        self.replication_group.add_resource_dependency(self.user_group)
-        self.member_cluster_ids = [f"{props.replication_group_id}-{n:03d}" for n in range(1, props.replicas + 2)]
+        tag_data_classification(group, "customer")
+        group.apply_removal_policy(cdk.RemovalPolicy.SNAPSHOT)  # BAK-8
+        group.add_resource_dependency(self.user_group)
+        return group
 
     def grant_connect(self, grantee: iam.IGrantable) -> iam.Grant:
         """`elasticache:Connect` as the IAM-authenticated user (the caller signs a 15-minute token)."""

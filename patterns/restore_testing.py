@@ -98,8 +98,25 @@ class MonthlyRestoreTesting(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: RestoreTestingProps) -> None:
         super().__init__(scope, id)
-        safe_prefix = props.name_prefix.replace("-", "_")
-        self.role = ManagedPolicyRole(
+        self.props = props
+        self._safe_prefix = props.name_prefix.replace("-", "_")
+        self.role = self._role()
+        self.plan_name = f"{self._safe_prefix}_monthly_restore_test"
+        self.plan = self._plan()
+        self.security_group: ec2.SecurityGroup | None = None
+        self.db_subnet_group: rds.CfnDBSubnetGroup | None = None
+        overrides: dict[str, dict[str, str]] = {}
+        if props.network is not None:
+            self.security_group, self.db_subnet_group = self._isolated_placement(props.network)
+            overrides = self._placement_overrides(props.network, self.security_group, self.db_subnet_group)
+        self.selections: dict[str, backup.CfnRestoreTestingSelection] = {}
+        for resource_type, tier in RESTORE_TEST_TARGETS.items():
+            self.selections[resource_type] = self._selection(resource_type, tier, overrides.get(resource_type))
+
+    def _role(self) -> ManagedPolicyRole:
+        """Restores, validates and deletes; may use the data key for the restored resources."""
+        props = self.props
+        role = ManagedPolicyRole(
             self,
             "Role",
             role_name=props.role_name,
@@ -107,14 +124,14 @@ class MonthlyRestoreTesting(Construct):
             description=f"AWS Backup restore testing of {props.name_prefix}: restores, validates, deletes",
             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(RESTORE_SERVICE_POLICY)],
         )
-        self.role.add_to_principal_policy(
+        role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="UseDataKeyForRestoredResources",
                 actions=["kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext"],
                 resources=[props.source_key.key_arn],
             )
         )
-        self.role.add_to_principal_policy(
+        role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="GrantDataKeyToRestoredResources",
                 actions=["kms:CreateGrant"],
@@ -122,8 +139,11 @@ class MonthlyRestoreTesting(Construct):
                 conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
             )
         )
-        self.plan_name = f"{safe_prefix}_monthly_restore_test"
-        self.plan = backup.CfnRestoreTestingPlan(
+        return role
+
+    def _plan(self) -> backup.CfnRestoreTestingPlan:
+        props = self.props
+        return backup.CfnRestoreTestingPlan(
             self,
             "Plan",
             restore_testing_plan_name=self.plan_name,
@@ -138,52 +158,61 @@ class MonthlyRestoreTesting(Construct):
             ),
             tags=[cdk.CfnTag(key="clause", value="BAK-9")],
         )
-        self.security_group: ec2.SecurityGroup | None = None
-        self.db_subnet_group: rds.CfnDBSubnetGroup | None = None
-        overrides: dict[str, dict[str, str]] = {}
-        if props.network is not None:
-            isolated = props.network.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-            self.security_group = ec2.SecurityGroup(
-                self,
-                "RestoredResources",
-                vpc=props.network.vpc,
-                description=f"{props.name_prefix} restore tests: no ingress, no egress (BAK-9)",
-                allow_all_outbound=False,
+
+    def _isolated_placement(self, network: RestoreTestingNetwork) -> tuple[ec2.SecurityGroup, rds.CfnDBSubnetGroup]:
+        """A closed security group and a DB subnet group in the isolated subnets (BAK-9)."""
+        prefix = self.props.name_prefix
+        security_group = ec2.SecurityGroup(
+            self,
+            "RestoredResources",
+            vpc=network.vpc,
+            description=f"{prefix} restore tests: no ingress, no egress (BAK-9)",
+            allow_all_outbound=False,
+        )
+        db_subnet_group = rds.CfnDBSubnetGroup(
+            self,
+            "DbSubnets",
+            db_subnet_group_name=f"{prefix}-restore-test",
+            db_subnet_group_description=f"{prefix} restore tests: isolated subnets (BAK-9)",
+            subnet_ids=network.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids,
+        )
+        return security_group, db_subnet_group
+
+    def _placement_overrides(
+        self, network: RestoreTestingNetwork, security_group: ec2.SecurityGroup, db_subnet_group: rds.CfnDBSubnetGroup
+    ) -> dict[str, dict[str, str]]:
+        """Each resource type restores into the first isolated subnet, behind the closed group."""
+        first = network.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnets[0]
+        return {
+            resource_type: restore_metadata_overrides(
+                resource_type,
+                subnet_id=first.subnet_id,
+                availability_zone=first.availability_zone,
+                security_group_ids=[security_group.security_group_id],
+                db_subnet_group_name=db_subnet_group.ref,
             )
-            self.db_subnet_group = rds.CfnDBSubnetGroup(
-                self,
-                "DbSubnets",
-                db_subnet_group_name=f"{props.name_prefix}-restore-test",
-                db_subnet_group_description=f"{props.name_prefix} restore tests: isolated subnets (BAK-9)",
-                subnet_ids=isolated.subnet_ids,
-            )
-            first = isolated.subnets[0]
-            for resource_type in RESTORE_TEST_TARGETS:
-                overrides[resource_type] = restore_metadata_overrides(
-                    resource_type,
-                    subnet_id=first.subnet_id,
-                    availability_zone=first.availability_zone,
-                    security_group_ids=[self.security_group.security_group_id],
-                    db_subnet_group_name=self.db_subnet_group.ref,
-                )
-        self.selections: dict[str, backup.CfnRestoreTestingSelection] = {}
-        for resource_type, tier in RESTORE_TEST_TARGETS.items():
-            selection = backup.CfnRestoreTestingSelection(
-                self,
-                f"{resource_type.capitalize()}Selection",
-                restore_testing_plan_name=self.plan_name,
-                restore_testing_selection_name=f"{safe_prefix}_{resource_type.lower()}",
-                protected_resource_type=resource_type,
-                iam_role_arn=self.role.role_arn,
-                protected_resource_conditions=backup.CfnRestoreTestingSelection.ProtectedResourceConditionsProperty(
-                    string_equals=[
-                        backup.CfnRestoreTestingSelection.KeyValueProperty(
-                            key=f"aws:ResourceTag/{BACKUP_TIER}", value=tier
-                        )
-                    ]
-                ),
-                validation_window_hours=props.validation_window_hours,
-                restore_metadata_overrides=overrides.get(resource_type),
-            )
-            selection.add_resource_dependency(self.plan)
-            self.selections[resource_type] = selection
+            for resource_type in RESTORE_TEST_TARGETS
+        }
+
+    def _selection(
+        self, resource_type: str, tier: str, overrides: dict[str, str] | None
+    ) -> backup.CfnRestoreTestingSelection:
+        """The recovery points of one resource type's backup tier."""
+        props = self.props
+        selection = backup.CfnRestoreTestingSelection(
+            self,
+            f"{resource_type.capitalize()}Selection",
+            restore_testing_plan_name=self.plan_name,
+            restore_testing_selection_name=f"{self._safe_prefix}_{resource_type.lower()}",
+            protected_resource_type=resource_type,
+            iam_role_arn=self.role.role_arn,
+            protected_resource_conditions=backup.CfnRestoreTestingSelection.ProtectedResourceConditionsProperty(
+                string_equals=[
+                    backup.CfnRestoreTestingSelection.KeyValueProperty(key=f"aws:ResourceTag/{BACKUP_TIER}", value=tier)
+                ]
+            ),
+            validation_window_hours=props.validation_window_hours,
+            restore_metadata_overrides=overrides,
+        )
+        selection.add_resource_dependency(self.plan)
+        return selection

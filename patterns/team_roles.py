@@ -79,6 +79,9 @@ class TeamRolesProps:
 
 
 class TeamRoles(Construct):
+    """Build in order: the boundary, the shared policies, the operating roles, the tenant-data
+    policies, the auditor and the break-glass role (the config validated the props)."""
+
     def __init__(self, scope: Construct, id: str, *, props: TeamRolesProps) -> None:
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
@@ -89,23 +92,36 @@ class TeamRoles(Construct):
         self.boundary = self._boundary(stack)
         # Nearer than the stack's workload boundary (stacks/base.py), so it is the one the team roles keep.
         iam.PermissionsBoundary.of(self).apply(self.boundary)
+        self.operator_read = self._operator_read()
+        self.release_operator = self._release_operator(stack)
+        self.roles: dict[str, ManagedPolicyRole] = {}
+        developer, representative = self._operating_roles(stack)
+        if props.content_bucket_name is not None:
+            self.tenant_read_write, self.tenant_read = self._tenant_policies(stack, developer, representative)
+        self._auditor()
+        self.break_glass = self._break_glass()
 
-        self.operator_read = iam.ManagedPolicy(
+    # --- the steps
+
+    def _operator_read(self) -> iam.ManagedPolicy:
+        policy = iam.ManagedPolicy(
             self,
             "OperatorRead",
-            managed_policy_name=f"{props.name_prefix}-operator-read",
+            managed_policy_name=f"{self.props.name_prefix}-operator-read",
             description="Read the platform's health: alarms, metrics, dashboards, instances, sessions",
             statements=[iam.PolicyStatement(sid="OperatorRead", actions=list(OPERATOR_READ_ACTIONS), resources=["*"])],
         )
         acknowledge(
-            self.operator_read,
+            policy,
             [f"{IAM5}[Resource::*]"],
             "Describe/List/GetMetricData actions have no resource-level permissions; compensating controls: "
             "read-only actions only, no data-plane reads, permissions boundary, MFA-only trust.",
         )
-        self.release_operator = self._release_operator(stack)
+        return policy
 
-        self.roles: dict[str, ManagedPolicyRole] = {}
+    def _operating_roles(self, stack: cdk.Stack) -> tuple[ManagedPolicyRole, ManagedPolicyRole]:
+        """The director (who also deploys), the developer and the client representative; returns the
+        last two, which gain the tenant-data policies."""
         director = self._role("technical-director", "Technical Director: operates and releases the platform")
         director.add_managed_policy(self.operator_read)
         director.add_managed_policy(self.release_operator)
@@ -120,27 +136,29 @@ class TeamRoles(Construct):
                         resource="role",
                         resource_name=f"cdk-hnb659fds-{kind}-role-{stack.account}-{region}",
                     )
-                    for region in props.regions
+                    for region in self.props.regions
                     for kind in ("deploy", "file-publishing", "lookup")
                 ],
             )
         )
-
         developer = self._role("application-developer", "Application Developer: releases and own-tenant data")
         developer.add_managed_policy(self.operator_read)
         developer.add_managed_policy(self.release_operator)
-
         representative = self._role("client-representative", "Client Representative: own-tenant data, read only")
         representative.add_managed_policy(self.operator_read)
+        return developer, representative
 
-        if props.content_bucket_name is not None:
-            self.tenant_read_write = self._tenant_policy(
-                stack, "TenantDataReadWrite", (*TENANT_READ_ACTIONS, *TENANT_WRITE_ACTIONS)
-            )
-            self.tenant_read = self._tenant_policy(stack, "TenantDataRead", TENANT_READ_ACTIONS)
-            developer.add_managed_policy(self.tenant_read_write)
-            representative.add_managed_policy(self.tenant_read)
+    def _tenant_policies(
+        self, stack: cdk.Stack, developer: ManagedPolicyRole, representative: ManagedPolicyRole
+    ) -> tuple[iam.ManagedPolicy, iam.ManagedPolicy]:
+        """Own-tenant read/write for the developer, read for the representative (HOST-5)."""
+        read_write = self._tenant_policy(stack, "TenantDataReadWrite", (*TENANT_READ_ACTIONS, *TENANT_WRITE_ACTIONS))
+        read = self._tenant_policy(stack, "TenantDataRead", TENANT_READ_ACTIONS)
+        developer.add_managed_policy(read_write)
+        representative.add_managed_policy(read)
+        return read_write, read
 
+    def _auditor(self) -> None:
         auditor = self._role("auditor", "Auditor: read-only configuration metadata, never data")
         auditor.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("SecurityAudit"))
         acknowledge(
@@ -150,20 +168,22 @@ class TeamRoles(Construct):
             "controls: it grants no data reads, the permissions boundary, MFA-only trust, CloudTrail.",
         )
 
-        self.break_glass = self._role(
+    def _break_glass(self) -> ManagedPolicyRole:
+        role = self._role(
             "break-glass",
             "Break-glass: emergency administration, alarmed and audited",
-            role_name=props.break_glass_role_name,
-            max_mfa_age_seconds=props.break_glass_max_mfa_age_seconds,
+            role_name=self.props.break_glass_role_name,
+            max_mfa_age_seconds=self.props.break_glass_max_mfa_age_seconds,
         )
-        self.break_glass.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AdministratorAccess"))
+        role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AdministratorAccess"))
         acknowledge(
-            self.break_glass,
+            role,
             ["AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AdministratorAccess]"],
             "The single break-glass role is the platform's only administrator by design (ACC-1); compensating "
             "controls: MFA issued within 15 minutes, one-hour sessions, the permissions boundary still denies "
             "IAM escalation, key deletion and CloudTrail changes, and CloudTrail records every call.",
         )
+        return role
 
     # --- building blocks
 
@@ -198,72 +218,10 @@ class TeamRoles(Construct):
             "Boundary",
             managed_policy_name=name,
             description="Permissions boundary of every team role: caps, never grants",
-            statements=[
-                # The ceiling. A boundary grants nothing by itself: the roles' scoped identity policies
-                # decide what is allowed, and the denies below hold whatever those policies say.
-                iam.PolicyStatement(sid="CeilingOnly", actions=["*"], resources=["*"]),
-                iam.PolicyStatement(
-                    sid="DenyIamEscalation",
-                    effect=iam.Effect.DENY,
-                    actions=list(IAM_ESCALATION_ACTIONS),
-                    resources=["*"],
-                ),
-                iam.PolicyStatement(
-                    sid="DenyRolesWithoutThisBoundary",
-                    effect=iam.Effect.DENY,
-                    actions=list(IAM_BOUNDARY_BOUND_ACTIONS),
-                    resources=["*"],
-                    conditions={"StringNotEquals": {"iam:PermissionsBoundary": boundary_arn}},
-                ),
-                iam.PolicyStatement(
-                    # Not even break-glass hands an administrator policy to another principal (ACC-1).
-                    sid="DenyAttachingAdministratorPolicies",
-                    effect=iam.Effect.DENY,
-                    actions=list(ADMINISTRATOR_ATTACH_ACTIONS),
-                    resources=["*"],
-                    conditions={"ArnLike": {"iam:PolicyARN": list(ADMINISTRATOR_POLICY_ARNS)}},
-                ),
-                iam.PolicyStatement(
-                    sid="DenyBoundaryTampering",
-                    effect=iam.Effect.DENY,
-                    actions=["iam:DeletePolicy", "iam:DeletePolicyVersion"],
-                    resources=[boundary_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="DenyKeyDeletion",
-                    effect=iam.Effect.DENY,
-                    actions=list(KMS_DESTRUCTIVE_ACTIONS),
-                    resources=["*"],
-                ),
-                iam.PolicyStatement(
-                    sid="DenyAuditTrailChanges",
-                    effect=iam.Effect.DENY,
-                    actions=list(CLOUDTRAIL_DISABLING_ACTIONS),
-                    resources=["*"],
-                ),
-                iam.PolicyStatement(
-                    sid="DenyBackupDeletionExceptBreakGlass",
-                    effect=iam.Effect.DENY,
-                    actions=list(BACKUP_DESTRUCTIVE_ACTIONS),
-                    resources=["*"],
-                    conditions={"ArnNotEquals": {"aws:PrincipalArn": self.break_glass_role_arn}},
-                ),
-            ],
+            statements=self._ceiling_and_denies(boundary_arn),
         )
         self._deny_audit_tampering(boundary)
-        if self.props.unbounded_role_names:
-            boundary.add_statements(
-                iam.PolicyStatement(
-                    # An explicit deny: a trust policy naming a team role would otherwise suffice.
-                    sid="DenyAssumingUnboundedRoles",
-                    effect=iam.Effect.DENY,
-                    actions=["sts:AssumeRole"],
-                    resources=[
-                        stack.format_arn(service="iam", region="", resource="role", resource_name=name)
-                        for name in self.props.unbounded_role_names
-                    ],
-                )
-            )
+        self._deny_assuming_unbounded_roles(boundary, stack)
         acknowledge(
             boundary,
             [
@@ -281,6 +239,76 @@ class TeamRoles(Construct):
         # CloudFormation never tries, so a failed first create's rollback completes (patterns/retention.py).
         boundary.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
         return boundary
+
+    def _ceiling_and_denies(self, boundary_arn: str) -> list[iam.PolicyStatement]:
+        """The boundary's statements, a declarative table: an allow-all ceiling and the denies it holds."""
+        return [
+            # The ceiling. A boundary grants nothing by itself: the roles' scoped identity policies
+            # decide what is allowed, and the denies below hold whatever those policies say.
+            iam.PolicyStatement(sid="CeilingOnly", actions=["*"], resources=["*"]),
+            iam.PolicyStatement(
+                sid="DenyIamEscalation",
+                effect=iam.Effect.DENY,
+                actions=list(IAM_ESCALATION_ACTIONS),
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="DenyRolesWithoutThisBoundary",
+                effect=iam.Effect.DENY,
+                actions=list(IAM_BOUNDARY_BOUND_ACTIONS),
+                resources=["*"],
+                conditions={"StringNotEquals": {"iam:PermissionsBoundary": boundary_arn}},
+            ),
+            iam.PolicyStatement(
+                # Not even break-glass hands an administrator policy to another principal (ACC-1).
+                sid="DenyAttachingAdministratorPolicies",
+                effect=iam.Effect.DENY,
+                actions=list(ADMINISTRATOR_ATTACH_ACTIONS),
+                resources=["*"],
+                conditions={"ArnLike": {"iam:PolicyARN": list(ADMINISTRATOR_POLICY_ARNS)}},
+            ),
+            iam.PolicyStatement(
+                sid="DenyBoundaryTampering",
+                effect=iam.Effect.DENY,
+                actions=["iam:DeletePolicy", "iam:DeletePolicyVersion"],
+                resources=[boundary_arn],
+            ),
+            iam.PolicyStatement(
+                sid="DenyKeyDeletion",
+                effect=iam.Effect.DENY,
+                actions=list(KMS_DESTRUCTIVE_ACTIONS),
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="DenyAuditTrailChanges",
+                effect=iam.Effect.DENY,
+                actions=list(CLOUDTRAIL_DISABLING_ACTIONS),
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="DenyBackupDeletionExceptBreakGlass",
+                effect=iam.Effect.DENY,
+                actions=list(BACKUP_DESTRUCTIVE_ACTIONS),
+                resources=["*"],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": self.break_glass_role_arn}},
+            ),
+        ]
+
+    def _deny_assuming_unbounded_roles(self, boundary: iam.ManagedPolicy, stack: cdk.Stack) -> None:
+        if not self.props.unbounded_role_names:
+            return
+        boundary.add_statements(
+            iam.PolicyStatement(
+                # An explicit deny: a trust policy naming a team role would otherwise suffice.
+                sid="DenyAssumingUnboundedRoles",
+                effect=iam.Effect.DENY,
+                actions=["sts:AssumeRole"],
+                resources=[
+                    stack.format_arn(service="iam", region="", resource="role", resource_name=name)
+                    for name in self.props.unbounded_role_names
+                ],
+            )
+        )
 
     def _deny_audit_tampering(self, boundary: iam.ManagedPolicy) -> None:
         """ACC-3, for every team role (break-glass too): what the audit buckets' own policies deny, held
@@ -307,59 +335,63 @@ class TeamRoles(Construct):
             )
 
     def _release_operator(self, stack: cdk.Stack) -> iam.ManagedPolicy:
-        props = self.props
         policy = iam.ManagedPolicy(
             self,
             "ReleaseOperator",
-            managed_policy_name=f"{props.name_prefix}-release-operator",
+            managed_policy_name=f"{self.props.name_prefix}-release-operator",
             description="Sessions on the web instances and instance refreshes of the platform's groups",
-            statements=[
-                iam.PolicyStatement(
-                    sid="SessionsOnWebInstancesOnly",
-                    actions=["ssm:StartSession"],
-                    resources=[
-                        stack.format_arn(service="ec2", region=region, resource="instance", resource_name="*")
-                        for region in props.regions
-                    ],
-                    conditions={
-                        "StringEquals": {f"ssm:resourceTag/{PATCH_GROUP}": props.web_patch_group},
-                        # Session Manager checks access to the session document used, so a session
-                        # without --document-name (the account default SSM-SessionManagerRunShell,
-                        # which this policy does not grant) is denied (ACC-2).
-                        "BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"},
-                    },
-                ),
-                iam.PolicyStatement(
-                    sid="SessionsThroughTheLoggedDocumentOnly",
-                    actions=["ssm:StartSession"],
-                    resources=[
-                        stack.format_arn(service="ssm", region=region, resource="document", resource_name=name)
-                        for region, name in sorted(props.session_documents.items())
-                    ],
-                ),
-                iam.PolicyStatement(
-                    sid="OwnSessionsOnly",
-                    actions=["ssm:ResumeSession", "ssm:TerminateSession"],
-                    resources=[
-                        stack.format_arn(
-                            service="ssm", region=region, resource="session", resource_name="${aws:userid}-*"
-                        )
-                        for region in props.regions
-                    ],
-                ),
-                iam.PolicyStatement(
-                    sid="EncryptSessions",
-                    actions=["kms:GenerateDataKey"],
-                    resources=[props.session_key.key_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="InstanceRefreshOfThisPlatform",
-                    actions=list(RELEASE_ACTIONS),
-                    resources=["*"],
-                    conditions={"StringEquals": {"aws:ResourceTag/service": props.service_tag_value}},
-                ),
-            ],
+            statements=self._release_statements(stack),
         )
+        other_region_keys = self._other_region_session_keys(policy, stack)
+        self._acknowledge_release_wildcards(policy, stack, other_region_keys)
+        return policy
+
+    def _release_statements(self, stack: cdk.Stack) -> list[iam.PolicyStatement]:
+        """Sessions on the web instances through the logged document, and instance refreshes (a
+        declarative table of statements)."""
+        props = self.props
+        return [
+            iam.PolicyStatement(
+                sid="SessionsOnWebInstancesOnly",
+                actions=["ssm:StartSession"],
+                resources=self._web_instance_arns(stack),
+                conditions={
+                    "StringEquals": {f"ssm:resourceTag/{PATCH_GROUP}": props.web_patch_group},
+                    # Session Manager checks access to the session document used, so a session
+                    # without --document-name (the account default SSM-SessionManagerRunShell,
+                    # which this policy does not grant) is denied (ACC-2).
+                    "BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"},
+                },
+            ),
+            iam.PolicyStatement(
+                sid="SessionsThroughTheLoggedDocumentOnly",
+                actions=["ssm:StartSession"],
+                resources=[
+                    stack.format_arn(service="ssm", region=region, resource="document", resource_name=name)
+                    for region, name in sorted(props.session_documents.items())
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="OwnSessionsOnly",
+                actions=["ssm:ResumeSession", "ssm:TerminateSession"],
+                resources=self._own_session_arns(stack),
+            ),
+            iam.PolicyStatement(
+                sid="EncryptSessions",
+                actions=["kms:GenerateDataKey"],
+                resources=[props.session_key.key_arn],
+            ),
+            iam.PolicyStatement(
+                sid="InstanceRefreshOfThisPlatform",
+                actions=list(RELEASE_ACTIONS),
+                resources=["*"],
+                conditions={"StringEquals": {"aws:ResourceTag/service": props.service_tag_value}},
+            ),
+        ]
+
+    def _other_region_session_keys(self, policy: iam.ManagedPolicy, stack: cdk.Stack) -> list[str]:
+        """Lets sessions be encrypted in the standby region too; returns the key ARNs it granted."""
+        props = self.props
         other_region_keys = [
             stack.format_arn(service="kms", region=region, resource="key", resource_name="*")
             for region in sorted(props.session_documents)
@@ -375,17 +407,12 @@ class TeamRoles(Construct):
                     conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": props.session_key_alias}},
                 )
             )
-        wildcard_arns = [
-            *(
-                stack.format_arn(service="ec2", region=region, resource="instance", resource_name="*")
-                for region in props.regions
-            ),
-            *(
-                stack.format_arn(service="ssm", region=region, resource="session", resource_name="${aws:userid}-*")
-                for region in props.regions
-            ),
-            *other_region_keys,
-        ]
+        return other_region_keys
+
+    def _acknowledge_release_wildcards(
+        self, policy: iam.ManagedPolicy, stack: cdk.Stack, other_region_keys: list[str]
+    ) -> None:
+        wildcard_arns = [*self._web_instance_arns(stack), *self._own_session_arns(stack), *other_region_keys]
         acknowledge(
             policy,
             [*(iam5_resource_finding(stack, arn) for arn in wildcard_arns), f"{IAM5}[Resource::*]"],
@@ -395,7 +422,18 @@ class TeamRoles(Construct):
             "other region's key only through its `system` alias (kms:ResourceAliases), instance refresh only "
             "on resources tagged with this service, MFA-only trust and the permissions boundary.",
         )
-        return policy
+
+    def _web_instance_arns(self, stack: cdk.Stack) -> list[str]:
+        return [
+            stack.format_arn(service="ec2", region=region, resource="instance", resource_name="*")
+            for region in self.props.regions
+        ]
+
+    def _own_session_arns(self, stack: cdk.Stack) -> list[str]:
+        return [
+            stack.format_arn(service="ssm", region=region, resource="session", resource_name="${aws:userid}-*")
+            for region in self.props.regions
+        ]
 
     def _tenant_policy(self, stack: cdk.Stack, id: str, actions: tuple[str, ...]) -> iam.ManagedPolicy:
         """ABAC (HOST-5): the caller's principal tag tenant-id selects the only prefix it can reach."""

@@ -41,8 +41,16 @@ class RegionalWebAcl(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: WebAclProps) -> None:
         super().__init__(scope, id)
-        stack = cdk.Stack.of(self)
-        metric_prefix = props.name_prefix.replace("-", "")
+        self.props = props
+        self._metric_prefix = props.name_prefix.replace("-", "")
+        self.web_acl = self._web_acl()
+        self.log_group = self._log_group()
+        self.logging = self._logging()
+
+    def _rules(self) -> list[wafv2.CfnWebACL.RuleProperty]:
+        """The managed rule groups in `MANAGED_RULE_GROUPS` order, then the per-IP rate limit."""
+        props = self.props
+        metric_prefix = self._metric_prefix
         rules = [
             wafv2.CfnWebACL.RuleProperty(
                 name=group,
@@ -71,18 +79,24 @@ class RegionalWebAcl(Construct):
                 visibility_config=_visibility(f"{metric_prefix}RateLimit"),
             )
         )
-        self.web_acl = wafv2.CfnWebACL(
+        return rules
+
+    def _web_acl(self) -> wafv2.CfnWebACL:
+        props = self.props
+        return wafv2.CfnWebACL(
             self,
             "WebAcl",
             name=f"{props.name_prefix}-web",
             description=f"{props.name_prefix}: managed rule groups and a per-IP rate limit",
             scope="REGIONAL",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=_visibility(f"{metric_prefix}WebAcl"),
-            rules=rules,
+            visibility_config=_visibility(f"{self._metric_prefix}WebAcl"),
+            rules=self._rules(),
         )
 
-        self.log_group = logs.LogGroup(
+    def _log_group(self) -> logs.LogGroup:
+        props = self.props
+        return logs.LogGroup(
             self,
             "Logs",
             log_group_name=f"aws-waf-logs-{props.name_prefix}",
@@ -90,14 +104,17 @@ class RegionalWebAcl(Construct):
             retention=props.log_retention,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+
+    def _logging(self) -> wafv2.CfnLoggingConfiguration:
+        """Requests to the log group, Authorization and cookie headers redacted."""
         # WAF wants the log group ARN without the trailing ":*" that LogGroup.log_group_arn carries.
-        log_group_arn = stack.format_arn(
+        log_group_arn = cdk.Stack.of(self).format_arn(
             service="logs",
             resource="log-group",
             resource_name=self.log_group.log_group_name,
             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
-        self.logging = wafv2.CfnLoggingConfiguration(
+        return wafv2.CfnLoggingConfiguration(
             self,
             "Logging",
             resource_arn=self.web_acl.attr_arn,

@@ -368,84 +368,86 @@ class WebTier(Construct):
         five_minutes = cdk.Duration.minutes(5)
         one_minute = cdk.Duration.minutes(1)
         at_least = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-
-        alarms: dict[str, cloudwatch.Alarm] = {}
-
-        def alarm(
-            name: str,
-            severity: int,
-            what: str,
-            *,
-            metric: cloudwatch.IMetric,
-            threshold: float,
-            comparison: cloudwatch.ComparisonOperator,
-            evaluation_periods: int,
-            treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
-        ) -> None:
-            alarms[name] = severity_alarm(
-                self,
-                f"{name}Alarm",
-                topics=props.alarm_topics,
-                severity=severity,
-                summary=f"{props.name_prefix} {what}",
-                with_response_times=False,
-                alarm_name=f"{props.name_prefix}-web-{name}",
-                metric=metric,
-                threshold=threshold,
-                comparison=comparison,
-                evaluation_periods=evaluation_periods,
-                treat_missing_data=treat_missing_data,
-            )
-
-        alarm(
-            "NoHealthyHosts",
-            1,
-            "no healthy web instance behind the load balancer: the site is down",
-            metric=tg_metrics.healthy_host_count(period=one_minute, statistic="Minimum"),
-            threshold=1,
-            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            evaluation_periods=2,
-            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
-        )
-        alarm(
-            "Elb5xx",
-            2,
-            "the load balancer answers 5xx (no target could serve the request)",
-            metric=alb_metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=five_minutes, statistic="Sum"),
-            threshold=10,
-            comparison=at_least,
-            evaluation_periods=1,
-        )
-        alarm(
-            "Target5xx",
-            2,
-            "web instances answer 5xx",
-            metric=tg_metrics.http_code_target(
-                elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=five_minutes, statistic="Sum"
+        alarms = [
+            self._alarm(
+                "NoHealthyHosts",
+                1,
+                "no healthy web instance behind the load balancer: the site is down",
+                metric=tg_metrics.healthy_host_count(period=one_minute, statistic="Minimum"),
+                threshold=1,
+                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                evaluation_periods=2,
+                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
             ),
-            threshold=25,
-            comparison=at_least,
-            evaluation_periods=1,
+            self._alarm(
+                "Elb5xx",
+                2,
+                "the load balancer answers 5xx (no target could serve the request)",
+                metric=alb_metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=five_minutes, statistic="Sum"),
+                threshold=10,
+                comparison=at_least,
+                evaluation_periods=1,
+            ),
+            self._alarm(
+                "Target5xx",
+                2,
+                "web instances answer 5xx",
+                metric=tg_metrics.http_code_target(
+                    elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=five_minutes, statistic="Sum"
+                ),
+                threshold=25,
+                comparison=at_least,
+                evaluation_periods=1,
+            ),
+            self._alarm(
+                "UnhealthyHosts",
+                3,
+                "at least one web instance fails its health check",
+                metric=tg_metrics.unhealthy_host_count(period=one_minute, statistic="Maximum"),
+                threshold=1,
+                comparison=at_least,
+                evaluation_periods=5,
+            ),
+            self._alarm(
+                "TargetResponseTime",
+                3,
+                f"p95 target response time above {props.target_response_time_seconds} s",
+                metric=tg_metrics.target_response_time(period=five_minutes, statistic="p95"),
+                threshold=props.target_response_time_seconds,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=3,
+            ),
+        ]
+        return dict(alarms)
+
+    def _alarm(
+        self,
+        name: str,
+        severity: int,
+        what: str,
+        *,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        comparison: cloudwatch.ComparisonOperator,
+        evaluation_periods: int,
+        treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    ) -> tuple[str, cloudwatch.Alarm]:
+        props = self.props
+        alarm = severity_alarm(
+            self,
+            f"{name}Alarm",
+            topics=props.alarm_topics,
+            severity=severity,
+            summary=f"{props.name_prefix} {what}",
+            with_response_times=False,
+            alarm_name=f"{props.name_prefix}-web-{name}",
+            metric=metric,
+            threshold=threshold,
+            comparison=comparison,
+            evaluation_periods=evaluation_periods,
+            treat_missing_data=treat_missing_data,
         )
-        alarm(
-            "UnhealthyHosts",
-            3,
-            "at least one web instance fails its health check",
-            metric=tg_metrics.unhealthy_host_count(period=one_minute, statistic="Maximum"),
-            threshold=1,
-            comparison=at_least,
-            evaluation_periods=5,
-        )
-        alarm(
-            "TargetResponseTime",
-            3,
-            f"p95 target response time above {props.target_response_time_seconds} s",
-            metric=tg_metrics.target_response_time(period=five_minutes, statistic="p95"),
-            threshold=props.target_response_time_seconds,
-            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=3,
-        )
-        return alarms
+        return name, alarm
 
 
 def _cfn(construct: Construct) -> cdk.CfnResource:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -55,17 +56,28 @@ class AuditStack(PlatformStack):
             role=role,
             summary="multi-region CloudTrail, validated and encrypted, to an Object Lock bucket copied to DR (ACC-3)",
         )
-        retention = deployment.retention
-        topology = FailoverTopology.of(deployment)
-        archive = LogArchive.from_retention(retention)
-        self.access_log_bucket = AccessLogBucket(
+        self.access_log_bucket = self._access_log_bucket(deployment)
+        self.audit_trail = self._audit_trail(deployment, key_ring)
+        cdk.CfnOutput(self, "TrailArn", value=self.audit_trail.trail_arn)
+        cdk.CfnOutput(self, "TrailBucketName", value=self.audit_trail.bucket.bucket_name)
+        cdk.CfnOutput(self, "TrailLogGroup", value=self.audit_trail.log_group.log_group_name)
+        # Global services' events reach only this trail's log group, never a regional EventBridge bus.
+        self.security_filters = self._global_security_filters(deployment, topics)
+
+    def _access_log_bucket(self, deployment: Deployment) -> s3.Bucket:
+        return AccessLogBucket(
             self,
             "AccessLogs",
             props=AccessLogBucketProps.from_retention(
-                retention, f"{self.name_prefix}-audit-access-logs-{self.account}"
+                deployment.retention, f"{self.name_prefix}-audit-access-logs-{self.account}"
             ),
         ).bucket
-        self.audit_trail = AuditTrail(
+
+    def _audit_trail(self, deployment: Deployment, key_ring: DataClassKeyRing) -> AuditTrail:
+        """The multi-region trail into the primary's Object Lock bucket, copied to DR (ACC-3)."""
+        retention = deployment.retention
+        topology = FailoverTopology.of(deployment)
+        return AuditTrail(
             self,
             "AuditTrail",
             props=AuditTrailProps(
@@ -74,7 +86,7 @@ class AuditStack(PlatformStack):
                 logs_key=key_ring.logs,
                 access_log_bucket=self.access_log_bucket,
                 noncurrent_version_days=retention.noncurrent_version_days,
-                archive=archive,
+                archive=LogArchive.from_retention(retention),
                 log_retention=retention_days(retention.log_retention_days),
                 object_lock=ObjectLock.from_retention(retention),
                 replication=audit_archive_target(topology, "audit"),
@@ -87,11 +99,12 @@ class AuditStack(PlatformStack):
                 ),
             ),
         )
-        cdk.CfnOutput(self, "TrailArn", value=self.audit_trail.trail_arn)
-        cdk.CfnOutput(self, "TrailBucketName", value=self.audit_trail.bucket.bucket_name)
-        cdk.CfnOutput(self, "TrailLogGroup", value=self.audit_trail.log_group.log_group_name)
-        # Global services' events reach only this trail's log group, never a regional EventBridge bus.
-        self.security_filters = GlobalSecurityFilters(
+
+    def _global_security_filters(
+        self, deployment: Deployment, topics: Mapping[int, sns.ITopic]
+    ) -> GlobalSecurityFilters:
+        topology = FailoverTopology.of(deployment)
+        return GlobalSecurityFilters(
             self,
             "GlobalSecurityEvents",
             props=GlobalSecurityFiltersProps(

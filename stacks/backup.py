@@ -88,29 +88,13 @@ class BackupStack(PlatformStack):
                 else "locked backup vault receiving the primary region's backup copies (BAK-5, ACC-4)"
             ),
         )
-        retention = deployment.retention
+        if primary and deployment.aws_config.create_recorder and logs_key is None:
+            raise ValueError(
+                f"{deployment.name}: aws_config.create_recorder needs the Backup stack's logs_key "
+                "(the Config delivery bucket is a logs-class bucket, ENC-2)"
+            )
         self.break_glass_role_arn = role_arn(deployment, PARTITION, deployment.break_glass_role_name)
-        service_role_arns = [
-            role_arn(deployment, PARTITION, backup_role_name(deployment)),
-            role_arn(deployment, PARTITION, restore_testing_role_name(deployment)),
-            role_arn(deployment, PARTITION, dr_backup_role_name(deployment)),
-        ]
-        self.vault = SecureBackupVault(
-            self,
-            "Vault",
-            props=BackupVaultProps(
-                vault_name=deployment.backup_vault_name(role),
-                key=backup_key,
-                break_glass_role_arn=self.break_glass_role_arn,
-                lock_min_days=retention.vault_lock_min_days,
-                lock_max_days=retention.vault_lock_max_days,
-                compliance_mode=deployment.is_production,
-                service_role_arns=service_role_arns,
-            ),
-        )
-        cdk.CfnOutput(self, "VaultName", value=self.vault.vault.backup_vault_name)
-        cdk.CfnOutput(self, "VaultArn", value=self.vault.vault_arn)
-
+        self.vault = self._vault(deployment, role, backup_key)
         self.plans: TieredBackupPlans | None = None
         self.restore_testing: MonthlyRestoreTesting | None = None
         self.audit: BackupAuditFramework | None = None
@@ -124,8 +108,47 @@ class BackupStack(PlatformStack):
         if not primary:
             self._dr_plan(deployment, data_key)
             return
+        self.plans = self._primary_plans(deployment, data_key)
+        self.restore_testing = self._restore_testing(deployment, data_key, vpc)
+        self.audit = self._audit_framework(deployment)
+        # Backup Audit Manager needs an AWS Config recorder in the region (patterns/config_recorder.py):
+        # the organisation's by default (checked by the preflight), ours only where config says so.
+        self.config_recorder: BackupAuditRecorder | None = None
+        if logs_key is not None and deployment.aws_config.create_recorder:
+            self.config_recorder = self._config_recorder(deployment, logs_key)
+        _acknowledge_service_policy(self.plans.role, BACKUP_SERVICE_POLICY)
+        _acknowledge_service_policy(self.restore_testing.role, RESTORE_SERVICE_POLICY)
+        self._primary_outputs(self.plans, self.restore_testing)
 
-        self.plans = TieredBackupPlans(
+    def _vault(self, deployment: Deployment, role: str, backup_key: kms.IKey) -> SecureBackupVault:
+        """The locked vault of this region (ACC-4), usable by the three AWS Backup roles, and its outputs."""
+        retention = deployment.retention
+        service_role_arns = [
+            role_arn(deployment, PARTITION, backup_role_name(deployment)),
+            role_arn(deployment, PARTITION, restore_testing_role_name(deployment)),
+            role_arn(deployment, PARTITION, dr_backup_role_name(deployment)),
+        ]
+        vault = SecureBackupVault(
+            self,
+            "Vault",
+            props=BackupVaultProps(
+                vault_name=deployment.backup_vault_name(role),
+                key=backup_key,
+                break_glass_role_arn=self.break_glass_role_arn,
+                lock_min_days=retention.vault_lock_min_days,
+                lock_max_days=retention.vault_lock_max_days,
+                compliance_mode=deployment.is_production,
+                service_role_arns=service_role_arns,
+            ),
+        )
+        cdk.CfnOutput(self, "VaultName", value=vault.vault.backup_vault_name)
+        cdk.CfnOutput(self, "VaultArn", value=vault.vault_arn)
+        return vault
+
+    def _primary_plans(self, deployment: Deployment, data_key: kms.IKey) -> TieredBackupPlans:
+        """Every tier's plan, copied to the DR region's vault (BAK-1..BAK-5)."""
+        retention = deployment.retention
+        return TieredBackupPlans(
             self,
             "Plans",
             props=BackupPlanProps(
@@ -142,7 +165,12 @@ class BackupStack(PlatformStack):
                 allowed_regions=deployment.allowed_regions,
             ),
         )
-        self.restore_testing = MonthlyRestoreTesting(
+
+    def _restore_testing(
+        self, deployment: Deployment, data_key: kms.IKey, vpc: ec2.IVpc | None
+    ) -> MonthlyRestoreTesting:
+        """Monthly restore tests into the platform VPC's isolated subnets (BAK-9)."""
+        return MonthlyRestoreTesting(
             self,
             "RestoreTesting",
             props=RestoreTestingProps(
@@ -154,7 +182,10 @@ class BackupStack(PlatformStack):
                 network=RestoreTestingNetwork(vpc) if vpc is not None else None,
             ),
         )
-        self.audit = BackupAuditFramework(
+
+    def _audit_framework(self, deployment: Deployment) -> BackupAuditFramework:
+        retention = deployment.retention
+        return BackupAuditFramework(
             self,
             "Audit",
             props=BackupAuditProps(
@@ -166,24 +197,12 @@ class BackupStack(PlatformStack):
                 break_glass_role_arn=self.break_glass_role_arn,
             ),
         )
-        # Backup Audit Manager needs an AWS Config recorder in the region (patterns/config_recorder.py):
-        # the organisation's by default (checked by the preflight), ours only where config says so.
-        self.config_recorder: BackupAuditRecorder | None = None
-        if deployment.aws_config.create_recorder:
-            if logs_key is None:
-                raise ValueError(
-                    f"{deployment.name}: aws_config.create_recorder needs the Backup stack's logs_key "
-                    "(the Config delivery bucket is a logs-class bucket, ENC-2)"
-                )
-            self.config_recorder = self._config_recorder(deployment, logs_key)
 
-        _acknowledge_service_policy(self.plans.role, BACKUP_SERVICE_POLICY)
-        _acknowledge_service_policy(self.restore_testing.role, RESTORE_SERVICE_POLICY)
-
-        cdk.CfnOutput(self, "DatabasePlanId", value=self.plans.plans["database"].attr_backup_plan_id)
-        cdk.CfnOutput(self, "ComputePlanId", value=self.plans.plans["compute"].attr_backup_plan_id)
-        cdk.CfnOutput(self, "CopyVaultArn", value=self.plans.copy_vault_arn)
-        cdk.CfnOutput(self, "RestoreTestingPlanName", value=self.restore_testing.plan_name)
+    def _primary_outputs(self, plans: TieredBackupPlans, restore_testing: MonthlyRestoreTesting) -> None:
+        cdk.CfnOutput(self, "DatabasePlanId", value=plans.plans["database"].attr_backup_plan_id)
+        cdk.CfnOutput(self, "ComputePlanId", value=plans.plans["compute"].attr_backup_plan_id)
+        cdk.CfnOutput(self, "CopyVaultArn", value=plans.copy_vault_arn)
+        cdk.CfnOutput(self, "RestoreTestingPlanName", value=restore_testing.plan_name)
 
     def _dr_plan(self, deployment: Deployment, data_key: kms.IKey) -> None:
         """The dormant database plan of the DR region: it backs up the promoted writer (module docstring)."""

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
@@ -101,17 +102,39 @@ class DataStack(PlatformStack):
             role=role,
             summary="PostgreSQL, Redis, content and log buckets, data-tier alarms",
         )
-        retention = deployment.retention
-        sizing = deployment.sizing
-        window = deployment.maintenance
         # Deterministic, so the Access and Web stacks can scope IAM to it without a reference.
         self.content_bucket_name = f"{self.name_prefix}-content-{self.account}"
+        self.access_log_bucket, self.log_bucket, self.content_bucket = self._buckets(deployment, key_ring)
+        self.postgres = self._postgres(deployment, key_ring, vpc)
+        self.database = self.postgres.instance
+        self.db_security_group = self.postgres.security_group
+        self.db_secret = self.postgres.secret
+        self.database_port = self.postgres.port
+        self.redis = self._redis(deployment, key_ring, vpc)
+        self.cache = self.redis.replication_group
+        self.cache_security_group = self.redis.security_group
+        self.cache_port = self.redis.port
+        self.database_endpoint = self.database.db_instance_endpoint_address
+        self.cache_endpoint = self.cache.attr_primary_end_point_address
+        sizing = deployment.sizing
+        self._alarms(topics, sizing.db_allocated_storage_gib, sizing.db_instance_class)
+        self._replication_watch(deployment, key_ring, topics)
+        if deployment.standby.enabled:
+            self.secret_replication_rule = secret_replication_failed_rule(
+                self,
+                "SecretReplicationFailedRule",
+                topics=topics,
+                rule_name=f"{self.name_prefix}-secret-replication-failed",
+            )
+        self._outputs()
 
+    def _buckets(self, deployment: Deployment, key_ring: DataClassKeyRing) -> tuple[s3.Bucket, s3.Bucket, s3.Bucket]:
+        """The access-log bucket, the logs bucket and the content bucket (HOST-5), in that order."""
+        retention = deployment.retention
         buckets = LoggedBuckets(
             self, "AccessLogs", retention=retention, bucket_name=f"{self.name_prefix}-access-logs-{self.account}"
         )
-        self.access_log_bucket = buckets.access_logs
-        self.log_bucket = buckets.secure(
+        log_bucket = buckets.secure(
             "Logs",
             key=key_ring.logs,
             data_class="logs",
@@ -121,7 +144,7 @@ class DataStack(PlatformStack):
         )
         # HOST-5: objects of tenant T live under `tenants/<T>/` (patterns.tagging.TENANT_PREFIX_TEMPLATE)
         # and carry the object tag tenant-id=T, so IAM conditions and DATA-1 removal can scope by tenant.
-        self.content_bucket = buckets.secure(
+        content_bucket = buckets.secure(
             "Content",
             key=key_ring.customer,
             data_class="customer",
@@ -129,8 +152,13 @@ class DataStack(PlatformStack):
             replication=_content_replication(deployment),
             no_replication_reason=None if deployment.standby.enabled else NO_STANDBY_REASON,
         )
+        return buckets.access_logs, log_bucket, content_bucket
 
-        self.postgres = EncryptedPostgres(
+    def _postgres(self, deployment: Deployment, key_ring: DataClassKeyRing, vpc: ec2.IVpc) -> EncryptedPostgres:
+        retention = deployment.retention
+        sizing = deployment.sizing
+        window = deployment.maintenance
+        return EncryptedPostgres(
             self,
             "Postgres",
             props=EncryptedPostgresProps(
@@ -153,12 +181,12 @@ class DataStack(PlatformStack):
                 rotation_inputs=_rotation_inputs(self, FailoverTopology.of(deployment)),
             ),
         )
-        self.database = self.postgres.instance
-        self.db_security_group = self.postgres.security_group
-        self.db_secret = self.postgres.secret
-        self.database_port = self.postgres.port
 
-        self.redis = EncryptedRedis(
+    def _redis(self, deployment: Deployment, key_ring: DataClassKeyRing, vpc: ec2.IVpc) -> EncryptedRedis:
+        retention = deployment.retention
+        sizing = deployment.sizing
+        window = deployment.maintenance
+        return EncryptedRedis(
             self,
             "Redis",
             props=RedisProps(
@@ -172,40 +200,33 @@ class DataStack(PlatformStack):
                 snapshot_retention_days=retention.rds_automated_backup_days,
             ),
         )
-        self.cache = self.redis.replication_group
-        self.cache_security_group = self.redis.security_group
-        self.cache_port = self.redis.port
-        self.database_endpoint = self.database.db_instance_endpoint_address
-        self.cache_endpoint = self.cache.attr_primary_end_point_address
 
-        self._alarms(topics, sizing.db_allocated_storage_gib, sizing.db_instance_class)
+    def _replication_watch(
+        self, deployment: Deployment, key_ring: DataClassKeyRing, topics: Mapping[int, sns.ITopic]
+    ) -> None:
+        """With a standby: alarms on failed and late content replication, and the missed-threshold queue (DR-1)."""
         replication = _content_replication(deployment)
-        if replication is not None:
-            self.alarms.update(
-                replication_alarms(
-                    self,
-                    source_bucket_name=self.content_bucket_name,
-                    target=replication,
-                    topics=topics,
-                    name_prefix=self.name_prefix,
-                )
-            )
-            self.missed_threshold_queue, self.alarms["ReplicationMissedThreshold"] = missed_threshold_watch(
+        if replication is None:
+            return
+        self.alarms.update(
+            replication_alarms(
                 self,
-                bucket=self.content_bucket,
-                bucket_name=self.content_bucket_name,
-                queue_key=key_ring.system,
+                source_bucket_name=self.content_bucket_name,
+                target=replication,
                 topics=topics,
                 name_prefix=self.name_prefix,
             )
-        if deployment.standby.enabled:
-            self.secret_replication_rule = secret_replication_failed_rule(
-                self,
-                "SecretReplicationFailedRule",
-                topics=topics,
-                rule_name=f"{self.name_prefix}-secret-replication-failed",
-            )
+        )
+        self.missed_threshold_queue, self.alarms["ReplicationMissedThreshold"] = missed_threshold_watch(
+            self,
+            bucket=self.content_bucket,
+            bucket_name=self.content_bucket_name,
+            queue_key=key_ring.system,
+            topics=topics,
+            name_prefix=self.name_prefix,
+        )
 
+    def _outputs(self) -> None:
         cdk.CfnOutput(self, "DatabaseEndpoint", value=self.database.db_instance_endpoint_address)
         cdk.CfnOutput(self, "DatabaseSecretArn", value=self.db_secret.secret_arn)
         cdk.CfnOutput(self, "CacheEndpoint", value=self.cache.attr_primary_end_point_address)

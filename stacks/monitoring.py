@@ -41,7 +41,15 @@ class MonitoringStack(PlatformStack):
             role=role,
             summary="operations dashboard: data tier and web tier metrics (OPS-2)",
         )
-        self.dashboard = cloudwatch.Dashboard(
+        self.dashboard = self._dashboard()
+        self._alarm_row([*data.alarms.values(), *extra_alarms])
+        if load_balancer is not None:
+            self._web_row(load_balancer)
+        self._postgres_row(data)
+        self._redis_row(data)
+
+    def _dashboard(self) -> cloudwatch.Dashboard:
+        dashboard = cloudwatch.Dashboard(
             self,
             "Dashboard",
             dashboard_name=f"{self.name_prefix}-operations",
@@ -49,15 +57,17 @@ class MonitoringStack(PlatformStack):
         )
         # cfn-lint 1.51's resource spec has no Tags on AWS::CloudWatch::Dashboard (E3002); a
         # dashboard holds no data, so it goes untagged rather than risk a rejected template.
-        cfn_dashboard = self.dashboard.node.default_child
+        cfn_dashboard = dashboard.node.default_child
         assert isinstance(cfn_dashboard, cdk.CfnResource)
         cfn_dashboard.add_property_deletion_override("Tags")
-        alarms: list[cloudwatch.IAlarm] = [*data.alarms.values(), *extra_alarms]
+        return dashboard
+
+    def _alarm_row(self, alarms: list[cloudwatch.IAlarm]) -> None:
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(title="Alarms (description starts with severity)", alarms=alarms, width=24)
         )
-        if load_balancer is not None:
-            self._web_row(load_balancer)
+
+    def _postgres_row(self, data: DataStack) -> None:
         db = data.database
         self.dashboard.add_widgets(
             cloudwatch.TextWidget(markdown=f"## PostgreSQL `{data.postgres.instance_identifier}`", width=24, height=1),
@@ -90,6 +100,8 @@ class MonitoringStack(PlatformStack):
                 width=WIDTH,
             ),
         )
+
+    def _redis_row(self, data: DataStack) -> None:
         self.dashboard.add_widgets(
             cloudwatch.TextWidget(markdown=f"## Redis `{data.cache.replication_group_id}`", width=24, height=1),
             cloudwatch.GraphWidget(

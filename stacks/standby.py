@@ -96,10 +96,33 @@ class StandbyDataStack(PlatformStack):
             role=DR,
             summary="encrypted cross-region PostgreSQL replica with a ReplicaLag alarm, Redis (DR-1)",
         )
+        self.replica = self._replica(deployment, key_ring, vpc)
+        self.db_security_group = self.replica.security_group
+        self.database_port = self.replica.port
+        self.database_endpoint = self.replica.endpoint_address
+        self.db_secret = self._replicated_master_secret(deployment, key_ring)
+        self.replica_lag_alarm = self._replica_lag_alarm(deployment, topics)
+        self.secret_replication_rule = secret_replication_failed_rule(
+            self,
+            "SecretReplicationFailedRule",
+            topics=topics,
+            rule_name=f"{self.name_prefix}-secret-replication-failed",
+        )
+        self._capacity_alarms(topics, deployment)
+        self.redis = self._redis(deployment, key_ring, vpc)
+        self.cache = self.redis.replication_group
+        self.cache_security_group = self.redis.security_group
+        self.cache_port = self.redis.port
+        self.cache_endpoint = self.cache.attr_primary_end_point_address
+        cdk.CfnOutput(self, "ReplicaEndpoint", value=self.database_endpoint)
+        cdk.CfnOutput(self, "ReplicaLagAlarmName", value=self.replica_lag_alarm.alarm_name)
+        cdk.CfnOutput(self, "CacheEndpoint", value=self.cache_endpoint)
+
+    def _replica(self, deployment: Deployment, key_ring: DataClassKeyRing, vpc: ec2.IVpc) -> EncryptedPostgresReplica:
         topology = FailoverTopology.of(deployment)
         sizing = deployment.sizing
         window = deployment.maintenance
-        self.replica = EncryptedPostgresReplica(
+        return EncryptedPostgresReplica(
             self,
             "Replica",
             props=PostgresReplicaProps(
@@ -115,11 +138,11 @@ class StandbyDataStack(PlatformStack):
                 log_retention=retention_days(deployment.retention.log_retention_days),
             ),
         )
-        self.db_security_group = self.replica.security_group
-        self.database_port = self.replica.port
-        self.database_endpoint = self.replica.endpoint_address
-        # The primary's master secret, replicated into this region by Secrets Manager.
-        self.db_secret = secretsmanager.Secret.from_secret_attributes(
+
+    def _replicated_master_secret(self, deployment: Deployment, key_ring: DataClassKeyRing) -> secretsmanager.ISecret:
+        """The primary's master secret, replicated into this region by Secrets Manager."""
+        topology = FailoverTopology.of(deployment)
+        return secretsmanager.Secret.from_secret_attributes(
             self,
             "ReplicatedMasterSecret",
             secret_partial_arn=self.format_arn(
@@ -130,12 +153,15 @@ class StandbyDataStack(PlatformStack):
             ),
             encryption_key=key_ring.system,
         )
+
+    def _replica_lag_alarm(self, deployment: Deployment, topics: Mapping[int, sns.ITopic]) -> cloudwatch.Alarm:
+        topology = FailoverTopology.of(deployment)
         # An idle PostgreSQL source makes the replica report up to 5 minutes of lag (RDS writes a heartbeat only
         # every few minutes; https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Monitoring.html):
         # the Minimum over 5 minutes drops with each heartbeat, so only lag that never recovers for 10 minutes
         # pages. After promotion the writer publishes no ReplicaLag at all: missing data is not breaching, so
         # the alarm returns to OK instead of paging for as long as DR serves.
-        self.replica_lag_alarm = severity_alarm(
+        return severity_alarm(
             self,
             "ReplicaLagAlarm",
             topics=topics,
@@ -158,14 +184,12 @@ class StandbyDataStack(PlatformStack):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_name=topology.replica_lag_alarm_name,
         )
-        self.secret_replication_rule = secret_replication_failed_rule(
-            self,
-            "SecretReplicationFailedRule",
-            topics=topics,
-            rule_name=f"{self.name_prefix}-secret-replication-failed",
-        )
-        self._capacity_alarms(topics, deployment)
-        self.redis = EncryptedRedis(
+
+    def _redis(self, deployment: Deployment, key_ring: DataClassKeyRing, vpc: ec2.IVpc) -> EncryptedRedis:
+        """A smaller Redis than the primary's (at most one replica) until the DR region serves."""
+        sizing = deployment.sizing
+        window = deployment.maintenance
+        return EncryptedRedis(
             self,
             "Redis",
             props=RedisProps(
@@ -179,14 +203,6 @@ class StandbyDataStack(PlatformStack):
                 snapshot_retention_days=deployment.retention.rds_automated_backup_days,
             ),
         )
-        self.cache = self.redis.replication_group
-        self.cache_security_group = self.redis.security_group
-        self.cache_port = self.redis.port
-        self.cache_endpoint = self.cache.attr_primary_end_point_address
-
-        cdk.CfnOutput(self, "ReplicaEndpoint", value=self.database_endpoint)
-        cdk.CfnOutput(self, "ReplicaLagAlarmName", value=self.replica_lag_alarm.alarm_name)
-        cdk.CfnOutput(self, "CacheEndpoint", value=self.cache_endpoint)
 
     def _capacity_alarms(self, topics: Mapping[int, sns.ITopic], deployment: Deployment) -> None:
         """The same CPU and storage alarms as the writer (OPS-2): the replica becomes the writer."""

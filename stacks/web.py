@@ -361,56 +361,17 @@ class WebStack(PlatformStack):
         )
 
     def _public_record(self, record: PublicRecord) -> cdk.CfnResource:
-        alb = self.web.alb
+        """A plain alias without a standby; otherwise this region's half of the failover pair (DR-1)."""
         if record.failover is None:
-            assert record.zone is not None
-            simple = route53.ARecord(
-                self,
-                "AliasRecord",
-                zone=record.zone,
-                record_name=record.domain_name,
-                target=route53.RecordTarget.from_alias(route53_targets.LoadBalancerTarget(alb)),
-                comment=f"{self.deployment.name}: the application (no standby region)",
-            )
-            child = simple.node.default_child
-            assert isinstance(child, cdk.CfnResource)
-            return child
+            return self._alias_record(record)
+        alb = self.web.alb
         alias = route53.CfnRecordSet.AliasTargetProperty(
             dns_name=alb.load_balancer_dns_name,
             hosted_zone_id=alb.load_balancer_canonical_hosted_zone_id,
             evaluate_target_health=False,  # failing over is a decision (the switch), never automatic
         )
         if record.failover == "PRIMARY":
-            assert record.zone is not None and record.switch_region and record.switch_alarm_name
-            # The switch: a health check on an alarm that lives in the DR region (DR-1). Route 53
-            # health checkers read the alarm state, so failing over needs no call to this region
-            # and no change to Route 53 records.
-            switch = route53.CfnHealthCheck(
-                self,
-                "FailoverSwitchHealthCheck",
-                health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
-                    type="CLOUDWATCH_METRIC",
-                    alarm_identifier=route53.CfnHealthCheck.AlarmIdentifierProperty(
-                        region=record.switch_region, name=record.switch_alarm_name
-                    ),
-                    insufficient_data_health_status="Healthy",
-                ),
-                health_check_tags=[
-                    route53.CfnHealthCheck.HealthCheckTagProperty(key="Name", value=record.switch_alarm_name)
-                ],
-            )
-            self.switch_health_check = switch
-            return route53.CfnRecordSet(
-                self,
-                "PrimaryFailoverRecord",
-                hosted_zone_id=record.zone.hosted_zone_id,
-                name=f"{record.domain_name}.",
-                type="A",
-                set_identifier=FAILOVER_RECORD_PRIMARY,
-                failover="PRIMARY",
-                health_check_id=switch.attr_health_check_id,
-                alias_target=alias,
-            )
+            return self._primary_failover_record(record, alias)
         return route53.CfnRecordSet(
             self,
             "SecondaryFailoverRecord",
@@ -419,6 +380,53 @@ class WebStack(PlatformStack):
             type="A",
             set_identifier=FAILOVER_RECORD_SECONDARY,
             failover="SECONDARY",
+            alias_target=alias,
+        )
+
+    def _alias_record(self, record: PublicRecord) -> cdk.CfnResource:
+        assert record.zone is not None
+        simple = route53.ARecord(
+            self,
+            "AliasRecord",
+            zone=record.zone,
+            record_name=record.domain_name,
+            target=route53.RecordTarget.from_alias(route53_targets.LoadBalancerTarget(self.web.alb)),
+            comment=f"{self.deployment.name}: the application (no standby region)",
+        )
+        child = simple.node.default_child
+        assert isinstance(child, cdk.CfnResource)
+        return child
+
+    def _primary_failover_record(
+        self, record: PublicRecord, alias: route53.CfnRecordSet.AliasTargetProperty
+    ) -> route53.CfnRecordSet:
+        assert record.zone is not None and record.switch_region and record.switch_alarm_name
+        # The switch: a health check on an alarm that lives in the DR region (DR-1). Route 53
+        # health checkers read the alarm state, so failing over needs no call to this region
+        # and no change to Route 53 records.
+        self.switch_health_check = route53.CfnHealthCheck(
+            self,
+            "FailoverSwitchHealthCheck",
+            health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
+                type="CLOUDWATCH_METRIC",
+                alarm_identifier=route53.CfnHealthCheck.AlarmIdentifierProperty(
+                    region=record.switch_region, name=record.switch_alarm_name
+                ),
+                insufficient_data_health_status="Healthy",
+            ),
+            health_check_tags=[
+                route53.CfnHealthCheck.HealthCheckTagProperty(key="Name", value=record.switch_alarm_name)
+            ],
+        )
+        return route53.CfnRecordSet(
+            self,
+            "PrimaryFailoverRecord",
+            hosted_zone_id=record.zone.hosted_zone_id,
+            name=f"{record.domain_name}.",
+            type="A",
+            set_identifier=FAILOVER_RECORD_PRIMARY,
+            failover="PRIMARY",
+            health_check_id=self.switch_health_check.attr_health_check_id,
             alias_target=alias,
         )
 
