@@ -23,6 +23,7 @@ from config import load_config
 from config.topology import DR, PRIMARY, FailoverTopology
 from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, EXIT_STEP_FAILED
 from tests.conftest import Stages
+from tests.runbooks.conftest import FakeClock
 from tooling import post_deploy
 from tooling.post_deploy import Runtime, lookup_role_clients, main
 from tooling.post_deploy_checks import DriftWait, check_drift, check_name, check_replica, stateful_stacks
@@ -45,17 +46,6 @@ def stubbed(service: str, region: str) -> tuple[Any, Stubber]:
     stubber = Stubber(client)
     stubber.activate()
     return client, stubber
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
 # -- name --------------------------------------------------------------------------------------------
