@@ -22,19 +22,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from config import Deployment
 from config.topology import DR, PRIMARY, FailoverTopology
 from patterns.keys import allow_secret_replicas
+from patterns.patching import PatchManagement
+from patterns.session_manager import SessionManagerPreferences
 from stacks.access import AccessStack
 from stacks.alerts import AlertsStack
 from stacks.audit import AuditStack
 from stacks.audit_archive import AuditArchiveStack
 from stacks.backup import BackupStack
 from stacks.data import DataStack
+from stacks.data_tier import DataStoreAccess
 from stacks.dns import DnsStack
 from stacks.failover import FailoverSwitchStack
 from stacks.identity import IdentityStack
@@ -44,7 +45,7 @@ from stacks.network import NetworkStack
 from stacks.operations import OperationsStack
 from stacks.patching import PatchingStack
 from stacks.standby import StandbyDataStack, StandbyStorageStack
-from stacks.web import DataStoreAccess, PublicRecord, WebStack
+from stacks.web import PublicRecord, WebStack
 
 DR_FOUNDATION = ("Keys", "Network", "Alerts", "Backup", "AuditArchive", "Storage", "Switch")
 DR_STANDBY = ("StandbyData", "StandbyPatching", "StandbyWeb")
@@ -81,25 +82,6 @@ def deploy_order(deployment: Deployment) -> list[DeployStep]:
     return steps
 
 
-def data_store_access(
-    data: DataStack | StandbyDataStack, *, bucket_name: str, key: kms.IKey, access_logs: s3.IBucket
-) -> DataStoreAccess:
-    """What a web tier may reach in the data tier of its own region (primary or DR standby)."""
-    return DataStoreAccess(
-        database_security_group=data.db_security_group,
-        database_port=data.database_port,
-        database_secret=data.db_secret,
-        database_endpoint=data.database_endpoint,
-        cache_security_group=data.cache_security_group,
-        cache_port=data.cache_port,
-        cache_endpoint=data.cache_endpoint,
-        cache=data.redis,
-        content_bucket_name=bucket_name,
-        content_key=key,
-        server_access_logs_bucket=access_logs,
-    )
-
-
 class RegionStacks:
     """The stacks of one deployment in one region, built into `scope`: a `RegionalStage` on the
     command line, a plain construct of the deployment's `DeploymentStage` in a pipeline
@@ -131,6 +113,38 @@ class RegionStacks:
         if not chosen:
             raise ValueError(f"step {step.what!r} deploys no stack of {self.deployment.name}-{self.role}")
         return chosen
+
+    def _web_stack(
+        self,
+        id: str,
+        *,
+        record: PublicRecord,
+        data: DataStoreAccess,
+        sessions: SessionManagerPreferences | None,
+        patching: PatchManagement,
+        min_capacity: int | None = None,
+    ) -> WebStack:
+        """A web tier in this region on its network, keys and alarm topics; the caller passes what differs."""
+        key_ring = self.keys.key_ring
+        network = self.network.network
+        return WebStack(
+            self.scope,
+            id,
+            deployment=self.deployment,
+            role=self.role,
+            vpc=network.vpc,
+            endpoint_security_group=network.endpoint_security_group,
+            customer_key=key_ring.customer,
+            logs_key=key_ring.logs,
+            system_key=key_ring.system,
+            codebase_key=key_ring.codebase,
+            record=record,
+            alarm_topics=self.alerts.topics,
+            min_capacity=min_capacity,
+            patching=patching,
+            sessions=sessions,
+            data=data,
+        )
 
 
 class DisasterRecoveryRegion(RegionStacks):
@@ -179,7 +193,6 @@ class DisasterRecoveryRegion(RegionStacks):
             vpc=self.network.network.vpc,
             topics=self.alerts.topics,
         )
-        data = self.standby_data
         self.standby_patching = PatchingStack(
             self.scope,
             "StandbyPatching",
@@ -188,28 +201,13 @@ class DisasterRecoveryRegion(RegionStacks):
             logs_key=key_ring.logs,
             session_key=key_ring.system,
         )
-        self.standby_web = WebStack(
-            self.scope,
+        self.standby_web = self._web_stack(
             "StandbyWeb",
-            deployment=deployment,
-            role=self.role,
-            vpc=self.network.network.vpc,
-            endpoint_security_group=self.network.network.endpoint_security_group,
-            customer_key=key_ring.customer,
-            logs_key=key_ring.logs,
-            system_key=key_ring.system,
-            codebase_key=key_ring.codebase,
             record=PublicRecord.secondary(deployment),
-            alarm_topics=self.alerts.topics,
-            min_capacity=deployment.standby.web_min_capacity,
-            patching=self.standby_patching.patching,
+            data=DataStoreAccess.of(self.standby_data.tier, content=self.storage, content_key=key_ring.customer),
             sessions=self.standby_patching.sessions,
-            data=data_store_access(
-                data,
-                bucket_name=self.storage.content_bucket_name,
-                key=key_ring.customer,
-                access_logs=self.storage.access_log_bucket,
-            ),
+            patching=self.standby_patching.patching,
+            min_capacity=deployment.standby.web_min_capacity,
         )
 
 
@@ -279,26 +277,12 @@ class PrimaryRegion(RegionStacks):
         )
 
     def _build_web_tier(self, deployment: Deployment) -> WebStack:
-        key_ring = self.keys.key_ring
-        data = self.data
-        return WebStack(
-            self.scope,
+        return self._web_stack(
             "Web",
-            deployment=deployment,
-            role=self.role,
-            vpc=self.network.network.vpc,
-            endpoint_security_group=self.network.network.endpoint_security_group,
-            customer_key=key_ring.customer,
-            logs_key=key_ring.logs,
-            system_key=key_ring.system,
-            codebase_key=key_ring.codebase,
             record=PublicRecord.primary(deployment, self.dns.zone),
-            alarm_topics=self.alerts.topics,
+            data=DataStoreAccess.of(self.data.tier, content=self.data, content_key=self.keys.key_ring.customer),
             sessions=self.access.sessions,
             patching=self.patching.patching,
-            data=data_store_access(
-                data, bucket_name=data.content_bucket_name, key=key_ring.customer, access_logs=data.access_log_bucket
-            ),
         )
 
 
