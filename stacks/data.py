@@ -22,7 +22,7 @@ from constructs import Construct
 
 from config import Deployment
 from config.topology import DR, FailoverTopology
-from patterns.alerting import secret_replication_failed_rule, severity_alarm
+from patterns.alerting import severity_alarm
 from patterns.bucket_replication import ReplicationTarget, missed_threshold_watch, replication_alarms
 from patterns.encrypted_postgres import (
     EncryptedPostgres,
@@ -33,7 +33,7 @@ from patterns.keys import DataClassKeyRing
 from patterns.log_retention import retention_days
 from patterns.secure_bucket import LoggedBuckets
 from stacks.base import PlatformStack
-from stacks.data_tier import DataTier, data_tier_redis
+from stacks.data_tier import DataTier, data_tier_redis, master_secret_replication_watch
 
 GIB = 1024**3
 # RDS PostgreSQL default max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000).
@@ -119,12 +119,7 @@ class DataStack(PlatformStack):
         self._alarms(topics, sizing.db_allocated_storage_gib, sizing.db_instance_class)
         self._replication_watch(deployment, key_ring, topics)
         if deployment.standby.enabled:
-            self.secret_replication_rule = secret_replication_failed_rule(
-                self,
-                "SecretReplicationFailedRule",
-                topics=topics,
-                rule_name=f"{self.name_prefix}-secret-replication-failed",
-            )
+            self.secret_replication_rule = master_secret_replication_watch(self, topics)
         self._outputs()
 
     def _buckets(self, deployment: Deployment, key_ring: DataClassKeyRing) -> tuple[s3.Bucket, s3.Bucket, s3.Bucket]:

@@ -8,14 +8,18 @@ region's content bucket (DataStack's own, or StandbyStorageStack's replica).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 
+from patterns.alerting import secret_replication_failed_rule
 from patterns.encrypted_postgres import window_before
 from patterns.keys import DataClassKeyRing
 from patterns.redis import EncryptedRedis, RedisProps
@@ -94,4 +98,15 @@ def data_tier_redis(
             snapshot_window=window_before(window.start_utc, hours_before=4),
             snapshot_retention_days=deployment.retention.rds_automated_backup_days,
         ),
+    )
+
+
+def master_secret_replication_watch(stack: PlatformStack, topics: Mapping[int, sns.ITopic]) -> events.CfnRule:
+    """Sev2 when Secrets Manager fails to replicate a secret (DR-1), in both regions of a deployment with a
+    standby: the primary's master secret and its replica in the DR region."""
+    return secret_replication_failed_rule(
+        stack,
+        "SecretReplicationFailedRule",
+        topics=topics,
+        rule_name=f"{stack.name_prefix}-secret-replication-failed",
     )

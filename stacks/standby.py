@@ -18,7 +18,7 @@ from constructs import Construct
 
 from config import Deployment
 from config.topology import DR, PRIMARY, FailoverTopology
-from patterns.alerting import secret_replication_failed_rule, severity_alarm
+from patterns.alerting import severity_alarm
 from patterns.bucket_replication import ReplicationTarget, replication_role
 from patterns.encrypted_postgres import DEFAULT_PORT
 from patterns.keys import DataClassKeyRing
@@ -26,7 +26,7 @@ from patterns.log_retention import retention_days
 from patterns.postgres_replica import EncryptedPostgresReplica, PostgresReplicaProps
 from patterns.secure_bucket import LoggedBuckets
 from stacks.base import PlatformStack
-from stacks.data_tier import DataTier, data_tier_redis
+from stacks.data_tier import DataTier, data_tier_redis, master_secret_replication_watch
 
 
 class StandbyStorageStack(PlatformStack):
@@ -99,12 +99,7 @@ class StandbyDataStack(PlatformStack):
         self.replica = self._replica(deployment, key_ring, vpc)
         master_secret = self._replicated_master_secret(deployment, key_ring)
         self.replica_lag_alarm = self._replica_lag_alarm(deployment, topics)
-        self.secret_replication_rule = secret_replication_failed_rule(
-            self,
-            "SecretReplicationFailedRule",
-            topics=topics,
-            rule_name=f"{self.name_prefix}-secret-replication-failed",
-        )
+        self.secret_replication_rule = master_secret_replication_watch(self, topics)
         self._capacity_alarms(topics, deployment)
         # A smaller Redis than the primary's (at most one replica) until the DR region serves.
         self.redis = data_tier_redis(
