@@ -10,6 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from tests.assertions import assert_a_bucket_policy_denies_plain_http
 from tests.conftest import Stages
 
 TemplateOf = Callable[[Stages, str, str], Template]
@@ -432,16 +433,7 @@ def test_alb_log_bucket_is_sse_s3_versioned_tls_only_archived_and_retained(web: 
             "DeletionPolicy": "Retain",
         },
     )
-    web.has_resource_properties(
-        "AWS::S3::BucketPolicy",
-        {
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
-                )
-            }
-        },
-    )
+    assert_a_bucket_policy_denies_plain_http(web)
 
 
 def test_dns_zone_alias_record_and_external_health_check(
