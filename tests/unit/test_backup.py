@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,9 +19,7 @@ from patterns.backup_plan import (
     check_copy_region,
 )
 from policies.rules.schedule import Cron
-from tests.conftest import Stages, au_production_stack
-
-TemplateOf = Callable[[Stages, str, str], Template]
+from tests.conftest import Stages, TemplateOf, au_production_stack
 
 DR_VAULT_ARN = "arn:aws:backup:ap-southeast-4:111111111111:backup-vault:au-production-dr-vault"
 BREAK_GLASS_ARN = "arn:aws:iam::111111111111:role/au-production-break-glass"

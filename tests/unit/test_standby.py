@@ -5,7 +5,6 @@ nothing from the primary region at deploy time."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
@@ -14,9 +13,8 @@ from config import PlatformConfig
 from config.topology import DR, PRIMARY, SWITCH_METRIC, SWITCH_NAMESPACE, FailoverTopology
 from stacks.stages import DR_FOUNDATION, DR_STANDBY, deploy_order
 from tests.assertions import assert_a_bucket_policy_denies_plain_http
-from tests.conftest import Stages, au_production_stack
+from tests.conftest import Stages, TemplateOf, au_production_stack
 
-TemplateOf = Callable[[Stages, str, str], Template]
 TOPOLOGY_NAME = "au-production"
 
 

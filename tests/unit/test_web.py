@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -11,14 +11,9 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from tests.assertions import assert_a_bucket_policy_denies_plain_http
-from tests.conftest import Stages
+from tests.conftest import Stages, TemplateOf, au_production_stack
 
-TemplateOf = Callable[[Stages, str, str], Template]
-
-
-@pytest.fixture(scope="module")
-def web(au_production: Stages, template_of: TemplateOf) -> Template:
-    return template_of(au_production, "primary", "Web")
+web = au_production_stack("primary", "Web")
 
 
 def _one(template: Template, type_: str) -> Mapping[str, Any]:
