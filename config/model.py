@@ -330,7 +330,7 @@ class DeliveryPipeline:
         return f"{self.name}-boundary"
 
     def artifact_stack(self, region: str) -> str:
-        """`au-pipeline-artifacts-ap-southeast-4`: the stack of the artifact store in a region other than the pipeline's."""
+        """`au-pipeline-artifacts-ap-southeast-4`: the artifact store stack of a region not the pipeline's."""
         return f"{self.name}-artifacts-{region}"
 
     def artifact_bucket(self, region: str) -> str:

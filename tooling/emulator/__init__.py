@@ -34,6 +34,7 @@ emulator gets wrong is fixed here, one named unit per gap, each on moto's privat
 | secretsmanager | stop-replication-to-replica | StopReplicationToReplica not implemented |
 | ses | cloudformation-email-identity | no AWS::SES::EmailIdentity in CloudFormation |
 | iam | boundary-must-exist | a role whose permissions boundary policy does not exist is created |
+| codepipeline | pipeline-structure | CreatePipeline/UpdatePipeline accept invalid structures |
 | codepipeline | cloudformation-pipeline | AWS::CodePipeline::Pipeline skipped (and never structure-checked) |
 | codebuild | cloudformation-project | AWS::CodeBuild::Project skipped: pipeline actions name no project |
 | codebuild | report-groups | no report groups (API or AWS::CodeBuild::ReportGroup) |

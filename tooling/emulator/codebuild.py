@@ -41,6 +41,7 @@ from moto.core.responses import ActionResult
 from moto.core.utils import unix_time
 
 from tooling.emulator.patch import Patch
+from tooling.emulator.stack_errors import as_stack_error
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_]{1,254}")
 _REQUIRED: Final = ("Source", "Artifacts", "Environment", "ServiceRole")
@@ -126,12 +127,13 @@ class ProjectModel(CloudFormationModel):
         name = resource_name[:255]
         backend = _backend(account_id, region_name)
         properties = cloudformation_json["Properties"]
-        _check(name, properties, backend)
+        with as_stack_error():
+            _check(name, properties, backend)
         _create(name, properties, backend)
         return cls(account_id, region_name, name)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
+    def update_from_cloudformation_json(
         cls,
         original_resource: ProjectModel,
         new_resource_name: str,
@@ -221,15 +223,16 @@ class ReportGroupModel(CloudFormationModel):
     def create_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
     ) -> ReportGroupModel:
-        group = _report_group(resource_name, cloudformation_json["Properties"], account_id, region_name)
         groups = report_groups(_backend(account_id, region_name))
-        if group["arn"] in groups:
-            raise ResourceAlreadyExistsException(f"Report group already exists: {group['arn']}")
+        with as_stack_error():
+            group = _report_group(resource_name, cloudformation_json["Properties"], account_id, region_name)
+            if group["arn"] in groups:
+                raise ResourceAlreadyExistsException(f"Report group already exists: {group['arn']}")
         groups[group["arn"]] = group
         return cls(account_id, region_name, group["arn"])
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
+    def update_from_cloudformation_json(
         cls,
         original_resource: ReportGroupModel,
         new_resource_name: str,
@@ -238,7 +241,8 @@ class ReportGroupModel(CloudFormationModel):
         region_name: str,
     ) -> ReportGroupModel:
         groups = report_groups(_backend(account_id, region_name))
-        group = _report_group(new_resource_name, cloudformation_json["Properties"], account_id, region_name)
+        with as_stack_error():
+            group = _report_group(new_resource_name, cloudformation_json["Properties"], account_id, region_name)
         if group["arn"] != original_resource.arn:  # Name: "Update requires: Replacement"
             created = cls.create_from_cloudformation_json(
                 new_resource_name, cloudformation_json, account_id, region_name

@@ -5,8 +5,9 @@ the pipeline, so a template's pipeline is skipped and GetPipeline finds nothing 
 test deploys `<j>-pipeline` and reads its stages). The model below turns the resource's properties
 (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-codepipeline-pipeline.html)
 into the API's `PipelineDeclaration` and creates it with moto's own CreatePipeline (which already
-refuses a role CodePipeline cannot assume and fewer than two stages). Before that it refuses, as
-CodePipeline does, a structure that is not valid:
+refuses a role CodePipeline cannot assume and fewer than two stages). CreatePipeline and
+UpdatePipeline, through the API or a template, also refuse what CodePipeline refuses as a structure
+that is not valid (`InvalidStructureException`):
 
 * `ArtifactStore` and `ArtifactStores` together or neither; with `ArtifactStores`, no store for the
   pipeline's region or for the region of a cross-region action
@@ -36,10 +37,11 @@ from typing import Any, Final
 
 from moto.cloudformation import parsing
 from moto.codepipeline.exceptions import InvalidStructureException
-from moto.codepipeline.models import codepipeline_backends
+from moto.codepipeline.models import CodePipelineBackend, codepipeline_backends
 from moto.core.common_models import CloudFormationModel
 
 from tooling.emulator.patch import Patch
+from tooling.emulator.stack_errors import as_stack_error
 
 MAX_ACTIONS_PER_STAGE: Final = 50
 _NAME = re.compile(r"[A-Za-z0-9.@\-_]{1,100}")
@@ -109,9 +111,13 @@ def _check_artifact_stores(declaration: Mapping[str, Any], region: str) -> None:
         if regions:
             raise InvalidStructureException(f"Cross-region actions ({', '.join(sorted(regions))}) need artifactStores")
         return
-    missing = sorted(({region} | regions) - set(stores))
+    missing = sorted(({region} | regions) - set(stores or {}))
     if missing:
         raise InvalidStructureException(f"artifactStores has no artifact store for region(s) {', '.join(missing)}")
+
+
+def _run_order(action: Mapping[str, Any]) -> int:
+    return int(action.get("runOrder", 1))  # the API's default, as in the action declaration
 
 
 def _check_stage(stage: Mapping[str, Any], first: bool) -> None:
@@ -127,7 +133,7 @@ def _check_stage(stage: Mapping[str, Any], first: bool) -> None:
     if len(set(names)) != len(names):
         raise InvalidStructureException(f"Action names in stage {name} must be unique")
     for action in actions:
-        if not 1 <= action["runOrder"] <= 999:
+        if not 1 <= _run_order(action) <= 999:
             raise InvalidStructureException(f"Action {name}/{action['name']}: runOrder must be 1..999")
         is_source = action["actionTypeId"]["category"] == "Source"
         if is_source != first:
@@ -142,17 +148,17 @@ def _check_stage(stage: Mapping[str, Any], first: bool) -> None:
 def _check_artifacts(stages: Sequence[Mapping[str, Any]]) -> None:
     produced: set[str] = set()
     for stage in stages:
-        for order in sorted({a["runOrder"] for a in stage["actions"]}):
-            wave = [a for a in stage["actions"] if a["runOrder"] == order]
+        for order in sorted({_run_order(a) for a in stage["actions"]}):
+            wave = [a for a in stage["actions"] if _run_order(a) == order]
             for action in wave:
-                for artifact in action["inputArtifacts"]:
+                for artifact in action.get("inputArtifacts", []):
                     if artifact["name"] not in produced:
                         raise InvalidStructureException(
                             f"Input artifact {artifact['name']} of {stage['name']}/{action['name']} "
                             "is not the output of a preceding action"
                         )
             for action in wave:
-                for artifact in action["outputArtifacts"]:
+                for artifact in action.get("outputArtifacts", []):
                     if artifact["name"] in produced:
                         raise InvalidStructureException(f"Output artifact {artifact['name']} is declared twice")
                     produced.add(artifact["name"])
@@ -208,12 +214,12 @@ class PipelineModel(CloudFormationModel):
     ) -> PipelineModel:
         properties = cloudformation_json["Properties"]
         declaration = pipeline_declaration(properties, resource_name)
-        check_structure(declaration, region_name)
-        codepipeline_backends[account_id][region_name].create_pipeline(declaration, _tags(properties))
+        with as_stack_error():
+            codepipeline_backends[account_id][region_name].create_pipeline(declaration, _tags(properties))
         return cls(account_id, region_name, resource_name)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
+    def update_from_cloudformation_json(
         cls,
         original_resource: PipelineModel,
         new_resource_name: str,
@@ -228,8 +234,8 @@ class PipelineModel(CloudFormationModel):
             codepipeline_backends[account_id][region_name].delete_pipeline(original_resource.name)
             return created
         declaration = pipeline_declaration(cloudformation_json["Properties"], new_resource_name)
-        check_structure(declaration, region_name)
-        codepipeline_backends[account_id][region_name].update_pipeline(declaration)
+        with as_stack_error():
+            codepipeline_backends[account_id][region_name].update_pipeline(declaration)
         return original_resource
 
     @classmethod
@@ -239,6 +245,27 @@ class PipelineModel(CloudFormationModel):
         codepipeline_backends[account_id][region_name].delete_pipeline(resource_name)
 
 
+_create_pipeline = CodePipelineBackend.create_pipeline
+_update_pipeline = CodePipelineBackend.update_pipeline
+
+
+def create_pipeline_checked(
+    self: CodePipelineBackend, pipeline: dict[str, Any], tags: list[dict[str, str]]
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    check_structure(pipeline, self.region_name)
+    return _create_pipeline(self, pipeline, tags)
+
+
+def update_pipeline_checked(self: CodePipelineBackend, pipeline: dict[str, Any]) -> dict[str, Any]:
+    check_structure(pipeline, self.region_name)
+    return _update_pipeline(self, pipeline)
+
+
+def _apply_structure_checks() -> None:
+    CodePipelineBackend.create_pipeline = create_pipeline_checked  # type: ignore[method-assign]
+    CodePipelineBackend.update_pipeline = update_pipeline_checked  # type: ignore[method-assign]
+
+
 def _apply_pipeline_model() -> None:
     # The model map is cached once the first template is parsed: register the new subclass.
     parsing.get_model_map.cache_clear()
@@ -246,6 +273,12 @@ def _apply_pipeline_model() -> None:
 
 
 PATCHES = [
+    Patch(
+        "codepipeline",
+        "pipeline-structure",
+        "CreatePipeline/UpdatePipeline accept structures CodePipeline refuses (stores, stages, artifacts, quota)",
+        _apply_structure_checks,
+    ),
     Patch(
         "codepipeline",
         "cloudformation-pipeline",
