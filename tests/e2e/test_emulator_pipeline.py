@@ -94,9 +94,16 @@ def valid_template(name: str) -> Template:
         InputArtifacts=[{"Name": "Out"}],
     )
     stores = [
-        {"Region": region, "ArtifactStore": {"Type": "S3", "Location": f"{name}-{region}", "EncryptionKey": {"Id": "alias/k", "Type": "KMS"}}}
+        {
+            "Region": region,
+            "ArtifactStore": {
+                "Type": "S3",
+                "Location": f"{name}-{region}",
+                "EncryptionKey": {"Id": "alias/k", "Type": "KMS"},
+            },
+        }
         for region in (REGION, OTHER)
-    ]  # fmt: skip
+    ]
     pipeline = {
         "Name": name,
         "RoleArn": {"Fn::GetAtt": ["PipelineRole", "Arn"]},
@@ -115,7 +122,7 @@ def valid_template(name: str) -> Template:
                 "Type": "TEST",
                 "ExportConfig": {"ExportConfigType": "S3", "S3Destination": {"Bucket": "reports", "Packaging": "ZIP"}},
             },
-        },  # fmt: skip
+        },
         "Pipeline": {"Type": "AWS::CodePipeline::Pipeline", "Properties": pipeline},
     }
     outputs = {"Version": {"Value": {"Fn::GetAtt": ["Pipeline", "Version"]}}, "Reports": {"Value": {"Ref": "Reports"}}}
@@ -163,7 +170,8 @@ def test_a_templates_pipeline_project_and_report_group_exist_as_declared(aws: Ca
 def test_an_update_is_a_new_version_and_a_deletion_removes_pipeline_and_project(aws: Callable[..., Any]) -> None:
     template = valid_template("unit-update")
     _create(aws, "unit-update", template)
-    project = aws("codepipeline").get_pipeline(name="unit-update")["pipeline"]["stages"][1]["actions"][0]["configuration"]["ProjectName"]  # fmt: skip
+    build_stage = aws("codepipeline").get_pipeline(name="unit-update")["pipeline"]["stages"][1]
+    project = build_stage["actions"][0]["configuration"]["ProjectName"]
     changed = copy.deepcopy(template)
     _stages(changed)[1]["Name"] = "Deliver"
     aws("cloudformation").update_stack(StackName="unit-update", TemplateBody=json.dumps(changed))
