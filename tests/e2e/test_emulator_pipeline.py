@@ -24,8 +24,11 @@ Template = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
-def aws(server: MotoServer) -> Callable[[str, str], Any]:
-    return lambda service, region=REGION: emulator_client(server, service, region)
+def aws(server: MotoServer) -> Callable[..., Any]:
+    def client(service: str, region: str = REGION) -> Any:
+        return emulator_client(server, service, region)
+
+    return client
 
 
 def _role(service: str) -> dict[str, Any]:
@@ -184,8 +187,14 @@ def test_an_update_is_a_new_version_and_a_deletion_removes_pipeline_and_project(
     assert aws("codebuild").batch_get_projects(names=[project])["projects"] == []
 
 
-def _set(t: Template, key: str, value: Any) -> None:
-    t["Resources"]["Pipeline"]["Properties"][key] = value
+def _set(t: Template, key: str, value: Any, **others: Any) -> None:
+    """Set (or, with None, remove) one pipeline property, and set `others`."""
+    properties = t["Resources"]["Pipeline"]["Properties"]
+    if value is None:
+        properties.pop(key)
+    else:
+        properties[key] = value
+    properties.update(others)
 
 
 def _actions(t: Template, stage: int) -> list[dict[str, Any]]:
@@ -199,9 +208,8 @@ STRUCTURE_REFUSALS: dict[str, Callable[[Template], None]] = {
     "no store": lambda t: t["Resources"]["Pipeline"]["Properties"].pop("ArtifactStores"),
     "no store for a cross-region action": lambda t: _set(t, "ArtifactStores", _pipeline(t)["ArtifactStores"][:1]),
     "no store for the pipeline's region": lambda t: _set(t, "ArtifactStores", _pipeline(t)["ArtifactStores"][1:]),
-    "one store for a cross-region pipeline": lambda t: (
-        t["Resources"]["Pipeline"]["Properties"].pop("ArtifactStores"),
-        _set(t, "ArtifactStore", {"Type": "S3", "Location": "x"}),
+    "one store for a cross-region pipeline": lambda t: _set(
+        t, "ArtifactStores", None, ArtifactStore={"Type": "S3", "Location": "x"}
     ),
     "two stages of one name": lambda t: _stages(t)[1].update(Name="Source"),
     "a stage name with a space": lambda t: _stages(t)[1].update(Name="Build it"),
