@@ -138,10 +138,6 @@ def test_enc2_every_class_in_region(classes: tuple[str, ...], expected: object) 
     assert check(kms.every_class_in_region, _key("Other", "logs"), view) is NA
 
 
-def _key(logical_id: str, data_class: str) -> Any:
-    return res(logical_id, "AWS::KMS::Key", {"Tags": [{"Key": "data-classification", "Value": data_class}]})
-
-
 def _weak_reference(stack_name: str, output: str, region: str | None = None) -> dict[str, Any]:
     spec = {"StackName": stack_name, "OutputName": output, **({"Region": region} if region else {})}
     return {"Fn::GetStackOutput": spec}
