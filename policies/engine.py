@@ -94,6 +94,7 @@ def load_assembly(outdir: Path, config: PlatformConfig) -> list[StackView]:
         properties = artifact.get("properties", {})
         template = json.loads((directory / properties["templateFile"]).read_text())
         paths = _paths_by_logical_id(directory, artifact)
+        outputs: dict[str, Any] = template.get("Outputs") or {}
         _, _, env = str(artifact.get("environment", "aws://unknown/unknown")).partition("aws://")
         account, _, region = env.partition("/")
         name = str(properties.get("stackName") or artifact.get("displayName", ""))
@@ -117,9 +118,16 @@ def load_assembly(outdir: Path, config: PlatformConfig) -> list[StackView]:
                 termination_protection=bool(properties.get("terminationProtection")),
                 production_accounts=production_accounts,
                 production_names=production_names,
+                outputs={key: output.get("Value") for key, output in outputs.items()},
+                exports={
+                    str(output["Export"]["Name"]): output.get("Value")
+                    for output in outputs.values()
+                    if isinstance((output.get("Export") or {}).get("Name"), str)
+                },
             )
         )
     for stack in stacks:
+        stack.assembly = stacks
         if stack.deployment is not None:
             stack.deployment_stacks = [s for s in stacks if s.deployment == stack.deployment]
     return stacks

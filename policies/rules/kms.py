@@ -1,15 +1,33 @@
-"""KMS rules: rotation, one key per data class, least-privilege key policies (ENC-1, ENC-2)."""
+"""KMS rules: rotation, one key per data class, least-privilege key policies, and every resource
+encrypted with its region's key of its data class (ENC-1, ENC-2)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any, Final
 
 from config.policy import DATA_CLASSES
-from policies.rules.cfn import is_true
+from policies.rules.cfn import flatten, is_true
 from policies.rules.iam_match import actions_of, statements
-from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
+from policies.rules.model import Resource, Result, StackView, Target, fail, na, ok, rule
 
 KEY = ("AWS::KMS::Key",)
+DATA_CLASSIFICATION: Final = "data-classification"
+BUCKET_KEY: Final = ("BucketEncryption", "ServerSideEncryptionConfiguration", 0, "ServerSideEncryptionByDefault")
+# Declarative table (ENC-2): the data class whose key encrypts each type, and the properties that name
+# the key. None: the resource's own data-classification tag decides (a bucket holds one class).
+KEY_OF_CLASS: Final[Mapping[str, tuple[str | None, tuple[tuple[str | int, ...], ...]]]] = {
+    "AWS::Logs::LogGroup": ("logs", (("KmsKeyId",),)),
+    "AWS::CloudTrail::Trail": ("logs", (("KMSKeyId",),)),
+    "AWS::SNS::Topic": ("system", (("KmsMasterKeyId",),)),
+    "AWS::SQS::Queue": ("system", (("KmsMasterKeyId",),)),
+    "AWS::SecretsManager::Secret": ("system", (("KmsKeyId",),)),  # credentials are system-generated data
+    "AWS::Backup::BackupVault": ("backup", (("EncryptionKeyArn",),)),
+    "AWS::RDS::DBInstance": ("customer", (("KmsKeyId",), ("PerformanceInsightsKMSKeyId",))),
+    "AWS::ElastiCache::ReplicationGroup": ("customer", (("KmsKeyId",),)),
+    "AWS::S3::Bucket": (None, ((*BUCKET_KEY, "KMSMasterKeyID"),)),
+}
 
 
 @rule(
@@ -84,4 +102,47 @@ def every_class_in_region(resource: Resource, stack: StackView) -> Result:
     return fail(f"no {', '.join(missing)} key in {stack.region}") if missing else ok(f"all {len(DATA_CLASSES)} classes")
 
 
-RULES = [key_rotation, key_per_data_class, key_policy, every_class_in_region]
+def _key_behind(reference: Any, stack: StackView) -> Target | str:
+    """The KMS key a property names (through an alias), or what stops the check."""
+    target = stack.resolve(reference)
+    if target is not None and target.resource.type == "AWS::KMS::Alias":
+        target = target.stack.resolve(target.resource.prop("TargetKeyId"))
+    if target is None:
+        return f"{flatten(reference)} names no key of this synth, so its data class cannot be checked"
+    if target.resource.type != "AWS::KMS::Key":
+        return f"{target.stack.name}/{target.resource.logical_id} is a {target.resource.type}, not a KMS key"
+    if target.stack.region != stack.region:
+        return f"key {target.stack.name}/{target.resource.logical_id} is in {target.stack.region}, not {stack.region}"
+    return target
+
+
+@rule(
+    "ENC2-KeyOfDataClass",
+    "ENC-2",
+    tuple(KEY_OF_CLASS),
+    "ENC-2: data is encrypted with its region's key of its data class (logs, system, backup, customer; a bucket's "
+    "class is its data-classification tag); this resource names another class's key, another region's key, or a "
+    "key the synth does not hold.",
+    "Seed 004: keys separated by data category only separate data if each resource uses the key of its category.",
+)
+def key_of_data_class(resource: Resource, stack: StackView) -> Result:
+    fixed_class, properties = KEY_OF_CLASS[resource.type]
+    named = [(path, resource.prop(*path)) for path in properties if resource.prop(*path) is not None]
+    if not named:
+        return na("names no KMS key (the ENC-1 rules check that it is encrypted)")
+    expected = fixed_class or resource.tags.get(DATA_CLASSIFICATION)
+    if expected not in DATA_CLASSES:
+        return fail(f"{DATA_CLASSIFICATION}={expected!r}; allowed {', '.join(DATA_CLASSES)}")
+    for path, reference in named:
+        key = _key_behind(reference, stack)
+        if isinstance(key, str):
+            return fail(f"{path[-1]}: {key}")
+        found = key.resource.tags.get(DATA_CLASSIFICATION)
+        if found != expected:
+            return fail(
+                f"{path[-1]}: key {key.stack.name}/{key.resource.logical_id} is of class {found!r}, not {expected!r}"
+            )
+    return ok(f"the {expected} key of {stack.region}")
+
+
+RULES = [key_rotation, key_per_data_class, key_policy, every_class_in_region, key_of_data_class]

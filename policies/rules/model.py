@@ -6,6 +6,11 @@ cloud assembly); `stack` is the template it lives in, with the deployment it bel
 to and the sibling stacks of the same deployment (for cross-resource rules). No rule
 touches CDK constructs or the jsii bridge, so rules are fast and testable on dicts.
 
+`stack.resolve(value)` follows a reference to the resource it names: `Ref` / `Fn::GetAtt` in the
+same template, and across stacks the outputs that CDK's cross-stack references read
+(`Fn::GetStackOutput`, the weak references of cdk.json, and `Fn::ImportValue`), so a rule about a
+resource's key in another stack (the Keys stack) is one rule and its test.
+
 Rule id scheme: `DataSecurity-<CLAUSE>-<Topic>`, where CLAUSE is the POLICY.md clause
 id without its dash (`BAK-2` -> `BAK2`) and Topic names what is checked
 (`DataSecurity-BAK2-ComputeDaily0300`).
@@ -103,6 +108,10 @@ class StackView:
     production_names: frozenset[str] = frozenset()
     # Every stack of the same deployment (all regions), this one included.
     deployment_stacks: list[StackView] = field(default_factory=list)
+    outputs: Mapping[str, Any] = field(default_factory=dict)  # output name -> its Value
+    exports: Mapping[str, Any] = field(default_factory=dict)  # export name -> the exporting output's Value
+    # Every stack of the synth, for references across stacks (empty: the deployment's stacks).
+    assembly: list[StackView] = field(default_factory=list)
 
     def of_type(self, *types: str) -> Iterator[Resource]:
         return (r for r in self.resources.values() if r.type in types)
@@ -122,6 +131,39 @@ class StackView:
         """The in-stack resource a `Ref` / `Fn::GetAtt` points to."""
         target = ref_id(value)
         return self.resources.get(target) if target else None
+
+    def resolve(self, value: Any) -> Target | None:
+        """The resource `value` refers to, in this stack or another of the synth (module docstring);
+        None for a literal, or a reference that leads out of the synth or to no resource."""
+        view, current = self, value
+        for _ in range(_MAX_REFERENCE_HOPS):
+            target = ref_id(current)
+            if target is not None:
+                resource = view.resources.get(target)
+                return Target(view, resource) if resource is not None else None
+            source = view._output_read_by(current)
+            if source is None:
+                return None
+            view, current = source
+        return None
+
+    def _output_read_by(self, value: Any) -> tuple[StackView, Any] | None:
+        """The stack and output value a `Fn::GetStackOutput` or `Fn::ImportValue` reads."""
+        if not isinstance(value, Mapping) or len(value) != 1:
+            return None
+        world = self.assembly or self.deployment_stacks or [self]
+        spec = value.get("Fn::GetStackOutput")
+        if isinstance(spec, Mapping):
+            region, name, output = spec.get("Region", self.region), spec.get("StackName"), str(spec.get("OutputName"))
+            for view in world:
+                if (view.name, view.region) == (name, region) and output in view.outputs:
+                    return view, view.outputs[output]
+        export = value.get("Fn::ImportValue")
+        if isinstance(export, str):
+            for view in world:
+                if (view.account, view.region) == (self.account, self.region) and export in view.exports:
+                    return view, view.exports[export]
+        return None
 
     @property
     def allowed_regions(self) -> tuple[str, ...]:
@@ -144,6 +186,16 @@ class StackView:
             return minimum
         return max(minimum, int(getattr(self.deployment.retention, field)))
 
+
+@dataclass(frozen=True)
+class Target:
+    """What a reference resolves to: a resource and the stack that holds it."""
+
+    stack: StackView
+    resource: Resource
+
+
+_MAX_REFERENCE_HOPS = 8  # output -> output chains; a cycle cannot be synthesized, this only bounds a bad input
 
 Check = Callable[[Resource, StackView], Result]
 

@@ -28,7 +28,7 @@ DEPLOYMENT = "au-production"
 
 @pytest.fixture(scope="module")
 def deployed(deployment_server: MotoServer, au_production_assembly: Path, e2e_path: str) -> dict[str, str]:
-    env = {**emulator_environment(deployment_server.endpoint_url), "PATH": e2e_path}
+    env = {**emulator_environment(deployment_server.endpoint_url, deployment_server.account), "PATH": e2e_path}
     deploy(DEPLOYMENT, env, au_production_assembly)
     env["ASSEMBLY"] = str(au_production_assembly)
     return env

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 
 from policies.coverage import NOT_CHECKED_AT_SYNTH
@@ -34,9 +35,23 @@ def passing_report(tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: i
     outdir = tmp_path_factory.mktemp("passing")
     app = cdk.App(outdir=str(outdir), post_cli_context=FAIL_ON_FINDINGS)
     stack = PlatformStack(app, "Quiet", deployment=deployment(), role="primary", summary="report fixture")
-    sns.CfnTopic(stack, "Topic", kms_master_key_id="arn:aws:kms:ap-southeast-2:111111111111:key/k")
+    root = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    key = kms.CfnKey(
+        stack,
+        "SystemKey",
+        enable_key_rotation=True,
+        key_policy={"Version": "2012-10-17", "Statement": [root]},
+        tags=[cdk.CfnTag(key="data-classification", value="system")],
+    )
+    key.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+    sns.CfnTopic(stack, "Topic", kms_master_key_id=key.attr_arn)
     cdk.Validations.of(app).add_plugins(DataSecurityChecks(app, config=platform()))
-    app.synth()  # passes: an encrypted topic breaks no rule
+    app.synth()  # passes: a topic encrypted with the system key breaks no rule
     report: dict = json.loads(write_report(Path(outdir), platform()).with_suffix(".json").read_text())  # type: ignore[type-arg]
     return report
 
@@ -62,7 +77,7 @@ def test_report_json_fields(passing_report: dict) -> None:  # type: ignore[type-
     assert {
         "stack": "au-production-primary-quiet",
         "region": "ap-southeast-2",
-        "PASS": 1,
+        "PASS": 2,  # the topic's key (ENC1-SnsKms) and the key's rotation (ENC1-KeyRotation)
         "FAIL": 0,
         "ACKNOWLEDGED": 0,
         "N/A": 0,

@@ -27,7 +27,7 @@ def test_enc2_kms_rules() -> None:
         "AWS::KMS::Key",
         {"EnableKeyRotation": True, "KeyPolicy": root, "Tags": [{"Key": "data-classification", "Value": "logs"}]},
     )
-    for r in kms.RULES:
+    for r in (r for r in kms.RULES if r.applies_to(key.type)):
         if r is not kms.every_class_in_region:  # anchored on the customer key (tested below)
             assert check(r, key) is C, r.id
     assert check(kms.key_rotation, res("K", "AWS::KMS::Key", {"EnableKeyRotation": False})) is N
@@ -136,3 +136,99 @@ def test_enc2_every_class_in_region(classes: tuple[str, ...], expected: object) 
     view = stack(*keys)
     assert check(kms.every_class_in_region, keys[0], view) is expected
     assert check(kms.every_class_in_region, _key("Other", "logs"), view) is NA
+
+
+def _weak_reference(stack_name: str, output: str, region: str | None = None) -> dict[str, Any]:
+    spec = {"StackName": stack_name, "OutputName": output, **({"Region": region} if region else {})}
+    return {"Fn::GetStackOutput": spec}
+
+
+def _world(**topic_props: Any) -> tuple[Any, Any]:
+    """A Keys stack exporting its keys (weak references and an export) and an Alerts stack using one."""
+    keys = stack(_key("SystemKey", "system"), _key("LogsKey", "logs"), role="dr")
+    keys.name = "au-production-dr-keys"
+    keys.outputs = {
+        "SystemArn": {"Fn::GetAtt": ["SystemKey", "Arn"]},
+        "LogsArn": {"Fn::GetAtt": ["LogsKey", "Arn"]},
+        "Chained": _weak_reference("au-production-dr-keys", "SystemArn"),
+    }
+    keys.exports = {"au-production-dr-keys:SystemArn": {"Fn::GetAtt": ["SystemKey", "Arn"]}}
+    topic = res("Topic", "AWS::SNS::Topic", topic_props)
+    alerts = stack(topic, role="dr")
+    alerts.assembly = keys.assembly = [keys, alerts]
+    return topic, alerts
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        pytest.param(
+            _weak_reference("au-production-dr-keys", "SystemArn"),
+            C,
+            id="ENC2-KeyOfDataClass-weak-reference-to-the-system-key",
+        ),
+        pytest.param(_weak_reference("au-production-dr-keys", "Chained"), C, id="output-of-an-output"),
+        pytest.param({"Fn::ImportValue": "au-production-dr-keys:SystemArn"}, C, id="import-of-an-export"),
+        pytest.param(_weak_reference("au-production-dr-keys", "LogsArn"), N, id="another-classs-key"),
+        pytest.param(_weak_reference("au-production-dr-keys", "SystemArn", "ap-southeast-2"), N, id="other-region"),
+        pytest.param(_weak_reference("au-production-dr-gone", "SystemArn"), N, id="stack-not-in-the-synth"),
+        pytest.param(_weak_reference("au-production-dr-keys", "Missing"), N, id="no-such-output"),
+        pytest.param("alias/aws/sns", N, id="aws-managed-alias"),
+    ],
+)
+def test_enc2_key_of_data_class_follows_references_across_stacks(key: Any, expected: Any) -> None:
+    topic, alerts = _world(KmsMasterKeyId=key)
+    assert check(kms.key_of_data_class, topic, alerts) is expected
+
+
+def test_enc2_key_of_data_class_in_one_stack_through_an_alias() -> None:
+    key, other = _key("CustomerKey", "customer"), _key("LogsKey", "logs")
+    alias = res("Alias", "AWS::KMS::Alias", {"TargetKeyId": {"Ref": "CustomerKey"}})
+    db = res(
+        "Db",
+        "AWS::RDS::DBInstance",
+        {"KmsKeyId": {"Ref": "Alias"}, "PerformanceInsightsKMSKeyId": {"Ref": "CustomerKey"}},
+    )
+    assert check(kms.key_of_data_class, db, stack(db, key, other, alias)) is C
+    insights_on_logs = res(
+        "Db",
+        "AWS::RDS::DBInstance",
+        {"KmsKeyId": {"Ref": "CustomerKey"}, "PerformanceInsightsKMSKeyId": {"Ref": "LogsKey"}},
+    )
+    assert check(kms.key_of_data_class, insights_on_logs, stack(insights_on_logs, key, other)) is N
+    on_a_bucket = res("Db", "AWS::RDS::DBInstance", {"KmsKeyId": {"Ref": "Bucket"}})
+    assert check(kms.key_of_data_class, on_a_bucket, stack(on_a_bucket, res("Bucket", "AWS::S3::Bucket"))) is N
+    assert check(kms.key_of_data_class, res("Db", "AWS::RDS::DBInstance")) is NA
+
+
+def test_enc2_a_buckets_key_is_the_key_of_its_data_classification_tag() -> None:
+    encryption = {
+        "ServerSideEncryptionConfiguration": [
+            {
+                "ServerSideEncryptionByDefault": {
+                    "SSEAlgorithm": "aws:kms",
+                    "KMSMasterKeyID": {"Fn::GetAtt": ["LogsKey", "Arn"]},
+                }
+            }
+        ]
+    }
+
+    def bucket(data_class: str | None) -> Any:
+        tags = [{"Key": "data-classification", "Value": data_class}] if data_class else []
+        return res("Bucket", "AWS::S3::Bucket", {"BucketEncryption": encryption, "Tags": tags})
+
+    for data_class, expected in (("logs", C), ("customer", N), (None, N)):
+        assert (
+            check(kms.key_of_data_class, bucket(data_class), stack(bucket(data_class), _key("LogsKey", "logs")))
+            is expected
+        )
+    sse_s3 = res(
+        "Bucket",
+        "AWS::S3::Bucket",
+        {
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            }
+        },
+    )
+    assert check(kms.key_of_data_class, sse_s3) is NA
