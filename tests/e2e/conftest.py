@@ -25,7 +25,7 @@ E2E_DEPLOYMENT = "au-production"
 EMULATOR_ACCOUNT = "123456789012"  # the emulator tests' own account, not a deployment's
 
 
-def _module_server(
+def module_server(
     account: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[MotoServer]:
     """A fresh local moto server (with every emulator fix) in `account` for one test module, stopped by its pid."""
@@ -40,7 +40,7 @@ def _module_server(
 @pytest.fixture(scope="module")
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
     """The emulator tests' server, in their own account."""
-    yield from _module_server(EMULATOR_ACCOUNT, request, tmp_path_factory)
+    yield from module_server(EMULATOR_ACCOUNT, request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def deployment_server(
     deployment: Deployment, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[MotoServer]:
     """A server in the deployment's own account, for the modules that deploy it."""
-    yield from _module_server(deployment.account, request, tmp_path_factory)
+    yield from module_server(deployment.account, request, tmp_path_factory)
 
 
 def emulator_client(server: MotoServer, service: str, region: str) -> Any:
