@@ -24,7 +24,7 @@ from config import (
     parse_config,
 )
 from config.load import DEFAULT_CONFIG_PATH
-from config.model import CIDR_INDEX_MAX
+from config.policy import CIDR_INDEX_MAX
 from config.regions import KNOWN_REGIONS, REGION_AVAILABILITY_ZONES
 from policies.registration import FAIL_ON_FINDINGS, register_policy_packs
 from stacks.app_builder import Selection, build_app

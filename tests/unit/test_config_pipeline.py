@@ -1,4 +1,4 @@
-"""`[jurisdictions.<j>.pipeline]` (config/load.py, issue 21): parsed, and every bad value named."""
+"""`[jurisdictions.<j>.pipeline]` (config/parse.py, issue 21): parsed, and every bad value named."""
 
 from __future__ import annotations
 
