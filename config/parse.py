@@ -229,13 +229,25 @@ def _zone_domain_and_email(raw: Mapping[str, Any], where: str, errors: ErrorColl
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         errors.add(f"{where}.timezone", timezone, "an IANA time zone name such as 'Australia/Sydney'")
-    domain = str(raw.get("domain_name", ""))
-    if not _DOMAIN.match(domain):
-        errors.add(f"{where}.domain_name", domain, "a lower-case DNS name such as 'au.example.com'")
-    email = str(raw.get("alarm_email", ""))
-    if not _EMAIL.match(email):
-        errors.add(f"{where}.alarm_email", email, "an e-mail address")
+    domain = _text(raw, "domain_name", _DOMAIN, where, "a lower-case DNS name such as 'au.example.com'", errors)
+    email = _text(raw, "alarm_email", _EMAIL, where, "an e-mail address", errors)
     return timezone, domain, email
+
+
+def _text(
+    raw: Mapping[str, Any],
+    key: str,
+    pattern: re.Pattern[str],
+    where: str,
+    allowed: str,
+    errors: ErrorCollector,
+    default: str = "",
+) -> str:
+    """`raw[key]` as a string, reported unless `pattern` matches it."""
+    value = str(raw.get(key, default))
+    if not pattern.match(value):
+        errors.add(f"{where}.{key}", value, allowed)
+    return value
 
 
 def _accounts(
@@ -262,9 +274,7 @@ def _pipeline(
         return None
     before = errors.count
     errors.only_keys(where, raw, _PIPELINE_KEYS)
-    account = str(raw.get("account", ""))
-    if not _ACCOUNT.match(account):
-        errors.add(f"{where}.account", account, "a 12-digit AWS account id (the tooling account)")
+    account = _text(raw, "account", _ACCOUNT, where, "a 12-digit AWS account id (the tooling account)", errors)
     region = str(raw.get("region", ""))
     check_region(f"{where}.region", region, jurisdiction.value, allowed, errors)
     connection = str(raw.get("connection_arn", ""))
@@ -279,12 +289,10 @@ def _pipeline(
         check_connection_home(
             f"{where}.connection_arn", connection, (match["region"], match["account"]), (region, account), errors
         )
-    repository = str(raw.get("repository", ""))
-    if not _REPOSITORY.match(repository):
-        errors.add(f"{where}.repository", repository, "'owner/name' of the repository the connection reaches")
-    branch = str(raw.get("branch", "main"))
-    if not _BRANCH.match(branch):
-        errors.add(f"{where}.branch", branch, "a branch name such as 'main'")
+    repository = _text(
+        raw, "repository", _REPOSITORY, where, "'owner/name' of the repository the connection reaches", errors
+    )
+    branch = _text(raw, "branch", _BRANCH, where, "a branch name such as 'main'", errors, default="main")
     if errors.count > before:
         return None
     return DeliveryPipeline(

@@ -1,7 +1,8 @@
 """Semantic validators of the configuration, one module per concern; each reports into the
 `ErrorCollector` (config/errors.py) of the file being loaded and never stops at the first error.
 
-`config/parse.py` turns tables into model objects and calls these on them, in file order:
+`config/parse.py` turns tables into model objects and calls these on each as it is read (so the
+errors come out in file order); `config/load.py` runs the whole-file checks of `accounts` last:
 
 - `jurisdictions`: the key naming rule, distinct address blocks and domains
 - `regions`: HOST-2 allow-lists, regions on them, DR region apart from the primary
