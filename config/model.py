@@ -16,17 +16,13 @@ from config.regions import REGION_AVAILABILITY_ZONES
 class Jurisdiction(str):
     """A jurisdiction's key in the config file (`"au"`): an open set, grown by configuration.
 
-    A `str`, so it compares, hashes and formats as its key; `.value` is that key as a plain
-    `str`, as it was when jurisdictions were an enum."""
+    A `str`, so it compares, hashes, formats and serialises as its key; `str(jurisdiction)` is
+    that key as a plain `str`."""
 
     __slots__ = ()
 
-    @property
-    def value(self) -> str:
-        return str.__str__(self)
-
     def __repr__(self) -> str:
-        return f"Jurisdiction({self.value!r})"
+        return f"Jurisdiction({str.__repr__(self)})"
 
 
 class Environment(StrEnum):
@@ -242,7 +238,7 @@ class Deployment:
 
     @property
     def name(self) -> str:
-        return f"{self.jurisdiction.value}-{self.environment.value}"
+        return f"{self.jurisdiction}-{self.environment.value}"
 
     @property
     def user_email_from(self) -> str | None:
@@ -309,7 +305,7 @@ class Deployment:
             "owner": self.owner,
             "service": self.service,
             "environment": self.environment.value,
-            "jurisdiction": self.jurisdiction.value,
+            "jurisdiction": self.jurisdiction,
         }
 
 
@@ -331,7 +327,7 @@ class DeliveryPipeline:
     @property
     def name(self) -> str:
         """`au-pipeline`: the pipeline's stack and CodePipeline name."""
-        return f"{self.jurisdiction.value}-pipeline"
+        return f"{self.jurisdiction}-pipeline"
 
     @property
     def boundary_name(self) -> str:
@@ -350,13 +346,13 @@ class PlatformConfig:
 
     def pipeline(self, jurisdiction: str) -> DeliveryPipeline:
         for pipeline in self.pipelines:
-            if pipeline.jurisdiction.value == jurisdiction:
+            if pipeline.jurisdiction == jurisdiction:
                 return pipeline
-        allowed = ", ".join(p.jurisdiction.value for p in self.pipelines) or "none configured"
+        allowed = ", ".join(p.jurisdiction for p in self.pipelines) or "none configured"
         raise KeyError(f"no pipeline for jurisdiction {jurisdiction!r}; allowed: {allowed}")
 
     def deployments_of(self, jurisdiction: str) -> tuple[Deployment, ...]:
-        return tuple(d for d in self.deployments if d.jurisdiction.value == jurisdiction)
+        return tuple(d for d in self.deployments if d.jurisdiction == jurisdiction)
 
     def get(self, name: str) -> Deployment:
         for deployment in self.deployments:

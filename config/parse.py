@@ -276,7 +276,7 @@ def _pipeline(
     errors.only_keys(where, raw, _PIPELINE_KEYS)
     account = _text(raw, "account", _ACCOUNT, where, "a 12-digit AWS account id (the tooling account)", errors)
     region = str(raw.get("region", ""))
-    check_region(f"{where}.region", region, jurisdiction.value, allowed, errors)
+    check_region(f"{where}.region", region, str(jurisdiction), allowed, errors)
     connection = str(raw.get("connection_arn", ""))
     match = _CONNECTION_ARN.match(connection)
     if match is None:
@@ -315,7 +315,7 @@ def _overridden_deployment(
     overrides: Mapping[str, Any],
     errors: ErrorCollector,
 ) -> Deployment | None:
-    name = f"{spec.key.value}-{environment.value}"
+    name = f"{spec.key}-{environment.value}"
     merged = _with_override(environment_raw, overrides.get(name), f"overrides.{name}", errors)
     return _deployment(spec, environment, owner, service, merged, errors)
 
@@ -409,7 +409,7 @@ def _check_sections(
     """The policy checks of the sections that could be read."""
     sizing, retention, standby = sections.sizing, sections.retention, sections.standby
     if sizing is not None:
-        deployment = f"{spec.key.value}-{environment.value}"
+        deployment = f"{spec.key}-{environment.value}"
         regions = (spec.primary_region, spec.dr_region)
         check_offered(sizing, sections.region_sizing, regions, deployment, where, errors)
         check_sizing(sizing, environment, f"{where}.sizing", errors)
@@ -491,7 +491,7 @@ def _region_sizing(raw: object, where: str, spec: JurisdictionSpec, errors: Erro
         if not isinstance(value, str) or not value.startswith("db."):
             errors.add(f"{field}.db_instance_class", value, "an RDS class 'db.*'")
             continue
-        if not check_region_sizing_region(field, region, spec.key.value, spec.primary_region, errors):
+        if not check_region_sizing_region(field, region, str(spec.key), spec.primary_region, errors):
             continue
         if region == spec.dr_region:
             found.append(RegionSizing(region=region, db_instance_class=value))

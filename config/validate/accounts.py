@@ -16,7 +16,7 @@ def check_accounts_separate(deployments: Sequence[Deployment], errors: ErrorColl
         other = owner.setdefault(deployment.account, deployment)
         if other.environment is not deployment.environment:
             errors.add(
-                f"jurisdictions.{deployment.jurisdiction.value}.accounts.{deployment.environment.value}",
+                f"jurisdictions.{deployment.jurisdiction}.accounts.{deployment.environment.value}",
                 deployment.account,
                 f"an account not used by {other.name} (environments are separate accounts)",
                 "HOST-3",
@@ -32,7 +32,7 @@ def check_tooling_accounts(
     for pipeline in pipelines:
         if pipeline.account in workload:
             errors.add(
-                f"jurisdictions.{pipeline.jurisdiction.value}.pipeline.account",
+                f"jurisdictions.{pipeline.jurisdiction}.pipeline.account",
                 pipeline.account,
                 f"a tooling account that no deployment uses (it is {workload[pipeline.account]}'s)",
                 "ACC-1",

@@ -23,7 +23,7 @@ def check_jurisdictions_distinct(specs: Sequence[JurisdictionSpec], errors: Erro
     cidr_owner: dict[int, str] = {}
     domain_owner: dict[str, str] = {}
     for spec in specs:
-        key = spec.key.value
+        key = str(spec.key)
         other = cidr_owner.setdefault(spec.cidr_index, key)
         if other != key:
             errors.add(

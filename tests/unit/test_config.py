@@ -247,7 +247,7 @@ def test_every_deployment_has_its_own_public_zone_name(platform_config: Platform
     name would leave the others' certificates waiting for validation forever."""
     names = [d.domain_name for d in platform_config.deployments]
     assert len(names) == len(set(names))
-    au = {d.environment.value: d.domain_name for d in platform_config.deployments if d.jurisdiction.value == "au"}
+    au = {d.environment.value: d.domain_name for d in platform_config.deployments if d.jurisdiction == "au"}
     assert au == {
         "production": "au.saas.example.com",
         "staging": "staging.au.saas.example.com",
