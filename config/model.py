@@ -334,6 +334,10 @@ class DeliveryPipeline:
         """The permissions boundary of every role of the pipeline stacks (tooling/pipeline_bootstrap.py, ACC-1)."""
         return f"{self.name}-boundary"
 
+    def artifact_stack(self, region: str) -> str:
+        """`au-pipeline-artifacts-ap-southeast-4`: the artifact store stack of a region not the pipeline's."""
+        return f"{self.name}-artifacts-{region}"
+
     def artifact_bucket(self, region: str) -> str:
         """The pipeline's artifact store in `region` (stacks/pipeline_artifacts.py): one per region it acts in."""
         return f"{self.name}-artifacts-{self.account}-{region}"

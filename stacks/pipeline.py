@@ -144,10 +144,15 @@ class PipelineStack(cdk.Stack):
         self._drop_dependencies_a_reference_implies()
 
     def _log_generated_functions(self, pipeline: DeliveryPipeline, retention: Retention) -> None:
-        """BAK-7: the permissions-broadening check's function (CDK Pipelines') logs into a retained, encrypted group."""
+        """BAK-7: the permissions-broadening check's function (CDK Pipelines') logs into a retained, encrypted group.
+
+        With `@aws-cdk/aws-lambda:useCdkManagedLogGroup` (cdk.json) the function brings its own group,
+        unencrypted and of CDK's retention; it is removed before anything reads it, so `cdk synth` and a
+        flag-less synth write the same template."""
         for construct in self.node.find_all():
             if not isinstance(construct, lambda_.CfnFunction):
                 continue
+            construct.node.scope.node.try_remove_child("LogGroup")  # type: ignore[union-attr]
             group = logs.LogGroup(
                 construct.node.scope,  # type: ignore[arg-type]
                 "Logs",

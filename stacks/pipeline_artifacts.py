@@ -164,7 +164,7 @@ class ArtifactReplicationStack(cdk.Stack):
         retention: Retention,
         deployments: Sequence[Deployment],
     ) -> None:
-        name = f"{pipeline.name}-artifacts-{region}"
+        name = pipeline.artifact_stack(region)
         super().__init__(
             scope,
             name,

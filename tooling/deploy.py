@@ -237,13 +237,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     server: MotoServer | None = None
     url = args.server_url
+    account = load_config().get(args.deployment).account
     if url is None:
-        account = load_config().get(args.deployment).account
         server = start_moto_server(account, ASSEMBLY.parent / "build" / "moto_server.log")
         url = server.endpoint_url
         print(f"moto server on {url} (pid {server.process.pid}), account {account}", flush=True)
     try:
-        env = emulator_environment(url)
+        env = emulator_environment(url, account)
         deploy(args.deployment, env)
         if server is not None and (errors := server.request_errors()):
             # The CDK CLI reports success for a change set that crashed inside the emulator.

@@ -405,7 +405,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"moto server on {url} (pid {server.process.pid})", flush=True)
     report = GameDayReport(args.deployment, url)
     try:
-        run_gameday(args.deployment, emulator_environment(url), report=report, outage=args.outage)
+        run_gameday(
+            args.deployment,
+            emulator_environment(url, config.get(args.deployment).account),
+            report=report,
+            outage=args.outage,
+        )
     except Exception as error:  # reported as a failed check, with the report written all the same
         traceback.print_exc()
         report.check("the game day ran to the end", False, f"{type(error).__name__}: {error}")

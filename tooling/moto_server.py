@@ -88,13 +88,17 @@ def start_moto_server(account: str, log_path: Path, port: int | None = None, tim
     raise RuntimeError(f"moto_server did not answer on port {port} within {timeout} s; see {log_path}")
 
 
-def emulator_environment(server_url: str) -> dict[str, str]:
-    """Process environment that points the AWS SDKs and the CDK CLI at the emulator."""
+def emulator_environment(server_url: str, account: str) -> dict[str, str]:
+    """Process environment that points the AWS SDKs and the CDK CLI at the emulator acting as `account`.
+
+    The access key names the account: the CDK CLI caches the account of an access key
+    (~/.cdk/cache/accounts_partitions.json), so one key for every emulated account would make a
+    later deploy into another account fail with "the current credentials are for <the first account>"."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
         {
             "AWS_ENDPOINT_URL": server_url,
-            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_ACCESS_KEY_ID": f"emulator-{account}",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_EC2_METADATA_DISABLED": "true",
         }

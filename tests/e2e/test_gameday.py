@@ -47,7 +47,7 @@ def game_day(
     server: MotoServer, au_production_assembly: Path, e2e_path: str, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[GameDayReport, dict[str, Any]]:
     work = tmp_path_factory.mktemp("gameday-work")
-    env = {**emulator_environment(server.endpoint_url), "PATH": e2e_path}
+    env = {**emulator_environment(server.endpoint_url, server.account), "PATH": e2e_path}
     report = run_gameday(DEPLOYMENT, env, au_production_assembly, workdir=work)
     report.write(work / "gameday.json")
     return report, json.loads((work / "gameday.json").read_text())
@@ -143,7 +143,7 @@ def test_the_switch_went_back_in_a_later_alarm_period(
 ) -> None:
     """Per minute (the alarm's period), read from the emulator: the failover's 1, then the failback's 0."""
     topo = FailoverTopology.of(deployment)
-    cloudwatch = client_factory(emulator_environment(server.endpoint_url))("cloudwatch", topo.dr_region)
+    cloudwatch = client_factory(emulator_environment(server.endpoint_url, server.account))("cloudwatch", topo.dr_region)
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
     points = cloudwatch.get_metric_statistics(
         Namespace=SWITCH_NAMESPACE,

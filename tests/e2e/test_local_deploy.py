@@ -44,7 +44,7 @@ def server(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="module")
 def deployed(server: MotoServer, au_production_assembly: Path, e2e_path: str) -> dict[str, str]:
-    env = {**emulator_environment(server.endpoint_url), "PATH": e2e_path}
+    env = {**emulator_environment(server.endpoint_url, server.account), "PATH": e2e_path}
     deploy(DEPLOYMENT, env, au_production_assembly)
     env["ASSEMBLY"] = str(au_production_assembly)
     return env

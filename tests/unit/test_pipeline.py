@@ -1,7 +1,8 @@
 """The jurisdictions' CDK pipelines (stacks/pipeline.py, issue 21), on their synthesized templates.
 
-Each pipeline is synthesized once per session (no pack: the all-pack synth of a pipeline is
-tests/unit/test_synth.py's `cdk synth -c pipeline=au`, and the seeded-violation test below).
+Each pipeline is synthesized once per session with cdk.json's feature flags (no pack: the all-pack
+synth of a pipeline is tests/e2e/test_pipeline_deploy.py's `cdk synth -c pipeline=au`, and the
+seeded-violation test below).
 """
 
 from __future__ import annotations
@@ -206,6 +207,18 @@ def test_artifact_stores_are_the_projects_buckets_inside_the_jurisdiction(
         if store["Region"] != pipeline.region:
             assert store["ArtifactStore"]["Location"] == pipeline.artifact_bucket(store["Region"])
         assert "alias/" in str(store["ArtifactStore"]["EncryptionKey"]["Id"]) or "Fn::GetAtt" in str(store)
+
+
+@pytest.mark.parametrize("jurisdiction", JURISDICTIONS)
+def test_every_log_group_is_encrypted_and_retained(pipelines: Pipelines, jurisdiction: str) -> None:
+    """ENC-1, BAK-7: with `@aws-cdk/aws-lambda:useCdkManagedLogGroup`, CDK Pipelines' check function
+    brings its own unencrypted group; the pipeline keeps only its own, keyed and retained."""
+    _, template = pipelines[jurisdiction]
+    groups = Template.from_json(template).find_resources("AWS::Logs::LogGroup")
+    assert len(groups) == 2  # the build logs and the permissions check's function
+    for logical_id, group in groups.items():
+        assert "KmsKeyId" in group["Properties"] and group["DeletionPolicy"] == "Retain", logical_id
+        assert str(group["Properties"]["LogGroupName"]).startswith(f"/pipeline/{jurisdiction}-pipeline"), logical_id
 
 
 def test_every_pipeline_role_carries_the_pipeline_boundary(pipelines: Pipelines) -> None:

@@ -1,4 +1,5 @@
-"""Emulator-only fixes to moto 5.2.5: the deploy (CloudFormation) and the cross-region failover (DR-1, DR-2).
+"""Emulator-only fixes to moto 5.2.5: the deploy (CloudFormation), the cross-region failover (DR-1, DR-2)
+and the pipeline stacks (issue 21).
 
 One seam: every fix lives in this folder, one module per service, each listed in that module's
 `PATCHES` with a one-line reason and, in the module's docstring, the AWS documentation page whose
@@ -33,6 +34,10 @@ emulator gets wrong is fixed here, one named unit per gap, each on moto's privat
 | secretsmanager | stop-replication-to-replica | StopReplicationToReplica not implemented |
 | ses | cloudformation-email-identity | no AWS::SES::EmailIdentity in CloudFormation |
 | iam | boundary-must-exist | a role whose permissions boundary policy does not exist is created |
+| codepipeline | pipeline-structure | CreatePipeline/UpdatePipeline accept invalid structures |
+| codepipeline | cloudformation-pipeline | AWS::CodePipeline::Pipeline skipped (and never structure-checked) |
+| codebuild | cloudformation-project | AWS::CodeBuild::Project skipped: pipeline actions name no project |
+| codebuild | report-groups | no report groups (API or AWS::CodeBuild::ReportGroup) |
 
 `patches()` below is the authoritative list (each module's `PATCHES`, with a one-line reason
 each); the table above is its summary.
@@ -68,6 +73,8 @@ def patches() -> list[Patch]:
         autoscaling,
         cloudformation,
         cloudwatch,
+        codebuild,
+        codepipeline,
         ec2,
         iam,
         rds,
@@ -90,6 +97,8 @@ def patches() -> list[Patch]:
         *secretsmanager.PATCHES,
         *ses.PATCHES,
         *iam.PATCHES,
+        *codepipeline.PATCHES,
+        *codebuild.PATCHES,
     ]
 
 
