@@ -153,7 +153,7 @@ class BackupStack(PlatformStack):
             "Plans",
             props=BackupPlanProps(
                 name_prefix=deployment.name,
-                jurisdiction=deployment.jurisdiction.value,
+                jurisdiction=deployment.jurisdiction,
                 timezone=deployment.timezone,
                 retention=retention,
                 vault=self.vault.vault,
@@ -211,7 +211,7 @@ class BackupStack(PlatformStack):
             "Plans",
             props=BackupPlanProps(
                 name_prefix=self.name_prefix,
-                jurisdiction=deployment.jurisdiction.value,
+                jurisdiction=deployment.jurisdiction,
                 timezone=deployment.timezone,
                 retention=deployment.retention,
                 vault=self.vault.vault,

@@ -829,7 +829,7 @@ def _kept_unnamed(clients: ClientFactory, region: str, deployment: Deployment) -
     type_of = {api_type: cfn_type for cfn_type, api_type in TAGGED_KEPT_TYPES.items()}
     tag_filters = [
         {"Key": "environment", "Values": [deployment.environment.value]},
-        {"Key": "jurisdiction", "Values": [deployment.jurisdiction.value]},
+        {"Key": "jurisdiction", "Values": [deployment.jurisdiction]},
     ]
     kms = clients("kms", region)
     for page in (
