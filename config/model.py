@@ -295,10 +295,6 @@ class Deployment:
         assuming them (tooling/bootstrap_policy.py, patterns/team_roles.py; ACC-1)."""
         return (f"{self.name}-primary-data-*SecretsManager*",)
 
-    def backup_vault_name(self, role: str) -> str:
-        """Deterministic vault names, so the primary's copy rules need no lookup (BAK-5)."""
-        return f"{self.name}-{role}-vault"
-
     @property
     def tags(self) -> dict[str, str]:
         return {

@@ -26,6 +26,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from config import Deployment
+from config.names import DR, PRIMARY
 from patterns.backup_alarms import BackupAlarmsProps, BackupJobAlarms
 from patterns.backup_audit import BackupAuditFramework, BackupAuditProps
 from patterns.backup_plan import BACKUP_SERVICE_POLICY, PARTITION, BackupPlanProps, TieredBackupPlans
@@ -132,7 +133,7 @@ class BackupStack(PlatformStack):
             self,
             "Vault",
             props=BackupVaultProps(
-                vault_name=deployment.backup_vault_name(role),
+                vault_name=self.names.backup_vault_name(role),
                 key=backup_key,
                 break_glass_role_arn=self.break_glass_role_arn,
                 lock_min_days=retention.vault_lock_min_days,
@@ -158,7 +159,7 @@ class BackupStack(PlatformStack):
                 retention=retention,
                 vault=self.vault.vault,
                 copy_region=deployment.dr_region,
-                copy_vault_name=deployment.backup_vault_name("dr"),
+                copy_vault_name=self.names.backup_vault_name(DR),
                 role_name=backup_role_name(deployment),
                 maintenance=deployment.maintenance,
                 source_keys=(data_key,),
@@ -216,7 +217,7 @@ class BackupStack(PlatformStack):
                 retention=deployment.retention,
                 vault=self.vault.vault,
                 copy_region=deployment.primary_region,
-                copy_vault_name=deployment.backup_vault_name("primary"),
+                copy_vault_name=self.names.backup_vault_name(PRIMARY),
                 role_name=dr_backup_role_name(deployment),
                 maintenance=deployment.maintenance,
                 source_keys=(data_key,),
