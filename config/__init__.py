@@ -1,6 +1,7 @@
 """Deployment configuration: typed model, policy limits and the validating loader."""
 
-from config.load import ConfigError, ConfigErrors, ConfigSyntaxError, load_config, parse_config
+from config.errors import ConfigError, ConfigErrors, ConfigSyntaxError
+from config.load import load_config, parse_config
 from config.model import (
     AwsConfig,
     DeliveryPipeline,

@@ -1,36 +1,28 @@
 """Typed, frozen deployment configuration.
 
-Instances are only created by `config.load`, which validates every field first, so
-code that receives a `Deployment` can trust it.
+Instances are only created by `config.load`, which validates every field first (structure in
+`config.parse`, policy in `config.validate`), so code that receives a `Deployment` can trust it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
 
 from config.regions import REGION_AVAILABILITY_ZONES
-
-# stacks/base.py:vpc_cidr gives jurisdiction i the /16s 10.(16 + 32*i + 8*environment + dr).0.0:
-# seven jurisdictions (0..6) fit below 10.255.0.0.
-CIDR_INDEX_MAX: Final = 6
 
 
 class Jurisdiction(str):
     """A jurisdiction's key in the config file (`"au"`): an open set, grown by configuration.
 
-    A `str`, so it compares, hashes and formats as its key; `.value` is that key as a plain
-    `str`, as it was when jurisdictions were an enum."""
+    A `str`, so it compares, hashes, formats and serialises as its key; `str(jurisdiction)` is
+    that key as a plain `str`."""
 
     __slots__ = ()
 
-    @property
-    def value(self) -> str:
-        return str.__str__(self)
-
     def __repr__(self) -> str:
-        return f"Jurisdiction({self.value!r})"
+        return f"Jurisdiction({str.__repr__(self)})"
 
 
 class Environment(StrEnum):
@@ -179,17 +171,14 @@ class AwsConfig:
     create_recorder: bool = False
 
 
-USER_EMAIL_SENDERS: Final = ("ses", "cognito")
-
-
 @dataclass(frozen=True)
 class UserEmail:
     """Who sends the user pool's e-mail (invitations, verification codes, password resets).
 
     `ses`: Amazon SES in the primary region, from `<from_local_part>@<domain_name>`; the Dns stack
     verifies the domain (Easy DKIM records in the public zone). `cognito`: Cognito's own sender,
-    limited to about 50 messages a day per account, so development only (config/load.py refuses it
-    elsewhere). https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-email.html"""
+    limited to about 50 messages a day per account, so development only (config/validate/user_email.py
+    refuses it elsewhere). https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-email.html"""
 
     sender: str
     from_local_part: str
@@ -203,6 +192,22 @@ class EgressRule:
     cidr: str  # e.g. "203.0.113.0/24", at most a /16 (config/policy.py EGRESS_MIN_PREFIX_LENGTH)
     port: int
     reason: str  # who is called and what for, e.g. "payment provider's API"
+
+
+@dataclass(frozen=True)
+class JurisdictionSpec:
+    """One `[jurisdictions.<key>]` table, validated: what the deployments of a jurisdiction share."""
+
+    key: Jurisdiction
+    primary_region: str
+    dr_region: str
+    allowed_regions: tuple[str, ...]
+    cidr_index: int
+    timezone: str
+    domain_name: str
+    alarm_email: str
+    accounts: Mapping[Environment, str]
+    pipeline: DeliveryPipeline | None = None
 
 
 @dataclass(frozen=True)
@@ -233,7 +238,7 @@ class Deployment:
 
     @property
     def name(self) -> str:
-        return f"{self.jurisdiction.value}-{self.environment.value}"
+        return f"{self.jurisdiction}-{self.environment.value}"
 
     @property
     def user_email_from(self) -> str | None:
@@ -252,7 +257,7 @@ class Deployment:
 
     def db_instance_class_for(self, region: str) -> str:
         """The RDS class of this deployment's database in `region`: the region's own where one is
-        configured, else `sizing.db_instance_class` (config/load.py checks both are offered there)."""
+        configured, else `sizing.db_instance_class` (config/validate/offerings.py checks both are offered there)."""
         for override in self.region_sizing:
             if override.region == region:
                 return override.db_instance_class
@@ -290,17 +295,13 @@ class Deployment:
         assuming them (tooling/bootstrap_policy.py, patterns/team_roles.py; ACC-1)."""
         return (f"{self.name}-primary-data-*SecretsManager*",)
 
-    def backup_vault_name(self, role: str) -> str:
-        """Deterministic vault names, so the primary's copy rules need no lookup (BAK-5)."""
-        return f"{self.name}-{role}-vault"
-
     @property
     def tags(self) -> dict[str, str]:
         return {
             "owner": self.owner,
             "service": self.service,
             "environment": self.environment.value,
-            "jurisdiction": self.jurisdiction.value,
+            "jurisdiction": self.jurisdiction,
         }
 
 
@@ -322,7 +323,7 @@ class DeliveryPipeline:
     @property
     def name(self) -> str:
         """`au-pipeline`: the pipeline's stack and CodePipeline name."""
-        return f"{self.jurisdiction.value}-pipeline"
+        return f"{self.jurisdiction}-pipeline"
 
     @property
     def boundary_name(self) -> str:
@@ -345,13 +346,13 @@ class PlatformConfig:
 
     def pipeline(self, jurisdiction: str) -> DeliveryPipeline:
         for pipeline in self.pipelines:
-            if pipeline.jurisdiction.value == jurisdiction:
+            if pipeline.jurisdiction == jurisdiction:
                 return pipeline
-        allowed = ", ".join(p.jurisdiction.value for p in self.pipelines) or "none configured"
+        allowed = ", ".join(p.jurisdiction for p in self.pipelines) or "none configured"
         raise KeyError(f"no pipeline for jurisdiction {jurisdiction!r}; allowed: {allowed}")
 
     def deployments_of(self, jurisdiction: str) -> tuple[Deployment, ...]:
-        return tuple(d for d in self.deployments if d.jurisdiction.value == jurisdiction)
+        return tuple(d for d in self.deployments if d.jurisdiction == jurisdiction)
 
     def get(self, name: str) -> Deployment:
         for deployment in self.deployments:

@@ -7,7 +7,7 @@ config/regions.py are copied into `rds_postgres_classes.json` next to this file.
 data; regenerate it with `python -m config.offerings` after a cfn-lint bump.
 
 cfn-lint cannot check a read replica itself (it has no `Engine` property), so the loader checks
-the class each region's database uses (config/load.py); the preflight asks RDS itself.
+the class each region's database uses (config/validate/offerings.py); the preflight asks RDS itself.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 POLICY_FILE = REPO / "docs" / "POLICY.md"
 REPORT_DIR = "compliance"
 SCHEMA_VERSION = 1
+_RESULTS = ("PASS", "FAIL", "ACKNOWLEDGED", "N/A")
 _DISABLED = "DISABLED for this synth (results below are what it would report)"
 _ROW = re.compile(r"^\|\s*([A-Z]+-\d+)\s*\|(.*)\|(.*)\|\s*(synth|runbook|both)\s*\|\s*$")
 
@@ -150,85 +151,14 @@ def build_report(
     if evaluations is None:
         evaluations = evaluate(load_assembly(Path(outdir), config))
     acks = acknowledgments(Path(outdir))
-    findings = validation_findings(Path(outdir))
-    rows: list[dict[str, Any]] = []
-    statuses: dict[tuple[str, str], str] = {}
-    used_acks: list[dict[str, str]] = []
-    for evaluation in evaluations:
-        status = evaluation.status.value
-        if evaluation.status is Compliance.NON_COMPLIANT:
-            ack = _acknowledged(evaluation, acks)
-            status = "ACKNOWLEDGED" if ack else "FAIL"
-            if ack:
-                used_acks.append({**ack, "rule": evaluation.rule_id})
-        elif evaluation.status is Compliance.COMPLIANT:
-            status = "PASS"
-        else:
-            status = "N/A"
-        statuses[(evaluation.rule_id, evaluation.path)] = status
-        rows.append({**evaluation.to_json(), "result": status})
-
-    rows_by_clause: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:  # in evaluation order, as a filter per clause would give
-        rows_by_clause[row["clause"]].append(row)
-    clauses_out = []
-    for clause in load_clauses():
-        rules = [r for r in ALL_RULES if r.clause == clause.id]
-        mine = rows_by_clause.get(clause.id, [])
-        per_stack: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for row in mine:
-            per_stack[(row["stack"], row["region"])][row["result"]] += 1
-        failures = [row for row in mine if row["result"] in ("FAIL", "ACKNOWLEDGED")]
-        entry: dict[str, Any] = {
-            "id": clause.id,
-            "kind": clause.kind,
-            "promise": clause.commitment,
-            "control": clause.control,
-            "rules": [{"id": r.id, "checks": r.info} for r in rules],
-            "stacks": [
-                {
-                    "stack": stack,
-                    "region": region,
-                    **{k: counts.get(k, 0) for k in ("PASS", "FAIL", "ACKNOWLEDGED", "N/A")},
-                }
-                for (stack, region), counts in sorted(per_stack.items())
-            ],
-            "findings": [
-                {k: row[k] for k in ("rule_id", "stack", "region", "path", "resource_type", "detail", "result")}
-                for row in failures
-            ],
-            "status": _status(clause.id, mine, bool(rules)),
-        }
-        if clause.id in NOT_CHECKED_AT_SYNTH:
-            entry["not_checked_at_synth"] = NOT_CHECKED_AT_SYNTH[clause.id]
-        if clause.id in KNOWN_EXCEPTIONS:
-            entry["known_exceptions"] = list(KNOWN_EXCEPTIONS[clause.id])
-        if clause.kind in ("runbook", "both"):
-            links = _runbook_links(clause)
-            entry["runbooks"] = links["runbooks"] or "no runbook yet"
-            entry["runbook_tests"] = links["tests"] or "no runbook tests yet"
-            if clause.kind == "runbook":
-                entry["status"] = "RUNBOOK" if links["runbooks"] else "NO RUNBOOK YET"
-        clauses_out.append(entry)
-
-    data_security_fail = sum(1 for row in rows if row["result"] == "FAIL")
-    reported = len(findings.get(PACK_NAME, []))
+    rows = [{**evaluation.to_json(), "result": _result(evaluation, acks)} for evaluation in evaluations]
+    clauses = _clause_entries(rows)
     return {
         "schema_version": SCHEMA_VERSION,
         "pack": PACK_NAME,
         "pack_enabled": pack_enabled,
-        "summary": {
-            "clauses": len(clauses_out),
-            "rules": len(ALL_RULES),
-            "evaluations": len(rows),
-            "pass": sum(1 for row in rows if row["result"] == "PASS"),
-            "fail": data_security_fail,
-            "acknowledged": sum(1 for row in rows if row["result"] == "ACKNOWLEDGED"),
-            "not_applicable": sum(1 for row in rows if row["result"] == "N/A"),
-            "validation_report_findings": {plugin: len(items) for plugin, items in sorted(findings.items())},
-            "counts_match_validation_report": (data_security_fail == reported) if pack_enabled else None,
-        },
-        "clauses": clauses_out,
+        "summary": _summary(rows, clauses, validation_findings(Path(outdir)), pack_enabled),
+        "clauses": clauses,
         "known_exceptions": [
             {"clause": clause_id, "exception": text} for clause_id, texts in KNOWN_EXCEPTIONS.items() for text in texts
         ],
@@ -236,9 +166,97 @@ def build_report(
     }
 
 
+def _result(evaluation: Evaluation, acks: list[dict[str, str]]) -> str:
+    """PASS, FAIL, ACKNOWLEDGED (a failure with an acknowledgment) or N/A."""
+    if evaluation.status is Compliance.NON_COMPLIANT:
+        return "ACKNOWLEDGED" if _acknowledged(evaluation, acks) else "FAIL"
+    if evaluation.status is Compliance.COMPLIANT:
+        return "PASS"
+    return "N/A"
+
+
+def _clause_entries(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per clause of POLICY.md, in its order, with the result rows of its rules."""
+    rows_by_clause: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:  # in evaluation order, as a filter per clause would give
+        rows_by_clause[row["clause"]].append(row)
+    return [_clause_entry(clause, rows_by_clause.get(clause.id, [])) for clause in load_clauses()]
+
+
+def _clause_entry(clause: Clause, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    rules = [r for r in ALL_RULES if r.clause == clause.id]
+    entry: dict[str, Any] = {
+        "id": clause.id,
+        "kind": clause.kind,
+        "promise": clause.commitment,
+        "control": clause.control,
+        "rules": [{"id": r.id, "checks": r.info} for r in rules],
+        "stacks": _per_stack(rows),
+        "findings": [
+            {k: row[k] for k in ("rule_id", "stack", "region", "path", "resource_type", "detail", "result")}
+            for row in rows
+            if row["result"] in ("FAIL", "ACKNOWLEDGED")
+        ],
+        "status": _status(clause.id, rows, bool(rules)),
+    }
+    if clause.id in NOT_CHECKED_AT_SYNTH:
+        entry["not_checked_at_synth"] = NOT_CHECKED_AT_SYNTH[clause.id]
+    if clause.id in KNOWN_EXCEPTIONS:
+        entry["known_exceptions"] = list(KNOWN_EXCEPTIONS[clause.id])
+    if clause.kind in ("runbook", "both"):
+        links = _runbook_links(clause)
+        entry["runbooks"] = links["runbooks"] or "no runbook yet"
+        entry["runbook_tests"] = links["tests"] or "no runbook tests yet"
+        if clause.kind == "runbook":
+            entry["status"] = "RUNBOOK" if links["runbooks"] else "NO RUNBOOK YET"
+    return entry
+
+
+def _per_stack(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Result counts per stack and region."""
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        counts[(row["stack"], row["region"])][row["result"]] += 1
+    return [
+        {"stack": stack, "region": region, **{k: found.get(k, 0) for k in _RESULTS}}
+        for (stack, region), found in sorted(counts.items())
+    ]
+
+
+def _summary(
+    rows: list[dict[str, Any]],
+    clauses: list[dict[str, Any]],
+    findings: dict[str, list[dict[str, str]]],
+    pack_enabled: bool,
+) -> dict[str, Any]:
+    """The counts, and whether the pack's failures are those CDK's validation report holds."""
+    failed = sum(1 for row in rows if row["result"] == "FAIL")
+    reported = len(findings.get(PACK_NAME, []))
+    return {
+        "clauses": len(clauses),
+        "rules": len(ALL_RULES),
+        "evaluations": len(rows),
+        "pass": sum(1 for row in rows if row["result"] == "PASS"),
+        "fail": failed,
+        "acknowledged": sum(1 for row in rows if row["result"] == "ACKNOWLEDGED"),
+        "not_applicable": sum(1 for row in rows if row["result"] == "N/A"),
+        "validation_report_findings": {plugin: len(items) for plugin, items in sorted(findings.items())},
+        "counts_match_validation_report": (failed == reported) if pack_enabled else None,
+    }
+
+
 def render_markdown(report: dict[str, Any]) -> str:
+    lines = _summary_lines(report) + _clause_table(report["clauses"])
+    for clause in report["clauses"]:
+        lines += _clause_section(clause)
+    lines += _known_exceptions_section(report["known_exceptions"])
+    lines += _acknowledgments_section(report["acknowledgments"])
+    return "\n".join(lines) + "\n"
+
+
+def _summary_lines(report: dict[str, Any]) -> list[str]:
     summary = report["summary"]
-    lines = [
+    return [
         "# Data-security compliance report",
         "",
         f"Pack `{report['pack']}` {'enabled' if report['pack_enabled'] else _DISABLED}; "
@@ -249,54 +267,65 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- findings in CDK's validation report, per pack: {json.dumps(summary['validation_report_findings'])}",
         f"- DataSecurity failures match the validation report: {summary['counts_match_validation_report']}",
         "",
-        "| clause | kind | status | rules | pass | fail | ack | n/a |",
-        "|---|---|---|---|---|---|---|---|",
     ]
-    for clause in report["clauses"]:
-        totals = {k: sum(s[k] for s in clause["stacks"]) for k in ("PASS", "FAIL", "ACKNOWLEDGED", "N/A")}
+
+
+def _clause_table(clauses: list[dict[str, Any]]) -> list[str]:
+    lines = ["| clause | kind | status | rules | pass | fail | ack | n/a |", "|---|---|---|---|---|---|---|---|"]
+    for clause in clauses:
+        totals = {k: sum(s[k] for s in clause["stacks"]) for k in _RESULTS}
         lines.append(
             f"| {clause['id']} | {clause['kind']} | {clause['status']} | {len(clause['rules'])} | {totals['PASS']} | "
             f"{totals['FAIL']} | {totals['ACKNOWLEDGED']} | {totals['N/A']} |"
         )
-    for clause in report["clauses"]:
+    return lines
+
+
+def _clause_section(clause: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        f"## {clause['id']} ({clause['kind']}): {clause['status']}",
+        "",
+        f"**Promise:** {clause['promise']}",
+        "",
+        f"**Control:** {clause['control']}",
+        "",
+    ]
+    if clause["rules"]:
+        lines.append("**Rules:** " + ", ".join(f"`{r['id']}`" for r in clause["rules"]))
+        lines += ["", "| stack | region | pass | fail | acknowledged | n/a |", "|---|---|---|---|---|---|"]
         lines += [
-            "",
-            f"## {clause['id']} ({clause['kind']}): {clause['status']}",
-            "",
-            f"**Promise:** {clause['promise']}",
-            "",
-            f"**Control:** {clause['control']}",
-            "",
+            f"| {s['stack']} | {s['region']} | {s['PASS']} | {s['FAIL']} | {s['ACKNOWLEDGED']} | {s['N/A']} |"
+            for s in clause["stacks"]
         ]
-        if clause["rules"]:
-            lines.append("**Rules:** " + ", ".join(f"`{r['id']}`" for r in clause["rules"]))
-            lines += ["", "| stack | region | pass | fail | acknowledged | n/a |", "|---|---|---|---|---|---|"]
-            lines += [
-                f"| {s['stack']} | {s['region']} | {s['PASS']} | {s['FAIL']} | {s['ACKNOWLEDGED']} | {s['N/A']} |"
-                for s in clause["stacks"]
-            ]
-        for finding in clause["findings"]:
-            lines.append(
-                f"- **{finding['result']}** `{finding['rule_id']}` {finding['path']} "
-                f"({finding['region']}): {finding['detail']}"
-            )
-        if "not_checked_at_synth" in clause:
-            lines.append(f"\n**Not checked at synth (hence PARTIAL):** {clause['not_checked_at_synth']}")
-        for exception in clause.get("known_exceptions", []):
-            lines.append(f"\n**Known exception (not in any template):** {exception}")
-        if "runbooks" in clause:
-            lines.append(f"\n**Runbook:** {clause['runbooks']}; **tests:** {clause['runbook_tests']}")
-    lines += [
+    for finding in clause["findings"]:
+        lines.append(
+            f"- **{finding['result']}** `{finding['rule_id']}` {finding['path']} "
+            f"({finding['region']}): {finding['detail']}"
+        )
+    if "not_checked_at_synth" in clause:
+        lines.append(f"\n**Not checked at synth (hence PARTIAL):** {clause['not_checked_at_synth']}")
+    for exception in clause.get("known_exceptions", []):
+        lines.append(f"\n**Known exception (not in any template):** {exception}")
+    if "runbooks" in clause:
+        lines.append(f"\n**Runbook:** {clause['runbooks']}; **tests:** {clause['runbook_tests']}")
+    return lines
+
+
+def _known_exceptions_section(exceptions: list[dict[str, str]]) -> list[str]:
+    lines = [
         "",
         "## Known exceptions (run-time resources no template holds)",
         "",
         "| clause | exception |",
         "|---|---|",
     ]
-    lines += [f"| {e['clause']} | {e['exception']} |" for e in report["known_exceptions"]]
-    lines += ["", "## Acknowledgments (all packs)", "", "| resource | finding | reason |", "|---|---|---|"]
-    lines += [f"| {a['path']} | `{a['id']}` | {a['reason']} |" for a in report["acknowledgments"]]
-    return "\n".join(lines) + "\n"
+    return lines + [f"| {e['clause']} | {e['exception']} |" for e in exceptions]
+
+
+def _acknowledgments_section(acks: list[dict[str, str]]) -> list[str]:
+    lines = ["", "## Acknowledgments (all packs)", "", "| resource | finding | reason |", "|---|---|---|"]
+    return lines + [f"| {a['path']} | `{a['id']}` | {a['reason']} |" for a in acks]
 
 
 def write_report(

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from config.model import Deployment
-from config.topology import DR, PRIMARY
+from config.names import DR, PRIMARY, DeploymentNames
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,8 @@ def database_rules(deployment: Deployment) -> dict[str, int]:
 def holdings(deployment: Deployment, removed_at: datetime) -> list[Holding]:
     found = []
     for role in (PRIMARY, DR):
-        vault = deployment.backup_vault_name(role)
-        region = deployment.primary_region if role == PRIMARY else deployment.dr_region
+        names = DeploymentNames.of(deployment)
+        vault, region = names.backup_vault_name(role), names.region(role)
         for rule, days in database_rules(deployment).items():
             until = (removed_at + timedelta(days=days)).date().isoformat()
             found.append(Holding(f"database {rule} recovery points", f"{vault} ({region})", days, until))

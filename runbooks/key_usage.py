@@ -156,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="JSON instead of text")
     args = parser.parse_args(argv)
     topology = FailoverTopology.of(ops.deployment_of(parser, args))
-    key = f"alias/{topology.deployment}/{args.key}" if args.key in DATA_CLASSES else args.key
+    key = topology.key_alias(args.key) if args.key in DATA_CLASSES else args.key
     if not (key.startswith(("alias/", "arn:aws:kms:")) or len(key) == 36):
         parser.error(f"--key {args.key!r}: allowed {', '.join(DATA_CLASSES)}, a key id or a key ARN")
     region = topology.region(args.role)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from config.model import Deployment
-from config.topology import PRIMARY, FailoverTopology
+from config.topology import FailoverTopology
 from runbooks.toolkit import AuditLog, RefusedError, RunResult, StepRunner
 
 # HOST-5: objects of tenant T live under `tenants/<T>/` (patterns.tagging.TENANT_PREFIX_TEMPLATE;
@@ -49,7 +49,7 @@ def require_region(client: Any, expected: str, what: str) -> None:
 
 def export_bucket(topology: FailoverTopology) -> str:
     """The DATA-2 export bucket (stacks/operations.py)."""
-    return f"{topology.prefix(PRIMARY)}-exports-{topology.account}"
+    return topology.export_bucket()
 
 
 def evidence_bucket(topology: FailoverTopology) -> str:

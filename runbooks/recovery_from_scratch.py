@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from config.model import Deployment
+from config.names import DeploymentNames
 from config.topology import DR, PRIMARY, FailoverTopology
 from runbooks import ops
 from runbooks.restore_drill import AwsBackupGateway, BackupGateway, RecoveryPoint
@@ -79,7 +80,7 @@ class RecoveryFromScratch:
         out: TextIO | None = None,
     ) -> None:
         self.topo = FailoverTopology.of(deployment)
-        self.vault = deployment.backup_vault_name(DR)
+        self.vault = DeploymentNames.of(deployment).backup_vault_name(DR)
         self.backup, self.rds, self.gateway, self.audit = backup, rds, gateway, audit_log
         self.sleep, self.clock, self.now, self.poll_s, self.timeout_s, self.out = (
             sleep,

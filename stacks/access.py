@@ -68,7 +68,7 @@ class AccessStack(PlatformStack):
                 web_patch_group=web_patch_group(deployment),
                 session_documents=session_documents(deployment),
                 session_key=system_key,
-                session_key_alias=f"alias/{deployment.name}/system",  # patterns/keys.py
+                session_key_alias=self.names.key_alias("system"),  # patterns/keys.py
                 regions=deployment.regions,
                 content_bucket_name=content_bucket_name,
                 content_key=content_key,

@@ -56,7 +56,7 @@ class Selection:
 def _value(deployment: Deployment, key: str) -> str:
     if key == "deployment":
         return deployment.name
-    return str(getattr(deployment, key).value)
+    return str(getattr(deployment, key))
 
 
 def pin_availability_zones(app: cdk.App, deployments: tuple[Deployment, ...]) -> None:
@@ -97,7 +97,7 @@ def build_pipeline(app: cdk.App, config: PlatformConfig, jurisdiction: str) -> P
     try:
         pipeline = config.pipeline(jurisdiction)
     except KeyError:
-        allowed = ", ".join(p.jurisdiction.value for p in config.pipelines) or "none: add [jurisdictions.<j>.pipeline]"
+        allowed = ", ".join(p.jurisdiction for p in config.pipelines) or "none: add [jurisdictions.<j>.pipeline]"
         raise ConfigError("context pipeline", jurisdiction, f"a jurisdiction with a pipeline: {allowed}") from None
     deployments = config.deployments_of(jurisdiction)
     app.node.set_context(DISABLE_CREATION_STACK_TRACES, True)

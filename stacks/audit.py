@@ -91,11 +91,11 @@ class AuditStack(PlatformStack):
                 object_lock=ObjectLock.from_retention(retention),
                 replication=audit_archive_target(topology, "audit"),
                 # The customer content buckets of both regions (deterministic names, config/topology.py),
-                # and the DATA-2 export bucket (stacks/operations.py; name as in runbooks/ops.py), whose
+                # and the DATA-2 export bucket (stacks/operations.py), whose
                 # downloads must be auditable.
                 data_event_bucket_names=(
                     *(topology.content_bucket(r) for r in (PRIMARY, DR)),
-                    f"{topology.prefix(PRIMARY)}-exports-{topology.account}",
+                    topology.export_bucket(),
                 ),
             ),
         )

@@ -26,6 +26,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from config import Deployment
+from config.names import DR, PRIMARY
 from patterns.backup_alarms import BackupAlarmsProps, BackupJobAlarms
 from patterns.backup_audit import BackupAuditFramework, BackupAuditProps
 from patterns.backup_plan import BACKUP_SERVICE_POLICY, PARTITION, BackupPlanProps, TieredBackupPlans
@@ -132,7 +133,7 @@ class BackupStack(PlatformStack):
             self,
             "Vault",
             props=BackupVaultProps(
-                vault_name=deployment.backup_vault_name(role),
+                vault_name=self.names.backup_vault_name(role),
                 key=backup_key,
                 break_glass_role_arn=self.break_glass_role_arn,
                 lock_min_days=retention.vault_lock_min_days,
@@ -151,7 +152,7 @@ class BackupStack(PlatformStack):
             data_key,
             name_prefix=deployment.name,
             copy_region=deployment.dr_region,
-            copy_vault_name=deployment.backup_vault_name("dr"),
+            copy_vault_name=self.names.backup_vault_name(DR),
             role_name=backup_role_name(deployment),
         )
 
@@ -172,7 +173,7 @@ class BackupStack(PlatformStack):
             "Plans",
             props=BackupPlanProps(
                 name_prefix=name_prefix,
-                jurisdiction=deployment.jurisdiction.value,
+                jurisdiction=deployment.jurisdiction,
                 timezone=deployment.timezone,
                 retention=deployment.retention,
                 vault=self.vault.vault,
@@ -230,7 +231,7 @@ class BackupStack(PlatformStack):
             data_key,
             name_prefix=self.name_prefix,
             copy_region=deployment.primary_region,
-            copy_vault_name=deployment.backup_vault_name("primary"),
+            copy_vault_name=self.names.backup_vault_name(PRIMARY),
             role_name=dr_backup_role_name(deployment),
             tiers=(BACKUP_TIER_DATABASE,),
         )

@@ -7,6 +7,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from config import Deployment
+from config.names import DeploymentNames
 from patterns.retention import retain_except_on_create
 
 
@@ -28,19 +29,21 @@ class PlatformStack(cdk.Stack):
         role: str,
         summary: str,
     ) -> None:
-        region = deployment.primary_region if role == "primary" else deployment.dr_region
+        names = DeploymentNames.of(deployment)
+        region = names.region(role)
         stack_tags = {**deployment.tags, "deployment-role": role}
         super().__init__(
             scope,
             id,
             env=cdk.Environment(account=deployment.account, region=region),
-            stack_name=f"{deployment.name}-{role}-{id.lower()}",
+            stack_name=names.stack_name(role, id),
             description=f"{deployment.name} {role} ({region}): {summary}",
             termination_protection=deployment.is_production,
             tags=stack_tags,
         )
         self.deployment = deployment
         self.role = role
+        self.names = names
         # Stack tags (explicitStackTags) and the same tags on every taggable resource in
         # the template, so auditors read them in the synthesized JSON too.
         for key, value in stack_tags.items():
@@ -58,7 +61,7 @@ class PlatformStack(cdk.Stack):
     @property
     def name_prefix(self) -> str:
         """`au-production-primary`: the prefix for physical names in this region."""
-        return f"{self.deployment.name}-{self.role}"
+        return self.names.prefix(self.role)
 
 
 def vpc_cidr(deployment: Deployment, role: str) -> str:

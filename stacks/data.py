@@ -102,7 +102,7 @@ class DataStack(PlatformStack):
             summary="PostgreSQL, Redis, content and log buckets, data-tier alarms",
         )
         # Deterministic, so the Access and Web stacks can scope IAM to it without a reference.
-        self.content_bucket_name = f"{self.name_prefix}-content-{self.account}"
+        self.content_bucket_name = self.names.content_bucket(role)
         self.access_log_bucket, self.log_bucket, self.content_bucket = self._buckets(deployment, key_ring)
         self.postgres = self._postgres(deployment, key_ring, vpc)
         self.database = self.postgres.instance
@@ -157,7 +157,7 @@ class DataStack(PlatformStack):
             "Postgres",
             props=EncryptedPostgresProps(
                 vpc=vpc,
-                instance_identifier=f"{self.name_prefix}-postgres",
+                instance_identifier=self.names.db_instance_id(self.role),
                 instance_class=sizing.db_instance_class,
                 allocated_storage_gib=sizing.db_allocated_storage_gib,
                 max_allocated_storage_gib=sizing.db_max_allocated_storage_gib,
@@ -169,7 +169,7 @@ class DataStack(PlatformStack):
                 maintenance_window=window.rds_window,
                 maintenance_start_utc=window.start_utc,
                 log_retention=retention_days(retention.log_retention_days),
-                secret_replica=(deployment.dr_region, f"alias/{deployment.name}/system")
+                secret_replica=(deployment.dr_region, self.names.key_alias("system"))
                 if deployment.standby.enabled
                 else None,
                 rotation_inputs=_rotation_inputs(self, FailoverTopology.of(deployment)),

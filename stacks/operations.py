@@ -55,7 +55,7 @@ class OperationsStack(PlatformStack):
             "Exports",
             key=key_ring.customer,
             data_class="customer",
-            bucket_name=f"{self.name_prefix}-exports-{self.account}",
+            bucket_name=self.names.export_bucket(),
             no_replication_reason=(
                 "Tenant exports are short-lived copies of data that is itself replicated (the content "
                 "bucket) or backed up (the database); a lost export is produced again by the runbook."

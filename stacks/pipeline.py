@@ -66,7 +66,7 @@ def synth_commands(pipeline: DeliveryPipeline) -> list[str]:
     return [
         f"scripts/test --junitxml={TEST_REPORTS_DIR}/{TEST_REPORT_FILE}",
         'export PATH="$PWD/.venv/bin:$PATH"',
-        f"npx cdk synth --quiet -c pipeline={pipeline.jurisdiction.value}",
+        f"npx cdk synth --quiet -c pipeline={pipeline.jurisdiction}",
     ]
 
 
@@ -93,7 +93,7 @@ class PipelineStack(cdk.Stack):
             pipeline.name,
             stack_name=pipeline.name,
             env=cdk.Environment(account=pipeline.account, region=pipeline.region),
-            description=f"{pipeline.name}: CDK pipeline of jurisdiction {pipeline.jurisdiction.value} (issue 21)",
+            description=f"{pipeline.name}: CDK pipeline of jurisdiction {pipeline.jurisdiction} (issue 21)",
             termination_protection=True,
             tags=stack_tags(pipeline),
         )

@@ -149,7 +149,7 @@ def bound_roles(stack: cdk.Stack, pipeline: DeliveryPipeline) -> None:
 
 
 def stack_tags(pipeline: DeliveryPipeline) -> dict[str, str]:
-    return {"service": "saas-platform-delivery", "jurisdiction": pipeline.jurisdiction.value}
+    return {"service": "saas-platform-delivery", "jurisdiction": pipeline.jurisdiction}
 
 
 class ArtifactReplicationStack(cdk.Stack):
@@ -170,7 +170,7 @@ class ArtifactReplicationStack(cdk.Stack):
             name,
             stack_name=name,
             env=cdk.Environment(account=pipeline.account, region=region),
-            description=f"{pipeline.name} artifact store in {region} (HOST-2: inside {pipeline.jurisdiction.value})",
+            description=f"{pipeline.name} artifact store in {region} (HOST-2: inside {pipeline.jurisdiction})",
             termination_protection=True,
             tags=stack_tags(pipeline),
         )

@@ -27,6 +27,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from config import Deployment
+from config.names import DeploymentNames
 from config.topology import DR, PRIMARY, FailoverTopology
 from patterns.keys import allow_secret_replicas
 from patterns.patching import PatchManagement
@@ -70,7 +71,7 @@ class DeployStep:
 
 def stage_id(deployment: Deployment, role: str) -> str:
     """`au-production-dr`: the construct id of a deployment's stage, and its nested assembly's name."""
-    return f"{deployment.name}-{role}"
+    return DeploymentNames.of(deployment).prefix(role)
 
 
 def deploy_order(deployment: Deployment) -> list[DeployStep]:
@@ -293,7 +294,7 @@ class RegionalStage(cdk.Stage):
 
     def __init__(self, scope: Construct, *, deployment: Deployment) -> None:
         role = self.region_class.role
-        region = deployment.primary_region if role == PRIMARY else deployment.dr_region
+        region = DeploymentNames.of(deployment).region(role)
         super().__init__(
             scope, stage_id(deployment, role), env=cdk.Environment(account=deployment.account, region=region)
         )

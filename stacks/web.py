@@ -334,7 +334,7 @@ class WebStack(PlatformStack):
             self,
             "OutsideProbe",
             props=OutsideProbeProps(
-                canary_name=f"{deployment.jurisdiction.value}-{deployment.environment.value[:4]}-{self.role}-web",
+                canary_name=f"{deployment.jurisdiction}-{deployment.environment.value[:4]}-{self.role}-web",
                 domain_name=deployment.domain_name,
                 load_balancer_dns_name=self.web.alb.load_balancer_dns_name,
                 health_check_path=self.web.props.health_check_path,

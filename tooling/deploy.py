@@ -196,7 +196,7 @@ def print_summary(deployment_name: str, env: dict[str, str]) -> None:
         ssm = session.client("ssm", region_name=region, endpoint_url=env.get("AWS_ENDPOINT_URL"))
         summary.release = release_running(ssm, FailoverTopology.of(deployment).release_parameter(role))
         regions.append(summary)
-    print(f"\nDeployed {deployment.name} ({deployment.jurisdiction.value}, account {deployment.account}):")
+    print(f"\nDeployed {deployment.name} ({deployment.jurisdiction}, account {deployment.account}):")
     print(render(regions), flush=True)
 
 

@@ -162,7 +162,7 @@ def target_bootstrap_command(
 ) -> list[str]:
     """The deployment's scoped bootstrap (tooling/bootstrap_policy.py), trusting the tooling account."""
     if deployment.jurisdiction != pipeline.jurisdiction:
-        raise ValueError(f"{deployment.name} is not of jurisdiction {pipeline.jurisdiction.value} (HOST-2)")
+        raise ValueError(f"{deployment.name} is not of jurisdiction {pipeline.jurisdiction} (HOST-2)")
     return [
         *bootstrap_command(cdk, assembly, deployment),
         "--trust",
@@ -190,7 +190,7 @@ def ensure_pipeline_policies(iam: Any, pipeline: DeliveryPipeline) -> tuple[str,
 
 
 def _commands(config: PlatformConfig, pipeline: DeliveryPipeline) -> list[str]:
-    deployments = config.deployments_of(pipeline.jurisdiction.value)
+    deployments = config.deployments_of(pipeline.jurisdiction)
     lines = [" ".join(tooling_bootstrap_command("npx cdk", "cdk.out", pipeline, deployments))]
     lines += [" ".join(target_bootstrap_command("npx cdk", "cdk.out", d, pipeline)) for d in deployments]
     return lines

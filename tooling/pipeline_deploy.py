@@ -89,7 +89,7 @@ def render(pipeline: DeliveryPipeline, deployed: DeployedPipeline) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     config = load_config()
-    allowed = [p.jurisdiction.value for p in config.pipelines]
+    allowed = [str(p.jurisdiction) for p in config.pipelines]  # plain keys: argparse shows choices by repr
     parser.add_argument("--jurisdiction", required=True, choices=allowed, help="a jurisdiction with a pipeline")
     parser.add_argument("--target", choices=("local", "aws"), default="local")
     parser.add_argument("--profile", help="AWS profile of the tooling account, for --target aws")

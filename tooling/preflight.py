@@ -26,6 +26,7 @@ from typing import Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config import Deployment, load_config
+from config.names import DR, PRIMARY, DeploymentNames
 from config.offerings import ENGINE as DB_ENGINE
 from patterns.session_manager import DEFAULT_SESSION_DOCUMENT as PREFERENCES_DOCUMENT
 from tooling.bootstrap_policy import boundary_policy_name, execution_policy_name, policy_arn
@@ -133,8 +134,8 @@ AUTO_IMPORT_TYPES: Final = frozenset(
 
 def _stack_artifacts(assembly: Path, deployment: Deployment) -> Iterable[tuple[Path, str, str, str]]:
     """(template path, stack name, stage path, region) of the deployment's stacks."""
-    for role in ("primary", "dr"):
-        stage = f"{deployment.name}-{role}"
+    for role in (PRIMARY, DR):
+        stage = DeploymentNames.of(deployment).prefix(role)
         manifest_path = assembly / f"assembly-{stage}" / "manifest.json"
         if not manifest_path.exists():
             continue
@@ -829,7 +830,7 @@ def _kept_unnamed(clients: ClientFactory, region: str, deployment: Deployment) -
     type_of = {api_type: cfn_type for cfn_type, api_type in TAGGED_KEPT_TYPES.items()}
     tag_filters = [
         {"Key": "environment", "Values": [deployment.environment.value]},
-        {"Key": "jurisdiction", "Values": [deployment.jurisdiction.value]},
+        {"Key": "jurisdiction", "Values": [deployment.jurisdiction]},
     ]
     kms = clients("kms", region)
     for page in (

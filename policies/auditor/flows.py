@@ -436,7 +436,7 @@ def deployment_flows(stacks: list[StackView]) -> list[DeploymentFlows]:
         if deployment.name not in by_deployment:
             by_deployment[deployment.name] = DeploymentFlows(
                 deployment=deployment.name,
-                jurisdiction=deployment.jurisdiction.value,
+                jurisdiction=deployment.jurisdiction,
                 allowed_regions=tuple(deployment.allowed_regions),
                 primary_region=deployment.primary_region,
                 dr_region=deployment.dr_region,

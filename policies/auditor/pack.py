@@ -201,9 +201,56 @@ def deployment_page(report: Mapping[str, Any], flows: DeploymentFlows, svg: str,
     return html.page(f"Auditor's report: {flows.deployment}", body)
 
 
+_DEPLOYMENT_COUNTS = (
+    "stacks",
+    "flows",
+    "flows_leaving_jurisdiction",
+    "pass",
+    "fail",
+    "acknowledged",
+    "not_applicable",
+)
+_DEPLOYMENT_COLUMNS = (
+    "deployment",
+    "jurisdiction",
+    "allowed regions",
+    "stacks",
+    "flows",
+    "leaving",
+    "pass",
+    "fail",
+    "ack",
+    "n/a",
+)
+
+
 def index_page(report: Mapping[str, Any], all_flows: list[DeploymentFlows], about: html.Versions) -> str:
+    body = [
+        "<h1>Auditor's pack</h1>",
+        f"<p>Pack <code>{escape(str(report['pack']))}</code> "
+        f"{'enabled' if report['pack_enabled'] else 'DISABLED for this synth'}. The same data as "
+        '<a href="compliance-report.md"><code>compliance-report.md</code></a> and '
+        '<a href="compliance-report.json"><code>compliance-report.json</code></a>; SHA-256 sums in '
+        f'<a href="{DIGEST}"><code>{DIGEST}</code></a>.</p>',
+        html.versions_table(about),
+        "<h2>Counts (the whole assembly)</h2>",
+        html.counts_table(_assembly_counts(report, all_flows)),
+        "<h2>Deployments</h2>",
+        html.table(_DEPLOYMENT_COLUMNS, [_deployment_row(report, flows) for flows in all_flows]),
+        "<h2>Clauses (every deployment)</h2>",
+        _clause_table(report, None),
+        f"<h2>Known exceptions ({len(report['known_exceptions'])})</h2>",
+        html.table(
+            ("clause", "exception"),
+            ([html.td(e["clause"]), html.td(e["exception"])] for e in report["known_exceptions"]),
+        ),
+    ]
+    return html.page("Auditor's pack", body)
+
+
+def _assembly_counts(report: Mapping[str, Any], all_flows: list[DeploymentFlows]) -> dict[str, int]:
     summary = report["summary"]
-    counts = {
+    return {
         "evaluations": summary["evaluations"],
         "pass": summary["pass"],
         "fail": summary["fail"],
@@ -214,63 +261,16 @@ def index_page(report: Mapping[str, Any], all_flows: list[DeploymentFlows], abou
         "deployments": len(all_flows),
         "acknowledgments": len(report["acknowledgments"]),
     }
-    rows = []
-    for flows in all_flows:
-        mine = deployment_counts(report, flows)
-        rows.append(
-            [
-                f'<td><a href="{escape(flows.deployment)}.html">{escape(flows.deployment)}</a></td>',
-                html.td(flows.jurisdiction),
-                html.td(", ".join(flows.allowed_regions)),
-                *(
-                    html.count_cell(f"{flows.deployment}:{k}", mine[k])
-                    for k in (
-                        "stacks",
-                        "flows",
-                        "flows_leaving_jurisdiction",
-                        "pass",
-                        "fail",
-                        "acknowledged",
-                        "not_applicable",
-                    )
-                ),
-            ]
-        )
-    body = [
-        "<h1>Auditor's pack</h1>",
-        f"<p>Pack <code>{escape(str(report['pack']))}</code> "
-        f"{'enabled' if report['pack_enabled'] else 'DISABLED for this synth'}. The same data as "
-        '<a href="compliance-report.md"><code>compliance-report.md</code></a> and '
-        '<a href="compliance-report.json"><code>compliance-report.json</code></a>; SHA-256 sums in '
-        f'<a href="{DIGEST}"><code>{DIGEST}</code></a>.</p>',
-        html.versions_table(about),
-        "<h2>Counts (the whole assembly)</h2>",
-        html.counts_table(counts),
-        "<h2>Deployments</h2>",
-        html.table(
-            (
-                "deployment",
-                "jurisdiction",
-                "allowed regions",
-                "stacks",
-                "flows",
-                "leaving",
-                "pass",
-                "fail",
-                "ack",
-                "n/a",
-            ),
-            rows,
-        ),
-        "<h2>Clauses (every deployment)</h2>",
-        _clause_table(report, None),
-        f"<h2>Known exceptions ({len(report['known_exceptions'])})</h2>",
-        html.table(
-            ("clause", "exception"),
-            ([html.td(e["clause"]), html.td(e["exception"])] for e in report["known_exceptions"]),
-        ),
+
+
+def _deployment_row(report: Mapping[str, Any], flows: DeploymentFlows) -> list[str]:
+    mine = deployment_counts(report, flows)
+    return [
+        f'<td><a href="{escape(flows.deployment)}.html">{escape(flows.deployment)}</a></td>',
+        html.td(flows.jurisdiction),
+        html.td(", ".join(flows.allowed_regions)),
+        *(html.count_cell(f"{flows.deployment}:{k}", mine[k]) for k in _DEPLOYMENT_COUNTS),
     ]
-    return html.page("Auditor's pack", body)
 
 
 def _digest(directory: Path, names: list[str]) -> str:

@@ -70,7 +70,7 @@ def standby_region(resource: Resource, stack: StackView) -> Result:
     assert stack.deployment is not None
     dr = topology.dr_region
     if dr == stack.region or dr not in stack.deployment.allowed_regions:
-        return fail(f"DR region {dr} is the primary region or outside {stack.deployment.jurisdiction.value}")
+        return fail(f"DR region {dr} is the primary region or outside {stack.deployment.jurisdiction}")
     types = {r.type for _, r in _in(stack, dr, "AWS::EC2::VPC", "AWS::KMS::Key")}
     missing = [t for t in ("AWS::EC2::VPC", "AWS::KMS::Key") if t not in types]
     return fail(f"missing in {dr}: {', '.join(missing)}") if missing else ok(f"VPC and keys in {dr}")

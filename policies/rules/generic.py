@@ -49,8 +49,8 @@ def stack_region(resource: Resource, stack: StackView) -> Result:
         return fail(f"stack {stack.name} belongs to no configured deployment or pipeline, so it has no jurisdiction")
     allowed = _allowed(stack)
     if stack.region not in allowed:
-        return fail(f"stack {stack.name} is in {stack.region}; {owner.jurisdiction.value} allows {', '.join(allowed)}")
-    return ok(f"{stack.region} is in {owner.jurisdiction.value}")
+        return fail(f"stack {stack.name} is in {stack.region}; {owner.jurisdiction} allows {', '.join(allowed)}")
+    return ok(f"{stack.region} is in {owner.jurisdiction}")
 
 
 @rule(

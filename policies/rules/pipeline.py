@@ -57,7 +57,7 @@ def pipeline_residency(resource: Resource, stack: StackView) -> Result:
                 f"artifact store {bucket!r} in {region} is not the project's {pipeline.artifact_bucket(region)!r}"
             )
     store_regions = {region for region, _ in stores}
-    prefix = f"{pipeline.jurisdiction.value}-"
+    prefix = f"{pipeline.jurisdiction}-"
     for stage, action in _actions(resource):
         region = str(action.get("Region") or stack.region)
         name = f"{stage}/{action.get('Name', '')}"
@@ -69,7 +69,7 @@ def pipeline_residency(resource: Resource, stack: StackView) -> Result:
             target = flatten(action.get("Configuration", {}).get("StackName", ""))
             if not target.startswith(prefix):
                 problems.append(
-                    f"action {name} deploys {target!r}, not a stack of jurisdiction {pipeline.jurisdiction.value}"
+                    f"action {name} deploys {target!r}, not a stack of jurisdiction {pipeline.jurisdiction}"
                 )
     if problems:
         return fail("; ".join(problems[:5]) + (f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""))

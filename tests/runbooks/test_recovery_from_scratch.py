@@ -66,7 +66,7 @@ class Dr:
         self.rds = boto3.client("rds", region_name=REGION)
         self.backup = boto3.client("backup", region_name=REGION)
         ec2 = boto3.client("ec2", region_name=REGION)
-        self.backup.create_backup_vault(BackupVaultName=AU.backup_vault_name(DR))
+        self.backup.create_backup_vault(BackupVaultName=TOPO.backup_vault_name(DR))
         vpc = ec2.create_vpc(CidrBlock="10.17.0.0/16")["Vpc"]["VpcId"]
         subnets = [
             ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.17.{i}.0/24", AvailabilityZone=f"{REGION}{z}")["Subnet"][
@@ -139,7 +139,7 @@ def test_rebuild_restores_the_newest_copy_validates_measures_and_cleans_up(dr: D
     assert result.exit_code == EXIT_OK, lines(log)
     steps = {r["step"]: r for r in lines(log) if r["status"] in ("done", "skipped")}
     assert steps["find-copy"]["detail"]["age_hours"] == 5.0
-    assert dr.gateway.asked == [(AU.backup_vault_name(DR), TOPO.db_instance_arn("primary"))]
+    assert dr.gateway.asked == [(TOPO.backup_vault_name(DR), TOPO.db_instance_arn("primary"))]
     assert steps["validate"]["detail"]["checks"] == {
         "available": True,
         "encrypted": True,
@@ -200,7 +200,7 @@ def test_an_interrupted_rebuild_resumes_without_a_second_restore(dr: Dr, tmp_pat
 def test_refusals_restore_nothing(dr: Dr, tmp_path: Path, problem: str, message: str) -> None:
     options, overrides = OPTIONS, {}
     if problem == "no-vault":
-        dr.backup.delete_backup_vault(BackupVaultName=AU.backup_vault_name(DR))
+        dr.backup.delete_backup_vault(BackupVaultName=TOPO.backup_vault_name(DR))
     elif problem == "no-subnet-group":
         options = RebuildOptions("nope", ROLE)
     elif problem == "stale":

@@ -378,7 +378,7 @@ def _kept(deployment: Deployment) -> tuple[NamedResource, ...]:
 def _tags(deployment: Deployment) -> list[dict[str, str]]:
     return [
         {"Key": "environment", "Value": deployment.environment.value},
-        {"Key": "jurisdiction", "Value": deployment.jurisdiction.value},
+        {"Key": "jurisdiction", "Value": deployment.jurisdiction},
     ]
 
 

@@ -12,6 +12,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from config import PlatformConfig
+from config.names import DeploymentNames
 from patterns.backup_plan import (
     BackupPlanProps,
     JurisdictionError,
@@ -476,7 +477,7 @@ def test_backup_plans_refuse_to_build_a_copy_out_of_jurisdiction(platform_config
                 retention=deployment.retention,
                 vault=vault,
                 copy_region="eu-west-2",
-                copy_vault_name=deployment.backup_vault_name("dr"),
+                copy_vault_name=DeploymentNames.of(deployment).backup_vault_name("dr"),
                 role_name="probe",
                 allowed_regions=deployment.allowed_regions,
             ),

@@ -247,7 +247,7 @@ def test_every_deployment_has_its_own_public_zone_name(platform_config: Platform
     name would leave the others' certificates waiting for validation forever."""
     names = [d.domain_name for d in platform_config.deployments]
     assert len(names) == len(set(names))
-    au = {d.environment.value: d.domain_name for d in platform_config.deployments if d.jurisdiction.value == "au"}
+    au = {d.environment.value: d.domain_name for d in platform_config.deployments if d.jurisdiction == "au"}
     assert au == {
         "production": "au.saas.example.com",
         "staging": "staging.au.saas.example.com",
@@ -257,7 +257,7 @@ def test_every_deployment_has_its_own_public_zone_name(platform_config: Platform
 
 def test_a_release_pin_is_a_semantic_version_and_a_sha256() -> None:
     """OPS-7: the pinned release names one immutable artifact; bad values name the field and the allowed values."""
-    from config.load import DEFAULT_CONFIG_PATH, ConfigErrors
+    from config import ConfigErrors
 
     raw = tomllib.loads(DEFAULT_CONFIG_PATH.read_text())
     raw["overrides"]["au-production"] = {"release": {"version": "2.0.0", "sha256": "a" * 64}}
@@ -288,7 +288,7 @@ def test_maintenance_window_blocks_backups_from_the_hour_before_it_to_its_end() 
 
 def test_user_email_is_ses_outside_development_and_bad_values_name_the_field() -> None:
     """Issue 17 item 12: Cognito's own sender (about 50 e-mails a day) serves development only."""
-    from config.load import DEFAULT_CONFIG_PATH, ConfigErrors
+    from config import ConfigErrors
 
     raw = tomllib.loads(DEFAULT_CONFIG_PATH.read_text())
     shipped = parse_config(raw)

@@ -24,7 +24,7 @@ from config import (
     parse_config,
 )
 from config.load import DEFAULT_CONFIG_PATH
-from config.model import CIDR_INDEX_MAX
+from config.policy import CIDR_INDEX_MAX
 from config.regions import KNOWN_REGIONS, REGION_AVAILABILITY_ZONES
 from policies.registration import FAIL_ON_FINDINGS, register_policy_packs
 from stacks.app_builder import Selection, build_app
@@ -94,7 +94,7 @@ def _stack(stages: Stages, role: str, stack_id: str) -> cdk.Stack:
 def test_a_jurisdiction_added_by_config_alone_is_loaded(canada_config: PlatformConfig) -> None:
     ca = canada_config.get("ca-production")
     assert ca.jurisdiction == Jurisdiction("ca")
-    assert ca.jurisdiction.value == "ca"
+    assert ca.jurisdiction == "ca"
     assert (ca.primary_region, ca.dr_region) == ("ca-central-1", "ca-west-1")
     assert ca.allowed_regions == ("ca-central-1", "ca-west-1")
     assert ca.cidr_index == 3  # the fourth table of the file

@@ -11,7 +11,8 @@ import pytest
 from aws_cdk.assertions import Template
 
 from config import ConfigErrors, PlatformConfig, parse_config
-from config.load import DEFAULT_CONFIG_PATH, InstanceClassNotOfferedError
+from config.errors import InstanceClassNotOfferedError
+from config.load import DEFAULT_CONFIG_PATH
 from config.offerings import SNAPSHOT, classes_from_cfnlint, installed_cfnlint_data, rds_postgres_classes
 from tests.conftest import Stages
 

@@ -1,4 +1,4 @@
-"""`[jurisdictions.<j>.pipeline]` (config/load.py, issue 21): parsed, and every bad value named."""
+"""`[jurisdictions.<j>.pipeline]` (config/parse.py, issue 21): parsed, and every bad value named."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _with_pipeline(raw: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 def test_each_shipped_jurisdiction_has_its_pipeline_in_its_own_tooling_account(raw: dict[str, Any]) -> None:
     config = parse_config(raw)
-    assert [p.jurisdiction.value for p in config.pipelines] == ["au", "us", "uk"]
+    assert [p.jurisdiction for p in config.pipelines] == ["au", "us", "uk"]
     au = config.pipeline("au")
     assert (au.account, au.region, au.branch, au.name) == ("111111111110", "ap-southeast-2", "main", "au-pipeline")
     assert au.allowed_regions == config.get("au-production").allowed_regions
@@ -37,7 +37,7 @@ def test_each_shipped_jurisdiction_has_its_pipeline_in_its_own_tooling_account(r
 
 def test_a_jurisdiction_without_a_pipeline_table_has_none(raw: dict[str, Any]) -> None:
     del raw["jurisdictions"]["uk"]["pipeline"]
-    assert [p.jurisdiction.value for p in parse_config(raw).pipelines] == ["au", "us"]
+    assert [p.jurisdiction for p in parse_config(raw).pipelines] == ["au", "us"]
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,7 @@ def test_one_worker_keeps_everything_and_more_workers_than_deployments_give_one_
 
 
 def test_two_workers_balance_two_heavy_and_one_light(platform_config: PlatformConfig) -> None:
-    chosen = tuple(d for d in platform_config.deployments if d.jurisdiction.value == "au")
+    chosen = tuple(d for d in platform_config.deployments if d.jurisdiction == "au")
     groups = parallel.partition(chosen, 2)
     # 23 + 20 against 23: the lightest group (the app's own) is one standby deployment.
     assert _loads(groups) == [23, 43]

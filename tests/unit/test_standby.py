@@ -391,7 +391,6 @@ def test_dr_stage_reads_nothing_from_the_primary_region(au_production: Stages, t
     reverse replication's destination (bucket, key by alias, S3 endpoint) and the dormant DR plan's copy vault."""
     primary_region = str(au_production["primary"].region)
     dr_region = str(au_production["dr"].region)
-    deployment = au_production["dr"].deployment
     built_from_config = {
         "StandbyData": [topology.db_instance_arn(PRIMARY)],
         "Storage": [
@@ -400,7 +399,7 @@ def test_dr_stage_reads_nothing_from_the_primary_region(au_production: Stages, t
             f"s3.{primary_region}.amazonaws.com",
         ],
         "Backup": [
-            f"arn:aws:backup:{primary_region}:{topology.account}:backup-vault:{deployment.backup_vault_name(PRIMARY)}"
+            f"arn:aws:backup:{primary_region}:{topology.account}:backup-vault:{topology.backup_vault_name(PRIMARY)}"
         ],
     }
     for stack in au_production["dr"].stacks:
