@@ -136,8 +136,8 @@ def _jurisdiction_specs(
     if jurisdictions is None:
         return []
     specs = []
-    for position, key in enumerate(jurisdictions):
-        spec = _jurisdiction(key, jurisdictions.get(key), position, environments, errors)
+    for key in jurisdictions:
+        spec = _jurisdiction(key, jurisdictions.get(key), environments, errors)
         if spec is not None:
             specs.append(spec)
     check_jurisdictions_distinct(specs, errors)
@@ -159,7 +159,6 @@ def _check_override_names(
 def _jurisdiction(
     key: str,
     raw: object,
-    position: int,
     environments: tuple[Environment, ...],
     errors: ErrorCollector,
 ) -> JurisdictionSpec | None:
@@ -171,7 +170,7 @@ def _jurisdiction(
         return None
     errors.only_keys(where, raw, _JURISDICTION_KEYS)
     allowed, primary, dr = _regions(key, raw, where, errors)
-    cidr_index = _cidr_index(raw.get("cidr_index", position), where, errors)
+    cidr_index = _cidr_index(raw.get("cidr_index"), where, errors)
     timezone, domain, email = _zone_domain_and_email(raw, where, errors)
     accounts = _accounts(raw, environments, where, errors)
     pipeline = _pipeline(Jurisdiction(key), raw.get("pipeline"), f"{where}.pipeline", allowed, errors)
@@ -217,7 +216,8 @@ def _cidr_index(value: object, where: str, errors: ErrorCollector) -> int | None
         errors.add(
             f"{where}.cidr_index",
             value,
-            f"an integer 0 to {CIDR_INDEX_MAX} (the jurisdiction's VPC address block; default: its place in the file)",
+            f"an integer 0 to {CIDR_INDEX_MAX}, always set: the jurisdiction's VPC address block (a default by "
+            "position would move a VPC when tables are reordered)",
         )
         return None
     return value

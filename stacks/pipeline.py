@@ -121,7 +121,18 @@ class PipelineStack(cdk.Stack):
         self.source = pipelines.CodePipelineSource.connection(
             pipeline.repository, pipeline.branch, connection_arn=pipeline.connection_arn, action_name="Source"
         )
-        self.delivery = pipelines.CodePipeline(
+        self.delivery = self._delivery(pipeline)
+        self.waves = self._add_waves(stages)
+        self.delivery.build_pipeline()
+        self._log_generated_functions(pipeline, retention)
+        acknowledge_pipeline_findings(self, pipeline)
+        self._literal_partition_in_stages()
+        self._drop_dependencies_a_reference_implies()
+
+    def _delivery(self, pipeline: DeliveryPipeline) -> pipelines.CodePipeline:
+        """CDK Pipelines on our CodePipeline: self-mutation, serial assets, one action per stack (no
+        change sets, so no stage reaches the 50-action limit), every build logging into `BuildLogs`."""
+        return pipelines.CodePipeline(
             self,
             "Delivery",
             code_pipeline=self.code_pipeline,
@@ -136,12 +147,6 @@ class PipelineStack(cdk.Stack):
                 ),
             ),
         )
-        self.waves = self._add_waves(stages)
-        self.delivery.build_pipeline()
-        self._log_generated_functions(pipeline, retention)
-        acknowledge_pipeline_findings(self, pipeline)
-        self._literal_partition_in_stages()
-        self._drop_dependencies_a_reference_implies()
 
     def _log_generated_functions(self, pipeline: DeliveryPipeline, retention: Retention) -> None:
         """BAK-7: the permissions-broadening check's function (CDK Pipelines') logs into a retained, encrypted group.

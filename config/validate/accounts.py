@@ -10,11 +10,19 @@ from config.model import DeliveryPipeline, Deployment
 
 
 def check_accounts_separate(deployments: Sequence[Deployment], errors: ErrorCollector) -> None:
-    """HOST-3: environments never share an account."""
+    """HOST-3: environments never share an account; HOST-2: nor do jurisdictions (a jurisdiction's data
+    stays in its own accounts)."""
     owner: dict[str, Deployment] = {}
     for deployment in deployments:
         other = owner.setdefault(deployment.account, deployment)
-        if other.environment is not deployment.environment:
+        if other.jurisdiction != deployment.jurisdiction:
+            errors.add(
+                f"jurisdictions.{deployment.jurisdiction}.accounts.{deployment.environment.value}",
+                deployment.account,
+                f"an account not used by {other.name} (jurisdictions are separate accounts)",
+                "HOST-2",
+            )
+        elif other.environment is not deployment.environment:
             errors.add(
                 f"jurisdictions.{deployment.jurisdiction}.accounts.{deployment.environment.value}",
                 deployment.account,

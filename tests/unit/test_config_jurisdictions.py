@@ -36,6 +36,7 @@ CANADA = """
 primary_region = "ca-central-1"     # Montreal
 dr_region = "ca-west-1"             # Calgary
 allowed_regions = ["ca-central-1", "ca-west-1"]
+cidr_index = 3
 timezone = "America/Toronto"
 domain_name = "ca.saas.example.com"
 alarm_email = "oncall-ca@saas.example.com"
@@ -97,7 +98,7 @@ def test_a_jurisdiction_added_by_config_alone_is_loaded(canada_config: PlatformC
     assert ca.jurisdiction == "ca"
     assert (ca.primary_region, ca.dr_region) == ("ca-central-1", "ca-west-1")
     assert ca.allowed_regions == ("ca-central-1", "ca-west-1")
-    assert ca.cidr_index == 3  # the fourth table of the file
+    assert ca.cidr_index == 3
     assert ca.tags["jurisdiction"] == "ca"
     assert canada_config.get("ca-staging").domain_name == "staging.ca.saas.example.com"
     assert len(canada_config.deployments) == 12
@@ -159,6 +160,31 @@ def test_an_explicit_cidr_index_moves_the_block(raw: dict[str, Any]) -> None:
     _add_canada(raw, cidr_index=CIDR_INDEX_MAX)
     ca = parse_config(raw).get("ca-development")
     assert vpc_cidr(ca, "primary") == f"10.{16 + CIDR_INDEX_MAX * 32 + 16}.0.0/16"
+
+
+def test_cidr_index_is_required_so_reordering_tables_moves_no_vpc(raw: dict[str, Any]) -> None:
+    _add_canada(raw)
+    shipped = {d.name: vpc_cidr(d, "primary") for d in parse_config(raw).deployments}
+    raw["jurisdictions"] = dict(reversed(raw["jurisdictions"].items()))
+    assert {d.name: vpc_cidr(d, "primary") for d in parse_config(raw).deployments} == shipped
+    del raw["jurisdictions"]["ca"]["cidr_index"]
+    with pytest.raises(ConfigErrors) as caught:
+        parse_config(raw)
+    (error,) = caught.value.errors
+    assert (error.field, error.value) == ("jurisdictions.ca.cidr_index", None)
+    assert "always set" in str(error)
+
+
+def test_two_jurisdictions_never_share_an_account(raw: dict[str, Any]) -> None:
+    """HOST-2: a jurisdiction's data stays in its own accounts, even for the same environment."""
+    _add_canada(raw)
+    raw["jurisdictions"]["ca"]["accounts"]["production"] = raw["jurisdictions"]["au"]["accounts"]["production"]
+    with pytest.raises(ConfigErrors) as caught:
+        parse_config(raw)
+    (error,) = caught.value.errors
+    assert error.field == "jurisdictions.ca.accounts.production"
+    assert "an account not used by au-production (jurisdictions are separate accounts)" in str(error)
+    assert "HOST-2" in str(error)
 
 
 def test_a_file_with_three_errors_reports_all_three(raw: dict[str, Any]) -> None:
