@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from typing import Final
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
 from config import Retention
+from patterns.iam import deny_anyone
 from patterns.team_actions import AUDIT_BUCKET_SETTINGS_ACTIONS, AUDIT_RECORD_DELETION_ACTIONS
 
 # The default CDK bootstrap qualifier (as in patterns/team_roles.py, which trusts its deploy roles).
@@ -76,21 +76,15 @@ def deny_tampering(bucket: s3.Bucket) -> None:
     """The two denies of the module docstring, on `bucket`'s policy."""
     stack = cdk.Stack.of(bucket)
     bucket.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="DenyAuditRecordDeletion",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=list(AUDIT_RECORD_DELETION_ACTIONS),
-            resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
+        deny_anyone(
+            "DenyAuditRecordDeletion", AUDIT_RECORD_DELETION_ACTIONS, [bucket.bucket_arn, bucket.arn_for_objects("*")]
         )
     )
     bucket.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="DenyAuditBucketSettingsButDeploys",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=list(AUDIT_BUCKET_SETTINGS_ACTIONS),
-            resources=[bucket.bucket_arn],
+        deny_anyone(
+            "DenyAuditBucketSettingsButDeploys",
+            AUDIT_BUCKET_SETTINGS_ACTIONS,
+            [bucket.bucket_arn],
             conditions={"ArnNotEquals": {"aws:PrincipalArn": cloudformation_execution_role_arn(stack)}},
         )
     )

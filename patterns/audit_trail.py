@@ -44,7 +44,7 @@ from constructs import Construct
 from config.topology import AUDIT_LOG_GROUP_PREFIX
 from patterns.audit_lock import ObjectLock
 from patterns.bucket_replication import ReplicationTarget
-from patterns.iam import ManagedPolicyRole
+from patterns.iam import ManagedPolicyRole, deny_anyone
 from patterns.secure_bucket import LogArchive, SecureBucket, SecureBucketProps
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
@@ -158,12 +158,10 @@ class AuditTrail(Construct):
             )
         )
         bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="DenyWritesByAnyoneButCloudTrail",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:PutObject"],
-                resources=[bucket.arn_for_objects("*")],
+            deny_anyone(
+                "DenyWritesByAnyoneButCloudTrail",
+                ["s3:PutObject"],
+                [bucket.arn_for_objects("*")],
                 conditions={"StringNotEqualsIfExists": {"aws:PrincipalServiceName": CLOUDTRAIL}},
             )
         )

@@ -51,6 +51,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from patterns.iam import deny_anyone
 from patterns.tagging import tag_data_classification
 
 # Actions only the break-glass role may call on the vault and its recovery points (ACC-4).
@@ -118,12 +119,10 @@ class SecureBackupVault(Construct):
         props = self.props
         return iam.PolicyDocument(
             statements=[
-                iam.PolicyStatement(
-                    sid="DenyRecoveryPointTamperingExceptBreakGlass",
-                    effect=iam.Effect.DENY,
-                    principals=[iam.AnyPrincipal()],
-                    actions=list(PROTECTED_ACTIONS),
-                    resources=["*"],
+                deny_anyone(
+                    "DenyRecoveryPointTamperingExceptBreakGlass",
+                    PROTECTED_ACTIONS,
+                    ["*"],
                     conditions={"ArnNotEquals": {"aws:PrincipalArn": props.break_glass_role_arn}},
                 )
             ]

@@ -28,6 +28,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from patterns.iam import ManagedPolicyRole
+from patterns.network import closed_security_group
 from patterns.retention import keep_with
 from patterns.tagging import BACKUP_TIER_DATABASE, tag_backup_tier, tag_data_classification
 from policies.acknowledgments import acknowledge
@@ -189,19 +190,14 @@ class EncryptedPostgres(Construct):
     def _security_groups(self) -> tuple[ec2.SecurityGroup, ec2.SecurityGroup]:
         """Clients of the database, and the rotation function (HTTPS to the Secrets Manager endpoint only)."""
         props = self.props
-        clients = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=props.vpc,
-            description=f"{props.instance_identifier}: PostgreSQL clients only",
-            allow_all_outbound=False,
+        clients = closed_security_group(
+            self, "SecurityGroup", vpc=props.vpc, description=f"{props.instance_identifier}: PostgreSQL clients only"
         )
-        rotation = ec2.SecurityGroup(
+        rotation = closed_security_group(
             self,
             "RotationSecurityGroup",
             vpc=props.vpc,
             description=f"{props.instance_identifier}: the credential rotation function",
-            allow_all_outbound=False,
         )
         rotation.add_egress_rule(
             ec2.Peer.ipv4(props.vpc.vpc_cidr_block), ec2.Port.tcp(443), "Secrets Manager VPC endpoint"

@@ -9,6 +9,7 @@ computed by the constructs that know what they need.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aws_cdk import aws_iam as iam
@@ -39,3 +40,26 @@ class ManagedPolicyRole(iam.Role):
 
     def add_to_policy(self, statement: iam.PolicyStatement) -> bool:
         return self.add_to_principal_policy(statement).statement_added
+
+
+def deny(
+    sid: str, actions: Iterable[str], resources: Iterable[str], *, conditions: Mapping[str, Any] | None = None
+) -> iam.PolicyStatement:
+    """An explicit Deny for an identity policy or boundary: the caller says what, on what and when."""
+    return iam.PolicyStatement(
+        sid=sid, effect=iam.Effect.DENY, actions=list(actions), resources=list(resources), conditions=conditions
+    )
+
+
+def deny_anyone(
+    sid: str, actions: Iterable[str], resources: Iterable[str], *, conditions: Mapping[str, Any] | None = None
+) -> iam.PolicyStatement:
+    """An explicit Deny for a resource policy, to every principal (`*`) unless `conditions` exempt one."""
+    return iam.PolicyStatement(
+        sid=sid,
+        effect=iam.Effect.DENY,
+        principals=[iam.AnyPrincipal()],
+        actions=list(actions),
+        resources=list(resources),
+        conditions=conditions,
+    )

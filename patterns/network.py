@@ -24,6 +24,12 @@ INTERFACE_ENDPOINTS = {
 }
 
 
+def closed_security_group(scope: Construct, id: str, *, vpc: ec2.IVpc, description: str) -> ec2.SecurityGroup:
+    """A security group that admits nothing and sends nothing (CDK's allow-all egress off): its owner
+    adds each rule it needs, so every open port in a template has a line that asked for it."""
+    return ec2.SecurityGroup(scope, id, vpc=vpc, description=description, allow_all_outbound=False)
+
+
 @dataclass(frozen=True)
 class NetworkProps:
     availability_zones: tuple[str, ...]
@@ -113,12 +119,11 @@ class SecureNetwork(Construct):
         return flow_log_group, flow_log_role, flow_log
 
     def _endpoint_security_group(self) -> ec2.SecurityGroup:
-        group = ec2.SecurityGroup(
+        group = closed_security_group(
             self,
             "EndpointSecurityGroup",
             vpc=self.vpc,
             description="HTTPS from inside the VPC to AWS API interface endpoints",
-            allow_all_outbound=False,
         )
         group.add_ingress_rule(ec2.Peer.ipv4(self.props.cidr), ec2.Port.tcp(443), "HTTPS from the VPC")
         return group

@@ -30,6 +30,7 @@ from patterns.encrypted_postgres import (
     monitoring_role,
     tls_parameter_group,
 )
+from patterns.network import closed_security_group
 from patterns.retention import keep_with
 from patterns.tagging import BACKUP_TIER_STANDBY, tag_backup_tier, tag_data_classification
 from policies.acknowledgments import acknowledge
@@ -69,12 +70,8 @@ class EncryptedPostgresReplica(Construct):
 
     def _network(self) -> tuple[ec2.SecurityGroup, rds.SubnetGroup]:
         props = self.props
-        security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=props.vpc,
-            description=f"{props.instance_identifier}: PostgreSQL clients only",
-            allow_all_outbound=False,
+        security_group = closed_security_group(
+            self, "SecurityGroup", vpc=props.vpc, description=f"{props.instance_identifier}: PostgreSQL clients only"
         )
         subnet_group = rds.SubnetGroup(
             self,

@@ -28,6 +28,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from patterns.network import closed_security_group
 from patterns.tagging import tag_data_classification
 from policies.acknowledgments import acknowledge
 
@@ -77,12 +78,8 @@ class EncryptedRedis(Construct):
 
     def _network(self) -> tuple[ec2.SecurityGroup, elasticache.CfnSubnetGroup]:
         props = self.props
-        security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=props.vpc,
-            description=f"{props.replication_group_id}: Redis clients only",
-            allow_all_outbound=False,
+        security_group = closed_security_group(
+            self, "SecurityGroup", vpc=props.vpc, description=f"{props.replication_group_id}: Redis clients only"
         )
         subnet_group = elasticache.CfnSubnetGroup(
             self,

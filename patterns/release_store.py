@@ -28,7 +28,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from patterns.iam import ManagedPolicyRole
+from patterns.iam import ManagedPolicyRole, deny_anyone
 from patterns.nag_findings import iam5_resource_finding
 from patterns.tagging import tag_data_classification
 from policies.acknowledgments import acknowledge, acknowledge_in_public_packs
@@ -104,31 +104,25 @@ class ReleaseStore(Construct):
     def _bucket_policy(self) -> None:
         bucket, role_arn = self.bucket, self.role.role_arn
         bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="DenyOverwritingARelease",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:PutObject"],
-                resources=[bucket.arn_for_objects("*")],
+            deny_anyone(
+                "DenyOverwritingARelease",
+                ["s3:PutObject"],
+                [bucket.arn_for_objects("*")],
                 conditions={"Null": {"s3:if-none-match": "true"}, "Bool": {"s3:ObjectCreationOperation": "true"}},
             )
         )
         bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="DenyDeletingReleases",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutLifecycleConfiguration"],
-                resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
+            deny_anyone(
+                "DenyDeletingReleases",
+                ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutLifecycleConfiguration"],
+                [bucket.bucket_arn, bucket.arn_for_objects("*")],
             )
         )
         bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="OnlyTheReleaseRoleMarksReleases",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:PutObjectTagging", "s3:DeleteObjectTagging", "s3:PutObjectVersionTagging"],
-                resources=[bucket.arn_for_objects("*")],
+            deny_anyone(
+                "OnlyTheReleaseRoleMarksReleases",
+                ["s3:PutObjectTagging", "s3:DeleteObjectTagging", "s3:PutObjectVersionTagging"],
+                [bucket.arn_for_objects("*")],
                 conditions={"ArnNotEquals": {"aws:PrincipalArn": role_arn}},
             )
         )

@@ -42,6 +42,7 @@ from aws_cdk import aws_rds as rds
 from constructs import Construct
 
 from patterns.iam import ManagedPolicyRole
+from patterns.network import closed_security_group
 from patterns.tagging import BACKUP_TIER, BACKUP_TIER_COMPUTE, BACKUP_TIER_DATABASE
 
 MONTHLY_RESTORE_TEST: Final = "cron(0 4 1 * ? *)"
@@ -162,12 +163,11 @@ class MonthlyRestoreTesting(Construct):
     def _isolated_placement(self, network: RestoreTestingNetwork) -> tuple[ec2.SecurityGroup, rds.CfnDBSubnetGroup]:
         """A closed security group and a DB subnet group in the isolated subnets (BAK-9)."""
         prefix = self.props.name_prefix
-        security_group = ec2.SecurityGroup(
+        security_group = closed_security_group(
             self,
             "RestoredResources",
             vpc=network.vpc,
             description=f"{prefix} restore tests: no ingress, no egress (BAK-9)",
-            allow_all_outbound=False,
         )
         db_subnet_group = rds.CfnDBSubnetGroup(
             self,

@@ -31,7 +31,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from patterns.iam import ManagedPolicyRole
+from patterns.iam import ManagedPolicyRole, deny
 from patterns.nag_findings import IAM5, PUBLIC_PACK_PREFIXES, iam5_resource_finding
 from patterns.tagging import PATCH_GROUP
 from patterns.team_actions import (
@@ -246,50 +246,27 @@ class TeamRoles(Construct):
             # The ceiling. A boundary grants nothing by itself: the roles' scoped identity policies
             # decide what is allowed, and the denies below hold whatever those policies say.
             iam.PolicyStatement(sid="CeilingOnly", actions=["*"], resources=["*"]),
-            iam.PolicyStatement(
-                sid="DenyIamEscalation",
-                effect=iam.Effect.DENY,
-                actions=list(IAM_ESCALATION_ACTIONS),
-                resources=["*"],
-            ),
-            iam.PolicyStatement(
-                sid="DenyRolesWithoutThisBoundary",
-                effect=iam.Effect.DENY,
-                actions=list(IAM_BOUNDARY_BOUND_ACTIONS),
-                resources=["*"],
+            deny("DenyIamEscalation", IAM_ESCALATION_ACTIONS, ["*"]),
+            deny(
+                "DenyRolesWithoutThisBoundary",
+                IAM_BOUNDARY_BOUND_ACTIONS,
+                ["*"],
                 conditions={"StringNotEquals": {"iam:PermissionsBoundary": boundary_arn}},
             ),
-            iam.PolicyStatement(
-                # Not even break-glass hands an administrator policy to another principal (ACC-1).
-                sid="DenyAttachingAdministratorPolicies",
-                effect=iam.Effect.DENY,
-                actions=list(ADMINISTRATOR_ATTACH_ACTIONS),
-                resources=["*"],
+            # Not even break-glass hands an administrator policy to another principal (ACC-1).
+            deny(
+                "DenyAttachingAdministratorPolicies",
+                ADMINISTRATOR_ATTACH_ACTIONS,
+                ["*"],
                 conditions={"ArnLike": {"iam:PolicyARN": list(ADMINISTRATOR_POLICY_ARNS)}},
             ),
-            iam.PolicyStatement(
-                sid="DenyBoundaryTampering",
-                effect=iam.Effect.DENY,
-                actions=["iam:DeletePolicy", "iam:DeletePolicyVersion"],
-                resources=[boundary_arn],
-            ),
-            iam.PolicyStatement(
-                sid="DenyKeyDeletion",
-                effect=iam.Effect.DENY,
-                actions=list(KMS_DESTRUCTIVE_ACTIONS),
-                resources=["*"],
-            ),
-            iam.PolicyStatement(
-                sid="DenyAuditTrailChanges",
-                effect=iam.Effect.DENY,
-                actions=list(CLOUDTRAIL_DISABLING_ACTIONS),
-                resources=["*"],
-            ),
-            iam.PolicyStatement(
-                sid="DenyBackupDeletionExceptBreakGlass",
-                effect=iam.Effect.DENY,
-                actions=list(BACKUP_DESTRUCTIVE_ACTIONS),
-                resources=["*"],
+            deny("DenyBoundaryTampering", ["iam:DeletePolicy", "iam:DeletePolicyVersion"], [boundary_arn]),
+            deny("DenyKeyDeletion", KMS_DESTRUCTIVE_ACTIONS, ["*"]),
+            deny("DenyAuditTrailChanges", CLOUDTRAIL_DISABLING_ACTIONS, ["*"]),
+            deny(
+                "DenyBackupDeletionExceptBreakGlass",
+                BACKUP_DESTRUCTIVE_ACTIONS,
+                ["*"],
                 conditions={"ArnNotEquals": {"aws:PrincipalArn": self.break_glass_role_arn}},
             ),
         ]
@@ -298,12 +275,11 @@ class TeamRoles(Construct):
         if not self.props.unbounded_role_names:
             return
         boundary.add_statements(
-            iam.PolicyStatement(
-                # An explicit deny: a trust policy naming a team role would otherwise suffice.
-                sid="DenyAssumingUnboundedRoles",
-                effect=iam.Effect.DENY,
-                actions=["sts:AssumeRole"],
-                resources=[
+            # An explicit deny: a trust policy naming a team role would otherwise suffice.
+            deny(
+                "DenyAssumingUnboundedRoles",
+                ["sts:AssumeRole"],
+                [
                     stack.format_arn(service="iam", region="", resource="role", resource_name=name)
                     for name in self.props.unbounded_role_names
                 ],
@@ -317,21 +293,15 @@ class TeamRoles(Construct):
         props = self.props
         if props.audit_bucket_arns:
             boundary.add_statements(
-                iam.PolicyStatement(
-                    sid="DenyAuditRecordTampering",
-                    effect=iam.Effect.DENY,
-                    actions=[*AUDIT_RECORD_DELETION_ACTIONS, *AUDIT_BUCKET_SETTINGS_ACTIONS],
-                    resources=list(props.audit_bucket_arns),
+                deny(
+                    "DenyAuditRecordTampering",
+                    [*AUDIT_RECORD_DELETION_ACTIONS, *AUDIT_BUCKET_SETTINGS_ACTIONS],
+                    props.audit_bucket_arns,
                 )
             )
         if props.audit_log_group_arn is not None:
             boundary.add_statements(
-                iam.PolicyStatement(
-                    sid="DenyAuditLogGroupTampering",
-                    effect=iam.Effect.DENY,
-                    actions=list(AUDIT_LOG_PROTECTED_ACTIONS),
-                    resources=[props.audit_log_group_arn],
-                )
+                deny("DenyAuditLogGroupTampering", AUDIT_LOG_PROTECTED_ACTIONS, [props.audit_log_group_arn])
             )
 
     def _release_operator(self, stack: cdk.Stack) -> iam.ManagedPolicy:

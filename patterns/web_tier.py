@@ -39,6 +39,7 @@ from config.model import EgressRule, Release
 from patterns.alerting import severity_alarm
 from patterns.iam import ManagedPolicyRole
 from patterns.keys import allow_auto_scaling_service_role
+from patterns.network import closed_security_group
 from patterns.release_boot import boot_commands
 from patterns.retention import keep_with
 from patterns.tagging import PATCH_GROUP, tag_data_classification, tag_stateless
@@ -135,21 +136,19 @@ class WebTier(Construct):
     def _security_groups(self) -> tuple[ec2.SecurityGroup, ec2.SecurityGroup]:
         """The internet reaches the ALB on 443/80 only; the instances reach only what `props.egress` names."""
         props = self.props
-        alb_sg = ec2.SecurityGroup(
+        alb_sg = closed_security_group(
             self,
             "AlbSecurityGroup",
             vpc=props.vpc,
             description=f"{props.name_prefix} ALB: HTTPS and HTTP (redirect only) from the internet",
-            allow_all_outbound=False,
         )
         for port, why in ((443, "HTTPS from the internet"), (80, "HTTP from the internet, redirected to HTTPS")):
             alb_sg.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(port), why)
-        app_sg = ec2.SecurityGroup(
+        app_sg = closed_security_group(
             self,
             "AppSecurityGroup",
             vpc=props.vpc,
             description=f"{props.name_prefix} web instances: app port from the ALB only, no SSH",
-            allow_all_outbound=False,
         )
         egress = props.egress
         app_sg.add_egress_rule(

@@ -148,22 +148,42 @@ class BackupStack(PlatformStack):
 
     def _primary_plans(self, deployment: Deployment, data_key: kms.IKey) -> TieredBackupPlans:
         """Every tier's plan, copied to the DR region's vault (BAK-1..BAK-5)."""
-        retention = deployment.retention
+        return self._plans(
+            data_key,
+            name_prefix=deployment.name,
+            copy_region=deployment.dr_region,
+            copy_vault_name=self.names.backup_vault_name(DR),
+            role_name=backup_role_name(deployment),
+        )
+
+    def _plans(
+        self,
+        data_key: kms.IKey,
+        *,
+        name_prefix: str,
+        copy_region: str,
+        copy_vault_name: str,
+        role_name: str,
+        tiers: tuple[str, ...] | None = None,
+    ) -> TieredBackupPlans:
+        """Plans into this stack's vault on the deployment's schedules and retention, copied to the other region."""
+        deployment = self.deployment
         return TieredBackupPlans(
             self,
             "Plans",
             props=BackupPlanProps(
-                name_prefix=deployment.name,
+                name_prefix=name_prefix,
                 jurisdiction=deployment.jurisdiction,
                 timezone=deployment.timezone,
-                retention=retention,
+                retention=deployment.retention,
                 vault=self.vault.vault,
-                copy_region=deployment.dr_region,
-                copy_vault_name=self.names.backup_vault_name(DR),
-                role_name=backup_role_name(deployment),
+                copy_region=copy_region,
+                copy_vault_name=copy_vault_name,
+                role_name=role_name,
                 maintenance=deployment.maintenance,
                 source_keys=(data_key,),
                 allowed_regions=deployment.allowed_regions,
+                tiers=tiers,
             ),
         )
 
@@ -207,23 +227,13 @@ class BackupStack(PlatformStack):
 
     def _dr_plan(self, deployment: Deployment, data_key: kms.IKey) -> None:
         """The dormant database plan of the DR region: it backs up the promoted writer (module docstring)."""
-        self.plans = TieredBackupPlans(
-            self,
-            "Plans",
-            props=BackupPlanProps(
-                name_prefix=self.name_prefix,
-                jurisdiction=deployment.jurisdiction,
-                timezone=deployment.timezone,
-                retention=deployment.retention,
-                vault=self.vault.vault,
-                copy_region=deployment.primary_region,
-                copy_vault_name=self.names.backup_vault_name(PRIMARY),
-                role_name=dr_backup_role_name(deployment),
-                maintenance=deployment.maintenance,
-                source_keys=(data_key,),
-                allowed_regions=deployment.allowed_regions,
-                tiers=(BACKUP_TIER_DATABASE,),
-            ),
+        self.plans = self._plans(
+            data_key,
+            name_prefix=self.name_prefix,
+            copy_region=deployment.primary_region,
+            copy_vault_name=self.names.backup_vault_name(PRIMARY),
+            role_name=dr_backup_role_name(deployment),
+            tiers=(BACKUP_TIER_DATABASE,),
         )
         _acknowledge_service_policy(self.plans.role, BACKUP_SERVICE_POLICY)
         plan = self.plans.plans[BACKUP_TIER_DATABASE]

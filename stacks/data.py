@@ -22,19 +22,18 @@ from constructs import Construct
 
 from config import Deployment
 from config.topology import DR, FailoverTopology
-from patterns.alerting import secret_replication_failed_rule, severity_alarm
+from patterns.alerting import severity_alarm
 from patterns.bucket_replication import ReplicationTarget, missed_threshold_watch, replication_alarms
 from patterns.encrypted_postgres import (
     EncryptedPostgres,
     EncryptedPostgresProps,
     HostedRotationInputs,
-    window_before,
 )
 from patterns.keys import DataClassKeyRing
 from patterns.log_retention import retention_days
-from patterns.redis import EncryptedRedis, RedisProps
 from patterns.secure_bucket import LoggedBuckets
 from stacks.base import PlatformStack
+from stacks.data_tier import DataTier, data_tier_redis, master_secret_replication_watch
 
 GIB = 1024**3
 # RDS PostgreSQL default max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000).
@@ -107,25 +106,20 @@ class DataStack(PlatformStack):
         self.access_log_bucket, self.log_bucket, self.content_bucket = self._buckets(deployment, key_ring)
         self.postgres = self._postgres(deployment, key_ring, vpc)
         self.database = self.postgres.instance
-        self.db_security_group = self.postgres.security_group
-        self.db_secret = self.postgres.secret
-        self.database_port = self.postgres.port
-        self.redis = self._redis(deployment, key_ring, vpc)
+        self.redis = data_tier_redis(self, key_ring=key_ring, vpc=vpc, replicas=deployment.sizing.cache_replicas)
         self.cache = self.redis.replication_group
-        self.cache_security_group = self.redis.security_group
-        self.cache_port = self.redis.port
-        self.database_endpoint = self.database.db_instance_endpoint_address
-        self.cache_endpoint = self.cache.attr_primary_end_point_address
+        self.tier = DataTier(
+            database_security_group=self.postgres.security_group,
+            database_port=self.postgres.port,
+            database_secret=self.postgres.secret,
+            database_endpoint=self.database.db_instance_endpoint_address,
+            cache=self.redis,
+        )
         sizing = deployment.sizing
         self._alarms(topics, sizing.db_allocated_storage_gib, sizing.db_instance_class)
         self._replication_watch(deployment, key_ring, topics)
         if deployment.standby.enabled:
-            self.secret_replication_rule = secret_replication_failed_rule(
-                self,
-                "SecretReplicationFailedRule",
-                topics=topics,
-                rule_name=f"{self.name_prefix}-secret-replication-failed",
-            )
+            self.secret_replication_rule = master_secret_replication_watch(self, topics)
         self._outputs()
 
     def _buckets(self, deployment: Deployment, key_ring: DataClassKeyRing) -> tuple[s3.Bucket, s3.Bucket, s3.Bucket]:
@@ -182,25 +176,6 @@ class DataStack(PlatformStack):
             ),
         )
 
-    def _redis(self, deployment: Deployment, key_ring: DataClassKeyRing, vpc: ec2.IVpc) -> EncryptedRedis:
-        retention = deployment.retention
-        sizing = deployment.sizing
-        window = deployment.maintenance
-        return EncryptedRedis(
-            self,
-            "Redis",
-            props=RedisProps(
-                vpc=vpc,
-                replication_group_id=f"{self.name_prefix}-redis",
-                node_type=sizing.cache_node_type,
-                replicas=sizing.cache_replicas,
-                storage_key=key_ring.customer,
-                maintenance_window=window.rds_window,
-                snapshot_window=window_before(window.start_utc, hours_before=4),
-                snapshot_retention_days=retention.rds_automated_backup_days,
-            ),
-        )
-
     def _replication_watch(
         self, deployment: Deployment, key_ring: DataClassKeyRing, topics: Mapping[int, sns.ITopic]
     ) -> None:
@@ -228,7 +203,7 @@ class DataStack(PlatformStack):
 
     def _outputs(self) -> None:
         cdk.CfnOutput(self, "DatabaseEndpoint", value=self.database.db_instance_endpoint_address)
-        cdk.CfnOutput(self, "DatabaseSecretArn", value=self.db_secret.secret_arn)
+        cdk.CfnOutput(self, "DatabaseSecretArn", value=self.postgres.secret.secret_arn)
         cdk.CfnOutput(self, "CacheEndpoint", value=self.cache.attr_primary_end_point_address)
         cdk.CfnOutput(self, "ContentBucketName", value=self.content_bucket.bucket_name)
         cdk.CfnOutput(self, "LogBucketName", value=self.log_bucket.bucket_name)

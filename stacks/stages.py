@@ -22,20 +22,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from config import Deployment
 from config.names import DeploymentNames
 from config.topology import DR, PRIMARY, FailoverTopology
 from patterns.keys import allow_secret_replicas
+from patterns.patching import PatchManagement
+from patterns.session_manager import SessionManagerPreferences
 from stacks.access import AccessStack
 from stacks.alerts import AlertsStack
 from stacks.audit import AuditStack
 from stacks.audit_archive import AuditArchiveStack
 from stacks.backup import BackupStack
 from stacks.data import DataStack
+from stacks.data_tier import DataStoreAccess
 from stacks.dns import DnsStack
 from stacks.failover import FailoverSwitchStack
 from stacks.identity import IdentityStack
@@ -45,7 +48,7 @@ from stacks.network import NetworkStack
 from stacks.operations import OperationsStack
 from stacks.patching import PatchingStack
 from stacks.standby import StandbyDataStack, StandbyStorageStack
-from stacks.web import DataStoreAccess, PublicRecord, WebStack
+from stacks.web import PublicRecord, WebStack
 
 DR_FOUNDATION = ("Keys", "Network", "Alerts", "Backup", "AuditArchive", "Storage", "Switch")
 DR_STANDBY = ("StandbyData", "StandbyPatching", "StandbyWeb")
@@ -82,25 +85,6 @@ def deploy_order(deployment: Deployment) -> list[DeployStep]:
     return steps
 
 
-def data_store_access(
-    data: DataStack | StandbyDataStack, *, bucket_name: str, key: kms.IKey, access_logs: s3.IBucket
-) -> DataStoreAccess:
-    """What a web tier may reach in the data tier of its own region (primary or DR standby)."""
-    return DataStoreAccess(
-        database_security_group=data.db_security_group,
-        database_port=data.database_port,
-        database_secret=data.db_secret,
-        database_endpoint=data.database_endpoint,
-        cache_security_group=data.cache_security_group,
-        cache_port=data.cache_port,
-        cache_endpoint=data.cache_endpoint,
-        cache=data.redis,
-        content_bucket_name=bucket_name,
-        content_key=key,
-        server_access_logs_bucket=access_logs,
-    )
-
-
 class RegionStacks:
     """The stacks of one deployment in one region, built into `scope`: a `RegionalStage` on the
     command line, a plain construct of the deployment's `DeploymentStage` in a pipeline
@@ -133,6 +117,53 @@ class RegionStacks:
             raise ValueError(f"step {step.what!r} deploys no stack of {self.deployment.name}-{self.role}")
         return chosen
 
+    def _backup_stack(self, *, vpc: ec2.IVpc | None = None, logs_key: kms.IKey | None = None) -> BackupStack:
+        """This region's backup stack; the primary passes what its restore tests and Config recorder need."""
+        key_ring = self.keys.key_ring
+        return BackupStack(
+            self.scope,
+            "Backup",
+            deployment=self.deployment,
+            role=self.role,
+            backup_key=key_ring.backup,
+            data_key=key_ring.customer,
+            alarm_topics=self.alerts.topics,  # both regions: the dormant DR plan's failed jobs page too
+            vpc=vpc,
+            logs_key=logs_key,
+        )
+
+    def _web_stack(
+        self,
+        id: str,
+        *,
+        record: PublicRecord,
+        data: DataStoreAccess,
+        sessions: SessionManagerPreferences | None,
+        patching: PatchManagement,
+        min_capacity: int | None = None,
+    ) -> WebStack:
+        """A web tier in this region on its network, keys and alarm topics; the caller passes what differs."""
+        key_ring = self.keys.key_ring
+        network = self.network.network
+        return WebStack(
+            self.scope,
+            id,
+            deployment=self.deployment,
+            role=self.role,
+            vpc=network.vpc,
+            endpoint_security_group=network.endpoint_security_group,
+            customer_key=key_ring.customer,
+            logs_key=key_ring.logs,
+            system_key=key_ring.system,
+            codebase_key=key_ring.codebase,
+            record=record,
+            alarm_topics=self.alerts.topics,
+            min_capacity=min_capacity,
+            patching=patching,
+            sessions=sessions,
+            data=data,
+        )
+
 
 class DisasterRecoveryRegion(RegionStacks):
     """The DR region, inside the same jurisdiction (HOST-2, DR-1): foundation, then standby."""
@@ -151,15 +182,7 @@ class DisasterRecoveryRegion(RegionStacks):
 
     def _build_foundation(self, deployment: Deployment) -> None:
         key_ring = self.keys.key_ring
-        self.backup = BackupStack(
-            self.scope,
-            "Backup",
-            deployment=deployment,
-            role=self.role,
-            backup_key=key_ring.backup,
-            data_key=key_ring.customer,
-            alarm_topics=self.alerts.topics,  # the dormant DR plan's failed jobs page as in the primary
-        )
+        self.backup = self._backup_stack()
         # Every deployment, standby or not: the primary's audit records are copied here (ACC-3).
         self.audit_archive = AuditArchiveStack(self.scope, "AuditArchive", deployment=deployment, key_ring=key_ring)
         if not deployment.standby.enabled:
@@ -180,7 +203,6 @@ class DisasterRecoveryRegion(RegionStacks):
             vpc=self.network.network.vpc,
             topics=self.alerts.topics,
         )
-        data = self.standby_data
         self.standby_patching = PatchingStack(
             self.scope,
             "StandbyPatching",
@@ -189,28 +211,13 @@ class DisasterRecoveryRegion(RegionStacks):
             logs_key=key_ring.logs,
             session_key=key_ring.system,
         )
-        self.standby_web = WebStack(
-            self.scope,
+        self.standby_web = self._web_stack(
             "StandbyWeb",
-            deployment=deployment,
-            role=self.role,
-            vpc=self.network.network.vpc,
-            endpoint_security_group=self.network.network.endpoint_security_group,
-            customer_key=key_ring.customer,
-            logs_key=key_ring.logs,
-            system_key=key_ring.system,
-            codebase_key=key_ring.codebase,
             record=PublicRecord.secondary(deployment),
-            alarm_topics=self.alerts.topics,
-            min_capacity=deployment.standby.web_min_capacity,
-            patching=self.standby_patching.patching,
+            data=DataStoreAccess.of(self.standby_data.tier, content=self.storage, content_key=key_ring.customer),
             sessions=self.standby_patching.sessions,
-            data=data_store_access(
-                data,
-                bucket_name=self.storage.content_bucket_name,
-                key=key_ring.customer,
-                access_logs=self.storage.access_log_bucket,
-            ),
+            patching=self.standby_patching.patching,
+            min_capacity=deployment.standby.web_min_capacity,
         )
 
 
@@ -239,17 +246,7 @@ class PrimaryRegion(RegionStacks):
             self.scope, "Operations", deployment=deployment, role=self.role, key_ring=key_ring
         )
         # Plans copying into the DR vault by its deterministic name (BAK-1..BAK-5).
-        self.backup = BackupStack(
-            self.scope,
-            "Backup",
-            deployment=deployment,
-            role=self.role,
-            backup_key=key_ring.backup,
-            data_key=key_ring.customer,
-            alarm_topics=self.alerts.topics,
-            vpc=self.network.network.vpc,
-            logs_key=key_ring.logs,
-        )
+        self.backup = self._backup_stack(vpc=self.network.network.vpc, logs_key=key_ring.logs)
         # Route 53 and IAM are global: the zone, team roles and Session Manager live here.
         self.dns = DnsStack(self.scope, "Dns", deployment=deployment, role=self.role)
         self.access = AccessStack(
@@ -280,26 +277,12 @@ class PrimaryRegion(RegionStacks):
         )
 
     def _build_web_tier(self, deployment: Deployment) -> WebStack:
-        key_ring = self.keys.key_ring
-        data = self.data
-        return WebStack(
-            self.scope,
+        return self._web_stack(
             "Web",
-            deployment=deployment,
-            role=self.role,
-            vpc=self.network.network.vpc,
-            endpoint_security_group=self.network.network.endpoint_security_group,
-            customer_key=key_ring.customer,
-            logs_key=key_ring.logs,
-            system_key=key_ring.system,
-            codebase_key=key_ring.codebase,
             record=PublicRecord.primary(deployment, self.dns.zone),
-            alarm_topics=self.alerts.topics,
+            data=DataStoreAccess.of(self.data.tier, content=self.data, content_key=self.keys.key_ring.customer),
             sessions=self.access.sessions,
             patching=self.patching.patching,
-            data=data_store_access(
-                data, bucket_name=data.content_bucket_name, key=key_ring.customer, access_logs=data.access_log_bucket
-            ),
         )
 
 

@@ -18,15 +18,15 @@ from constructs import Construct
 
 from config import Deployment
 from config.topology import DR, PRIMARY, FailoverTopology
-from patterns.alerting import secret_replication_failed_rule, severity_alarm
+from patterns.alerting import severity_alarm
 from patterns.bucket_replication import ReplicationTarget, replication_role
-from patterns.encrypted_postgres import DEFAULT_PORT, window_before
+from patterns.encrypted_postgres import DEFAULT_PORT
 from patterns.keys import DataClassKeyRing
 from patterns.log_retention import retention_days
 from patterns.postgres_replica import EncryptedPostgresReplica, PostgresReplicaProps
-from patterns.redis import EncryptedRedis, RedisProps
 from patterns.secure_bucket import LoggedBuckets
 from stacks.base import PlatformStack
+from stacks.data_tier import DataTier, data_tier_redis, master_secret_replication_watch
 
 
 class StandbyStorageStack(PlatformStack):
@@ -97,26 +97,24 @@ class StandbyDataStack(PlatformStack):
             summary="encrypted cross-region PostgreSQL replica with a ReplicaLag alarm, Redis (DR-1)",
         )
         self.replica = self._replica(deployment, key_ring, vpc)
-        self.db_security_group = self.replica.security_group
-        self.database_port = self.replica.port
-        self.database_endpoint = self.replica.endpoint_address
-        self.db_secret = self._replicated_master_secret(deployment, key_ring)
+        master_secret = self._replicated_master_secret(deployment, key_ring)
         self.replica_lag_alarm = self._replica_lag_alarm(deployment, topics)
-        self.secret_replication_rule = secret_replication_failed_rule(
-            self,
-            "SecretReplicationFailedRule",
-            topics=topics,
-            rule_name=f"{self.name_prefix}-secret-replication-failed",
-        )
+        self.secret_replication_rule = master_secret_replication_watch(self, topics)
         self._capacity_alarms(topics, deployment)
-        self.redis = self._redis(deployment, key_ring, vpc)
-        self.cache = self.redis.replication_group
-        self.cache_security_group = self.redis.security_group
-        self.cache_port = self.redis.port
-        self.cache_endpoint = self.cache.attr_primary_end_point_address
-        cdk.CfnOutput(self, "ReplicaEndpoint", value=self.database_endpoint)
+        # A smaller Redis than the primary's (at most one replica) until the DR region serves.
+        self.redis = data_tier_redis(
+            self, key_ring=key_ring, vpc=vpc, replicas=min(deployment.sizing.cache_replicas, 1)
+        )
+        self.tier = DataTier(
+            database_security_group=self.replica.security_group,
+            database_port=self.replica.port,
+            database_secret=master_secret,
+            database_endpoint=self.replica.endpoint_address,
+            cache=self.redis,
+        )
+        cdk.CfnOutput(self, "ReplicaEndpoint", value=self.tier.database_endpoint)
         cdk.CfnOutput(self, "ReplicaLagAlarmName", value=self.replica_lag_alarm.alarm_name)
-        cdk.CfnOutput(self, "CacheEndpoint", value=self.cache_endpoint)
+        cdk.CfnOutput(self, "CacheEndpoint", value=self.tier.cache_endpoint)
 
     def _replica(self, deployment: Deployment, key_ring: DataClassKeyRing, vpc: ec2.IVpc) -> EncryptedPostgresReplica:
         topology = FailoverTopology.of(deployment)
@@ -183,25 +181,6 @@ class StandbyDataStack(PlatformStack):
             datapoints_to_alarm=2,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_name=topology.replica_lag_alarm_name,
-        )
-
-    def _redis(self, deployment: Deployment, key_ring: DataClassKeyRing, vpc: ec2.IVpc) -> EncryptedRedis:
-        """A smaller Redis than the primary's (at most one replica) until the DR region serves."""
-        sizing = deployment.sizing
-        window = deployment.maintenance
-        return EncryptedRedis(
-            self,
-            "Redis",
-            props=RedisProps(
-                vpc=vpc,
-                replication_group_id=f"{self.name_prefix}-redis",
-                node_type=sizing.cache_node_type,
-                replicas=min(sizing.cache_replicas, 1),
-                storage_key=key_ring.customer,
-                maintenance_window=window.rds_window,
-                snapshot_window=window_before(window.start_utc, hours_before=4),
-                snapshot_retention_days=deployment.retention.rds_automated_backup_days,
-            ),
         )
 
     def _capacity_alarms(self, topics: Mapping[int, sns.ITopic], deployment: Deployment) -> None:

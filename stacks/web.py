@@ -34,7 +34,6 @@ from patterns.log_retention import retention_days
 from patterns.nag_findings import iam5_resource_finding
 from patterns.outside_probe import OutsideProbe, OutsideProbeProps
 from patterns.patching import PatchManagement
-from patterns.redis import EncryptedRedis
 from patterns.release_store import ReleaseStore, ReleaseStoreProps
 from patterns.secure_bucket import ALB_ACCESS_LOGS, AccessLogBucket, AccessLogBucketProps, LogArchive
 from patterns.session_manager import SessionManagerPreferences
@@ -44,6 +43,7 @@ from patterns.web_acl import RegionalWebAcl, WebAclProps
 from patterns.web_tier import WebEgress, WebTier, WebTierProps
 from policies.acknowledgments import acknowledge
 from stacks.base import PlatformStack
+from stacks.data_tier import DataStoreAccess
 from stacks.patching import web_patch_group
 
 HEALTH_CHECK_INTERVAL_SECONDS = 30
@@ -58,23 +58,6 @@ def _release_record(deployment: Deployment) -> str:
     if release is None:
         return json.dumps({"version": "", "sha256": "", "source": "first boot placeholder"}, sort_keys=True)
     return json.dumps({"version": release.version, "sha256": release.sha256, "source": "configuration"}, sort_keys=True)
-
-
-@dataclass(frozen=True)
-class DataStoreAccess:
-    """What the web tier may reach in the data tier of its own region."""
-
-    database_security_group: ec2.ISecurityGroup | None = None
-    database_port: int = 5432
-    database_secret: secretsmanager.ISecret | None = None
-    database_endpoint: str | None = None
-    cache_security_group: ec2.ISecurityGroup | None = None
-    cache_port: int = 6379
-    cache_endpoint: str | None = None
-    cache: EncryptedRedis | None = None  # IAM-authenticated Redis: the web role gets elasticache:Connect
-    content_bucket_name: str | None = None  # literal name (see AccessStack): readable, no extra dependency
-    content_key: kms.IKey | None = None
-    server_access_logs_bucket: s3.IBucket | None = None
 
 
 # ACM starts renewing 60 days before expiry; below this, renewal has failed for two weeks.
@@ -128,7 +111,7 @@ class WebStack(PlatformStack):
         alarm_topics: Mapping[int, sns.ITopic],
         sessions: SessionManagerPreferences | None = None,
         patching: PatchManagement | None = None,
-        data: DataStoreAccess = DataStoreAccess(),
+        data: DataStoreAccess,
         min_capacity: int | None = None,
     ) -> None:
         super().__init__(
@@ -433,13 +416,14 @@ class WebStack(PlatformStack):
     def _app_config(self, data: DataStoreAccess) -> None:
         """Where the application finds this region's data stores: after a promotion the DR
         tier keeps serving with the same configuration (DR-1)."""
+        tier = data.tier
         settings = {
-            "database_endpoint": data.database_endpoint,
-            "database_port": data.database_port,
-            "database_secret_arn": data.database_secret.secret_arn if data.database_secret else None,
-            "cache_endpoint": data.cache_endpoint,
-            "cache_port": data.cache_port,
-            "cache_user": data.cache.user_id if data.cache else None,
+            "database_endpoint": tier.database_endpoint,
+            "database_port": tier.database_port,
+            "database_secret_arn": tier.database_secret.secret_arn,
+            "cache_endpoint": tier.cache_endpoint,
+            "cache_port": tier.cache_port,
+            "cache_user": tier.cache.user_id,
             "content_bucket": data.content_bucket_name,
         }
         self.app_config = ssm.StringParameter(
@@ -447,60 +431,63 @@ class WebStack(PlatformStack):
             "AppConfig",
             parameter_name=f"/{self.name_prefix}/app/config",
             description=f"{self.name_prefix}: the web tier's data stores in this region",
-            string_value=cdk.Stack.of(self).to_json_string({k: v for k, v in settings.items() if v is not None}),
+            string_value=cdk.Stack.of(self).to_json_string(settings),
         )
         self.app_config.grant_read(self.web.instance_role)
 
     def _wire_data_tier(self, data: DataStoreAccess) -> None:
         web = self.web
-        if data.database_security_group is not None:
-            web.allow_to(data.database_security_group, ec2.Port.tcp(data.database_port), "web tier to PostgreSQL")
-        if data.cache_security_group is not None:
-            web.allow_to(data.cache_security_group, ec2.Port.tcp(data.cache_port), "web tier to Redis")
-        if data.cache is not None:
-            data.cache.grant_connect(web.instance_role)
-        # Explicit statements, not Secret.grant_read: that grant puts the instance role into the key
-        # policy of the Keys stack (a ViaService principal), which would make Keys depend on this stack.
-        secrets = [secret for secret in (data.database_secret,) if secret is not None]
-        if secrets:
-            web.instance_role.add_to_principal_policy(
+        tier = data.tier
+        web.allow_to(tier.database_security_group, ec2.Port.tcp(tier.database_port), "web tier to PostgreSQL")
+        web.allow_to(tier.cache_security_group, ec2.Port.tcp(tier.cache_port), "web tier to Redis")
+        tier.cache.grant_connect(web.instance_role)
+        self._read_database_secret(tier.database_secret)
+        self._reach_content(data)
+
+    def _read_database_secret(self, secret: secretsmanager.ISecret) -> None:
+        """Explicit statements, not Secret.grant_read: that grant puts the instance role into the key
+        policy of the Keys stack (a ViaService principal), which would make Keys depend on this stack."""
+        role = self.web.instance_role
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadDataTierSecrets",
+                actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                # A secret known by name only (the DR replica of the primary's secret) has a
+                # partial ARN: match its six-character suffix.
+                resources=[secret.secret_full_arn or f"{secret.secret_arn}-??????"],
+            )
+        )
+        if secret.encryption_key is not None:
+            role.add_to_principal_policy(
                 iam.PolicyStatement(
-                    sid="ReadDataTierSecrets",
-                    actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                    # A secret known by name only (the DR replica of the primary's secret) has a
-                    # partial ARN: match its six-character suffix.
-                    resources=[secret.secret_full_arn or f"{secret.secret_arn}-??????" for secret in secrets],
+                    sid="DecryptSecretsThroughSecretsManagerOnly",
+                    actions=["kms:Decrypt"],
+                    resources=[secret.encryption_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{self.region}.amazonaws.com"}},
                 )
             )
-            keys = {secret.encryption_key.key_arn: secret.encryption_key for secret in secrets if secret.encryption_key}
-            if keys:
-                web.instance_role.add_to_principal_policy(
-                    iam.PolicyStatement(
-                        sid="DecryptSecretsThroughSecretsManagerOnly",
-                        actions=["kms:Decrypt"],
-                        resources=list(keys),
-                        conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{self.region}.amazonaws.com"}},
-                    )
-                )
-        if data.content_bucket_name is not None:
-            grant = tenant_object_grant(
-                self,
-                bucket_name=data.content_bucket_name,
-                actions=(*TENANT_READ_ACTIONS, *TENANT_WRITE_ACTIONS),
-                own_tenant_only=False,
-                content_key=data.content_key,
-            )
-            for statement in grant.bucket_statements:
-                web.instance_role.add_to_principal_policy(statement)
-            acknowledge(
-                web.instance_role.grants_policy,
-                [iam5_resource_finding(self, grant.objects_arn)],
-                "The multi-tenant web tier serves every tenant, so its object grant is the tenants/ prefix "
-                "(HOST-5); compensating controls: nothing outside tenants/, no bucket or policy actions, the "
-                "key usable only through S3, and no backup, archive or backup-key access (ACC-5).",
-            )
-            if grant.key_statement is not None:
-                web.instance_role.add_to_principal_policy(grant.key_statement)
+
+    def _reach_content(self, data: DataStoreAccess) -> None:
+        """Every tenant's objects of this region's content bucket (HOST-5), through S3 only."""
+        role = self.web.instance_role
+        grant = tenant_object_grant(
+            self,
+            bucket_name=data.content_bucket_name,
+            actions=(*TENANT_READ_ACTIONS, *TENANT_WRITE_ACTIONS),
+            own_tenant_only=False,
+            content_key=data.content_key,
+        )
+        for statement in grant.bucket_statements:
+            role.add_to_principal_policy(statement)
+        acknowledge(
+            role.grants_policy,
+            [iam5_resource_finding(self, grant.objects_arn)],
+            "The multi-tenant web tier serves every tenant, so its object grant is the tenants/ prefix "
+            "(HOST-5); compensating controls: nothing outside tenants/, no bucket or policy actions, the "
+            "key usable only through S3, and no backup, archive or backup-key access (ACC-5).",
+        )
+        if grant.key_statement is not None:
+            role.add_to_principal_policy(grant.key_statement)
 
     def _server_access_log_target(
         self,
@@ -509,13 +496,11 @@ class WebStack(PlatformStack):
         *,
         prefix: str = ALB_LOG_BUCKET_ACCESS_LOG_PREFIX,
         sid: str = "AlbLogBucketAccessLogDelivery",
-    ) -> s3.IBucket | None:
+    ) -> s3.IBucket:
         """The data tier's access-log bucket, referenced by name: CDK would otherwise add the
         log-delivery grant for this bucket to that bucket's policy through a cross-stack
         reference in the wrong direction (a cycle). The grant is added here with literals."""
         target = data.server_access_logs_bucket
-        if target is None:
-            return None
         source_arn = f"arn:{self.partition}:s3:::{source_bucket_name}"
         target.add_to_resource_policy(
             iam.PolicyStatement(

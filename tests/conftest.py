@@ -27,6 +27,7 @@ from stacks.stages import RegionalStage
 Stages = dict[str, RegionalStage]
 STAGE_FIXTURES = ("au_production", "au_development")
 IN_PROCESS_SYNTH_GROUP = "in-process-synth"
+TemplateOf = Callable[[Stages, str, str], Template]
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist turns the marker into the group suffix of the node id
@@ -67,7 +68,7 @@ def au_development(platform_config: PlatformConfig, tmp_path_factory: pytest.Tem
 
 
 @pytest.fixture(scope="session")
-def template_of() -> Callable[[Stages, str, str], Template]:
+def template_of() -> TemplateOf:
     """`template_of(stages, "primary", "Network")`: the stack's template, cached."""
     cache: dict[tuple[int, str, str], Template] = {}
 
@@ -80,6 +81,16 @@ def template_of() -> Callable[[Stages, str, str], Template]:
         return cache[key]
 
     return get
+
+
+def au_production_stack(role: str, stack_id: str) -> Callable[[Stages, TemplateOf], Template]:
+    """A module fixture for a test module: `standby_web = au_production_stack("dr", "StandbyWeb")`
+    is the template of that au-production stack, by the fixture's name."""
+
+    def template(au_production: Stages, template_of: TemplateOf) -> Template:
+        return template_of(au_production, role, stack_id)
+
+    return pytest.fixture(scope="module")(template)
 
 
 @pytest.fixture(scope="session")

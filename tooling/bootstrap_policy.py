@@ -42,7 +42,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote
@@ -57,6 +57,33 @@ from patterns.team_actions import (
 )
 
 PolicyDocument = dict[str, Any]
+
+
+def boundary_document(*denies: dict[str, Any]) -> PolicyDocument:
+    """A permissions boundary: an allow-all ceiling (a boundary grants nothing by itself) and the denies it holds."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "CeilingOnly", "Effect": "Allow", "Action": "*", "Resource": "*"}, *denies],
+    }
+
+
+def cdk_bootstrap_command(
+    cdk: Path | str, assembly: Path | str, *, execution_policy_arn: str, boundary_name: str, environments: Iterable[str]
+) -> list[str]:
+    """`cdk bootstrap` of `environments` (`aws://<account>/<region>`) with a scoped execution policy and a
+    permissions boundary (CDK CLI 2.1148 flags)."""
+    return [
+        str(cdk),
+        "bootstrap",
+        "--app",
+        str(assembly),
+        "--cloudformation-execution-policies",
+        execution_policy_arn,
+        "--custom-permissions-boundary",
+        boundary_name,
+        *environments,
+    ]
+
 
 # IAM service prefixes of every resource type the stacks declare (checked against the
 # synthesized templates by tests/tooling/test_bootstrap_policy.py).
@@ -365,30 +392,15 @@ def execution_policy_document(
 
 def boundary_policy_document(deployment: Deployment, *, freeze_team_boundary: bool = True) -> PolicyDocument:
     """The execution role's permissions boundary: caps, never grants (attached as a boundary only)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "CeilingOnly", "Effect": "Allow", "Action": "*", "Resource": "*"},
-            *deny_statements(deployment, freeze_team_boundary=freeze_team_boundary),
-        ],
-    }
+    return boundary_document(*deny_statements(deployment, freeze_team_boundary=freeze_team_boundary))
 
 
 def workload_boundary_document(deployment: Deployment, *, freeze_team_boundary: bool = True) -> PolicyDocument:
     """Every workload role's permissions boundary: the execution boundary's denies and no IAM writes."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "CeilingOnly", "Effect": "Allow", "Action": "*", "Resource": "*"},
-            *deny_statements(deployment, freeze_team_boundary=freeze_team_boundary),
-            {
-                "Sid": "DenyIamWrites",
-                "Effect": "Deny",
-                "Action": list(WORKLOAD_IAM_DENIED_ACTIONS),
-                "Resource": "*",
-            },
-        ],
-    }
+    return boundary_document(
+        *deny_statements(deployment, freeze_team_boundary=freeze_team_boundary),
+        {"Sid": "DenyIamWrites", "Effect": "Deny", "Action": list(WORKLOAD_IAM_DENIED_ACTIONS), "Resource": "*"},
+    )
 
 
 def ensure_policy(iam: Any, arn: str, document: PolicyDocument, description: str) -> str:
@@ -442,18 +454,14 @@ def ensure_bootstrap_policies(
 
 
 def bootstrap_command(cdk: Path | str, assembly: Path | str, deployment: Deployment) -> list[str]:
-    """`cdk bootstrap` of both regions with the scoped policy and the boundary (CDK CLI 2.1148 flags)."""
-    return [
-        str(cdk),
-        "bootstrap",
-        "--app",
-        str(assembly),
-        "--cloudformation-execution-policies",
-        policy_arn(deployment, execution_policy_name(deployment)),
-        "--custom-permissions-boundary",
-        boundary_policy_name(deployment),
-        *(f"aws://{deployment.account}/{region}" for region in deployment.regions),
-    ]
+    """`cdk bootstrap` of both regions with the scoped policy and the boundary."""
+    return cdk_bootstrap_command(
+        cdk,
+        assembly,
+        execution_policy_arn=policy_arn(deployment, execution_policy_name(deployment)),
+        boundary_name=boundary_policy_name(deployment),
+        environments=(f"aws://{deployment.account}/{region}" for region in deployment.regions),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

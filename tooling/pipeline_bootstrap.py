@@ -36,6 +36,8 @@ from tooling.bootstrap_policy import (
     USER_AND_GROUP_ESCALATION,
     PolicyDocument,
     bootstrap_command,
+    boundary_document,
+    cdk_bootstrap_command,
     ensure_policy,
 )
 
@@ -78,52 +80,48 @@ def pipeline_boundary_document(pipeline: DeliveryPipeline) -> PolicyDocument:
         tooling_policy_arn(pipeline, boundary_name(pipeline)),
         tooling_policy_arn(pipeline, execution_policy_name(pipeline)),
     ]
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "CeilingOnly", "Effect": "Allow", "Action": "*", "Resource": "*"},
-            {
-                "Sid": "DenyOutsideTheJurisdiction",
-                "Effect": "Deny",
-                "NotAction": list(GLOBAL_SERVICE_ACTIONS),
-                "Resource": "*",
-                "Condition": {"StringNotEquals": {"aws:RequestedRegion": list(pipeline.allowed_regions)}},
-            },
-            {
-                "Sid": "DenyIamUsersGroupsAndKeys",
-                "Effect": "Deny",
-                "Action": list(USER_AND_GROUP_ESCALATION),
-                "Resource": "*",
-            },
-            {
-                "Sid": "DenyChangingThePipelinePolicies",
-                "Effect": "Deny",
-                "Action": list(POLICY_WRITE_ACTIONS),
-                "Resource": own,
-            },
-            {
-                "Sid": "DenyRemovingBoundaries",
-                "Effect": "Deny",
-                "Action": ["iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"],
-                "Resource": "*",
-            },
-            {
-                "Sid": "DenyRolesWithAnotherBoundary",
-                "Effect": "Deny",
-                "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
-                "Resource": "*",
-                "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": own[0]}},
-            },
-            {
-                "Sid": "DenyAttachingAdministratorPolicies",
-                "Effect": "Deny",
-                "Action": list(ADMINISTRATOR_ATTACH_ACTIONS),
-                "Resource": "*",
-                "Condition": {"ArnLike": {"iam:PolicyARN": list(ADMINISTRATOR_POLICY_ARNS)}},
-            },
-            {"Sid": "DenyKeyDeletion", "Effect": "Deny", "Action": list(KMS_DESTRUCTIVE_ACTIONS), "Resource": "*"},
-        ],
-    }
+    return boundary_document(
+        {
+            "Sid": "DenyOutsideTheJurisdiction",
+            "Effect": "Deny",
+            "NotAction": list(GLOBAL_SERVICE_ACTIONS),
+            "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:RequestedRegion": list(pipeline.allowed_regions)}},
+        },
+        {
+            "Sid": "DenyIamUsersGroupsAndKeys",
+            "Effect": "Deny",
+            "Action": list(USER_AND_GROUP_ESCALATION),
+            "Resource": "*",
+        },
+        {
+            "Sid": "DenyChangingThePipelinePolicies",
+            "Effect": "Deny",
+            "Action": list(POLICY_WRITE_ACTIONS),
+            "Resource": own,
+        },
+        {
+            "Sid": "DenyRemovingBoundaries",
+            "Effect": "Deny",
+            "Action": ["iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "DenyRolesWithAnotherBoundary",
+            "Effect": "Deny",
+            "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
+            "Resource": "*",
+            "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": own[0]}},
+        },
+        {
+            "Sid": "DenyAttachingAdministratorPolicies",
+            "Effect": "Deny",
+            "Action": list(ADMINISTRATOR_ATTACH_ACTIONS),
+            "Resource": "*",
+            "Condition": {"ArnLike": {"iam:PolicyARN": list(ADMINISTRATOR_POLICY_ARNS)}},
+        },
+        {"Sid": "DenyKeyDeletion", "Effect": "Deny", "Action": list(KMS_DESTRUCTIVE_ACTIONS), "Resource": "*"},
+    )
 
 
 def execution_policy_document(pipeline: DeliveryPipeline) -> PolicyDocument:
@@ -150,17 +148,13 @@ def tooling_regions(pipeline: DeliveryPipeline, deployments: Sequence[Deployment
 def tooling_bootstrap_command(
     cdk: Path | str, assembly: Path | str, pipeline: DeliveryPipeline, deployments: Sequence[Deployment]
 ) -> list[str]:
-    return [
-        str(cdk),
-        "bootstrap",
-        "--app",
-        str(assembly),
-        "--cloudformation-execution-policies",
-        tooling_policy_arn(pipeline, execution_policy_name(pipeline)),
-        "--custom-permissions-boundary",
-        boundary_name(pipeline),
-        *(f"aws://{pipeline.account}/{region}" for region in tooling_regions(pipeline, deployments)),
-    ]
+    return cdk_bootstrap_command(
+        cdk,
+        assembly,
+        execution_policy_arn=tooling_policy_arn(pipeline, execution_policy_name(pipeline)),
+        boundary_name=boundary_name(pipeline),
+        environments=(f"aws://{pipeline.account}/{region}" for region in tooling_regions(pipeline, deployments)),
+    )
 
 
 def target_bootstrap_command(

@@ -71,6 +71,11 @@ def strings_in(value: Any) -> Iterator[str]:
             yield from strings_in(item)
 
 
+def is_customer_key(value: Any) -> bool:
+    """A KMS key property that names a key, and not an AWS-managed one by its `alias/aws/...` alias."""
+    return bool(value) and not (isinstance(value, str) and value.startswith("alias/aws/"))
+
+
 def is_true(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 

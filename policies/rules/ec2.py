@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.rules.cfn import as_list, is_true, ref_id
+from policies.rules.cfn import as_list, is_customer_key, is_true, ref_id
 from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
 _INGRESS_TYPES = ("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress")
@@ -99,7 +99,7 @@ def ebs_encrypted(resource: Resource, stack: StackView) -> Result:
         if not is_true(volume.get("Encrypted")):
             return fail("an EBS volume has Encrypted unset/false")
         key = volume.get("KmsKeyId")
-        if not key or (isinstance(key, str) and key.startswith("alias/aws/")):
+        if not is_customer_key(key):
             return fail(f"an EBS volume uses the AWS-managed key (KmsKeyId={key!r})")
     return ok(f"{len(volumes)} volume(s) encrypted with a customer-managed key")
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from config.policy import retention_minimum
-from policies.rules.cfn import flatten, is_true, refs_in
+from policies.rules.cfn import flatten, is_customer_key, is_true, refs_in
 from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 from policies.rules.schedule import announced_window
 
@@ -13,10 +13,6 @@ DB = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
 
 def _is_replica(resource: Resource) -> bool:
     return bool(resource.prop("SourceDBInstanceIdentifier") or resource.prop("SourceDBClusterIdentifier"))
-
-
-def _customer_key(value: object) -> bool:
-    return bool(value) and not (isinstance(value, str) and value.startswith("alias/aws/"))
 
 
 @rule(
@@ -31,12 +27,12 @@ def rds_encrypted(resource: Resource, stack: StackView) -> Result:
     if _is_replica(resource):
         # A replica inherits encryption from its source; CloudFormation rejects StorageEncrypted with
         # SourceDBInstanceIdentifier, and a cross-region replica is encrypted with the KmsKeyId given here.
-        if not _customer_key(resource.prop("KmsKeyId")):
+        if not is_customer_key(resource.prop("KmsKeyId")):
             return fail("replica without a customer-managed KmsKeyId in its region")
         return ok("replica encrypted with a customer-managed key of its region")
     if not is_true(resource.prop("StorageEncrypted")):
         return fail("StorageEncrypted is not true")
-    if not _customer_key(resource.prop("KmsKeyId")):
+    if not is_customer_key(resource.prop("KmsKeyId")):
         return fail("no customer-managed KmsKeyId")
     return ok("encrypted with a customer-managed key")
 
@@ -158,7 +154,7 @@ def rds_window(resource: Resource, stack: StackView) -> Result:
 def replica_encrypted(resource: Resource, stack: StackView) -> Result:
     if not _is_replica(resource):
         return na("not a replica")
-    if not _customer_key(resource.prop("KmsKeyId")):
+    if not is_customer_key(resource.prop("KmsKeyId")):
         return fail("replica has no customer-managed KmsKeyId in its region")
     return ok("encrypted replica")
 

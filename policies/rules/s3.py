@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from policies.rules.cfn import as_list, flatten, ref_id, refs_in
+from policies.rules.cfn import as_list, flatten, is_customer_key, ref_id, refs_in
 from policies.rules.iam_match import statements
 from policies.rules.model import Resource, Result, StackView, fail, na, ok, rule
 
@@ -87,7 +87,7 @@ def s3_kms(resource: Resource, stack: StackView) -> Result:
         default = (item or {}).get("ServerSideEncryptionByDefault") or {}
         if default.get("SSEAlgorithm") in ("aws:kms", "aws:kms:dsse"):
             key = default.get("KMSMasterKeyID")
-            if key and not (isinstance(key, str) and key.startswith("alias/aws/")):
+            if is_customer_key(key):
                 return ok("SSE-KMS with a customer-managed key")
             return fail("SSE-KMS with the AWS-managed key")
         if default.get("SSEAlgorithm") == "AES256" and _sse_s3_only_destination(resource, stack):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.rules.cfn import refs_in
+from policies.rules.cfn import is_customer_key, refs_in
 from policies.rules.model import Resource, Result, StackView, fail, ok, rule
 
 SECRET = ("AWS::SecretsManager::Secret",)
@@ -17,7 +17,7 @@ SECRET = ("AWS::SecretsManager::Secret",)
 )
 def secret_kms(resource: Resource, stack: StackView) -> Result:
     key = resource.prop("KmsKeyId")
-    if not key or (isinstance(key, str) and key.startswith("alias/aws/")):
+    if not is_customer_key(key):
         return fail(f"KmsKeyId={key!r}")
     return ok("customer-managed key")
 

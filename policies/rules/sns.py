@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from policies.rules.cfn import is_customer_key
 from policies.rules.model import Resource, Result, StackView, fail, ok, rule
 
 
@@ -15,7 +16,7 @@ from policies.rules.model import Resource, Result, StackView, fail, ok, rule
 )
 def sns_kms(resource: Resource, stack: StackView) -> Result:
     key = resource.prop("KmsMasterKeyId")
-    if not key or (isinstance(key, str) and key.startswith("alias/aws/")):
+    if not is_customer_key(key):
         return fail(f"KmsMasterKeyId={key!r}")
     return ok("customer-managed key")
 

@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
+from config import Deployment, PlatformConfig
 from tooling.deploy import synthesize
 from tooling.moto_server import MotoServer, start_moto_server
 
@@ -24,15 +25,36 @@ E2E_DEPLOYMENT = "au-production"
 EMULATOR_ACCOUNT = "123456789012"  # the emulator tests' own account, not a deployment's
 
 
-@pytest.fixture(scope="module")
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    """A fresh local moto server (with every emulator fix) per test module, stopped by its pid."""
+def module_server(
+    account: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MotoServer]:
+    """A fresh local moto server (with every emulator fix) in `account` for one test module, stopped by its pid."""
     logs = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
-    moto = start_moto_server(EMULATOR_ACCOUNT, logs / "moto_server.log")
+    moto = start_moto_server(account, logs / "moto_server.log")
     try:
         yield moto
     finally:
         moto.stop()
+
+
+@pytest.fixture(scope="module")
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """The emulator tests' server, in their own account."""
+    yield from module_server(EMULATOR_ACCOUNT, request, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def deployment(platform_config: PlatformConfig) -> Deployment:
+    """The deployment the local deploy and the game day deploy (`E2E_DEPLOYMENT`)."""
+    return platform_config.get(E2E_DEPLOYMENT)
+
+
+@pytest.fixture(scope="module")
+def deployment_server(
+    deployment: Deployment, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MotoServer]:
+    """A server in the deployment's own account, for the modules that deploy it."""
+    yield from module_server(deployment.account, request, tmp_path_factory)
 
 
 def emulator_client(server: MotoServer, service: str, region: str) -> Any:

@@ -9,45 +9,30 @@ the report says so.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from config import Deployment, PlatformConfig
+from config import Deployment
 from config.topology import SWITCH_METRIC, SWITCH_NAMESPACE, FailoverTopology
 from runbooks.failback import Failback
 from runbooks.failover import Failover
 from tooling.gameday import client_factory, run_gameday
 from tooling.gameday_report import GameDayReport
-from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
+from tooling.moto_server import MotoServer, emulator_environment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 DEPLOYMENT = "au-production"
 
 
 @pytest.fixture(scope="module")
-def deployment(platform_config: PlatformConfig) -> Deployment:
-    return platform_config.get(DEPLOYMENT)
-
-
-@pytest.fixture(scope="module")
-def server(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    moto = start_moto_server(deployment.account, tmp_path_factory.mktemp("gameday") / "moto_server.log")
-    try:
-        yield moto
-    finally:
-        moto.stop()
-
-
-@pytest.fixture(scope="module")
 def game_day(
-    server: MotoServer, au_production_assembly: Path, e2e_path: str, tmp_path_factory: pytest.TempPathFactory
+    deployment_server: MotoServer, au_production_assembly: Path, e2e_path: str, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[GameDayReport, dict[str, Any]]:
     work = tmp_path_factory.mktemp("gameday-work")
-    env = {**emulator_environment(server.endpoint_url, server.account), "PATH": e2e_path}
+    env = {**emulator_environment(deployment_server.endpoint_url, deployment_server.account), "PATH": e2e_path}
     report = run_gameday(DEPLOYMENT, env, au_production_assembly, workdir=work)
     report.write(work / "gameday.json")
     return report, json.loads((work / "gameday.json").read_text())
@@ -139,11 +124,13 @@ def test_the_releases_are_timed_and_their_emulated_parts_said_so(
 
 
 def test_the_switch_went_back_in_a_later_alarm_period(
-    game_day: tuple[GameDayReport, dict[str, Any]], server: MotoServer, deployment: Deployment
+    game_day: tuple[GameDayReport, dict[str, Any]], deployment_server: MotoServer, deployment: Deployment
 ) -> None:
     """Per minute (the alarm's period), read from the emulator: the failover's 1, then the failback's 0."""
     topo = FailoverTopology.of(deployment)
-    cloudwatch = client_factory(emulator_environment(server.endpoint_url, server.account))("cloudwatch", topo.dr_region)
+    cloudwatch = client_factory(emulator_environment(deployment_server.endpoint_url, deployment_server.account))(
+        "cloudwatch", topo.dr_region
+    )
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
     points = cloudwatch.get_metric_statistics(
         Namespace=SWITCH_NAMESPACE,

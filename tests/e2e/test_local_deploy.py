@@ -10,49 +10,35 @@ DR region's warm standby (replica, replicated bucket, switch alarm, failover rec
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from config import Deployment, PlatformConfig
+from config import Deployment
 from config.topology import DR, PRIMARY, FailoverTopology
 from tooling import gameday_checks as checks
 from tooling.deploy import deploy
-from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
+from tooling.moto_server import MotoServer, emulator_environment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 DEPLOYMENT = "au-production"
 
 
 @pytest.fixture(scope="module")
-def deployment(platform_config: PlatformConfig) -> Deployment:
-    return platform_config.get(DEPLOYMENT)
-
-
-@pytest.fixture(scope="module")
-def server(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    tmp = tmp_path_factory.mktemp("e2e")
-    moto = start_moto_server(deployment.account, tmp / "moto_server.log")
-    try:
-        yield moto
-    finally:
-        moto.stop()
-
-
-@pytest.fixture(scope="module")
-def deployed(server: MotoServer, au_production_assembly: Path, e2e_path: str) -> dict[str, str]:
-    env = {**emulator_environment(server.endpoint_url, server.account), "PATH": e2e_path}
+def deployed(deployment_server: MotoServer, au_production_assembly: Path, e2e_path: str) -> dict[str, str]:
+    env = {**emulator_environment(deployment_server.endpoint_url, deployment_server.account), "PATH": e2e_path}
     deploy(DEPLOYMENT, env, au_production_assembly)
     env["ASSEMBLY"] = str(au_production_assembly)
     return env
 
 
-def test_the_emulator_answered_every_request_of_the_deploy(deployed: dict[str, str], server: MotoServer) -> None:
+def test_the_emulator_answered_every_request_of_the_deploy(
+    deployed: dict[str, str], deployment_server: MotoServer
+) -> None:
     """A change set that crashes inside moto still shows as deployed in the CDK CLI."""
-    assert server.request_errors() == []
+    assert deployment_server.request_errors() == []
 
 
 def client(env: dict[str, str], service: str, region: str) -> Any:

@@ -23,7 +23,8 @@ import pytest
 from config import DeliveryPipeline, Deployment, PlatformConfig
 from stacks.pipeline import WAVES
 from stacks.stages import DeployStep, deploy_order
-from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
+from tests.e2e.conftest import module_server
+from tooling.moto_server import MotoServer, emulator_environment
 from tooling.pipeline_deploy import deploy_pipeline, read_pipeline, synthesize_pipeline
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -49,12 +50,11 @@ def assembly(e2e_path: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(pipeline: DeliveryPipeline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    moto = start_moto_server(pipeline.account, tmp_path_factory.mktemp("pipeline-e2e") / "moto_server.log")
-    try:
-        yield moto
-    finally:
-        moto.stop()
+def server(
+    pipeline: DeliveryPipeline, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MotoServer]:
+    """A server in the pipeline's (tooling) account."""
+    yield from module_server(pipeline.account, request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,10 +18,10 @@ from runbooks.nonprod_isolation import IsolationCheck, production_needles
 from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, EXIT_STEP_FAILED, AuditLog, RefusedError
 from tests.runbooks import ops_world as world
 from tests.runbooks.ops_world import OpsWorld, out, secure_bucket, tls_policies_allow_boto3
+from tests.runbooks.run_cli import run_runbook
 
 ops_world = world.ops_world  # the fixture
 
-REPO = Path(__file__).resolve().parents[2]
 CONFIG = load_config()
 STAGING = CONFIG.get("au-staging")
 NEEDLES = production_needles(CONFIG)
@@ -284,20 +282,11 @@ def test_cli_refuses_bad_arguments(module: str, argv: list[str], message: str) -
         "AWS_DEFAULT_REGION": "ap-southeast-2",
         "PATH": "",
     }
-    result = subprocess.run(
-        [sys.executable, "-m", f"runbooks.{module}", *argv],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+    result = run_runbook(module, *argv, env=env)
     assert result.returncode == EXIT_REFUSED and message in result.stderr
 
 
 @pytest.mark.parametrize("module", ["anonymised_dataset", "nonprod_isolation"])
 def test_cli_help_names_the_clause(module: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", f"runbooks.{module}", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
+    result = run_runbook(module, "--help")
     assert result.returncode == 0 and "DATA-3" in result.stdout

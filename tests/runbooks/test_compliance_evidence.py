@@ -7,8 +7,6 @@ for `evidence_sources.JobHistory`; CloudTrail and S3 are moto's.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,9 +20,9 @@ from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, AuditLog, RefusedError
 from tests.runbooks import ops_world as world
 from tests.runbooks.ops_world import OpsWorld, out
 from tests.runbooks.ops_world import locked as world_locked
+from tests.runbooks.run_cli import run_runbook
 
 ops_world = world.ops_world  # the fixture
-REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
@@ -188,22 +186,10 @@ def test_a_review_period_outside_the_allowed_range_is_refused(ops_world: OpsWorl
     ],
 )
 def test_cli_refuses_bad_arguments(argv: list[str], message: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.compliance_evidence", *argv],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_runbook("compliance_evidence", *argv)
     assert result.returncode == EXIT_REFUSED and message in result.stderr
 
 
 def test_cli_help_names_the_clauses() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.compliance_evidence", "--help"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_runbook("compliance_evidence", "--help")
     assert result.returncode == 0 and "OPS-6" in result.stdout and "ACC-3" in result.stdout

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +17,10 @@ from runbooks.data_export import DataExport, ExportRequest
 from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, AuditLog, RefusedError
 from tests.runbooks import ops_world as world
 from tests.runbooks.ops_world import OpsWorld, out
+from tests.runbooks.run_cli import run_runbook
 
 ops_world = world.ops_world  # the fixture
 
-REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
@@ -133,14 +131,10 @@ def test_link_lifetime_outside_the_allowed_range_is_refused(seeded: OpsWorld, tm
     ],
 )
 def test_cli_refuses_bad_arguments(argv: list[str], message: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.data_export", *argv], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
+    result = run_runbook("data_export", *argv)
     assert result.returncode == EXIT_REFUSED and message in result.stderr
 
 
 def test_cli_help_names_the_clause() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.data_export", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
+    result = run_runbook("data_export", "--help")
     assert result.returncode == 0 and "DATA-2" in result.stdout and "Dry run unless --execute" in result.stdout

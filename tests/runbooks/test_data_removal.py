@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,10 +17,10 @@ from runbooks.data_removal import DataRemoval, RemovalRequest
 from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, AuditLog, RefusedError
 from tests.runbooks import ops_world as world
 from tests.runbooks.ops_world import OpsWorld, out
+from tests.runbooks.run_cli import run_runbook
 
 ops_world = world.ops_world  # the fixture
 
-REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 T1 = "tenants/tenant-0001/"
 
@@ -177,14 +175,10 @@ def test_the_holdings_table_matches_the_backup_plan(seeded: OpsWorld) -> None:
     ],
 )
 def test_cli_refuses_bad_arguments(argv: list[str], message: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.data_removal", *argv], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
+    result = run_runbook("data_removal", *argv)
     assert result.returncode == EXIT_REFUSED and message in result.stderr
 
 
 def test_cli_help_names_the_clause_and_the_dry_run_default() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.data_removal", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
+    result = run_runbook("data_removal", "--help")
     assert result.returncode == 0 and "DATA-1" in result.stdout and "Dry run unless --execute" in result.stdout

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,8 +15,8 @@ from config.topology import DR, PRIMARY, SWITCH_METRIC, SWITCH_NAMESPACE
 from runbooks.failover import Failover, FailoverOptions
 from runbooks.toolkit import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_STEP_FAILED, AuditLog
 from tests.runbooks.conftest import FakeAnswer, Recorder, Standby, Unreachable, is_mutating
+from tests.runbooks.run_cli import run_runbook
 
-REPO = Path(__file__).resolve().parents[2]
 STEPS = [
     "preconditions",
     "fence-primary",
@@ -335,21 +333,13 @@ def test_verification_times_out_when_the_public_answer_never_moves(world: Standb
 
 
 def test_cli_help_names_the_clauses_and_the_dry_run_default() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.failover", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
+    result = run_runbook("failover", "--help")
     assert result.returncode == 0, result.stderr
     assert "DR-2" in result.stdout and "--execute" in result.stdout and "Dry run unless --execute" in result.stdout
 
 
 def test_cli_unknown_deployment_lists_the_allowed_names() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.failover", "--deployment", "mars-production"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_runbook("failover", "--deployment", "mars-production")
     assert result.returncode == EXIT_REFUSED
     assert "allowed: au-production" in result.stderr
 
@@ -594,13 +584,7 @@ def test_a_capacity_below_one_is_refused(h: Harness, capacity: int) -> None:
 
 @pytest.mark.parametrize("capacity", ["0", "-1", "two"])
 def test_the_cli_refuses_a_capacity_below_one(capacity: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.failover", "--deployment", "au-production", "--capacity", capacity],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_runbook("failover", "--deployment", "au-production", "--capacity", capacity)
     assert result.returncode == EXIT_REFUSED and "--capacity" in result.stderr and "1 or more" in result.stderr
 
 

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
@@ -19,8 +15,8 @@ from runbooks import incident_response
 from runbooks.incident_response import list_alarms
 from runbooks.incident_steps import DEFAULT_STEPS, PAGED, SEVERITY_MATRIX, first_steps
 from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, EXIT_STEP_FAILED, RefusedError
+from tests.runbooks.run_cli import run_runbook
 
-REPO = Path(__file__).resolve().parents[2]
 TOPO = FailoverTopology.of(load_config().get("au-production"))
 
 
@@ -139,22 +135,10 @@ def test_the_matrix_is_the_one_the_alarms_carry() -> None:
     ],
 )
 def test_cli_refuses_bad_arguments(argv: list[str], message: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.incident_response", *argv],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_runbook("incident_response", *argv)
     assert result.returncode == EXIT_REFUSED and message in result.stderr
 
 
 def test_cli_help_names_the_clause() -> None:
-    result: Any = subprocess.run(
-        [sys.executable, "-m", "runbooks.incident_response", "--help"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_runbook("incident_response", "--help")
     assert result.returncode == 0 and "OPS-4" in result.stdout

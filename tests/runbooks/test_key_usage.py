@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,8 +15,8 @@ from config.topology import PRIMARY, FailoverTopology
 from runbooks import key_usage
 from runbooks.key_usage import RE_ENCRYPTION, SERVICES, KeyUsage, render
 from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, RefusedError
+from tests.runbooks.run_cli import run_runbook
 
-REPO = Path(__file__).resolve().parents[2]
 TOPO = FailoverTopology.of(load_config().get("au-production"))
 REGION = TOPO.primary_region
 ALIAS = "alias/au-production/customer"
@@ -122,14 +119,10 @@ def test_cli_resolves_a_data_class_to_the_deployment_alias(keys: Keys, capsys: p
     ],
 )
 def test_cli_refuses_bad_arguments(argv: list[str], message: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.key_usage", *argv], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
+    result = run_runbook("key_usage", *argv)
     assert result.returncode == EXIT_REFUSED and message in result.stderr
 
 
 def test_cli_help_names_the_clauses() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.key_usage", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
+    result = run_runbook("key_usage", "--help")
     assert result.returncode == 0 and "ENC-1" in result.stdout and "ENC-2" in result.stdout

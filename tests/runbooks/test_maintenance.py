@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,8 +15,8 @@ from config.topology import PRIMARY, FailoverTopology
 from runbooks import maintenance
 from runbooks.maintenance import applied_problems, next_windows
 from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, EXIT_STEP_FAILED, RefusedError
+from tests.runbooks.run_cli import run_runbook
 
-REPO = Path(__file__).resolve().parents[2]
 AU = load_config().get("au-production")  # Sun 16:00 UTC for 3 h, Australia/Sydney
 TUESDAY = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -116,14 +113,10 @@ def test_wrong_region_is_refused(applied: Applied) -> None:
     ],
 )
 def test_cli_refuses_bad_arguments(argv: list[str], message: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.maintenance", *argv], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
+    result = run_runbook("maintenance", *argv)
     assert result.returncode == EXIT_REFUSED and message in result.stderr
 
 
 def test_cli_help_names_the_clause() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.maintenance", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
+    result = run_runbook("maintenance", "--help")
     assert result.returncode == 0 and "OPS-5" in result.stdout

@@ -8,8 +8,6 @@ vault, the fresh subnet group, tagging, validation, timing and cleanup are moto'
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,25 +22,15 @@ from config.topology import DR, FailoverTopology
 from runbooks.recovery_from_scratch import RebuildOptions, RecoveryFromScratch
 from runbooks.restore_drill import RecoveryPoint, RestoreJob
 from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, EXIT_STEP_FAILED, AuditLog
+from tests.runbooks.conftest import FakeClock
 from tests.runbooks.ops_world import out
+from tests.runbooks.run_cli import run_runbook
 
-REPO = Path(__file__).resolve().parents[2]
 AU = load_config().get("au-production")
 TOPO = FailoverTopology.of(AU)
 REGION = TOPO.dr_region
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 ROLE = "arn:aws:iam::111111111111:role/au-production-restore-testing"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
 class CopyGateway:
@@ -112,7 +100,7 @@ class Dr:
                 new["DBSnapshotArn"]: ("copy-new", NOW - timedelta(hours=5), True),
             },
         )
-        self.clock = Clock()
+        self.clock = FakeClock()
 
     def rebuild(self, log: Path, **overrides: Any) -> RecoveryFromScratch:
         values: dict[str, Any] = {
@@ -258,22 +246,10 @@ def test_refusals_restore_nothing(dr: Dr, tmp_path: Path, problem: str, message:
     ],
 )
 def test_cli_refuses_bad_arguments(argv: list[str], message: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.recovery_from_scratch", *argv],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_runbook("recovery_from_scratch", *argv)
     assert result.returncode == EXIT_REFUSED and message in result.stderr
 
 
 def test_cli_help_names_the_clause() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.recovery_from_scratch", "--help"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_runbook("recovery_from_scratch", "--help")
     assert result.returncode == 0 and "BAK-9" in result.stdout and "Dry run unless --execute" in result.stdout

@@ -10,8 +10,6 @@ tagging, validation, cleanup and the audit log all run against moto unchanged.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,11 +22,11 @@ from moto import mock_aws
 
 from runbooks.restore_drill import DrillRequest, RecoveryPoint, RestoreDrill, RestoreJob
 from runbooks.toolkit import EXIT_OK, EXIT_REFUSED, EXIT_STEP_FAILED, AuditLog
+from tests.runbooks.run_cli import run_runbook
 
 REGION = "ap-southeast-2"
 VAULT = "au-production-primary-vault"
 ROLE = "arn:aws:iam::123456789012:role/au-production-restore-testing"
-REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -304,13 +302,7 @@ def test_cleanup_refuses_a_resource_without_the_drill_tag(env: Env, tmp_path: Pa
 
 
 def test_cli_help_names_the_clause_and_the_dry_run_default() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "runbooks.restore_drill", "--help"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_runbook("restore_drill", "--help")
     assert result.returncode == 0, result.stderr
     assert "BAK-9" in result.stdout
     assert "--execute" in result.stdout

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
 from patterns.session_manager import start_session_command
-from tests.conftest import Stages
+from tests.conftest import Stages, TemplateOf, au_production_stack
 
-TemplateOf = Callable[[Stages, str, str], Template]
 TEAM_ROLE_NAMES = {
     "au-production-technical-director",
     "au-production-application-developer",
@@ -22,9 +20,7 @@ TEAM_ROLE_NAMES = {
 }
 
 
-@pytest.fixture(scope="module")
-def access(au_production: Stages, template_of: TemplateOf) -> Template:
-    return template_of(au_production, "primary", "Access")
+access = au_production_stack("primary", "Access")
 
 
 def _roles(access: Template) -> dict[str, Mapping[str, Any]]:

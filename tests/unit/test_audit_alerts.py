@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
 
 from patterns.alerting import severity_label, severity_summary
-from tests.conftest import Stages
+from tests.conftest import Stages, TemplateOf, au_production_stack
 
-TemplateOf = Callable[[Stages, str, str], Template]
-
-
-@pytest.fixture(scope="module")
-def alerts(au_production: Stages, template_of: TemplateOf) -> Template:
-    return template_of(au_production, "primary", "Alerts")
-
-
-@pytest.fixture(scope="module")
-def audit(au_production: Stages, template_of: TemplateOf) -> Template:
-    return template_of(au_production, "primary", "Audit")
-
-
-@pytest.fixture(scope="module")
-def keys(au_production: Stages, template_of: TemplateOf) -> Template:
-    return template_of(au_production, "primary", "Keys")
+alerts = au_production_stack("primary", "Alerts")
+audit = au_production_stack("primary", "Audit")
+keys = au_production_stack("primary", "Keys")
 
 
 def _key_statements(keys: Template) -> list[dict[str, Any]]:

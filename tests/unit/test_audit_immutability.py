@@ -9,7 +9,6 @@ by the team boundary (Access stack).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,9 +19,8 @@ from patterns.team_actions import (
     AUDIT_LOG_PROTECTED_ACTIONS,
     AUDIT_RECORD_DELETION_ACTIONS,
 )
-from tests.conftest import Stages
+from tests.conftest import Stages, TemplateOf
 
-TemplateOf = Callable[[Stages, str, str], Template]
 ACCOUNT = "111111111111"
 DEV_ACCOUNT = "111111111113"
 # (stage role, stack id, bucket name) of every audit bucket of au-production

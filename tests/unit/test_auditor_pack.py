@@ -8,22 +8,20 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_backup as backup
-from aws_cdk.assertions import Capture, Match, Template
+from aws_cdk.assertions import Capture, Match
 
 from config import PlatformConfig
 from policies.auditor import write_auditor_pack
 from policies.auditor.flows import DeploymentFlows, Flow, LocalRef, arn_region, deployment_flows, resolve
 from policies.engine import load_assembly
 from policies.rules.model import StackView
-from tests.conftest import Stages
+from tests.conftest import Stages, TemplateOf
 
-TemplateOf = Callable[[Stages, str, str], Template]
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,12 +20,13 @@ from patterns.backup_plan import (
     check_copy_region,
 )
 from policies.rules.schedule import Cron
-from tests.conftest import Stages
-
-TemplateOf = Callable[[Stages, str, str], Template]
+from tests.conftest import Stages, TemplateOf, au_production_stack
 
 DR_VAULT_ARN = "arn:aws:backup:ap-southeast-4:111111111111:backup-vault:au-production-dr-vault"
 BREAK_GLASS_ARN = "arn:aws:iam::111111111111:role/au-production-break-glass"
+
+primary_backup = au_production_stack("primary", "Backup")
+dr_backup = au_production_stack("dr", "Backup")
 
 
 def _plan(template: Template, tier: str) -> dict[str, Any]:
@@ -42,8 +43,8 @@ def _rules(template: Template, tier: str) -> dict[str, dict[str, Any]]:
     return {rule["RuleName"]: rule for rule in _plan(template, tier)["BackupPlanRule"]}
 
 
-def test_database_rules_hourly_twice_daily_daily_monthly(au_production: Stages, template_of: TemplateOf) -> None:
-    rules = _rules(template_of(au_production, "primary", "Backup"), "database")
+def test_database_rules_hourly_twice_daily_daily_monthly(primary_backup: Template, au_production: Stages) -> None:
+    rules = _rules(primary_backup, "database")
     retention = au_production["primary"].deployment.retention
     assert set(rules) == {"Hourly", "HourlyMaintenanceSun", "TwiceDaily", "Daily", "Monthly"}
     # BAK-1: every hour, short retention, but none in the hour before or during the Sunday 16:00-19:00
@@ -82,7 +83,7 @@ def _utc_starts(rule: dict[str, Any], year: int = 2027) -> Iterator[datetime]:
 
 
 def test_no_database_backup_expires_because_of_the_maintenance_window(
-    au_production: Stages, template_of: TemplateOf
+    primary_backup: Template, au_production: Stages
 ) -> None:
     """BAK-1/OPS-2: the failed/expired job alarms page only on a real miss, not every week.
 
@@ -91,7 +92,7 @@ def test_no_database_backup_expires_because_of_the_maintenance_window(
     (local-time rules through both DST offsets) is either outside that block or waits it out."""
     start, end = au_production["primary"].deployment.maintenance.backup_blocked_minutes
     week = 7 * 24 * 60
-    for rule in _rules(template_of(au_production, "primary", "Backup"), "database").values():
+    for rule in _rules(primary_backup, "database").values():
         window = rule.get("StartWindowMinutes", 480)
         for when in _utc_starts(rule):
             minute = when.weekday() * 24 * 60 + when.hour * 60 + when.minute
@@ -100,8 +101,8 @@ def test_no_database_backup_expires_because_of_the_maintenance_window(
                 assert window >= end - start - into_block + 60, (rule["RuleName"], when.isoformat(), window)
 
 
-def test_compute_rule_daily_at_three_local_kept_ninety_days(au_production: Stages, template_of: TemplateOf) -> None:
-    rules = _rules(template_of(au_production, "primary", "Backup"), "compute")
+def test_compute_rule_daily_at_three_local_kept_ninety_days(primary_backup: Template, au_production: Stages) -> None:
+    rules = _rules(primary_backup, "compute")
     assert set(rules) == {"Daily", "Monthly"}
     daily = rules["Daily"]
     assert daily["ScheduleExpression"] == "cron(0 3 * * ? *)"
@@ -111,10 +112,8 @@ def test_compute_rule_daily_at_three_local_kept_ninety_days(au_production: Stage
 
 
 @pytest.mark.parametrize("tier", ["database", "compute"])
-def test_monthly_archive_moves_to_cold_storage_and_is_kept_a_year_or_more(
-    au_production: Stages, template_of: TemplateOf, tier: str
-) -> None:
-    monthly = _rules(template_of(au_production, "primary", "Backup"), tier)["Monthly"]
+def test_monthly_archive_moves_to_cold_storage_and_is_kept_a_year_or_more(primary_backup: Template, tier: str) -> None:
+    monthly = _rules(primary_backup, tier)["Monthly"]
     assert monthly["ScheduleExpression"] == "cron(0 3 1 * ? *)"
     assert monthly["ScheduleExpressionTimezone"] == "Australia/Sydney"
     assert monthly["Lifecycle"] == {
@@ -124,12 +123,9 @@ def test_monthly_archive_moves_to_cold_storage_and_is_kept_a_year_or_more(
     }
 
 
-def test_every_rule_copies_to_the_dr_vault_with_the_same_lifecycle(
-    au_production: Stages, template_of: TemplateOf
-) -> None:
-    template = template_of(au_production, "primary", "Backup")
-    [primary_vault] = template.find_resources("AWS::Backup::BackupVault")
-    plans = template.find_resources("AWS::Backup::BackupPlan")
+def test_every_rule_copies_to_the_dr_vault_with_the_same_lifecycle(primary_backup: Template) -> None:
+    [primary_vault] = primary_backup.find_resources("AWS::Backup::BackupVault")
+    plans = primary_backup.find_resources("AWS::Backup::BackupPlan")
     assert len(plans) == 2
     rules = [rule for plan in plans.values() for rule in plan["Properties"]["BackupPlan"]["BackupPlanRule"]]
     assert len(rules) == 7  # database: two hourly (the maintenance day has its own), 12-hourly, daily, monthly
@@ -139,13 +135,12 @@ def test_every_rule_copies_to_the_dr_vault_with_the_same_lifecycle(
         assert rule["TargetBackupVault"] == {"Fn::GetAtt": [primary_vault, "BackupVaultName"]}
 
 
-def test_copy_target_is_the_vault_the_dr_stage_creates(au_production: Stages, template_of: TemplateOf) -> None:
-    dr = template_of(au_production, "dr", "Backup")
-    dr.has_resource_properties("AWS::Backup::BackupVault", {"BackupVaultName": "au-production-dr-vault"})
+def test_copy_target_is_the_vault_the_dr_stage_creates(dr_backup: Template, au_production: Stages) -> None:
+    dr_backup.has_resource_properties("AWS::Backup::BackupVault", {"BackupVaultName": "au-production-dr-vault"})
     assert au_production["dr"].region == "ap-southeast-4"
     # The DR stage receives copies; its one plan is the dormant database plan (below).
-    dr.resource_count_is("AWS::Backup::BackupPlan", 1)
-    dr.resource_count_is("AWS::Backup::RestoreTestingPlan", 0)
+    dr_backup.resource_count_is("AWS::Backup::BackupPlan", 1)
+    dr_backup.resource_count_is("AWS::Backup::RestoreTestingPlan", 0)
 
 
 # The tag the failover puts on the promoted writer (runbooks/failover.py, `_harden`).
@@ -200,7 +195,7 @@ def test_dr_region_has_a_dormant_plan_for_the_promoted_writer_copying_to_the_pri
     )
 
 
-def test_dr_plan_keeps_the_primary_database_rules(au_production: Stages, template_of: TemplateOf) -> None:
+def test_dr_plan_keeps_the_primary_database_rules(primary_backup: Template, dr_backup: Template) -> None:
     """Same schedules, windows, retention and cold storage as the primary's database plan (BAK-1, BAK-3, BAK-4)."""
 
     def comparable(rules: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -208,25 +203,23 @@ def test_dr_plan_keeps_the_primary_database_rules(au_production: Stages, templat
             r["RuleName"]: {k: v for k, v in r.items() if k not in ("CopyActions", "TargetBackupVault")} for r in rules
         }
 
-    primary = _plan(template_of(au_production, "primary", "Backup"), "database")["BackupPlanRule"]
-    _, dr = _dr_plan(template_of(au_production, "dr", "Backup"), "au-production")
+    primary = _plan(primary_backup, "database")["BackupPlanRule"]
+    _, dr = _dr_plan(dr_backup, "au-production")
     assert comparable(dr["BackupPlanRule"]) == comparable(primary)
 
 
-def test_dr_region_pages_on_failed_backup_jobs(au_production: Stages, template_of: TemplateOf) -> None:
-    dr = template_of(au_production, "dr", "Backup")
+def test_dr_region_pages_on_failed_backup_jobs(dr_backup: Template) -> None:
     for alarm in ("BackupJobsFailed", "CopyJobsFailed"):
-        dr.has_resource_properties(
+        dr_backup.has_resource_properties(
             "AWS::CloudWatch::Alarm",
             {"AlarmName": f"au-production-dr-backup-{alarm}", "AlarmActions": Match.any_value()},
         )
 
 
-def test_selections_pick_resources_by_backup_tier_tag(au_production: Stages, template_of: TemplateOf) -> None:
-    template = template_of(au_production, "primary", "Backup")
-    template.resource_count_is("AWS::Backup::BackupSelection", 2)
+def test_selections_pick_resources_by_backup_tier_tag(primary_backup: Template) -> None:
+    primary_backup.resource_count_is("AWS::Backup::BackupSelection", 2)
     for tier in ("database", "compute"):
-        template.has_resource_properties(
+        primary_backup.has_resource_properties(
             "AWS::Backup::BackupSelection",
             {
                 "BackupSelection": {
@@ -241,12 +234,9 @@ def test_selections_pick_resources_by_backup_tier_tag(au_production: Stages, tem
         )
 
 
-def test_selection_role_is_backup_service_only_without_inline_policies(
-    au_production: Stages, template_of: TemplateOf
-) -> None:
-    template = template_of(au_production, "primary", "Backup")
-    template.resource_count_is("AWS::IAM::Policy", 0)
-    template.has_resource_properties(
+def test_selection_role_is_backup_service_only_without_inline_policies(primary_backup: Template) -> None:
+    primary_backup.resource_count_is("AWS::IAM::Policy", 0)
+    primary_backup.has_resource_properties(
         "AWS::IAM::Role",
         {
             "RoleName": "au-production-backup-service",
@@ -255,7 +245,7 @@ def test_selection_role_is_backup_service_only_without_inline_policies(
             },
         },
     )
-    for role in template.find_resources("AWS::IAM::Role").values():
+    for role in primary_backup.find_resources("AWS::IAM::Role").values():
         statements = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         assert [s["Principal"] for s in statements] == [{"Service": "backup.amazonaws.com"}]
 
@@ -365,12 +355,9 @@ def test_backup_key_policy_admits_the_backup_service_roles(
     )
 
 
-def test_monthly_restore_testing_plan_picks_random_recovery_points(
-    au_production: Stages, template_of: TemplateOf
-) -> None:
-    template = template_of(au_production, "primary", "Backup")
-    template.resource_count_is("AWS::Backup::RestoreTestingPlan", 1)
-    template.has_resource_properties(
+def test_monthly_restore_testing_plan_picks_random_recovery_points(primary_backup: Template) -> None:
+    primary_backup.resource_count_is("AWS::Backup::RestoreTestingPlan", 1)
+    primary_backup.has_resource_properties(
         "AWS::Backup::RestoreTestingPlan",
         {
             "RestoreTestingPlanName": "au_production_monthly_restore_test",
@@ -384,9 +371,9 @@ def test_monthly_restore_testing_plan_picks_random_recovery_points(
             },
         },
     )
-    template.resource_count_is("AWS::Backup::RestoreTestingSelection", 3)
+    primary_backup.resource_count_is("AWS::Backup::RestoreTestingSelection", 3)
     for resource_type, tier in (("RDS", "database"), ("EC2", "compute"), ("EBS", "compute")):
-        template.has_resource(
+        primary_backup.has_resource(
             "AWS::Backup::RestoreTestingSelection",
             {
                 "Properties": {
@@ -402,11 +389,8 @@ def test_monthly_restore_testing_plan_picks_random_recovery_points(
         )
 
 
-def test_audit_framework_checks_frequency_retention_copy_lock_encryption_deletion(
-    au_production: Stages, template_of: TemplateOf
-) -> None:
-    template = template_of(au_production, "primary", "Backup")
-    frameworks = template.find_resources("AWS::Backup::Framework")
+def test_audit_framework_checks_frequency_retention_copy_lock_encryption_deletion(primary_backup: Template) -> None:
+    frameworks = primary_backup.find_resources("AWS::Backup::Framework")
     assert len(frameworks) == 3  # AWS Backup's own resources; one per selected tier (test_backup_audit.py)
     controls = {
         c["ControlName"]: {p["ParameterName"]: p["ParameterValue"] for p in c.get("ControlInputParameters", [])}
@@ -438,10 +422,9 @@ def test_audit_framework_checks_frequency_retention_copy_lock_encryption_deletio
     ],
 )
 def test_failed_job_alarms_publish_to_their_severity_topic(
-    au_production: Stages, template_of: TemplateOf, alarm: str, metric: str, severity: int
+    primary_backup: Template, au_production: Stages, template_of: TemplateOf, alarm: str, metric: str, severity: int
 ) -> None:
-    template = template_of(au_production, "primary", "Backup")
-    alarms = template.find_resources(
+    alarms = primary_backup.find_resources(
         "AWS::CloudWatch::Alarm",
         {"Properties": {"AlarmName": f"au-production-primary-backup-{alarm}"}},
     )

@@ -8,14 +8,12 @@ tier, never by resource type (which judged the stateless web tier NON_COMPLIANT 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from aws_cdk.assertions import Template
 
-from tests.conftest import Stages
+from tests.conftest import Stages, TemplateOf
 
-TemplateOf = Callable[[Stages, str, str], Template]
 RESOURCE_CONTROLS = {
     "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN",
     "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_VAULT_LOCK",

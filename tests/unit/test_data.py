@@ -11,9 +11,7 @@ from aws_cdk.assertions import Capture, Match, Template
 
 from patterns.encrypted_postgres import window_before
 from stacks.data import NO_STANDBY_REASON, estimated_max_connections
-from tests.conftest import Stages
-
-TemplateOf = Callable[[Stages, str, str], Template]
+from tests.conftest import Stages, TemplateOf, au_production_stack
 
 
 class KeyRef(Capture):
@@ -26,9 +24,7 @@ class KeyRef(Capture):
                 break
 
 
-@pytest.fixture(scope="module")
-def data(au_production: Stages, template_of: TemplateOf) -> Template:
-    return template_of(au_production, "primary", "Data")
+data = au_production_stack("primary", "Data")
 
 
 @pytest.fixture(scope="module")

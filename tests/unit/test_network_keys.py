@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from aws_cdk.assertions import Match
 
-from aws_cdk.assertions import Match, Template
-
-from tests.conftest import Stages
-
-TemplateOf = Callable[[Stages, str, str], Template]
+from tests.conftest import Stages, TemplateOf
 
 
 def test_one_rotating_retained_key_per_data_class(au_production: Stages, template_of: TemplateOf) -> None:

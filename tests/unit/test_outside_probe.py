@@ -5,16 +5,13 @@ Issue 17 items 1 and 10."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Template
 
 from patterns.outside_probe import RUNTIME
-from tests.conftest import Stages
-
-TemplateOf = Callable[[Stages, str, str], Template]
+from tests.conftest import Stages, TemplateOf
 
 # Synthetics runtimes this project may create canaries on, with their Lambda Node.js major version
 # (AWS's runtime pages). A CDK bump that changes patterns/outside_probe.py:RUNTIME changes this on

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
-import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.conftest import Stages
+from tests.conftest import Stages, TemplateOf, au_production_stack
 
-TemplateOf = Callable[[Stages, str, str], Template]
-
-
-@pytest.fixture(scope="module")
-def patching(au_production: Stages, template_of: TemplateOf) -> Template:
-    return template_of(au_production, "primary", "Patching")
+patching = au_production_stack("primary", "Patching")
 
 
 def test_baseline_approves_al2023_security_and_bugfix_updates(patching: Template) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -12,9 +12,8 @@ from aws_cdk.assertions import Match, Template
 from config import Release
 from config.topology import FailoverTopology
 from patterns.release_boot import boot_commands, pin_release, pinned_release
-from tests.conftest import Stages
+from tests.conftest import Stages, TemplateOf, au_production_stack
 
-TemplateOf = Callable[[Stages, str, str], Template]
 ROLES = (("primary", "Web"), ("dr", "StandbyWeb"))
 
 
@@ -62,9 +61,7 @@ def test_release_bucket_is_write_once_and_only_the_release_role_marks_releases(w
     assert "s3:PutObjectTagging" in marks["Action"] and "ArnNotEquals" in marks["Condition"]
 
 
-@pytest.fixture(scope="module")
-def web_template(au_production: Stages, template_of: TemplateOf) -> Template:
-    return template_of(au_production, "primary", "Web")
+web_template = au_production_stack("primary", "Web")
 
 
 def _role_actions(template: Template, role_name: str) -> set[str]:

@@ -6,15 +6,12 @@ the roles CDK itself adds (custom resource providers, emitted as raw `CfnResourc
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 
-from tests.conftest import Stages
+from tests.conftest import Stages, TemplateOf
 
-TemplateOf = Callable[[Stages, str, str], Template]
 UNBOUNDED_ROTATION_ROLES = "arn:aws:iam::111111111111:role/au-production-primary-data-*SecretsManager*"
 
 

@@ -12,14 +12,13 @@ report (policies/coverage.py, tests/policies/test_report.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk.assertions import Template
 
-from tests.conftest import Stages
+from tests.conftest import Stages, TemplateOf
 
-TemplateOf = Callable[[Stages, str, str], Template]
 RETENTION = 365  # au-production's log_retention_days
 
 

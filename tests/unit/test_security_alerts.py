@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Capture, Match, Template
+from aws_cdk.assertions import Capture, Match
 from moto.events.models import EventPattern
 
 from patterns.security_alerts import (
@@ -18,9 +17,8 @@ from patterns.security_alerts import (
     regional_security_events,
 )
 from tests import log_filter_syntax
-from tests.conftest import Stages
+from tests.conftest import Stages, TemplateOf
 
-TemplateOf = Callable[[Stages, str, str], Template]
 BREAK_GLASS = "au-production-break-glass"
 BOUNDARIES = ("au-production-team-boundary", "au-production-workload-boundary", "au-production-cdk-boundary")
 ACCOUNT = "111122223333"

@@ -5,7 +5,6 @@ nothing from the primary region at deploy time."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
@@ -13,15 +12,23 @@ from aws_cdk.assertions import Capture, Match, Template
 from config import PlatformConfig
 from config.topology import DR, PRIMARY, SWITCH_METRIC, SWITCH_NAMESPACE, FailoverTopology
 from stacks.stages import DR_FOUNDATION, DR_STANDBY, deploy_order
-from tests.conftest import Stages
+from tests.assertions import assert_a_bucket_policy_denies_plain_http
+from tests.conftest import Stages, TemplateOf, au_production_stack
 
-TemplateOf = Callable[[Stages, str, str], Template]
 TOPOLOGY_NAME = "au-production"
 
 
 @pytest.fixture(scope="module")
 def topology(platform_config: PlatformConfig) -> FailoverTopology:
     return FailoverTopology.of(platform_config.get(TOPOLOGY_NAME))
+
+
+primary_data = au_production_stack("primary", "Data")
+primary_web = au_production_stack("primary", "Web")
+storage = au_production_stack("dr", "Storage")
+switch = au_production_stack("dr", "Switch")
+standby_data = au_production_stack("dr", "StandbyData")
+standby_web = au_production_stack("dr", "StandbyWeb")
 
 
 def _stack_ids(stages: Stages, role: str) -> list[str]:
@@ -49,11 +56,10 @@ def test_deploy_order_is_foundation_then_primary_then_standby(platform_config: P
 
 
 def test_replica_is_an_encrypted_cross_region_copy_of_the_primary(
-    au_production: Stages, template_of: TemplateOf, topology: FailoverTopology
+    standby_data: Template, topology: FailoverTopology
 ) -> None:
-    data = template_of(au_production, "dr", "StandbyData")
     key = Capture()
-    data.has_resource(
+    standby_data.has_resource(
         "AWS::RDS::DBInstance",
         {
             "Properties": Match.object_like(
@@ -75,11 +81,8 @@ def test_replica_is_an_encrypted_cross_region_copy_of_the_primary(
     assert key.as_object()["Fn::GetStackOutput"]["Region"] == "ap-southeast-4"
 
 
-def test_replica_lag_alarm_is_the_design_rpo_and_pages(
-    au_production: Stages, template_of: TemplateOf, topology: FailoverTopology
-) -> None:
-    data = template_of(au_production, "dr", "StandbyData")
-    data.has_resource_properties(
+def test_replica_lag_alarm_is_the_design_rpo_and_pages(standby_data: Template, topology: FailoverTopology) -> None:
+    standby_data.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {
             "AlarmName": topology.replica_lag_alarm_name,
@@ -93,11 +96,11 @@ def test_replica_lag_alarm_is_the_design_rpo_and_pages(
 
 
 def test_replica_lag_alarm_ignores_an_idle_primary_and_clears_after_promotion(
-    au_production: Stages, template_of: TemplateOf, topology: FailoverTopology
+    standby_data: Template, topology: FailoverTopology
 ) -> None:
     """An idle PostgreSQL source shows up to 5 min of lag between RDS heartbeats: the Minimum of 5 minutes, twice,
     pages only lag that never recovers; a promoted writer reports no ReplicaLag, which must not hold ALARM."""
-    alarms = template_of(au_production, "dr", "StandbyData").find_resources(
+    alarms = standby_data.find_resources(
         "AWS::CloudWatch::Alarm", {"Properties": {"AlarmName": topology.replica_lag_alarm_name}}
     )
     [alarm] = alarms.values()
@@ -114,11 +117,10 @@ def _statements(template: Template, resource_type: str, **properties: object) ->
 
 
 def test_dr_foundation_holds_a_dormant_reverse_replication_role_for_sse_kms_objects(
-    au_production: Stages, template_of: TemplateOf, topology: FailoverTopology
+    storage: Template, topology: FailoverTopology
 ) -> None:
     """Failback replicates DR -> primary with its own role (issue 16 item 3), following
     https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html."""
-    storage = template_of(au_production, "dr", "Storage")
     roles = storage.find_resources(
         "AWS::IAM::Role", {"Properties": {"RoleName": topology.reverse_replication_role_name()}}
     )
@@ -222,10 +224,9 @@ def test_secret_replication_failure_pages_sev2(
 
 
 def test_content_bucket_replicates_with_rtc_and_delete_markers(
-    au_production: Stages, template_of: TemplateOf, topology: FailoverTopology
+    primary_data: Template, topology: FailoverTopology
 ) -> None:
-    data = template_of(au_production, "primary", "Data")
-    data.has_resource_properties(
+    primary_data.has_resource_properties(
         "AWS::S3::Bucket",
         {
             "BucketName": topology.content_bucket(PRIMARY),
@@ -253,15 +254,14 @@ def test_content_bucket_replicates_with_rtc_and_delete_markers(
             },
         },
     )
-    text = json.dumps(data.find_resources("AWS::S3::Bucket"))
+    text = json.dumps(primary_data.find_resources("AWS::S3::Bucket"))
     assert f":::{topology.content_bucket(DR)}" in text
     assert ":kms:ap-southeast-4:" in text and "alias/au-production/customer" in text
 
 
 def test_replica_bucket_in_the_dr_foundation_is_versioned_kms_and_tls_only(
-    au_production: Stages, template_of: TemplateOf, topology: FailoverTopology
+    storage: Template, topology: FailoverTopology
 ) -> None:
-    storage = template_of(au_production, "dr", "Storage")
     storage.has_resource(
         "AWS::S3::Bucket",
         {
@@ -281,22 +281,10 @@ def test_replica_bucket_in_the_dr_foundation_is_versioned_kms_and_tls_only(
             "DeletionPolicy": "Retain",
         },
     )
-    storage.has_resource_properties(
-        "AWS::S3::BucketPolicy",
-        {
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
-                )
-            }
-        },
-    )
+    assert_a_bucket_policy_denies_plain_http(storage)
 
 
-def test_switch_lives_in_the_dr_region_and_holds_its_state(
-    au_production: Stages, template_of: TemplateOf, topology: FailoverTopology
-) -> None:
-    switch = template_of(au_production, "dr", "Switch")
+def test_switch_lives_in_the_dr_region_and_holds_its_state(switch: Template, topology: FailoverTopology) -> None:
     switch.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {
@@ -313,10 +301,9 @@ def test_switch_lives_in_the_dr_region_and_holds_its_state(
 
 
 def test_failover_records_primary_guarded_by_the_switch_secondary_by_zone_name(
-    au_production: Stages, template_of: TemplateOf, topology: FailoverTopology
+    primary_web: Template, standby_web: Template, topology: FailoverTopology
 ) -> None:
-    web = template_of(au_production, "primary", "Web")
-    web.has_resource_properties(
+    primary_web.has_resource_properties(
         "AWS::Route53::HealthCheck",
         {
             "HealthCheckConfig": {
@@ -326,7 +313,7 @@ def test_failover_records_primary_guarded_by_the_switch_secondary_by_zone_name(
             }
         },
     )
-    web.has_resource_properties(
+    primary_web.has_resource_properties(
         "AWS::Route53::RecordSet",
         {
             "Name": "au.saas.example.com.",
@@ -336,8 +323,7 @@ def test_failover_records_primary_guarded_by_the_switch_secondary_by_zone_name(
             "AliasTarget": Match.object_like({"EvaluateTargetHealth": False}),
         },
     )
-    standby = template_of(au_production, "dr", "StandbyWeb")
-    standby.has_resource_properties(
+    standby_web.has_resource_properties(
         "AWS::Route53::RecordSet",
         {
             "Name": "au.saas.example.com.",
@@ -363,37 +349,34 @@ def test_each_region_probes_its_own_alb_by_its_own_name(
 
 
 def test_standby_web_tier_runs_two_instances_and_can_take_the_primary_load(
-    au_production: Stages, template_of: TemplateOf, topology: FailoverTopology
+    standby_web: Template, topology: FailoverTopology
 ) -> None:
-    standby = template_of(au_production, "dr", "StandbyWeb")
-    standby.has_resource_properties(
+    standby_web.has_resource_properties(
         "AWS::AutoScaling::AutoScalingGroup",
         {"AutoScalingGroupName": topology.web_asg_name(DR), "MinSize": "2", "MaxSize": "12"},
     )
-    standby.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
-    standby.has_resource_properties(
+    standby_web.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
+    standby_web.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::Listener", {"Protocol": "HTTPS", "Certificates": Match.any_value()}
     )
 
 
-def test_standby_web_tier_is_wired_to_the_dr_data_stores(
-    au_production: Stages, template_of: TemplateOf, topology: FailoverTopology
-) -> None:
-    standby = template_of(au_production, "dr", "StandbyWeb")
+def test_standby_web_tier_is_wired_to_the_dr_data_stores(standby_web: Template, topology: FailoverTopology) -> None:
     config = Capture()
-    standby.has_resource_properties("AWS::SSM::Parameter", {"Name": "/au-production-dr/app/config", "Value": config})
+    standby_web.has_resource_properties(
+        "AWS::SSM::Parameter", {"Name": "/au-production-dr/app/config", "Value": config}
+    )
     text = json.dumps(config.as_object())
     assert topology.content_bucket(DR) in text and "database_endpoint" in text and "cache_endpoint" in text
-    policies = json.dumps(standby.find_resources("AWS::IAM::ManagedPolicy"))
+    policies = json.dumps(standby_web.find_resources("AWS::IAM::ManagedPolicy"))
     # The primary's master secret, as replicated into this region (any six-character suffix).
     assert "secret:au-production-primary-postgres/master-??????" in policies
 
 
 def test_primary_master_secret_is_replicated_with_the_dr_system_key(
-    au_production: Stages, template_of: TemplateOf
+    primary_data: Template,
 ) -> None:
-    data = template_of(au_production, "primary", "Data")
-    data.has_resource_properties(
+    primary_data.has_resource_properties(
         "AWS::SecretsManager::Secret",
         {
             "Name": "au-production-primary-postgres/master",

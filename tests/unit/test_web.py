@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.conftest import Stages
+from tests.assertions import assert_a_bucket_policy_denies_plain_http
+from tests.conftest import Stages, TemplateOf, au_production_stack
 
-TemplateOf = Callable[[Stages, str, str], Template]
-
-
-@pytest.fixture(scope="module")
-def web(au_production: Stages, template_of: TemplateOf) -> Template:
-    return template_of(au_production, "primary", "Web")
+web = au_production_stack("primary", "Web")
 
 
 def _one(template: Template, type_: str) -> Mapping[str, Any]:
@@ -432,16 +428,7 @@ def test_alb_log_bucket_is_sse_s3_versioned_tls_only_archived_and_retained(web: 
             "DeletionPolicy": "Retain",
         },
     )
-    web.has_resource_properties(
-        "AWS::S3::BucketPolicy",
-        {
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
-                )
-            }
-        },
-    )
+    assert_a_bucket_policy_denies_plain_http(web)
 
 
 def test_dns_zone_alias_record_and_external_health_check(
