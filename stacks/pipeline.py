@@ -36,6 +36,7 @@ from constructs import Construct, IConstruct
 
 from config import DeliveryPipeline, Deployment, Environment, Retention
 from config.topology import PRIMARY
+from patterns.iam import ManagedPolicyRole
 from patterns.log_retention import retention_days
 from stacks.pipeline_artifacts import (
     PIPELINE_CLASSES,
@@ -178,8 +179,9 @@ class PipelineStack(cdk.Stack):
         cfn.add_property_override("Stages", _with_literal_partition(stages))
 
     def _drop_dependencies_a_reference_implies(self) -> None:
-        """cfn-lint (W3005): the pipeline and the check function depend on their role and its default
-        policy; the role is already read by GetAtt, so only the policy stays in DependsOn."""
+        """cfn-lint (W3005): the pipeline and the check function depend on their role and its grants
+        policy (the pipeline role's managed `Grants`, the function role's inline `DefaultPolicy`); the
+        role is already read by GetAtt, so only the policy stays in DependsOn."""
         for construct in self.node.find_all():
             role: IConstruct | None
             if isinstance(construct, codepipeline.CfnPipeline):
@@ -188,7 +190,9 @@ class PipelineStack(cdk.Stack):
                 role = construct.node.scope.node.try_find_child("ServiceRole")  # type: ignore[union-attr]
             else:
                 continue
-            policy = role.node.try_find_child("DefaultPolicy") if role is not None else None
+            policy = None
+            if role is not None:
+                policy = role.node.try_find_child("Grants") or role.node.try_find_child("DefaultPolicy")
             if policy is not None:
                 construct.add_override("DependsOn", [self.get_logical_id(policy.node.default_child)])  # type: ignore[arg-type]
 
@@ -204,7 +208,7 @@ class PipelineStack(cdk.Stack):
         )
 
     def _code_pipeline(self, pipeline: DeliveryPipeline, deployments: Sequence[Deployment]) -> codepipeline.Pipeline:
-        role = iam.Role(
+        role = ManagedPolicyRole(
             self,
             "PipelineRole",
             role_name=pipeline_role_name(pipeline),
@@ -231,6 +235,7 @@ class PipelineStack(cdk.Stack):
             "Synth",
             input=self.source,
             commands=synth_commands(pipeline),
+            role=self._build_role("SynthRole", f"{pipeline.name}: the synth step's build (tests, then every pack)"),
             primary_output_directory="cdk.out",
             build_environment=codebuild.BuildEnvironment(build_image=codebuild.LinuxBuildImage.STANDARD_7_0),
             partial_build_spec=codebuild.BuildSpec.from_object(
@@ -255,6 +260,12 @@ class PipelineStack(cdk.Stack):
                     resources=[self.reports.report_group_arn],
                 )
             ],
+        )
+
+    def _build_role(self, id: str, description: str) -> ManagedPolicyRole:
+        """A CodeBuild step's role whose grants are a customer-managed policy, not CDK's inline one."""
+        return ManagedPolicyRole(
+            self, id, assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"), description=description
         )
 
     def _add_waves(self, stages: Sequence[DeploymentStage]) -> Mapping[Environment, pipelines.Wave]:
@@ -288,6 +299,10 @@ class PipelineStack(cdk.Stack):
             "PostDeployChecks",
             input=self.source,
             commands=post_deploy_commands(deployment),
+            role=self._build_role(
+                f"PostDeployRole-{deployment.name}",
+                f"{deployment.name}: post-deploy checks (assumes only lookup roles)",
+            ),
             env_from_cfn_outputs={
                 "PRIMARY_ALB_DNS_NAME": _output(web, "LoadBalancerDnsName"),
                 "HOSTED_ZONE_ID": _output(dns, "HostedZoneId"),

@@ -1,10 +1,13 @@
 """The public packs' findings on what CDK Pipelines generates, acknowledged per resource and finding.
 
-`aws_cdk.pipelines` creates the CodeBuild projects, their roles and grant policies, and the
-permissions-broadening check's Lambda function; none of them takes a role, a policy class or a
-Lambda setting from the caller. What this project could fix, it fixed: every role carries the
-pipeline boundary (ACC-1, HOST-2: nothing outside the jurisdiction's regions), the check's function
-logs into a retained, KMS-encrypted log group, the artifact stores are the project's own buckets.
+`aws_cdk.pipelines` creates the CodeBuild projects of the self-mutation, asset and permissions-check
+steps, the source and action roles, and the permissions-broadening check's Lambda function; none of
+them takes a role, a policy class or a Lambda setting from the caller, so their grant policies stay
+inline. What this project could fix, it fixed: the roles it can hand to CDK Pipelines (the
+pipeline's, the synth step's and each post-deploy step's) are `ManagedPolicyRole`s, whose grants
+are customer-managed policies; every role carries the pipeline boundary (ACC-1, HOST-2: nothing
+outside the jurisdiction's regions), the check's function logs into a retained, KMS-encrypted log
+group, the artifact stores are the project's own buckets.
 What is left is acknowledged here, each finding on each resource, with its compensating control.
 """
 
@@ -25,11 +28,12 @@ _BOUNDARY = (
     "jurisdiction, no IAM users, no administrator policy, no boundary removal; tooling/pipeline_bootstrap.py) "
     "and CloudTrail in the tooling account records every call."
 )
-_GENERATED_POLICY = (
-    "CDK Pipelines writes this grant policy inline, scoped by its grant methods to the pipeline's own "
-    "artifact stores, keys, log groups and report groups (wildcards are object keys, log streams and the "
-    "KMS data-key action families those grants need); the construct takes no managed-policy role. "
+_GRANTS = (
+    "CDK Pipelines' grant methods write these statements, scoped to the pipeline's own artifact stores, keys, "
+    "log groups and report groups (wildcards are object keys, log streams, the projects' own report groups and "
+    "the KMS data-key action families those grants need). "
 )
+_GENERATED_POLICY = _GRANTS + "The policy is inline because the construct that owns this role takes no role from us. "
 _CODEPIPELINE_SOURCE = (
     "The project's source is CODEPIPELINE: it has no repository URL and no credential. The repository is "
     "reached only by the pipeline's CodeConnections source action (an OAuth app installation that AWS holds). "
@@ -45,6 +49,8 @@ def acknowledge_pipeline_findings(stack: cdk.Stack, pipeline: DeliveryPipeline) 
     for construct in stack.node.find_all():
         if isinstance(construct, iam.CfnPolicy):
             _generated_policy(stack, construct, boundary)
+        elif isinstance(construct, iam.CfnManagedPolicy) and isinstance(construct.node.scope, iam.ManagedPolicy):
+            _managed_grants(stack, construct, boundary)
         elif isinstance(construct, codebuild.CfnProject):
             acknowledge(
                 construct,
@@ -70,6 +76,13 @@ def _generated_policy(stack: cdk.Stack, policy: iam.CfnPolicy, boundary: str) ->
     findings = iam5_findings(stack.resolve(policy.policy_document))
     if findings:
         acknowledge(policy, findings, reason)
+
+
+def _managed_grants(stack: cdk.Stack, policy: iam.CfnManagedPolicy, boundary: str) -> None:
+    """A `ManagedPolicyRole`'s grants policy: customer-managed, only its wildcards are acknowledged."""
+    findings = iam5_findings(stack.resolve(policy.policy_document))
+    if findings:
+        acknowledge(policy, findings, _GRANTS + boundary)
 
 
 def _check_function(function: lambda_.CfnFunction, boundary: str) -> None:

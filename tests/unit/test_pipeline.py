@@ -185,11 +185,29 @@ def test_post_deploy_step_reads_stack_outputs_with_the_read_only_role(pipelines:
         assert "HOSTED_ZONE_ID" in variables and ".HostedZoneId}" in variables
     statements = [
         s
-        for p in Template.from_json(template).find_resources("AWS::IAM::Policy").values()
+        for p in Template.from_json(template).find_resources("AWS::IAM::ManagedPolicy").values()
         for s in p["Properties"]["PolicyDocument"]["Statement"]
         if s["Action"] == "sts:AssumeRole" and "lookup-role" in str(s["Resource"])
     ]
     assert statements and all("deploy-role" not in str(s["Resource"]) for s in statements)
+
+
+def test_the_roles_we_can_hand_to_cdk_pipelines_have_managed_grants(pipelines: Pipelines) -> None:
+    """The pipeline's, the synth step's and each post-deploy step's role: a customer-managed grants policy
+    (NIST/HIPAA/PCI IAMNoInlinePolicy), so only CDK Pipelines' own roles keep an acknowledged inline one."""
+    _, template = pipelines["au"]
+    found = Template.from_json(template)
+    managed = found.find_resources("AWS::IAM::ManagedPolicy")
+    attached = {str(role["Ref"]) for policy in managed.values() for role in policy["Properties"]["Roles"]}
+    roles = found.find_resources("AWS::IAM::Role")
+    principals = {rid: str(r["Properties"]["AssumeRolePolicyDocument"]) for rid, r in roles.items()}
+    assert len(attached) == 5  # pipeline, synth, one post-deploy check per wave
+    assert sum("codepipeline.amazonaws.com" in principals[r] for r in attached) == 1
+    assert sum("codebuild.amazonaws.com" in principals[r] for r in attached) == 4
+    inline = {
+        str(role["Ref"]) for p in found.find_resources("AWS::IAM::Policy").values() for role in p["Properties"]["Roles"]
+    }
+    assert not attached & inline
 
 
 @pytest.mark.parametrize("jurisdiction", JURISDICTIONS)
