@@ -1,5 +1,6 @@
-"""BackupStack: the region's locked backup vault; in the primary region also the plans,
-restore testing, the audit framework and the job alarms (BAK-1..BAK-5, BAK-9, ACC-4, OPS-2).
+"""The backup stacks: each region's locked backup vault and job alarms (`BackupStack`); the primary's
+plans, restore testing and audit framework (`PrimaryBackupStack`); the DR region's dormant database
+plan (`DrBackupStack`) (BAK-1..BAK-5, BAK-9, ACC-4, OPS-2).
 
 The DR stage deploys first and holds the vault that receives the copies; the
 primary stage's copy rules reach it by its deterministic name (no cross-region
@@ -63,6 +64,9 @@ def role_arn(deployment: Deployment, partition: str, name: str) -> str:
 
 
 class BackupStack(PlatformStack):
+    """What both regions' backup stacks hold: the locked vault (ACC-4), its outputs and the backup job
+    alarms. `PrimaryBackupStack` and `DrBackupStack` add their region's plans."""
+
     def __init__(
         self,
         scope: Construct,
@@ -70,35 +74,14 @@ class BackupStack(PlatformStack):
         *,
         deployment: Deployment,
         role: str,
+        summary: str,
         backup_key: kms.IKey,
-        data_key: kms.IKey,
         alarm_topics: Mapping[int, sns.ITopic] | None = None,
-        vpc: ec2.IVpc | None = None,  # the platform VPC: monthly restore tests land in its isolated subnets
-        logs_key: kms.IKey | None = None,  # encrypts the AWS Config delivery bucket (aws_config.create_recorder)
     ) -> None:
-        primary = role == "primary"
-        super().__init__(
-            scope,
-            id,
-            deployment=deployment,
-            role=role,
-            summary=(
-                "locked backup vault, tiered backup plans with DR copies, monthly restore tests, "
-                "backup audit framework, job alarms (BAK-1..BAK-5, BAK-9, ACC-4)"
-                if primary
-                else "locked backup vault receiving the primary region's backup copies (BAK-5, ACC-4)"
-            ),
-        )
-        if primary and deployment.aws_config.create_recorder and logs_key is None:
-            raise ValueError(
-                f"{deployment.name}: aws_config.create_recorder needs the Backup stack's logs_key "
-                "(the Config delivery bucket is a logs-class bucket, ENC-2)"
-            )
+        super().__init__(scope, id, deployment=deployment, role=role, summary=summary)
         self.break_glass_role_arn = role_arn(deployment, PARTITION, deployment.break_glass_role_name)
         self.vault = self._vault(deployment, role, backup_key)
         self.plans: TieredBackupPlans | None = None
-        self.restore_testing: MonthlyRestoreTesting | None = None
-        self.audit: BackupAuditFramework | None = None
         self.alarms: BackupJobAlarms | None = None
         if alarm_topics is not None:
             self.alarms = BackupJobAlarms(
@@ -106,20 +89,6 @@ class BackupStack(PlatformStack):
                 "JobAlarms",
                 props=BackupAlarmsProps(name_prefix=self.name_prefix, topics=alarm_topics),
             )
-        if not primary:
-            self._dr_plan(deployment, data_key)
-            return
-        self.plans = self._primary_plans(deployment, data_key)
-        self.restore_testing = self._restore_testing(deployment, data_key, vpc)
-        self.audit = self._audit_framework(deployment)
-        # Backup Audit Manager needs an AWS Config recorder in the region (patterns/config_recorder.py):
-        # the organisation's by default (checked by the preflight), ours only where config says so.
-        self.config_recorder: BackupAuditRecorder | None = None
-        if logs_key is not None and deployment.aws_config.create_recorder:
-            self.config_recorder = self._config_recorder(deployment, logs_key)
-        _acknowledge_service_policy(self.plans.role, BACKUP_SERVICE_POLICY)
-        _acknowledge_service_policy(self.restore_testing.role, RESTORE_SERVICE_POLICY)
-        self._primary_outputs(self.plans, self.restore_testing)
 
     def _vault(self, deployment: Deployment, role: str, backup_key: kms.IKey) -> SecureBackupVault:
         """The locked vault of this region (ACC-4), usable by the three AWS Backup roles, and its outputs."""
@@ -270,6 +239,78 @@ class BackupStack(PlatformStack):
             "ConfigRecorder",
             props=BackupAuditRecorderProps(name_prefix=self.name_prefix, delivery_bucket=bucket, delivery_key=logs_key),
         )
+
+
+class PrimaryBackupStack(BackupStack):
+    """The primary region's backups: every tier's plan copied to the DR vault, monthly restore tests, the
+    backup audit framework and, where config says so, an AWS Config recorder (BAK-1..BAK-5, BAK-9)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        deployment: Deployment,
+        backup_key: kms.IKey,
+        data_key: kms.IKey,
+        alarm_topics: Mapping[int, sns.ITopic] | None = None,
+        vpc: ec2.IVpc | None = None,  # the platform VPC: monthly restore tests land in its isolated subnets
+        logs_key: kms.IKey | None = None,  # encrypts the AWS Config delivery bucket (aws_config.create_recorder)
+    ) -> None:
+        if deployment.aws_config.create_recorder and logs_key is None:
+            raise ValueError(
+                f"{deployment.name}: aws_config.create_recorder needs the Backup stack's logs_key "
+                "(the Config delivery bucket is a logs-class bucket, ENC-2)"
+            )
+        super().__init__(
+            scope,
+            id,
+            deployment=deployment,
+            role=PRIMARY,
+            summary=(
+                "locked backup vault, tiered backup plans with DR copies, monthly restore tests, "
+                "backup audit framework, job alarms (BAK-1..BAK-5, BAK-9, ACC-4)"
+            ),
+            backup_key=backup_key,
+            alarm_topics=alarm_topics,
+        )
+        self.plans = self._primary_plans(deployment, data_key)
+        self.restore_testing = self._restore_testing(deployment, data_key, vpc)
+        self.audit = self._audit_framework(deployment)
+        # Backup Audit Manager needs an AWS Config recorder in the region (patterns/config_recorder.py):
+        # the organisation's by default (checked by the preflight), ours only where config says so.
+        self.config_recorder: BackupAuditRecorder | None = None
+        if logs_key is not None and deployment.aws_config.create_recorder:
+            self.config_recorder = self._config_recorder(deployment, logs_key)
+        _acknowledge_service_policy(self.plans.role, BACKUP_SERVICE_POLICY)
+        _acknowledge_service_policy(self.restore_testing.role, RESTORE_SERVICE_POLICY)
+        self._primary_outputs(self.plans, self.restore_testing)
+
+
+class DrBackupStack(BackupStack):
+    """The DR region's backups: the vault receiving the primary's copies and the dormant database plan
+    that backs up the promoted writer after a failover (module docstring; BAK-5, ACC-4)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        deployment: Deployment,
+        backup_key: kms.IKey,
+        data_key: kms.IKey,
+        alarm_topics: Mapping[int, sns.ITopic] | None = None,
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            deployment=deployment,
+            role=DR,
+            summary="locked backup vault receiving the primary region's backup copies (BAK-5, ACC-4)",
+            backup_key=backup_key,
+            alarm_topics=alarm_topics,
+        )
+        self._dr_plan(deployment, data_key)
 
 
 def _acknowledge_service_policy(service_role: iam.IRole, policy: str) -> None:

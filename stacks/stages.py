@@ -22,8 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
-from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from config import Deployment
@@ -36,7 +34,7 @@ from stacks.access import AccessStack
 from stacks.alerts import AlertsStack
 from stacks.audit import AuditStack
 from stacks.audit_archive import AuditArchiveStack
-from stacks.backup import BackupStack
+from stacks.backup import DrBackupStack, PrimaryBackupStack
 from stacks.data import DataStack
 from stacks.data_tier import DataStoreAccess
 from stacks.dns import DnsStack
@@ -117,21 +115,6 @@ class RegionStacks:
             raise ValueError(f"step {step.what!r} deploys no stack of {self.deployment.name}-{self.role}")
         return chosen
 
-    def _backup_stack(self, *, vpc: ec2.IVpc | None = None, logs_key: kms.IKey | None = None) -> BackupStack:
-        """This region's backup stack; the primary passes what its restore tests and Config recorder need."""
-        key_ring = self.keys.key_ring
-        return BackupStack(
-            self.scope,
-            "Backup",
-            deployment=self.deployment,
-            role=self.role,
-            backup_key=key_ring.backup,
-            data_key=key_ring.customer,
-            alarm_topics=self.alerts.topics,  # both regions: the dormant DR plan's failed jobs page too
-            vpc=vpc,
-            logs_key=logs_key,
-        )
-
     def _web_stack(
         self,
         id: str,
@@ -182,7 +165,14 @@ class DisasterRecoveryRegion(RegionStacks):
 
     def _build_foundation(self, deployment: Deployment) -> None:
         key_ring = self.keys.key_ring
-        self.backup = self._backup_stack()
+        self.backup = DrBackupStack(
+            self.scope,
+            "Backup",
+            deployment=deployment,
+            backup_key=key_ring.backup,
+            data_key=key_ring.customer,
+            alarm_topics=self.alerts.topics,  # the dormant plan's failed jobs page too
+        )
         # Every deployment, standby or not: the primary's audit records are copied here (ACC-3).
         self.audit_archive = AuditArchiveStack(self.scope, "AuditArchive", deployment=deployment, key_ring=key_ring)
         if not deployment.standby.enabled:
@@ -246,7 +236,16 @@ class PrimaryRegion(RegionStacks):
             self.scope, "Operations", deployment=deployment, role=self.role, key_ring=key_ring
         )
         # Plans copying into the DR vault by its deterministic name (BAK-1..BAK-5).
-        self.backup = self._backup_stack(vpc=self.network.network.vpc, logs_key=key_ring.logs)
+        self.backup = PrimaryBackupStack(
+            self.scope,
+            "Backup",
+            deployment=deployment,
+            backup_key=key_ring.backup,
+            data_key=key_ring.customer,
+            alarm_topics=self.alerts.topics,
+            vpc=self.network.network.vpc,
+            logs_key=key_ring.logs,
+        )
         # Route 53 and IAM are global: the zone, team roles and Session Manager live here.
         self.dns = DnsStack(self.scope, "Dns", deployment=deployment, role=self.role)
         self.access = AccessStack(

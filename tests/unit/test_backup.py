@@ -619,18 +619,17 @@ def test_create_recorder_flag_builds_a_recorder_for_the_audit_types_only(platfor
 
     from config import AwsConfig
     from patterns.config_recorder import RECORDED_RESOURCE_TYPES
-    from stacks.backup import BackupStack
+    from stacks.backup import PrimaryBackupStack
 
     deployment = dataclasses.replace(platform_config.get("au-production"), aws_config=AwsConfig(create_recorder=True))
     assert platform_config.get("au-production").aws_config.create_recorder is False  # default: the organisation's
     app = cdk.App()
     env = cdk.Environment(account=deployment.account, region=deployment.primary_region)
     keys = cdk.Stack(app, "Keys", env=env)
-    stack = BackupStack(
+    stack = PrimaryBackupStack(
         app,
         "Backup",
         deployment=deployment,
-        role="primary",
         backup_key=kms.Key(keys, "Backup"),
         data_key=kms.Key(keys, "Data"),
         logs_key=kms.Key(keys, "Logs"),
@@ -652,11 +651,10 @@ def test_create_recorder_flag_builds_a_recorder_for_the_audit_types_only(platfor
         "AWS::Config::DeliveryChannel", {"S3KmsKeyArn": Match.any_value(), "S3BucketName": Match.any_value()}
     )
     with pytest.raises(ValueError, match="logs_key"):
-        BackupStack(
+        PrimaryBackupStack(
             app,
             "Backup2",
             deployment=deployment,
-            role="primary",
             backup_key=kms.Key(keys, "Backup2"),
             data_key=kms.Key(keys, "Data2"),
         )

@@ -19,7 +19,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from config import PlatformConfig
+from config import PlatformConfig, load_config
 from config.topology import DR, PRIMARY
 from policies.registration import FAIL_ON_FINDINGS, register_policy_packs
 from stacks.app_builder import build_pipeline
@@ -30,7 +30,8 @@ from tests.conftest import CDK_JSON_CONTEXT, Stages
 
 pytestmark = pytest.mark.xdist_group("pipelines")
 
-JURISDICTIONS = ("au", "us", "uk")
+# Every jurisdiction with a pipeline in the configuration, not a list of the shipped ones.
+JURISDICTIONS = tuple(str(p.jurisdiction) for p in load_config().pipelines)
 Pipelines = dict[str, tuple[PipelineStack, dict[str, Any]]]
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 REPO = Path(__file__).resolve().parents[2]
