@@ -21,6 +21,9 @@ Measures (`--only`, comma-separated; default all):
 - tests     the test command `scripts/test` (warm checkout): set-up + ruff, mypy, pytest;
 - deploy    the local deploy of au-production into moto (`tooling.deploy --skip-synth`
             after a synth of that deployment into ./cdk.out);
+- pipeline  `cdk synth -c pipeline=au` (every pack) into build/cdk.out.pipeline-au, then its first
+            deploy into moto (`tooling.pipeline_deploy --skip-synth`: policies, bootstrap,
+            artifact store, pipeline);
 - gameday   the failover game day's per-step and total times, read from
             build/gameday.json when `scripts/gameday` has written it (not run here).
 
@@ -60,7 +63,7 @@ GAMEDAY_JSON = BUILD / "gameday.json"
 OUTPUTS = (BUILD / "benchmark.json", REPO / "cdk.out" / "benchmark.json")
 DEPLOYMENT = "au-production"
 JURISDICTION = "au"  # au-development, au-staging, au-production: the 3 of the marginal cost
-ALL_MEASURES = ("floor", "one", "whole", "marginal", "packs", "memory", "tests", "deploy", "gameday")
+ALL_MEASURES = ("floor", "one", "whole", "marginal", "packs", "memory", "tests", "deploy", "pipeline", "gameday")
 SYNTH_MEASURES = {"floor", "one", "whole", "marginal", "packs", "memory"}
 TARGETS = {"one_ratio": 2.0, "whole_ratio": 4.0, "marginal_s": 1.0, "test_command_s": 90.0, "pytest_s": 60.0}
 
@@ -325,6 +328,36 @@ def measure_deploy(runs: int, env: dict[str, str], work: Path) -> dict[str, Any]
     }
 
 
+def measure_pipeline(runs: int, env: dict[str, str], work: Path) -> dict[str, Any]:
+    """The AU pipeline's synth, then `tooling.pipeline_deploy --skip-synth` into a fresh moto."""
+    synths: list[float] = []
+    deploys: list[float] = []
+    failed = 0
+    assembly = BUILD / f"cdk.out.pipeline-{JURISDICTION}"
+    for run in range(runs):
+        log = work / f"pipeline-synth-{run}.log"
+        synth_args = ["synth", "--quiet", "--output", str(assembly), "-c", f"pipeline={JURISDICTION}"]
+        result = run_measured([str(CDK), *synth_args], env, log=log)
+        if result.returncode != 0:
+            sys.exit(f"benchmark: pipeline synth failed, see {log}")
+        synths.append(result.wall_s)
+        log = work / f"pipeline-deploy-{run}.log"
+        command = [sys.executable, "-m", "tooling.pipeline_deploy", "--jurisdiction", JURISDICTION, "--skip-synth"]
+        deployed = run_measured(command, env, log=log)
+        if deployed.returncode != 0:
+            print(
+                f"benchmark: pipeline deploy exited {deployed.returncode}:\n{log.read_text()[-2000:]}", file=sys.stderr
+            )
+            failed += 1
+        deploys.append(deployed.wall_s)
+    return {
+        "pipeline": f"{JURISDICTION}-pipeline",
+        "synth_s": round(median(synths), 1),
+        "deploy_s": round(median(deploys), 1),
+        "failed_runs": failed,
+    }
+
+
 def read_gameday(path: Path = GAMEDAY_JSON) -> dict[str, Any] | None:
     """The game day's own figures (tooling/gameday.py writes them); None when it has not run."""
     if not path.exists():
@@ -407,6 +440,12 @@ def render(results: Results) -> str:
         lines.append(
             f"| local deploy of {d['deployment']} into moto (after its synth) | {d['deploy_s']:.1f} | | | | | |"
         )
+    if "pipeline" in f:
+        p = f["pipeline"]
+        lines.append(
+            f"| synth of {p['pipeline']} (`-c pipeline={JURISDICTION}`, every pack) | {p['synth_s']:.1f} | | | | | |"
+        )
+        lines.append(f"| first deploy of {p['pipeline']} into moto (after its synth) | {p['deploy_s']:.1f} | | | | | |")
     gameday = f.get("gameday")
     if gameday:
         lines += [
@@ -465,6 +504,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             results.figures["tests"] = measure_tests(args.slow_runs, env, work)
         if "deploy" in measures:
             results.figures["deploy"] = measure_deploy(args.slow_runs, env, work)
+        if "pipeline" in measures:
+            results.figures["pipeline"] = measure_pipeline(args.slow_runs, env, work)
         if "gameday" in measures:
             results.figures["gameday"] = read_gameday()
     except BaseException:
