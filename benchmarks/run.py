@@ -298,64 +298,43 @@ def measure_tests(runs: int, env: dict[str, str], work: Path) -> dict[str, Any]:
     }
 
 
-def measure_deploy(runs: int, env: dict[str, str], work: Path) -> dict[str, Any]:
-    """Synth au-production into ./cdk.out, then `tooling.deploy --skip-synth` into a fresh moto."""
-    variant = VARIANTS["one"]
+def _synth_then_deploy(
+    runs: int, env: dict[str, str], work: Path, name: str, synth: Sequence[str], deploy: Sequence[str]
+) -> tuple[float, float, int]:
+    """`runs` times: the synth (which must pass), then the deploy into a fresh moto; medians and failed deploys."""
     synths: list[float] = []
     deploys: list[float] = []
     failed = 0
     for run in range(runs):
-        result = run_measured(
-            [str(CDK), "synth", "--quiet", "--output", str(REPO / "cdk.out"), *variant.args],
-            env,
-            log=work / f"deploy-synth-{run}.log",
-        )
+        log = work / f"{name}-synth-{run}.log"
+        result = run_measured(synth, env, log=log)
         if result.returncode != 0:
-            sys.exit(f"benchmark: synth for deploy failed, see {work / f'deploy-synth-{run}.log'}")
+            sys.exit(f"benchmark: synth for {name} failed, see {log}")
         synths.append(result.wall_s)
-        log = work / f"deploy-{run}.log"
-        command = [sys.executable, "-m", "tooling.deploy", "--deployment", DEPLOYMENT, "--skip-synth"]
-        deployed = run_measured(command, env, log=log)
+        log = work / f"{name}-{run}.log"
+        deployed = run_measured(deploy, env, log=log)
         if deployed.returncode != 0:
-            print(f"benchmark: local deploy exited {deployed.returncode}:\n{log.read_text()[-2000:]}", file=sys.stderr)
+            print(f"benchmark: {name} exited {deployed.returncode}:\n{log.read_text()[-2000:]}", file=sys.stderr)
             failed += 1
         deploys.append(deployed.wall_s)
-    return {
-        "deployment": DEPLOYMENT,
-        "synth_s": round(median(synths), 1),
-        "deploy_s": round(median(deploys), 1),
-        "failed_runs": failed,
-    }
+    return round(median(synths), 1), round(median(deploys), 1), failed
+
+
+def measure_deploy(runs: int, env: dict[str, str], work: Path) -> dict[str, Any]:
+    """Synth au-production into ./cdk.out, then `tooling.deploy --skip-synth` into a fresh moto."""
+    synth = [str(CDK), "synth", "--quiet", "--output", str(REPO / "cdk.out"), *VARIANTS["one"].args]
+    deploy = [sys.executable, "-m", "tooling.deploy", "--deployment", DEPLOYMENT, "--skip-synth"]
+    synth_s, deploy_s, failed = _synth_then_deploy(runs, env, work, "deploy", synth, deploy)
+    return {"deployment": DEPLOYMENT, "synth_s": synth_s, "deploy_s": deploy_s, "failed_runs": failed}
 
 
 def measure_pipeline(runs: int, env: dict[str, str], work: Path) -> dict[str, Any]:
     """The AU pipeline's synth, then `tooling.pipeline_deploy --skip-synth` into a fresh moto."""
-    synths: list[float] = []
-    deploys: list[float] = []
-    failed = 0
     assembly = BUILD / f"cdk.out.pipeline-{JURISDICTION}"
-    for run in range(runs):
-        log = work / f"pipeline-synth-{run}.log"
-        synth_args = ["synth", "--quiet", "--output", str(assembly), "-c", f"pipeline={JURISDICTION}"]
-        result = run_measured([str(CDK), *synth_args], env, log=log)
-        if result.returncode != 0:
-            sys.exit(f"benchmark: pipeline synth failed, see {log}")
-        synths.append(result.wall_s)
-        log = work / f"pipeline-deploy-{run}.log"
-        command = [sys.executable, "-m", "tooling.pipeline_deploy", "--jurisdiction", JURISDICTION, "--skip-synth"]
-        deployed = run_measured(command, env, log=log)
-        if deployed.returncode != 0:
-            print(
-                f"benchmark: pipeline deploy exited {deployed.returncode}:\n{log.read_text()[-2000:]}", file=sys.stderr
-            )
-            failed += 1
-        deploys.append(deployed.wall_s)
-    return {
-        "pipeline": f"{JURISDICTION}-pipeline",
-        "synth_s": round(median(synths), 1),
-        "deploy_s": round(median(deploys), 1),
-        "failed_runs": failed,
-    }
+    synth = [str(CDK), "synth", "--quiet", "--output", str(assembly), "-c", f"pipeline={JURISDICTION}"]
+    deploy = [sys.executable, "-m", "tooling.pipeline_deploy", "--jurisdiction", JURISDICTION, "--skip-synth"]
+    synth_s, deploy_s, failed = _synth_then_deploy(runs, env, work, "pipeline", synth, deploy)
+    return {"pipeline": f"{JURISDICTION}-pipeline", "synth_s": synth_s, "deploy_s": deploy_s, "failed_runs": failed}
 
 
 def read_gameday(path: Path = GAMEDAY_JSON) -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ Instances are only created by `config.load`, which validates every field first (
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -329,6 +329,10 @@ class DeliveryPipeline:
     def boundary_name(self) -> str:
         """The permissions boundary of every role of the pipeline stacks (tooling/pipeline_bootstrap.py, ACC-1)."""
         return f"{self.name}-boundary"
+
+    def other_regions(self, deployments: Sequence[Deployment]) -> tuple[str, ...]:
+        """The regions `deployments` deploy into besides the pipeline's own: each holds an artifact store."""
+        return tuple(sorted({r for d in deployments for r in d.regions} - {self.region}))
 
     def artifact_stack(self, region: str) -> str:
         """`au-pipeline-artifacts-ap-southeast-4`: the artifact store stack of a region not the pipeline's."""

@@ -8,7 +8,7 @@ gone. Pure Python (no CDK), so runbooks import it without the app.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from config.model import Deployment
 from config.names import AUDIT_LOG_GROUP_PREFIX, DR, PRIMARY, DeploymentNames, RegionRole
@@ -47,10 +47,7 @@ class FailoverTopology(DeploymentNames):
     @classmethod
     def of(cls, deployment: Deployment) -> FailoverTopology:
         return cls(
-            deployment=deployment.name,
-            account=deployment.account,
-            primary_region=deployment.primary_region,
-            dr_region=deployment.dr_region,
+            **asdict(DeploymentNames.of(deployment)),
             domain_name=deployment.domain_name,
             standby_enabled=deployment.standby.enabled,
             primary_web_min_capacity=deployment.sizing.web_min_capacity,

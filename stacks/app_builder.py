@@ -103,7 +103,7 @@ def build_pipeline(app: cdk.App, config: PlatformConfig, jurisdiction: str) -> P
     app.node.set_context(DISABLE_CREATION_STACK_TRACES, True)
     pin_availability_zones(app, deployments)
     retention = pipeline_retention(deployments)
-    regions = sorted({region for d in deployments for region in d.regions} - {pipeline.region})
+    regions = pipeline.other_regions(deployments)
     stores = [
         ArtifactReplicationStack(app, pipeline=pipeline, region=r, retention=retention, deployments=deployments)
         for r in regions

@@ -215,7 +215,7 @@ class PipelineStack(cdk.Stack):
             assumed_by=iam.ServicePrincipal("codepipeline.amazonaws.com"),
             description=f"{pipeline.name}: CodePipeline's role (copies artifacts, assumes the action roles)",
         )
-        regions = sorted({r for d in deployments for r in d.regions} - {pipeline.region})
+        regions = pipeline.other_regions(deployments)
         return codepipeline.Pipeline(
             self,
             "Pipeline",

@@ -141,8 +141,7 @@ def execution_policy_document(pipeline: DeliveryPipeline) -> PolicyDocument:
 
 def tooling_regions(pipeline: DeliveryPipeline, deployments: Sequence[Deployment]) -> list[str]:
     """The pipeline's region first, then every region it deploys into (each holds an artifact store)."""
-    others = sorted({r for d in deployments for r in d.regions} - {pipeline.region})
-    return [pipeline.region, *others]
+    return [pipeline.region, *pipeline.other_regions(deployments)]
 
 
 def tooling_bootstrap_command(

@@ -230,16 +230,6 @@ STRUCTURE_REFUSALS: dict[str, Callable[[Template], None]] = {
 }
 
 
-@pytest.mark.parametrize("change", list(STRUCTURE_REFUSALS), ids=list(STRUCTURE_REFUSALS))
-def test_a_structure_codepipeline_refuses_fails_the_stack(aws: Callable[..., Any], change: str) -> None:
-    name = "unit-bad-" + "".join(c if c.isalnum() else "-" for c in change)[:40]
-    template = valid_template(name)
-    STRUCTURE_REFUSALS[change](template)
-    with pytest.raises(ClientError) as refused:
-        _create(aws, name, template)
-    assert refused.value.response["Error"]["Code"] == "InvalidStructureException"
-
-
 def test_fifty_actions_in_a_stage_are_accepted(aws: Callable[..., Any]) -> None:
     """The boundary of the quota: 3 + 47 = 50."""
     template = valid_template("unit-fifty")
@@ -281,11 +271,19 @@ PROJECT_REFUSALS: dict[str, Callable[[Template], None]] = {
 }
 
 
-@pytest.mark.parametrize("change", list(PROJECT_REFUSALS), ids=list(PROJECT_REFUSALS))
-def test_a_project_or_report_group_codebuild_refuses_fails_the_stack(aws: Callable[..., Any], change: str) -> None:
-    name = "unit-cb-" + "".join(c if c.isalnum() else "-" for c in change)[:40]
+REFUSALS: dict[str, tuple[Callable[[Template], None], str]] = {
+    **{change: (edit, "InvalidStructureException") for change, edit in STRUCTURE_REFUSALS.items()},
+    **{change: (edit, "InvalidInputException") for change, edit in PROJECT_REFUSALS.items()},
+}
+
+
+@pytest.mark.parametrize("change", list(REFUSALS), ids=list(REFUSALS))
+def test_a_template_the_service_refuses_fails_the_stack_with_its_code(aws: Callable[..., Any], change: str) -> None:
+    """CodePipeline's structure checks (InvalidStructureException), CodeBuild's (InvalidInputException)."""
+    edit, code = REFUSALS[change]
+    name = "unit-bad-" + "".join(c if c.isalnum() else "-" for c in change)[:40]
     template = valid_template(name)
-    PROJECT_REFUSALS[change](template)
+    edit(template)
     with pytest.raises(ClientError) as refused:
         _create(aws, name, template)
-    assert refused.value.response["Error"]["Code"] == "InvalidInputException"
+    assert refused.value.response["Error"]["Code"] == code

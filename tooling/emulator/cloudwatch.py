@@ -17,12 +17,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.cloudformation import parsing
 from moto.cloudwatch.models import Alarm, CloudWatchBackend, MetricAggregatedDatum, MetricDatumBase, cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.moto_api._internal import urls as moto_api_urls
 from moto.rds.models import rds_backends
 
+from tooling.emulator.cfn_models import register_models
 from tooling.emulator.patch import Patch
 
 NOT_MODELLED = "NOT_MODELLED"  # the value of a reference moto cannot resolve
@@ -356,8 +356,7 @@ def _apply_evaluation() -> None:
 
 
 def _apply_cloudformation() -> None:
-    # The model map is cached on first use: rebuild it so it finds CloudFormationAlarm.
-    parsing.get_model_map.cache_clear()
+    register_models(CloudFormationAlarm)
 
 
 PATCHES = [

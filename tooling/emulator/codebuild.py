@@ -32,7 +32,6 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from moto.cloudformation import parsing
 from moto.codebuild.exceptions import InvalidInputException, ResourceAlreadyExistsException
 from moto.codebuild.models import CodeBuildBackend, codebuild_backends
 from moto.codebuild.responses import CodeBuildResponse
@@ -40,6 +39,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
 from moto.core.utils import unix_time
 
+from tooling.emulator.cfn_models import NamedResource, register_models
 from tooling.emulator.patch import Patch
 from tooling.emulator.stack_errors import as_stack_error
 
@@ -93,32 +93,12 @@ def _create(name: str, properties: Mapping[str, Any], backend: CodeBuildBackend)
         backend.codebuild_projects[name].project_metadata["encryptionKey"] = key
 
 
-class ProjectModel(CloudFormationModel):
-    def __init__(self, account_id: str, region: str, name: str) -> None:
-        self.account_id = account_id
-        self.region = region
-        self.name = name
+class ProjectModel(NamedResource, CloudFormationModel):
+    TYPE = "AWS::CodeBuild::Project"
+    ATTRIBUTE = "Arn"
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CodeBuild::Project"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name != "Arn":
-            raise KeyError(attribute_name)
-        return str(_backend(self.account_id, self.region).codebuild_projects[self.name].arn)
+    def attribute(self) -> str:
+        return str(_backend(self.account_id, self.region).codebuild_projects[self.physical_id].arn)
 
     @classmethod
     def create_from_cloudformation_json(
@@ -144,12 +124,12 @@ class ProjectModel(CloudFormationModel):
         """UpdateProject keeps the name; a new name replaces the project (Name: Replacement)."""
         backend = _backend(account_id, region_name)
         name = new_resource_name[:255]
-        if name == original_resource.name:
+        if name == original_resource.physical_id:
             backend.delete_project(name)
             _create(name, cloudformation_json["Properties"], backend)
             return original_resource
         created = cls.create_from_cloudformation_json(name, cloudformation_json, account_id, region_name)
-        backend.delete_project(original_resource.name)
+        backend.delete_project(original_resource.physical_id)
         return created
 
     @classmethod
@@ -192,32 +172,14 @@ def _report_group(name: str, properties: Mapping[str, Any], account_id: str, reg
     }
 
 
-class ReportGroupModel(CloudFormationModel):
-    def __init__(self, account_id: str, region: str, arn: str) -> None:
-        self.account_id = account_id
-        self.region = region
-        self.arn = arn
+class ReportGroupModel(NamedResource, CloudFormationModel):
+    """Its physical id (`Ref`) is its ARN, as the resource reference documents."""
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
+    TYPE = "AWS::CodeBuild::ReportGroup"
+    ATTRIBUTE = "Arn"
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CodeBuild::ReportGroup"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name != "Arn":
-            raise KeyError(attribute_name)
-        return self.arn
+    def attribute(self) -> str:
+        return self.physical_id
 
     @classmethod
     def create_from_cloudformation_json(
@@ -243,11 +205,11 @@ class ReportGroupModel(CloudFormationModel):
         groups = report_groups(_backend(account_id, region_name))
         with as_stack_error():
             group = _report_group(new_resource_name, cloudformation_json["Properties"], account_id, region_name)
-        if group["arn"] != original_resource.arn:  # Name: "Update requires: Replacement"
+        if group["arn"] != original_resource.physical_id:  # Name: "Update requires: Replacement"
             created = cls.create_from_cloudformation_json(
                 new_resource_name, cloudformation_json, account_id, region_name
             )
-            groups.pop(original_resource.arn, None)
+            groups.pop(original_resource.physical_id, None)
             return created
         groups[group["arn"]] = {**group, "created": groups[group["arn"]]["created"]}
         return original_resource
@@ -277,14 +239,11 @@ def batch_get_report_groups(self: CodeBuildResponse) -> ActionResult:
 def _apply_report_groups() -> None:
     CodeBuildResponse.list_report_groups = list_report_groups  # type: ignore[attr-defined]
     CodeBuildResponse.batch_get_report_groups = batch_get_report_groups  # type: ignore[attr-defined]
-    parsing.get_model_map.cache_clear()
-    assert parsing.get_model_map()["AWS::CodeBuild::ReportGroup"] is ReportGroupModel
+    register_models(ReportGroupModel)
 
 
 def _apply_project_model() -> None:
-    # The model map is cached once the first template is parsed: register the new subclass.
-    parsing.get_model_map.cache_clear()
-    assert parsing.get_model_map()["AWS::CodeBuild::Project"] is ProjectModel
+    register_models(ProjectModel)
 
 
 PATCHES = [

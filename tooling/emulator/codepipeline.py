@@ -35,11 +35,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from moto.cloudformation import parsing
 from moto.codepipeline.exceptions import InvalidStructureException
 from moto.codepipeline.models import CodePipelineBackend, codepipeline_backends
 from moto.core.common_models import CloudFormationModel
 
+from tooling.emulator.cfn_models import NamedResource, register_models
 from tooling.emulator.patch import Patch
 from tooling.emulator.stack_errors import as_stack_error
 
@@ -180,32 +180,12 @@ def _tags(properties: Mapping[str, Any]) -> list[dict[str, str]]:
     return [{"key": t["Key"], "value": t["Value"]} for t in properties.get("Tags", [])]
 
 
-class PipelineModel(CloudFormationModel):
-    def __init__(self, account_id: str, region: str, name: str) -> None:
-        self.account_id = account_id
-        self.region = region
-        self.name = name
+class PipelineModel(NamedResource, CloudFormationModel):
+    TYPE = "AWS::CodePipeline::Pipeline"
+    ATTRIBUTE = "Version"
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CodePipeline::Pipeline"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Version"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name != "Version":
-            raise KeyError(attribute_name)
-        declaration, _ = codepipeline_backends[self.account_id][self.region].get_pipeline(self.name)
+    def attribute(self) -> str:
+        declaration, _ = codepipeline_backends[self.account_id][self.region].get_pipeline(self.physical_id)
         return str(declaration["version"])
 
     @classmethod
@@ -227,11 +207,11 @@ class PipelineModel(CloudFormationModel):
         account_id: str,
         region_name: str,
     ) -> PipelineModel:
-        if new_resource_name != original_resource.name:  # Name: "Update requires: Replacement"
+        if new_resource_name != original_resource.physical_id:  # Name: "Update requires: Replacement"
             created = cls.create_from_cloudformation_json(
                 new_resource_name, cloudformation_json, account_id, region_name
             )
-            codepipeline_backends[account_id][region_name].delete_pipeline(original_resource.name)
+            codepipeline_backends[account_id][region_name].delete_pipeline(original_resource.physical_id)
             return created
         declaration = pipeline_declaration(cloudformation_json["Properties"], new_resource_name)
         with as_stack_error():
@@ -267,9 +247,7 @@ def _apply_structure_checks() -> None:
 
 
 def _apply_pipeline_model() -> None:
-    # The model map is cached once the first template is parsed: register the new subclass.
-    parsing.get_model_map.cache_clear()
-    assert parsing.get_model_map()["AWS::CodePipeline::Pipeline"] is PipelineModel
+    register_models(PipelineModel)
 
 
 PATCHES = [

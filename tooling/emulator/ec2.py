@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 from moto.core.types import Base64EncodedString
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.launch_templates import LaunchTemplateVersion
 from moto.ec2.models.security_groups import SecurityGroup
 
+from tooling.emulator.cfn_models import register_models
 from tooling.emulator.patch import Patch
 
 _user_data: Any = LaunchTemplateVersion.user_data
@@ -125,9 +125,7 @@ class SecurityGroupEgressModel(CloudFormationModel):
 
 def _apply_template_egress() -> None:
     SecurityGroup.create_from_cloudformation_json = classmethod(create_group_with_template_egress)  # type: ignore[method-assign,assignment]
-    # The model map is cached once the first template is parsed: register the new subclass.
-    parsing.get_model_map.cache_clear()
-    assert parsing.get_model_map()["AWS::EC2::SecurityGroupEgress"] is SecurityGroupEgressModel
+    register_models(SecurityGroupEgressModel)
 
 
 PATCHES = [

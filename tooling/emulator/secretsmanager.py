@@ -6,11 +6,11 @@ import json
 import uuid
 from typing import Any
 
-from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 from moto.secretsmanager.models import FakeSecret, ReplicaSecret, secretsmanager_backends
 from moto.secretsmanager.responses import SecretsManagerResponse
 
+from tooling.emulator.cfn_models import register_models
 from tooling.emulator.patch import Patch
 
 
@@ -145,8 +145,7 @@ def _stop_replication_response(self: SecretsManagerResponse) -> str:
 
 
 def _apply_cloudformation() -> None:
-    # The model map is cached on first use: rebuild it so it finds CloudFormationSecret.
-    parsing.get_model_map.cache_clear()
+    register_models(CloudFormationSecret)
 
 
 def _apply_stop_replication() -> None:

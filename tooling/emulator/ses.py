@@ -15,10 +15,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 from moto.ses.models import ses_backends
 
+from tooling.emulator.cfn_models import register_models
 from tooling.emulator.patch import Patch
 
 _ATTRIBUTES = tuple(f"DkimDNSToken{kind}{n}" for kind in ("Name", "Value") for n in (1, 2, 3))
@@ -73,9 +73,7 @@ class EmailIdentityModel(CloudFormationModel):
 
 
 def _apply_email_identity_model() -> None:
-    # The model map is cached once the first template is parsed: register the new subclass.
-    parsing.get_model_map.cache_clear()
-    assert parsing.get_model_map()["AWS::SES::EmailIdentity"] is EmailIdentityModel
+    register_models(EmailIdentityModel)
 
 
 PATCHES = [
