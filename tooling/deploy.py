@@ -10,7 +10,7 @@ Synthesis covers every deployment (the CI gate); the deploy covers both regions
 of the chosen one (DR stage first, then primary). Both targets bootstrap with the scoped
 execution policy and permissions boundary of tooling/bootstrap_policy.py (moto accepts
 the flags and enforces nothing). A real account is first checked read-only
-(tooling/preflight.py) and deployed in phases with a check between them.
+(tooling/preflight/) and deployed in phases with a check between them.
 """
 
 from __future__ import annotations
