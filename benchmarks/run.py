@@ -377,7 +377,16 @@ def render(results: Results) -> str:
         "",
         "| what | wall (s) | CPU (s) | ratio to empty app | peak memory (MB) | target | met |",
         "|---|---|---|---|---|---|---|",
+        *_synth_rows(f),
+        *_slow_rows(f),
+        *_gameday_rows(results),
     ]
+    return "\n".join(lines) + "\n"
+
+
+def _synth_rows(f: dict[str, Any]) -> list[str]:
+    """The synth variants against the empty app, the marginal deployment and the packs' share."""
+    lines = []
     targets = {"one": ("<= 2.0x", "one_ratio"), "whole": ("<= 4.0x", "whole_ratio")}
     for name in VARIANTS:
         if name not in f:
@@ -403,6 +412,12 @@ def render(results: Results) -> str:
                 f"| the five policy packs, {VARIANTS[scope].label} | {p['wall_s']:+.1f} ({p['percent']:+.0f} %) "
                 f"| {p['cpu_s']:+.1f} | | | | |"
             )
+    return lines
+
+
+def _slow_rows(f: dict[str, Any]) -> list[str]:
+    """The test command, the local deploy and the pipeline."""
+    lines = []
     if "tests" in f:
         t = f["tests"]
         lines.append(
@@ -425,7 +440,12 @@ def render(results: Results) -> str:
             f"| synth of {p['pipeline']} (`-c pipeline={JURISDICTION}`, every pack) | {p['synth_s']:.1f} | | | | | |"
         )
         lines.append(f"| first deploy of {p['pipeline']} into moto (after its synth) | {p['deploy_s']:.1f} | | | | | |")
-    gameday = f.get("gameday")
+    return lines
+
+
+def _gameday_rows(results: Results) -> list[str]:
+    gameday = results.figures.get("gameday")
+    lines: list[str] = []
     if gameday:
         lines += [
             "",
@@ -441,7 +461,7 @@ def render(results: Results) -> str:
         lines += [f"| {proc} | **total** | | {secs:.1f} |" for proc, secs in gameday["totals_s"].items()]
     elif "gameday" in results.measures:
         lines += ["", f"Game day: {GAMEDAY_JSON.relative_to(REPO)} not found (run `scripts/gameday` first)."]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -467,31 +487,42 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     work = Path(tempfile.mkdtemp(prefix="benchmark-"))
     try:
-        names = variants_for(set(measures))
-        for run in range(args.runs if names else 0):
-            for name in alternate(names, run):
-                sample = synth(VARIANTS[name], work, env)
-                results.samples.setdefault(name, []).append(sample)
-                print(
-                    f"run {run + 1}/{args.runs} {name}: {sample.wall_s:.1f} s wall, {sample.cpu_s:.1f} s CPU, "
-                    f"{sample.peak_rss_mb:.0f} MB, load {sample.load_before:.1f}",
-                    file=sys.stderr,
-                    flush=True,
-                )
-        synth_figures(results)
-        if "tests" in measures:
-            results.figures["tests"] = measure_tests(args.slow_runs, env, work)
-        if "deploy" in measures:
-            results.figures["deploy"] = measure_deploy(args.slow_runs, env, work)
-        if "pipeline" in measures:
-            results.figures["pipeline"] = measure_pipeline(args.slow_runs, env, work)
-        if "gameday" in measures:
-            results.figures["gameday"] = read_gameday()
+        _measure(results, args, env, work)
     except BaseException:
         print(f"benchmark: logs kept in {work}", file=sys.stderr)
         raise
     shutil.rmtree(work, ignore_errors=True)
     results.machine["load_end"] = os.getloadavg()[0]
+    _write(results)
+
+
+def _measure(results: Results, args: argparse.Namespace, env: dict[str, str], work: Path) -> None:
+    """The synth variants alternating run by run, then the slow measures once each."""
+    measures = results.measures
+    names = variants_for(set(measures))
+    for run in range(args.runs if names else 0):
+        for name in alternate(names, run):
+            sample = synth(VARIANTS[name], work, env)
+            results.samples.setdefault(name, []).append(sample)
+            print(
+                f"run {run + 1}/{args.runs} {name}: {sample.wall_s:.1f} s wall, {sample.cpu_s:.1f} s CPU, "
+                f"{sample.peak_rss_mb:.0f} MB, load {sample.load_before:.1f}",
+                file=sys.stderr,
+                flush=True,
+            )
+    synth_figures(results)
+    if "tests" in measures:
+        results.figures["tests"] = measure_tests(args.slow_runs, env, work)
+    if "deploy" in measures:
+        results.figures["deploy"] = measure_deploy(args.slow_runs, env, work)
+    if "pipeline" in measures:
+        results.figures["pipeline"] = measure_pipeline(args.slow_runs, env, work)
+    if "gameday" in measures:
+        results.figures["gameday"] = read_gameday()
+
+
+def _write(results: Results) -> None:
+    """The table on stdout and in build/benchmark.md; the figures and samples as JSON."""
     markdown = render(results)
     print(markdown)
     payload = {

@@ -11,7 +11,7 @@ must not replace the organisation's. Hence:
 
 - `aws_config.create_recorder` in `config/deployments.toml` (per environment, or per
   deployment with `[overrides."<j>-<env>".aws_config]`), **default false**: the
-  organisation provides the recorder; the preflight (`tooling/preflight.py`) checks
+  organisation provides the recorder; the preflight (`tooling/preflight/`) checks
   it with `recorder_problems`, given the answers of
   `configservice.describe_configuration_recorders` / `..._recorder_status`.
 - true (an account with no organisation recorder): `BackupAuditRecorder` creates a

@@ -11,7 +11,7 @@ create would do with it (issue 17 item 3):
   boundary denies it, deletion protection refuses it, or it is not empty yet (`KEPT_ON_ROLLBACK`
   names the reason per type). A delete that fails turns the rollback into `ROLLBACK_FAILED`;
   `Retain` makes CloudFormation skip the delete (`DELETE_SKIPPED`), so the rollback completes and
-  the preflight (`tooling/preflight.py`) lists what it left with the command to remove or adopt it.
+  the preflight (`tooling/preflight/orphans.py`) lists what it left with the command to remove or adopt it.
   What such a resource uses and cannot be deleted while in use (its security groups, DB subnet
   and parameter groups) is kept with it (`keep_with`).
 

@@ -17,7 +17,6 @@ import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from constructs import IConstruct
 
 from config import DeliveryPipeline
 from patterns.nag_findings import PUBLIC_PACK_PREFIXES, iam5_findings
@@ -59,15 +58,7 @@ def acknowledge_pipeline_findings(stack: cdk.Stack, pipeline: DeliveryPipeline) 
             )
         elif isinstance(construct, lambda_.CfnFunction):
             _check_function(construct, boundary)
-        elif isinstance(construct, iam.CfnRole) and _is_check_function_role(construct):
-            acknowledge(
-                construct,
-                [
-                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                    "AWSLambdaBasicExecutionRole]"
-                ],
-                _CHECK_FUNCTION + "The AWS managed policy grants writing its own logs only. " + boundary,
-            )
+            _check_function_role(construct, boundary)
 
 
 def _generated_policy(stack: cdk.Stack, policy: iam.CfnPolicy, boundary: str) -> None:
@@ -109,5 +100,13 @@ def _check_function(function: lambda_.CfnFunction, boundary: str) -> None:
     )
 
 
-def _is_check_function_role(role: IConstruct) -> bool:
-    return "PipelinesSecurityCheck" in role.node.path and "AutoApprove" in role.node.path
+def _check_function_role(function: lambda_.CfnFunction, boundary: str) -> None:
+    """The role CDK gives the function (its `ServiceRole` sibling), found through the construct tree."""
+    role = function.node.scope.node.try_find_child("ServiceRole") if function.node.scope else None
+    if not isinstance(role, iam.Role):
+        raise ValueError(f"{function.node.path}: a pipeline function without the ServiceRole CDK gives it")
+    acknowledge(
+        role.node.default_child,  # type: ignore[arg-type]
+        ["AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"],
+        _CHECK_FUNCTION + "The AWS managed policy grants writing its own logs only. " + boundary,
+    )

@@ -1,7 +1,8 @@
 """One cdk.Stage per region of a deployment, each with an explicit build.
 
-What each region holds, in the order it deploys (`deploy_order` is what the main job
-and the README's real-account procedure run):
+What each region holds, in the order it deploys. Each phase of a region's build marks the
+stacks it built with its deploy step (stacks/deploy_steps.py); the main job, the README's
+real-account procedure and the pipeline read the order from those marks:
 
 1. **DR foundation** (`<deployment>-dr`, the DR region): keys, network, alarm topics,
    the locked backup vault, the locked audit archive (ACC-3) and, where the deployment
@@ -19,8 +20,6 @@ The DR stage learns everything about the primary from configuration
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import aws_cdk as cdk
 from constructs import Construct
 
@@ -37,6 +36,7 @@ from stacks.audit_archive import AuditArchiveStack
 from stacks.backup import DrBackupStack, PrimaryBackupStack
 from stacks.data import DataStack
 from stacks.data_tier import DataStoreAccess
+from stacks.deploy_steps import DR_FOUNDATION, DR_STANDBY, PRIMARY_REGION, StepKind, UnsteppedStackError, mark, step_of
 from stacks.dns import DnsStack
 from stacks.failover import FailoverSwitchStack
 from stacks.identity import IdentityStack
@@ -48,39 +48,10 @@ from stacks.patching import PatchingStack
 from stacks.standby import StandbyDataStack, StandbyStorageStack
 from stacks.web import PublicRecord, WebStack
 
-DR_FOUNDATION = ("Keys", "Network", "Alerts", "Backup", "AuditArchive", "Storage", "Switch")
-DR_STANDBY = ("StandbyData", "StandbyPatching", "StandbyWeb")
-
-
-@dataclass(frozen=True)
-class DeployStep:
-    """One `cdk deploy` of the deployment order: a stage and the stacks it deploys."""
-
-    what: str
-    stage: str
-    stacks: tuple[str, ...] | None  # None: every stack of the stage
-    role: str  # the region role of the stage (PRIMARY or DR)
-
-    def selectors(self) -> list[str]:
-        if self.stacks is None:
-            return [f"{self.stage}/*"]
-        return [f"{self.stage}/{stack}" for stack in self.stacks]
-
 
 def stage_id(deployment: Deployment, role: str) -> str:
     """`au-production-dr`: the construct id of a deployment's stage, and its nested assembly's name."""
     return DeploymentNames.of(deployment).prefix(role)
-
-
-def deploy_order(deployment: Deployment) -> list[DeployStep]:
-    """DR foundation -> primary -> DR standby (see the module docstring)."""
-    steps = [
-        DeployStep("DR foundation", stage_id(deployment, DR), DR_FOUNDATION, DR),
-        DeployStep("primary", stage_id(deployment, PRIMARY), None, PRIMARY),
-    ]
-    if deployment.standby.enabled:
-        steps.append(DeployStep("DR standby", stage_id(deployment, DR), DR_STANDBY, DR))
-    return steps
 
 
 class RegionStacks:
@@ -95,6 +66,7 @@ class RegionStacks:
         self.scope = scope
         self.deployment = deployment
         self.topology = FailoverTopology.of(deployment)
+        self.phases: dict[StepKind, list[cdk.Stack]] = {}
         self.keys = KeysStack(scope, "Keys", deployment=deployment, role=self.role)
         self.network = NetworkStack(
             scope, "Network", deployment=deployment, role=self.role, logs_key=self.keys.key_ring.logs
@@ -108,12 +80,20 @@ class RegionStacks:
     def stacks(self) -> list[cdk.Stack]:
         return [child for child in self.scope.node.children if isinstance(child, cdk.Stack)]
 
-    def stacks_of(self, step: DeployStep) -> list[cdk.Stack]:
-        """The stacks of this region that `step` deploys, in build order."""
-        chosen = [s for s in self.stacks if step.stacks is None or s.node.id in step.stacks]
-        if not chosen:
-            raise ValueError(f"step {step.what!r} deploys no stack of {self.deployment.name}-{self.role}")
-        return chosen
+    def _built(self, kind: StepKind) -> None:
+        """A phase of the build is done: the stacks it built (every stack not yet marked) deploy in `kind`."""
+        built = [stack for stack in self.stacks if step_of(stack) is None]
+        if not built:
+            raise ValueError(f"{kind.what} of {self.deployment.name}-{self.role} built no stack")
+        mark(built, kind)
+        self.phases[kind] = built
+
+    def steps(self) -> dict[StepKind, list[cdk.Stack]]:
+        """The stacks of each phase, in build order; refuses a stack built after the last phase."""
+        for stack in self.stacks:
+            if step_of(stack) is None:
+                raise UnsteppedStackError(stack.stack_name)
+        return self.phases
 
     def _web_stack(
         self,
@@ -160,8 +140,10 @@ class DisasterRecoveryRegion(RegionStacks):
         self.standby_data: StandbyDataStack | None = None
         self.standby_web: WebStack | None = None
         self._build_foundation(deployment)
+        self._built(DR_FOUNDATION)
         if deployment.standby.enabled:
             self._build_standby(deployment)
+            self._built(DR_STANDBY)
 
     def _build_foundation(self, deployment: Deployment) -> None:
         key_ring = self.keys.key_ring
@@ -274,6 +256,7 @@ class PrimaryRegion(RegionStacks):
             load_balancer=self.web.web.alb,
             extra_alarms=list(self.web.web.alarms.values()),
         )
+        self._built(PRIMARY_REGION)
 
     def _build_web_tier(self, deployment: Deployment) -> WebStack:
         return self._web_stack(
@@ -287,7 +270,7 @@ class PrimaryRegion(RegionStacks):
 
 class RegionalStage(cdk.Stage):
     """One region of a deployment as its own `cdk.Stage` with an explicit env: what the command line
-    deploys, step by step (`deploy_order`)."""
+    deploys, step by step (stacks/deploy_steps.py)."""
 
     region_class: type[RegionStacks] = RegionStacks
 

@@ -259,87 +259,76 @@ def allowed_services() -> tuple[str, ...]:
     return tuple(sorted(services - {"iam"}))
 
 
+def _deny(sid: str, actions: Iterable[str], resource: str | list[str], **extra: Any) -> PolicyDocument:
+    return {"Sid": sid, "Effect": "Deny", "Action": list(actions), "Resource": resource, **extra}
+
+
 def deny_statements(deployment: Deployment, *, freeze_team_boundary: bool = True) -> list[PolicyDocument]:
     """What the team boundary denies, as far as a CloudFormation execution role can be held to it."""
+    statements = [*_iam_denies(deployment), *_data_denies(deployment)]
+    if freeze_team_boundary:
+        # A deploy must not loosen the Technical Director's own boundary; a change to it is a
+        # break-glass step (docs/REAL_ACCOUNT.md, "Changing the team boundary").
+        statements.append(
+            _deny(
+                "DenyTeamBoundaryChanges",
+                ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"],
+                [policy_arn(deployment, team_boundary_name(deployment))],
+            )
+        )
+    return statements
+
+
+def _iam_denies(deployment: Deployment) -> list[PolicyDocument]:
+    """No IAM escalation: users and keys, the bootstrap's own policies and roles, boundaries, admin policies."""
     account = deployment.account
+    break_glass = f"arn:aws:iam::{account}:role/{deployment.break_glass_role_name}"
     protected_policies = [
         policy_arn(deployment, execution_policy_name(deployment)),
         policy_arn(deployment, boundary_policy_name(deployment)),
         policy_arn(deployment, workload_boundary_name(deployment)),
     ]
     team_boundary = policy_arn(deployment, team_boundary_name(deployment))
-    statements: list[PolicyDocument] = [
-        {
-            "Sid": "DenyIamUsersGroupsAndKeys",
-            "Effect": "Deny",
-            "Action": list(USER_AND_GROUP_ESCALATION),
-            "Resource": "*",
-        },
-        {
-            "Sid": "DenyChangingTheBootstrapPolicies",
-            "Effect": "Deny",
-            "Action": list(POLICY_WRITE_ACTIONS),
-            "Resource": protected_policies,
-        },
-        {
-            "Sid": "DenyDeletingTheTeamBoundary",
-            "Effect": "Deny",
-            "Action": ["iam:DeletePolicy", "iam:DeletePolicyVersion"],
-            "Resource": [team_boundary],
-        },
-        {
-            "Sid": "DenyChangingBootstrapRoles",
-            "Effect": "Deny",
-            "Action": list(ROLE_WRITE_ACTIONS),
-            "Resource": [f"arn:aws:iam::{account}:role/cdk-*"],
-        },
-        {
-            "Sid": "DenyBreakGlassTrustChanges",
-            "Effect": "Deny",
-            "Action": ["iam:UpdateAssumeRolePolicy", "iam:DeleteRolePermissionsBoundary"],
-            "Resource": [f"arn:aws:iam::{account}:role/{deployment.break_glass_role_name}"],
-        },
-        {
-            "Sid": "DenyRemovingBoundaries",
-            "Effect": "Deny",
-            "Action": ["iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"],
-            "Resource": "*",
-        },
+    return [
+        _deny("DenyIamUsersGroupsAndKeys", USER_AND_GROUP_ESCALATION, "*"),
+        _deny("DenyChangingTheBootstrapPolicies", POLICY_WRITE_ACTIONS, protected_policies),
+        _deny("DenyDeletingTheTeamBoundary", ["iam:DeletePolicy", "iam:DeletePolicyVersion"], [team_boundary]),
+        _deny("DenyChangingBootstrapRoles", ROLE_WRITE_ACTIONS, [f"arn:aws:iam::{account}:role/cdk-*"]),
+        _deny(
+            "DenyBreakGlassTrustChanges",
+            ["iam:UpdateAssumeRolePolicy", "iam:DeleteRolePermissionsBoundary"],
+            [break_glass],
+        ),
+        _deny(
+            "DenyRemovingBoundaries", ["iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"], "*"
+        ),
         {
             "Sid": "DenyAttachingAdministratorPolicies",
             "Effect": "Deny",
             "Action": list(ADMINISTRATOR_ATTACH_ACTIONS),
-            "NotResource": [f"arn:aws:iam::{account}:role/{deployment.break_glass_role_name}"],
+            "NotResource": [break_glass],
             "Condition": {"ArnLike": {"iam:PolicyARN": list(ADMINISTRATOR_POLICY_ARNS)}},
         },
-        {"Sid": "DenyKeyDeletion", "Effect": "Deny", "Action": list(KMS_DESTRUCTIVE_ACTIONS), "Resource": "*"},
-        {"Sid": "DenyAuditStop", "Effect": "Deny", "Action": list(AUDIT_PROTECTED_ACTIONS), "Resource": "*"},
-        {"Sid": "DenyBackupDeletion", "Effect": "Deny", "Action": list(BACKUP_PROTECTED_ACTIONS), "Resource": "*"},
     ]
+
+
+def _data_denies(deployment: Deployment) -> list[PolicyDocument]:
+    """No destroying what protects the data: keys, the audit trail and its records, backups."""
     topology = FailoverTopology.of(deployment)
-    statements.append(
-        {
-            "Sid": "DenyAuditRecordDeletion",
-            "Effect": "Deny",
-            "Action": [*AUDIT_RECORD_PROTECTED_ACTIONS, *AUDIT_LOG_GROUP_PROTECTED_ACTIONS],
-            "Resource": [
-                *(arn for arn in topology.audit_bucket_arns() if arn.endswith("/*")),
-                topology.audit_log_group_arn(),
-            ],
-        }
-    )
-    if freeze_team_boundary:
-        # A deploy must not loosen the Technical Director's own boundary; a change to it is a
-        # break-glass step (docs/REAL_ACCOUNT.md, "Changing the team boundary").
-        statements.append(
-            {
-                "Sid": "DenyTeamBoundaryChanges",
-                "Effect": "Deny",
-                "Action": ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"],
-                "Resource": [team_boundary],
-            }
-        )
-    return statements
+    audit_records = [
+        *(arn for arn in topology.audit_bucket_arns() if arn.endswith("/*")),
+        topology.audit_log_group_arn(),
+    ]
+    return [
+        _deny("DenyKeyDeletion", KMS_DESTRUCTIVE_ACTIONS, "*"),
+        _deny("DenyAuditStop", AUDIT_PROTECTED_ACTIONS, "*"),
+        _deny("DenyBackupDeletion", BACKUP_PROTECTED_ACTIONS, "*"),
+        _deny(
+            "DenyAuditRecordDeletion",
+            [*AUDIT_RECORD_PROTECTED_ACTIONS, *AUDIT_LOG_GROUP_PROTECTED_ACTIONS],
+            audit_records,
+        ),
+    ]
 
 
 def execution_policy_document(

@@ -10,7 +10,7 @@ Synthesis covers every deployment (the CI gate); the deploy covers both regions
 of the chosen one (DR stage first, then primary). Both targets bootstrap with the scoped
 execution policy and permissions boundary of tooling/bootstrap_policy.py (moto accepts
 the flags and enforces nothing). A real account is first checked read-only
-(tooling/preflight.py) and deployed in phases with a check between them.
+(tooling/preflight/) and deployed in phases with a check between them.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import boto3
 from config import Deployment, load_config
 from config.topology import FailoverTopology
 from policies.engine import template_files
-from stacks.stages import deploy_order
+from stacks.deploy_steps import steps_in_assembly
 from tooling import preflight
 from tooling.bootstrap_policy import bootstrap_command, ensure_bootstrap_policies
 from tooling.moto_server import MotoServer, emulator_environment, start_moto_server
@@ -114,10 +114,12 @@ def cdk_deploy(env: dict[str, str], assembly: Path, *selectors: str) -> None:
 
 
 def deploy(deployment_name: str, env: dict[str, str], assembly: Path = ASSEMBLY) -> None:
-    """The emulator: bootstrap, then `stacks.stages.deploy_order`: DR foundation -> primary -> DR standby."""
+    """The emulator: bootstrap, then the deploy order the assembly was built with (stacks/deploy_steps.py):
+    DR foundation -> primary -> DR standby."""
     deployment = load_config().get(deployment_name)
+    steps = steps_in_assembly(assembly, deployment)
     bootstrap(deployment, env, assembly)
-    for step in deploy_order(deployment):
+    for step in steps:
         print(f"\n== {step.what}: {' '.join(step.selectors())}", flush=True)
         cdk_deploy(env, assembly, *step.selectors())
 
@@ -146,13 +148,15 @@ def deploy_real_account(
     """A real account, in phases with a read-only check before each (docs/REAL_ACCOUNT.md).
 
     1. preflight (read-only); 2. scoped bootstrap policies + bootstrap of both regions, then
-    the bootstrap check again; 3. the DR foundation (`stacks.stages.DR_FOUNDATION`); 4. the
-    primary's public zone (`<deployment>-primary/Dns`), then the delegation check (stops until
-    the parent delegates); 5. the primary stage; 6. the DR standby (`DR_STANDBY`: the replica
-    needs the primary database). Every phase is idempotent: after a stop, fix what the table
-    says and run the same command again.
+    the bootstrap check again; 3. the DR foundation; 4. the primary's public zone
+    (`<deployment>-primary/Dns`), then the delegation check (stops until the parent delegates);
+    5. the primary stage; 6. the DR standby (the replica needs the primary database). The
+    stacks of each step are those the assembly's build marked (stacks/deploy_steps.py).
+    Every phase is idempotent: after a stop, fix what the table says and run the same
+    command again.
     """
     deployment = load_config().get(deployment_name)
+    foundation, primary, *standby = steps_in_assembly(assembly, deployment)
     clients = clients_for(env)
     profile = env.get("AWS_PROFILE")
     options = preflight.options_from_assembly(assembly, deployment, bootstrap_pending=True, profile=profile)
@@ -172,7 +176,6 @@ def deploy_real_account(
         "after bootstrap",
     )
 
-    foundation, primary, *standby = deploy_order(deployment)
     print(f"\n== {foundation.what}: {' '.join(foundation.selectors())}", flush=True)
     cdk_deploy(env, assembly, *foundation.selectors())
     print(f"\n== public zone: {primary.stage}/Dns", flush=True)
@@ -184,6 +187,13 @@ def deploy_real_account(
     for step in (primary, *standby):
         print(f"\n== {step.what}: {' '.join(step.selectors())}", flush=True)
         cdk_deploy(env, assembly, *step.selectors())
+
+
+def print_steps(deployment_name: str, assembly: Path = ASSEMBLY) -> None:
+    """The deploy order of the synthesized assembly as the commands a person would run by hand."""
+    for step in steps_in_assembly(assembly, load_config().get(deployment_name)):
+        selectors = " ".join(f"'{selector}'" for selector in step.selectors())
+        print(f"# {step.what}\nnpx cdk deploy --app {os.path.relpath(assembly)} --exclusively {selectors}", flush=True)
 
 
 def print_summary(deployment_name: str, env: dict[str, str]) -> None:
@@ -210,6 +220,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--preflight-only", action="store_true", help="--target aws: run the read-only account checks and stop"
     )
+    parser.add_argument(
+        "--steps", action="store_true", help="print the deploy order of the synthesized assembly as commands, and stop"
+    )
     args = parser.parse_args(argv)
 
     names = [d.name for d in load_config().deployments]
@@ -223,6 +236,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     if not args.skip_synth:
         synthesize(base_env)
+    if args.steps:
+        print_steps(args.deployment)
+        return 0
 
     if args.target == "aws":
         env = dict(os.environ)

@@ -7,11 +7,19 @@ from typing import Any
 
 import pytest
 
-from stacks.stages import DR_FOUNDATION, DR_STANDBY
+from tests.conftest import Stages
 from tooling import deploy, preflight
 from tooling.preflight import CheckResult, Status
 
 OK = CheckResult("x", "global", Status.OK, "ok")
+FOUNDATION = ("Keys", "Network", "Alerts", "Backup", "AuditArchive", "Storage", "Switch")
+STANDBY = ("StandbyData", "StandbyPatching", "StandbyWeb")
+
+
+@pytest.fixture(scope="module")
+def assembly(au_production: Stages) -> Path:
+    """The synthesized au-production: the deploy order is read from it (stacks/deploy_steps.py)."""
+    return Path(au_production["primary"].node.root.outdir)  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -28,23 +36,25 @@ def recorded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
     return commands
 
 
-def test_preflight_only_changes_nothing(recorded: list[str]) -> None:
-    deploy.deploy_real_account("au-production", {}, preflight_only=True)
+def test_preflight_only_changes_nothing(recorded: list[str], assembly: Path) -> None:
+    deploy.deploy_real_account("au-production", {}, assembly, preflight_only=True)
     assert recorded == []
 
 
-def test_a_failed_preflight_stops_before_bootstrap(recorded: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_preflight_stops_before_bootstrap(
+    recorded: list[str], assembly: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(preflight, "run_preflight", lambda *a, **k: [CheckResult("x", "r", Status.FAIL, "no")])
     with pytest.raises(SystemExit, match="before bootstrap"):
-        deploy.deploy_real_account("au-production", {})
+        deploy.deploy_real_account("au-production", {}, assembly)
     assert recorded == []
 
 
-def test_phases_in_order(recorded: list[str]) -> None:
-    deploy.deploy_real_account("au-production", {})
+def test_phases_in_order(recorded: list[str], assembly: Path) -> None:
+    deploy.deploy_real_account("au-production", {}, assembly)
     phases = [c.split(" ")[0] + " " + " ".join(w for w in c.split(" ") if "au-production-" in w) for c in recorded]
-    foundation = " ".join(f"au-production-dr/{s}" for s in DR_FOUNDATION)
-    standby = " ".join(f"au-production-dr/{s}" for s in DR_STANDBY)
+    foundation = " ".join(f"au-production-dr/{s}" for s in FOUNDATION)
+    standby = " ".join(f"au-production-dr/{s}" for s in STANDBY)
     assert phases[0].startswith("bootstrap")
     assert phases[1:] == [
         f"deploy {foundation}",
@@ -55,16 +65,28 @@ def test_phases_in_order(recorded: list[str]) -> None:
     assert all("--exclusively" in c for c in recorded[1:])
 
 
-def test_undelegated_zone_stops_before_the_primary(recorded: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_undelegated_zone_stops_before_the_primary(
+    recorded: list[str], assembly: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def not_delegated(*args: Any, **kwargs: Any) -> CheckResult:
         return CheckResult("domain delegation", "global", Status.FAIL, "not delegated", "set NS")
 
     monkeypatch.setattr(preflight, "check_delegation", not_delegated)
     with pytest.raises(SystemExit, match="before the primary stage"):
-        deploy.deploy_real_account("au-production", {})
+        deploy.deploy_real_account("au-production", {}, assembly)
     assert recorded[-1].endswith("au-production-primary/Dns")
 
 
 def test_preflight_only_is_for_aws() -> None:
     with pytest.raises(SystemExit):
         deploy.main(["--preflight-only", "--skip-synth"])
+
+
+def test_steps_prints_the_deploy_commands_of_the_assembly(assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--steps`: the order of a run by hand (docs/REAL_ACCOUNT.md), as the assembly's build marked it."""
+    deploy.print_steps("au-production", assembly)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0::2] == ["# DR foundation", "# primary", "# DR standby"]
+    assert lines[1].endswith(" --exclusively " + " ".join(f"'au-production-dr/{s}'" for s in FOUNDATION))
+    assert lines[3].endswith(" --exclusively 'au-production-primary/*'")
+    assert lines[5].endswith(" --exclusively " + " ".join(f"'au-production-dr/{s}'" for s in STANDBY))

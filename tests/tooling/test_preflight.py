@@ -1,4 +1,4 @@
-"""tooling/preflight.py against moto (mock_aws); the account API through a fake (moto 5.2.5: 404)."""
+"""tooling/preflight/ against moto (mock_aws); the account API through a fake (moto 5.2.5: 404)."""
 
 from __future__ import annotations
 
@@ -26,12 +26,14 @@ from tooling.preflight import (
     Status,
     check_bootstrap,
     check_cache_engine_version,
+    check_cache_node_type,
     check_canary_runtime,
     check_config_recorder,
     check_db_engine_version,
     check_db_instance_class,
     check_delegation,
     check_ec2_vcpu_quota,
+    check_instance_type_offerings,
     check_lambda_concurrency_quota,
     check_orphans,
     check_region_opt_in,
@@ -45,7 +47,6 @@ from tooling.preflight import (
     required_bootstrap_version,
     run_preflight,
 )
-from tooling.preflight_offerings import check_cache_node_type, check_instance_type_offerings
 
 PRIMARY = "ap-southeast-2"
 DR = "ap-southeast-4"

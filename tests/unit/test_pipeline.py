@@ -23,9 +23,10 @@ from config import PlatformConfig, load_config
 from config.topology import DR, PRIMARY
 from policies.registration import FAIL_ON_FINDINGS, register_policy_packs
 from stacks.app_builder import build_pipeline
+from stacks.deploy_steps import DR_FOUNDATION, PRIMARY_REGION, UnsteppedStackError
 from stacks.pipeline import MAX_ACTIONS_PER_STAGE, WAVES, PipelineStack
 from stacks.pipeline_stage import DeploymentStage
-from stacks.stages import deploy_order
+from stacks.stages import DisasterRecoveryRegion
 from tests.conftest import CDK_JSON_CONTEXT, Stages
 
 pytestmark = pytest.mark.xdist_group("pipelines")
@@ -76,11 +77,7 @@ def test_environments_deploy_in_waves_each_in_deploy_order(
     assert list(stages)[-3:] == waves
     for deployment in platform_config.deployments_of(jurisdiction):
         orders = _run_order_of(stages[deployment.name])
-        steps = deploy_order(deployment)
-        by_step = [
-            [orders[s.stack_name] for s in _stage_of(stack, deployment.name).regions[step.role].stacks_of(step)]
-            for step in steps
-        ]
+        by_step = [[orders[s.stack_name] for s in stacks] for _, stacks in _stage_of(stack, deployment.name).steps]
         for earlier, later in pairwise(by_step):
             assert max(earlier) < min(later), (deployment.name, by_step)
         assert len(by_step) == (3 if deployment.standby.enabled else 2)
@@ -251,13 +248,23 @@ def test_every_pipeline_role_carries_the_pipeline_boundary(pipelines: Pipelines)
         )
 
 
-def test_deployment_stage_refuses_a_stack_in_no_step(platform_config: PlatformConfig) -> None:
-    """The steps come from `deploy_order`; a stack that no step names would deploy in no order."""
+def test_deployment_stage_steps_are_what_each_region_built(platform_config: PlatformConfig) -> None:
+    """The steps come from the build's phases (stacks/deploy_steps.py): no standby, no third step."""
     app = cdk.App(context=CDK_JSON_CONTEXT)
-    deployment = platform_config.get("au-development")
-    stage = DeploymentStage(app, deployment=deployment)
-    assert [step.what for step, _ in stage.steps] == ["DR foundation", "primary"]
-    assert {s.node.id for s in stage.regions[DR].stacks} == {s.node.id for s in stage.steps[0][1]}
+    stage = DeploymentStage(app, deployment=platform_config.get("au-development"))
+    assert [kind for kind, _ in stage.steps] == [DR_FOUNDATION, PRIMARY_REGION]
+    assert [s.node.id for s in stage.steps[0][1]] == [s.node.id for s in stage.regions[DR].stacks]
+    assert [s.node.id for s in stage.steps[1][1]] == [s.node.id for s in stage.regions[PRIMARY].stacks]
+
+
+def test_a_stack_built_after_the_last_phase_is_refused(platform_config: PlatformConfig) -> None:
+    """A stack added to a region outside its phases would deploy in no order: the steps refuse it."""
+    app = cdk.App(context=CDK_JSON_CONTEXT)
+    region = DisasterRecoveryRegion(cdk.Stage(app, "Stage"), deployment=platform_config.get("au-development"))
+    assert region.steps()
+    cdk.Stack(region.scope, "Afterthought")
+    with pytest.raises(UnsteppedStackError, match="Afterthought"):
+        region.steps()
 
 
 def test_seeded_violation_and_foreign_deployment_fail_the_pipeline_synth(

@@ -5,13 +5,14 @@ nothing from the primary region at deploy time."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
 from config import PlatformConfig
 from config.topology import DR, PRIMARY, SWITCH_METRIC, SWITCH_NAMESPACE, FailoverTopology
-from stacks.stages import DR_FOUNDATION, DR_STANDBY, deploy_order
+from stacks.deploy_steps import steps_in_assembly
 from tests.assertions import assert_a_bucket_policy_denies_plain_http
 from tests.conftest import Stages, TemplateOf, au_production_stack
 
@@ -35,8 +36,12 @@ def _stack_ids(stages: Stages, role: str) -> list[str]:
     return [stack.node.id for stack in stages[role].stacks]
 
 
+FOUNDATION = ["Keys", "Network", "Alerts", "Backup", "AuditArchive", "Storage", "Switch"]
+STANDBY = ["StandbyData", "StandbyPatching", "StandbyWeb"]
+
+
 def test_each_region_holds_what_its_build_says(au_production: Stages, au_development: Stages) -> None:
-    assert _stack_ids(au_production, "dr") == [*DR_FOUNDATION, *DR_STANDBY]
+    assert _stack_ids(au_production, "dr") == [*FOUNDATION, *STANDBY]
     assert _stack_ids(au_production, "primary") == [
         "Keys", "Network", "Alerts", "Data", "Audit", "Operations", "Backup",
         "Dns", "Access", "Patching", "Identity", "Web", "Monitoring",
@@ -46,13 +51,19 @@ def test_each_region_holds_what_its_build_says(au_production: Stages, au_develop
     assert _stack_ids(au_development, "dr") == ["Keys", "Network", "Alerts", "Backup", "AuditArchive"]
 
 
-def test_deploy_order_is_foundation_then_primary_then_standby(platform_config: PlatformConfig) -> None:
-    steps = deploy_order(platform_config.get("au-production"))
+def _assembly(stages: Stages) -> Path:
+    return Path(stages[PRIMARY].node.root.outdir)  # type: ignore[attr-defined]
+
+
+def test_deploy_order_is_foundation_then_primary_then_standby(au_production: Stages, au_development: Stages) -> None:
+    """The order the synthesized assembly carries (stacks/deploy_steps.py), as tooling/deploy.py reads it."""
+    steps = steps_in_assembly(_assembly(au_production), au_production[PRIMARY].deployment)
     assert [s.what for s in steps] == ["DR foundation", "primary", "DR standby"]
-    assert steps[0].selectors()[0] == "au-production-dr/Keys"
+    assert steps[0].selectors() == [f"au-production-dr/{name}" for name in FOUNDATION]
     assert steps[1].selectors() == ["au-production-primary/*"]
-    assert steps[2].selectors() == [f"au-production-dr/{name}" for name in DR_STANDBY]
-    assert [s.what for s in deploy_order(platform_config.get("au-development"))] == ["DR foundation", "primary"]
+    assert steps[2].selectors() == [f"au-production-dr/{name}" for name in STANDBY]
+    development = steps_in_assembly(_assembly(au_development), au_development[PRIMARY].deployment)
+    assert [s.selectors() for s in development] == [["au-development-dr/*"], ["au-development-primary/*"]]
 
 
 def test_replica_is_an_encrypted_cross_region_copy_of_the_primary(

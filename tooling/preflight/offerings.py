@@ -1,5 +1,5 @@
 """Preflight: the web tier's instance type and the cache's node type are offered where they run
-(issue 17 item 2; the RDS class is `tooling.preflight.check_db_instance_class`).
+(issue 17 item 2; the RDS class is `tooling.preflight.versions.check_db_instance_class`).
 
 - EC2: `DescribeInstanceTypeOfferings` with `LocationType=availability-zone` lists the types
   offered per zone of this account; the web tier's Auto Scaling group spans every pinned zone
@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from config import Deployment
-from tooling.preflight import AWS_ERRORS, CheckResult, PreflightOptions, Status, _error_code, _profile
+from tooling.preflight.results import AWS_ERRORS, CheckResult, PreflightOptions, Status, error_code, profile_flag
 
 DEFAULT_OPTIONS = PreflightOptions()
 
@@ -30,7 +30,7 @@ def check_instance_type_offerings(
     remedy = (
         f"set sizing.web_instance_type in config/deployments.toml to a type offered in {', '.join(zones)}: "
         f"aws ec2 describe-instance-type-offerings --location-type availability-zone --region {region}"
-        f"{_profile(options)} --filters Name=instance-type,Values={instance_type}"
+        f"{profile_flag(options)} --filters Name=instance-type,Values={instance_type}"
     )
     try:
         pages = ec2.get_paginator("describe_instance_type_offerings").paginate(
@@ -39,7 +39,7 @@ def check_instance_type_offerings(
         )
         offered = {o["Location"] for page in pages for o in page.get("InstanceTypeOfferings", [])}
     except AWS_ERRORS as error:
-        return CheckResult(name, region, Status.WARN, f"could not read EC2 offerings ({_error_code(error) or error})")
+        return CheckResult(name, region, Status.WARN, f"could not read EC2 offerings ({error_code(error) or error})")
     missing = [zone for zone in zones if zone not in offered]
     if missing:
         return CheckResult(name, region, Status.FAIL, f"{instance_type} is not offered in {', '.join(missing)}", remedy)
@@ -53,14 +53,14 @@ def check_cache_node_type(
     node_type = deployment.sizing.cache_node_type
     remedy = (
         f"set sizing.cache_node_type in config/deployments.toml to a node type sold in {region}: aws elasticache "
-        f"describe-reserved-cache-nodes-offerings --region {region}{_profile(options)} "
+        f"describe-reserved-cache-nodes-offerings --region {region}{profile_flag(options)} "
         "--query 'ReservedCacheNodesOfferings[].CacheNodeType'"
     )
     try:
         offers = elasticache.describe_reserved_cache_nodes_offerings(CacheNodeType=node_type, MaxRecords=20)
     except AWS_ERRORS as error:
         return CheckResult(
-            name, region, Status.WARN, f"could not read ElastiCache offerings ({_error_code(error) or error})"
+            name, region, Status.WARN, f"could not read ElastiCache offerings ({error_code(error) or error})"
         )
     if not offers.get("ReservedCacheNodesOfferings"):
         return CheckResult(name, region, Status.FAIL, f"{node_type} is not sold in this region", remedy)
