@@ -79,7 +79,7 @@ def step_of(stack: cdk.Stack) -> str | None:
     return str(marks[-1]) if marks else None
 
 
-def order(
+def _order(
     deployment: Deployment, stacks_by_step: dict[StepKind, list[str]], stage_stacks: dict[str, int]
 ) -> list[DeployStep]:
     """The steps in `STEP_SEQUENCE` order, skipping a step that built nothing (no standby).
@@ -105,18 +105,28 @@ def steps_in_assembly(assembly: Path, deployment: Deployment) -> list[DeployStep
     stage_stacks: dict[str, int] = {}
     kinds = {(kind.role, kind.what): kind for kind in STEP_SEQUENCE}
     for role in (RegionRole.DR, RegionRole.PRIMARY):
+        stepped = marked_stacks(_stage_assembly(assembly, names.prefix(role), deployment))
         stage = names.prefix(role)
-        manifest = assembly / f"assembly-{stage}" / "manifest.json"
-        if not manifest.exists():
-            raise FileNotFoundError(f"{manifest}: synthesize {deployment.name} first (python -m tooling.deploy)")
-        stepped = marked_stacks(manifest.parent)
         stage_stacks[stage] = len(stepped)
         for display_name, what in stepped.items():
             kind = kinds.get((role, what)) if what is not None else None
             if kind is None:
                 raise UnsteppedStackError(display_name)
             by_step.setdefault(kind, []).append(display_name.split("/")[-1])
-    return order(deployment, by_step, stage_stacks)
+    return _order(deployment, by_step, stage_stacks)
+
+
+def _stage_assembly(assembly: Path, stage: str, deployment: Deployment) -> Path:
+    """The stage's nested assembly, if the last synth into `assembly` wrote it (its top manifest
+    names it: a directory left by an earlier, larger synth does not count)."""
+    top = assembly / "manifest.json"
+    nested = json.loads(top.read_text()).get("artifacts", {}) if top.exists() else {}
+    artifact = nested.get(f"assembly-{stage}", {})
+    if artifact.get("type") != "cdk:cloud-assembly":
+        raise FileNotFoundError(
+            f"{assembly} holds no {stage}: synthesize {deployment.name} first (python -m tooling.deploy)"
+        )
+    return assembly / str(artifact["properties"]["directoryName"])
 
 
 def marked_stacks(assembly: Path) -> dict[str, str | None]:

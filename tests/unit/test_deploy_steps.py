@@ -89,6 +89,17 @@ def test_an_assembly_without_the_deployment_names_the_synth_to_run(tmp_path: Pat
         steps_in_assembly(assembly, deployment)
 
 
+def test_a_stage_left_by_an_earlier_synth_does_not_count(tmp_path: Path, deployment: Deployment) -> None:
+    """`cdk synth -c deployment=x` into a cdk.out that once held the whole app leaves other stages' folders."""
+    assembly = _synth(tmp_path, deployment, {"primary": [("Web", PRIMARY_REGION)], "dr": [("Keys", DR_FOUNDATION)]})
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    del manifest["artifacts"]["assembly-au-production-dr"]
+    (assembly / "manifest.json").write_text(json.dumps(manifest))
+    assert (assembly / "assembly-au-production-dr").is_dir()
+    with pytest.raises(FileNotFoundError, match="holds no au-production-dr"):
+        steps_in_assembly(assembly, deployment)
+
+
 def test_the_mark_is_metadata_never_template(tmp_path: Path, deployment: Deployment) -> None:
     """The mark leaves templates as they were: it lives in the stack's metadata (file or manifest)."""
     assembly = _synth(tmp_path, deployment, {"dr": [("Keys", DR_FOUNDATION)]})
