@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
+from constructs import IConstruct
 
 ENV = cdk.Environment(account="123456789012", region="eu-west-2")
 
@@ -19,6 +20,17 @@ def tags(resource: Mapping[str, Any]) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in resource["Properties"].get("Tags", [])}
 
 
-def ref(stack: cdk.Stack, construct: cdk.IResource | Any) -> dict[str, str]:
-    """`{"Ref": <logical id>}` of an L2 construct's CloudFormation resource, as the template names it."""
-    return {"Ref": stack.get_logical_id(construct.node.default_child)}
+def logical_id(stack: cdk.Stack, construct: IConstruct) -> str:
+    """The logical id the template gives an L2 construct's CloudFormation resource."""
+    resource = construct.node.default_child
+    assert isinstance(resource, cdk.CfnElement)
+    return stack.get_logical_id(resource)
+
+
+def ref(stack: cdk.Stack, construct: IConstruct) -> dict[str, str]:
+    return {"Ref": logical_id(stack, construct)}
+
+
+def arn_of(stack: cdk.Stack, construct: IConstruct) -> dict[str, list[str]]:
+    """`{"Fn::GetAtt": [<logical id>, "Arn"]}` of an L2 construct."""
+    return {"Fn::GetAtt": [logical_id(stack, construct), "Arn"]}

@@ -13,7 +13,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
 from patterns.alerting import SEVERITIES, SeverityTopics, SeverityTopicsProps, severity_alarm
-from tests.patterns.bare import bare_stack, ref
+from tests.patterns.bare import arn_of, bare_stack, ref
 
 METRIC = cloudwatch.Metric(namespace="Unit", metric_name="Errors", period=cdk.Duration.minutes(1))
 
@@ -108,7 +108,7 @@ def test_one_encrypted_topic_per_severity_named_after_it() -> None:
     assert sorted(topics.topics) == list(SEVERITIES)
     declared = template.find_resources("AWS::SNS::Topic")
     assert sorted(t["Properties"]["TopicName"] for t in declared.values()) == [f"unit-sev{s}" for s in SEVERITIES]
-    key_arn = {"Fn::GetAtt": [stack.get_logical_id(stack.node.find_child("System").node.default_child), "Arn"]}
+    key_arn = arn_of(stack, stack.node.find_child("System"))
     assert [t["Properties"]["KmsMasterKeyId"] for t in declared.values()] == [key_arn] * len(SEVERITIES)
 
 

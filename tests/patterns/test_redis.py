@@ -23,7 +23,7 @@ from patterns.redis import (
     EncryptedRedis,
     RedisProps,
 )
-from tests.patterns.bare import bare_stack, tags
+from tests.patterns.bare import arn_of, bare_stack, tags
 
 
 def _props(stack: cdk.Stack, **changes: Any) -> RedisProps:
@@ -61,16 +61,11 @@ def _group(template: Template) -> dict[str, Any]:
     return dict(group)
 
 
-def _id(stack: cdk.Stack, path: str) -> str:
-    construct = stack.node.find_child(path)
-    return stack.get_logical_id(construct.node.default_child)  # type: ignore[arg-type]
-
-
 def test_encrypted_at_rest_with_the_given_key_and_tls_required_in_transit() -> None:
     stack, _, template = _redis()
     props = _group(template)["Properties"]
     assert props["AtRestEncryptionEnabled"] is True
-    assert props["KmsKeyId"] == {"Fn::GetAtt": [_id(stack, "Customer"), "Arn"]}
+    assert props["KmsKeyId"] == arn_of(stack, stack.node.find_child("Customer"))
     assert (props["TransitEncryptionEnabled"], props["TransitEncryptionMode"]) == (True, "required")
     assert tags(_group(template))["data-classification"] == "customer"
 
@@ -113,7 +108,7 @@ def test_grant_connect_names_the_replication_group_and_the_iam_user() -> None:
 
 
 def test_in_isolated_subnets_only_behind_a_closed_security_group() -> None:
-    stack, redis, template = _redis()
+    _, redis, template = _redis()
     isolated = [
         {"Ref": logical_id}
         for logical_id, subnet in template.find_resources("AWS::EC2::Subnet").items()

@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 
 from patterns.team_actions import TENANT_READ_ACTIONS, TENANT_WRITE_ACTIONS
 from patterns.tenant_access import TenantGrant, tenant_object_grant
-from tests.patterns.bare import bare_stack
+from tests.patterns.bare import arn_of, bare_stack
 
 
 def _grant(*, own_tenant_only: bool, actions: tuple[str, ...] = TENANT_READ_ACTIONS) -> tuple[cdk.Stack, TenantGrant]:
@@ -102,9 +102,7 @@ def test_content_key_is_usable_only_through_s3_and_only_decrypts_for_readers() -
         key = _json(stack, grant)[2]
         assert (key["Sid"], key["Action"]) == ("ContentKeyThroughS3Only", key_actions)
         assert key["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-2.amazonaws.com"}}
-        assert key["Resource"] == {
-            "Fn::GetAtt": [stack.get_logical_id(stack.node.find_child("Content").node.default_child), "Arn"]
-        }
+        assert key["Resource"] == arn_of(stack, stack.node.find_child("Content"))
 
 
 def test_without_a_content_key_there_is_no_key_statement() -> None:
