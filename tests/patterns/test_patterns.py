@@ -5,7 +5,6 @@ They pin what a pattern promises whatever the configuration (tests/unit/ checks 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -21,16 +20,8 @@ from patterns.iam import ManagedPolicyRole
 from patterns.keys import DataClassKeyRing, KeyRingProps
 from patterns.network import closed_security_group
 from patterns.secure_bucket import SecureBucket, SecureBucketProps
-
-ENV = cdk.Environment(account="123456789012", region="eu-west-2")
-
-
-def bare_stack() -> cdk.Stack:
-    return cdk.Stack(cdk.App(), "Bare", env=ENV)
-
-
-def _tags(resource: Mapping[str, Any]) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in resource["Properties"].get("Tags", [])}
+from tests.patterns.bare import bare_stack
+from tests.patterns.bare import tags as _tags
 
 
 def test_key_ring_has_one_rotating_retained_key_per_data_class() -> None:
